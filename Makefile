@@ -1,0 +1,40 @@
+# Two commands for a fresh machine:
+#   make run   — set up, build, embed a few sentences with all-MiniLM-L6-v2
+#   make test  — set up, build (also with ASan+UBSan), run every test
+# Setup (scripts/setup.sh) is idempotent: apt, pip (.venv) and the model cache.
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+.PHONY: all setup build build-asan run test bench clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD)
+
+build-asan: setup
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIA_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD)
+
+run: build
+	$(BUILD)/ipfs-accelerate embed --device cpu \
+	  "The quick brown fox jumps over the lazy dog." \
+	  "A fast auburn fox leaps above a sleepy hound." \
+	  "Quantum chromodynamics describes the strong interaction."
+
+test: build build-asan
+	@scripts/run_tests.sh $(BUILD) $(ASAN_BUILD)
+
+# Anchor comparison (installs torch, sentence-transformers, onnxruntime).
+bench: build
+	@scripts/setup_anchors.sh
+	@.venv/bin/python bench/embed_vs_anchors
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

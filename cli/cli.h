@@ -1,0 +1,18 @@
+/*
+ * cli.h — shared pieces of the ipfs-accelerate command's subcommands.
+ * The CLI uses the public C API only.
+ */
+#ifndef IA_CLI_CLI_H
+#define IA_CLI_CLI_H
+
+#define IA_DEFAULT_MODEL "all-MiniLM-L6-v2"
+
+int ia_cmd_embed(int argc, char **argv);
+
+/* Prints "ipfs-accelerate: <what>: <message>" to stderr; returns 1. */
+int ia_cli_fail(const char *what);
+
+/* Parses a non-negative int option value; returns -1 on error (reported). */
+int ia_cli_parse_int(const char *opt, const char *val, int lo, int hi);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * cmd_embed.c — `ipfs-accelerate embed`: texts in, embeddings out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "ipfs_accelerate.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: ipfs-accelerate embed [options] (--file F | TEXT...)\n"
+            "\n"
+            "Embeds each text with a sentence-embedding model and prints the vectors.\n"
+            "\n"
+            "options:\n"
+            "  --model M      model directory or cached name (default " IA_DEFAULT_MODEL ");\n"
+            "                 names are looked up in $IA_MODEL_DIR, default\n"
+            "                 ~/.cache/ipfs_accelerate/models/<name>\n"
+            "  --device D     cpu (the only device in this build)\n"
+            "  --threads N    worker threads (default: one per CPU)\n"
+            "  --batch N      texts per batch (default 32)\n"
+            "  --json         print one JSON object {model, device, dim, embeddings}\n"
+            "  --file F       read one text per line from F ('-' = stdin)\n"
+            "  -h, --help     this help\n");
+}
+
+static double now_sec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Reads lines of f into a NULL-free array; caller frees each and the array. */
+static int read_lines(const char *path, char ***out, size_t *n_out) {
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char **lines = NULL, *line = NULL;
+    size_t n = 0, cap = 0, lcap = 0;
+    ssize_t len;
+    if (!f) {
+        fprintf(stderr, "ipfs-accelerate: embed: cannot open %s\n", path);
+        return 1;
+    }
+    while ((len = getline(&line, &lcap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        if (n == cap) {
+            char **l = realloc(lines, (cap = cap ? 2 * cap : 64) * sizeof *l);
+            if (!l) break;
+            lines = l;
+        }
+        if (!(lines[n] = strdup(line))) break;
+        n++;
+    }
+    free(line);
+    if (f != stdin) fclose(f);
+    *out = lines;
+    *n_out = n;
+    return 0;
+}
+
+static void json_string(const char *s) {
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') printf("\\%c", *p);
+        else if (*p < 0x20) printf("\\u%04x", *p);
+        else putchar(*p);
+    }
+    putchar('"');
+}
+
+int ia_cmd_embed(int argc, char **argv) {
+    ia_model_options opts = ia_model_options_default();
+    const char *model_ref = IA_DEFAULT_MODEL, *file = NULL;
+    int batch = 32, json = 0, rc = 1, dim;
+    char **file_lines = NULL;
+    const char **texts = NULL;
+    size_t n = 0;
+    float *vecs = NULL;
+    ia_model *model = NULL;
+    double t0, t_load, t_embed;
+    int first_text = argc;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--model") == 0 && val) {
+            model_ref = val, i++;
+        } else if (strcmp(a, "--device") == 0 && val) {
+            opts.device = val, i++;
+        } else if (strcmp(a, "--threads") == 0) {
+            if ((opts.threads = ia_cli_parse_int(a, val, 0, 1024)) < 0) return 2;
+            i++;
+        } else if (strcmp(a, "--batch") == 0) {
+            if ((batch = ia_cli_parse_int(a, val, 1, 1 << 16)) < 0) return 2;
+            i++;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--file") == 0 && val) {
+            file = val, i++;
+        } else if (a[0] == '-' && a[1] == '-') {
+            fprintf(stderr, "ipfs-accelerate: embed: unknown option or missing value: %s\n", a);
+            usage(stderr);
+            return 2;
+        } else {
+            first_text = i; /* the texts are the rest of the arguments */
+            break;
+        }
+    }
+    if (file) {
+        if (read_lines(file, &file_lines, &n)) return 1;
+        texts = (const char **)file_lines;
+    } else {
+        if (first_text >= argc) {
+            fprintf(stderr, "ipfs-accelerate: embed: no texts (give TEXT... or --file F)\n");
+            usage(stderr);
+            return 2;
+        }
+        texts = (const char **)(argv + first_text);
+        n = (size_t)(argc - first_text);
+    }
+
+    t0 = now_sec();
+    if (ia_model_open(model_ref, &opts, &model) != IA_OK) {
+        rc = ia_cli_fail("embed");
+        goto done;
+    }
+    t_load = now_sec() - t0;
+    dim = ia_model_dim(model);
+    vecs = malloc((n ? n : 1) * (size_t)dim * sizeof *vecs);
+    if (!vecs) {
+        fprintf(stderr, "ipfs-accelerate: embed: out of memory\n");
+        goto done;
+    }
+    t0 = now_sec();
+    for (size_t i = 0; i < n; i += (size_t)batch) {
+        size_t b = n - i < (size_t)batch ? n - i : (size_t)batch;
+        if (ia_model_embed(model, texts + i, b, vecs + i * (size_t)dim) != IA_OK) {
+            rc = ia_cli_fail("embed");
+            goto done;
+        }
+    }
+    t_embed = now_sec() - t0;
+
+    if (json) {
+        printf("{\"model\":");
+        json_string(ia_model_name(model));
+        printf(",\"device\":\"%s\",\"dim\":%d,\"embeddings\":[", ia_model_device(model), dim);
+        for (size_t i = 0; i < n; i++) {
+            printf(i ? ",[" : "[");
+            for (int j = 0; j < dim; j++) printf(j ? ",%.9g" : "%.9g", vecs[i * (size_t)dim + (size_t)j]);
+            putchar(']');
+        }
+        printf("]}\n");
+    } else {
+        printf("model %s on %s (%s kernels, %d threads), dim %d\n", ia_model_name(model),
+               ia_model_device(model), ia_model_kernel(model), ia_model_threads(model), dim);
+        printf("loaded in %.1f ms; embedded %zu text%s in %.1f ms (%.1f texts/s)\n", 1e3 * t_load, n,
+               n == 1 ? "" : "s", 1e3 * t_embed, t_embed > 0 ? (double)n / t_embed : 0.0);
+        for (size_t i = 0; i < n; i++) {
+            printf("[%zu] [", i);
+            for (int j = 0; j < 5 && j < dim; j++) printf(j ? ", %.5f" : "%.5f", vecs[i * (size_t)dim + (size_t)j]);
+            printf(", ...]  %.60s%s\n", texts[i], strlen(texts[i]) > 60 ? "..." : "");
+        }
+    }
+    rc = 0;
+done:
+    ia_model_free(model);
+    free(vecs);
+    if (file_lines) {
+        for (size_t i = 0; i < n; i++) free(file_lines[i]);
+        free(file_lines);
+    }
+    return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * main.c — the ipfs-accelerate command: dispatches to subcommands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ipfs_accelerate.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: ipfs-accelerate <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  embed     embed texts with a sentence-embedding model (bert family)\n"
+            "\n"
+            "ipfs-accelerate <command> --help shows the command's options.\n"
+            "ipfs-accelerate --version prints the library version.\n");
+}
+
+int ia_cli_fail(const char *what) {
+    fprintf(stderr, "ipfs-accelerate: %s: %s\n", what, ia_last_error());
+    return 1;
+}
+
+int ia_cli_parse_int(const char *opt, const char *val, int lo, int hi) {
+    char *end;
+    long v;
+    if (!val) {
+        fprintf(stderr, "ipfs-accelerate: %s needs a value\n", opt);
+        return -1;
+    }
+    v = strtol(val, &end, 10);
+    if (*val == '\0' || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "ipfs-accelerate: %s must be an integer in [%d, %d], not '%s'\n", opt, lo, hi, val);
+        return -1;
+    }
+    return (int)v;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("ipfs-accelerate %s\n", ia_version());
+        return 0;
+    }
+    if (strcmp(argv[1], "embed") == 0) return ia_cmd_embed(argc - 1, argv + 1);
+    fprintf(stderr, "ipfs-accelerate: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

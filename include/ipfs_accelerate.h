@@ -1,0 +1,133 @@
+/*
+ * ipfs_accelerate.h — the one public C API of the ipfs_accelerate core.
+ *
+ * Conventions (see DESIGN.md):
+ *   - every name has the ia_ prefix; handles are opaque pointers;
+ *   - every fallible call returns ia_status; ia_last_error() gives the
+ *     message of the last failure on the calling thread;
+ *   - whoever creates frees, with the matching *_free(), which is NULL-safe;
+ *   - memory the library hands out is freed by the library (ia_free()).
+ */
+#ifndef IPFS_ACCELERATE_H
+#define IPFS_ACCELERATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define IA_API __declspec(dllexport)
+#else
+#define IA_API __attribute__((visibility("default")))
+#endif
+
+/* Status codes: one list, append-only (never renumber, never remove). */
+#define IA_STATUS_MAP(X)                                                    \
+    X(IA_OK, 0, "ok")                                                       \
+    X(IA_ERR_INVALID_ARG, 1, "invalid argument")                            \
+    X(IA_ERR_NOMEM, 2, "out of memory")                                     \
+    X(IA_ERR_IO, 3, "i/o error")                                            \
+    X(IA_ERR_FORMAT, 4, "malformed input file")                             \
+    X(IA_ERR_NOT_FOUND, 5, "not found")                                     \
+    X(IA_ERR_UNSUPPORTED, 6, "unsupported")                                 \
+    X(IA_ERR_UNAVAILABLE, 7, "hardware or backend unavailable")             \
+    X(IA_ERR_INTERNAL, 8, "internal error")
+
+typedef enum ia_status {
+#define IA_STATUS_ENUM(name, value, text) name = value,
+    IA_STATUS_MAP(IA_STATUS_ENUM)
+#undef IA_STATUS_ENUM
+} ia_status;
+
+/* Short constant text for a status code; never NULL. */
+IA_API const char *ia_status_str(ia_status status);
+
+/* Message of the last failing call on this thread ("" if none).
+ * Borrowed; valid until the next failing call on this thread. */
+IA_API const char *ia_last_error(void);
+
+/* Library version, "MAJOR.MINOR.PATCH". */
+IA_API const char *ia_version(void);
+
+/* Frees memory that the library handed out with "caller frees with ia_free()". */
+IA_API void ia_free(void *ptr);
+
+/* ---------------------------------------------------------------- models */
+
+typedef struct ia_model ia_model;
+
+typedef struct ia_model_options {
+    int threads;        /* worker threads; 0 = one per online CPU          */
+    const char *device; /* "cpu" or NULL (= "cpu"; the only device so far) */
+} ia_model_options;
+
+/* Default options: threads = 0 (all CPUs), device = "cpu". */
+IA_API ia_model_options ia_model_options_default(void);
+
+/* Resolves a model reference to a directory: an existing directory path is
+ * used as is; otherwise `ref` is a cached name looked up under $IA_MODEL_DIR
+ * (default ~/.cache/ipfs_accelerate/models/<name>).
+ * Writes a NUL-terminated path into buf (capacity cap). */
+IA_API ia_status ia_model_resolve(const char *ref, char *buf, size_t cap);
+
+/* Opens a Hugging Face model directory (config.json, model.safetensors,
+ * tokenizer.json, and for sentence-transformers modules.json + pooling
+ * config). Weights are memory-mapped and used in place.
+ * On success *out owns the model; free with ia_model_free(). */
+IA_API ia_status ia_model_open(const char *ref, const ia_model_options *opts,
+                               ia_model **out);
+
+/* NULL-safe. */
+IA_API void ia_model_free(ia_model *model);
+
+/* Embedding width (e.g. 384 for all-MiniLM-L6-v2). */
+IA_API int ia_model_dim(const ia_model *model);
+
+/* Model name (directory base name). Borrowed; valid until ia_model_free(). */
+IA_API const char *ia_model_name(const ia_model *model);
+
+/* Device the model runs on ("cpu"). Borrowed; valid until ia_model_free(). */
+IA_API const char *ia_model_device(const ia_model *model);
+
+/* Name of the kernel variant the CPU dispatcher chose ("avx512", "avx2",
+ * "generic"). Borrowed constant. */
+IA_API const char *ia_model_kernel(const ia_model *model);
+
+/* Threads the model's backend runs with. */
+IA_API int ia_model_threads(const ia_model *model);
+
+/* Maximum tokens per text (longer texts are truncated). */
+IA_API int ia_model_max_tokens(const ia_model *model);
+
+/* Embeds n texts (UTF-8, NUL-terminated) as one padded batch and writes
+ * n * ia_model_dim() floats, row-major, into out. Texts are pooled and
+ * normalised as the model's sentence-transformers config says.
+ * Not thread-safe on one model handle; use one handle per thread. */
+IA_API ia_status ia_model_embed(ia_model *model, const char *const *texts,
+                                size_t n, float *out);
+
+/* ------------------------------------------------------------ tokenizer */
+
+typedef struct ia_tokenizer ia_tokenizer;
+
+/* Loads a Hugging Face tokenizer.json (WordPiece/BERT so far).
+ * Free with ia_tokenizer_free(). */
+IA_API ia_status ia_tokenizer_open(const char *tokenizer_json_path,
+                                   ia_tokenizer **out);
+
+IA_API void ia_tokenizer_free(ia_tokenizer *tok);
+
+/* Encodes one text with special tokens ([CLS] … [SEP]) and truncation to
+ * max_tokens (0 = the tokenizer's own limit). Writes up to cap ids and the
+ * full count into *n_out; if *n_out > cap the ids were cut short. */
+IA_API ia_status ia_tokenizer_encode(ia_tokenizer *tok, const char *text,
+                                     size_t max_tokens, int32_t *ids,
+                                     size_t cap, size_t *n_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IPFS_ACCELERATE_H */

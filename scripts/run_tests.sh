@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# run_tests.sh BUILD ASAN_BUILD — runs every test suite and prints
+# "N passed, N failed" last (the sum over the suites).
+#   1. C tests (build/ia_tests)
+#   2. the same C tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. command-line tests (test/cli/test_cli.sh)
+#   4. Python tests (pytest test/python), if any
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+asan=${2:-build-asan}
+passed=0
+failed=0
+
+# Adds the "N passed, N failed" line of a suite's output to the totals; a
+# suite that crashed before printing it counts as one failure.
+tally() {
+  local name=$1 out=$2 rc=$3 line
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "== $name: no summary (exit $rc) — counted as 1 failure"
+    tail -n 20 "$out"
+    failed=$((failed + 1))
+    return
+  fi
+  local p f
+  p=$(echo "$line" | awk '{print $1}')
+  f=$(echo "$line" | awk '{print $3}')
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  echo "== $name: $line"
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+run_suite() {
+  local name=$1; shift
+  local out
+  out=$(mktemp)
+  echo "== $name"
+  "$@" 2>&1 | tee "$out"
+  tally "$name" "$out" "${PIPESTATUS[0]}"
+  rm -f "$out"
+}
+
+run_suite "C tests" "$build/ia_tests"
+# ASan: leaks are errors too; UBSan aborts on the first finding (-fno-sanitize-recover).
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  run_suite "C tests (ASan+UBSan)" "$asan/ia_tests"
+run_suite "CLI tests" test/cli/test_cli.sh "$build/ipfs-accelerate"
+if ls test/python/test_*.py >/dev/null 2>&1; then
+  out=$(mktemp)
+  echo "== Python tests"
+  .venv/bin/python -m pytest -q test/python 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  p=$(grep -oE '[0-9]+ passed' "$out" | tail -n1 | awk '{print $1}')
+  f=$(grep -oE '[0-9]+ (failed|error)' "$out" | awk '{s+=$1} END {print s+0}')
+  p=${p:-0}
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  echo "== Python tests: $p passed, $f failed"
+  passed=$((passed + p)); failed=$((failed + f))
+  rm -f "$out"
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

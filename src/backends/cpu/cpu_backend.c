@@ -1,0 +1,112 @@
+/*
+ * cpu_backend.c — the CPU executor: a thread pool, the dispatched kernels,
+ * per-thread scratch, and the loop that runs a planned graph node by node.
+ * Always available (it is the reference every other backend is tested
+ * against).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/backend.h"
+#include "backends/cpu/cpu_ops.h"
+#include "backends/cpu/gemm.h"
+#include "util/error.h"
+
+static int cpu_probe(char *reason, size_t cap) {
+    if (cap) reason[0] = '\0';
+    return 1;
+}
+
+static void cpu_destroy(void *ctx) {
+    ia_cpu_ctx *c = ctx;
+    if (!c) return;
+    if (c->scratch)
+        for (int i = 0; i < ia_pool_size(c->pool); i++) free(c->scratch[i]);
+    free(c->scratch);
+    ia_pool_free(c->pool);
+    free(c);
+}
+
+static ia_status cpu_create(const ia_backend_config *cfg, void **out) {
+    ia_cpu_ctx *c = calloc(1, sizeof *c);
+    ia_status st;
+    *out = NULL;
+    if (!c) return ia_error(IA_ERR_NOMEM, "cpu backend");
+    st = ia_pool_create(cfg ? cfg->threads : 0, &c->pool);
+    if (st != IA_OK) {
+        free(c);
+        return st;
+    }
+    c->scratch = calloc((size_t)ia_pool_size(c->pool), sizeof *c->scratch);
+    if (!c->scratch) {
+        cpu_destroy(c);
+        return ia_error(IA_ERR_NOMEM, "cpu backend");
+    }
+    c->vec = ia_vec_ops_get();
+    *out = c;
+    return IA_OK;
+}
+
+/* Attention needs len × len floats per thread; grow before the run. */
+static ia_status reserve_scratch(ia_cpu_ctx *c, ia_graph *g) {
+    size_t need = 0;
+    for (int i = 0; i < ia_graph_n_nodes(g); i++) {
+        ia_node *n = ia_graph_node(g, i);
+        if (n->op == IA_OP_ATTENTION) {
+            const int32_t *o = n->src[3]->data;
+            int64_t ns = ia_tensor_nelem(n->src[3]) - 1;
+            for (int64_t s = 0; s < ns; s++) {
+                size_t len = (size_t)(o[s + 1] - o[s]);
+                need = len * len > need ? len * len : need;
+            }
+        }
+    }
+    if (need <= c->scratch_elems) return IA_OK;
+    for (int i = 0; i < ia_pool_size(c->pool); i++) {
+        free(c->scratch[i]);
+        c->scratch[i] = malloc(need * sizeof(float));
+        if (!c->scratch[i]) {
+            c->scratch_elems = 0;
+            return ia_error(IA_ERR_NOMEM, "attention scratch (%zu floats)", need);
+        }
+    }
+    c->scratch_elems = need;
+    return IA_OK;
+}
+
+static ia_status cpu_compute(void *ctx, ia_graph *g) {
+    ia_cpu_ctx *c = ctx;
+    ia_status st = reserve_scratch(c, g);
+    for (int i = 0; st == IA_OK && i < ia_graph_n_nodes(g); i++) {
+        ia_node *n = ia_graph_node(g, i);
+        switch (n->op) {
+        case IA_OP_GET_ROWS: st = ia_cpu_get_rows(c, n); break;
+        case IA_OP_ADD: st = ia_cpu_add(c, n); break;
+        case IA_OP_ADD_POSITIONS: st = ia_cpu_add_positions(c, n); break;
+        case IA_OP_LINEAR: st = ia_cpu_linear(c, n); break;
+        case IA_OP_LAYER_NORM: st = ia_cpu_layer_norm(c, n); break;
+        case IA_OP_GELU: st = ia_cpu_gelu(c, n); break;
+        case IA_OP_ATTENTION: st = ia_cpu_attention(c, n); break;
+        case IA_OP_MEAN_POOL:
+        case IA_OP_CLS_POOL: st = ia_cpu_pool_rows(c, n); break;
+        case IA_OP_L2_NORMALIZE: st = ia_cpu_l2_normalize(c, n); break;
+        default: st = ia_error(IA_ERR_UNSUPPORTED, "cpu backend: op %s", ia_op_name(n->op));
+        }
+    }
+    return st;
+}
+
+static const char *cpu_kernel_name(void *ctx) {
+    (void)ctx;
+    return ia_sgemm_kernel_name();
+}
+
+const ia_backend_ops ia_cpu_backend = {
+    .version = IA_BACKEND_OPS_VERSION,
+    .name = "cpu",
+    .probe = cpu_probe,
+    .create = cpu_create,
+    .destroy = cpu_destroy,
+    .compute = cpu_compute,
+    .kernel_name = cpu_kernel_name,
+};

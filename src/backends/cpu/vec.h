@@ -1,0 +1,32 @@
+/*
+ * vec.h — row kernels of the CPU backend (softmax, GELU, layer norm, ...)
+ * with run-time dispatch, like the GEMM: the portable versions are the
+ * reference, the SIMD versions must agree with them to float rounding.
+ */
+#ifndef IA_BACKENDS_CPU_VEC_H
+#define IA_BACKENDS_CPU_VEC_H
+
+#include <stddef.h>
+
+typedef struct ia_vec_ops {
+    const char *name;
+    /* x[0..n) = softmax(scale * x) in place. */
+    void (*softmax)(float *x, int n, float scale);
+    /* y[i] = x[i] * 0.5 * (1 + erf(x[i] / sqrt 2)); y may equal x. */
+    void (*gelu)(float *y, const float *x, size_t n);
+    /* y = (x + r - mean) / sqrt(var + eps) * g + b over one row of n;
+     * r may be NULL. Two passes, biased variance (as torch.layer_norm). */
+    void (*layer_norm)(float *y, const float *x, const float *r, const float *g,
+                       const float *b, int n, float eps);
+} ia_vec_ops;
+
+/* The best variant this CPU runs (IA_KERNEL=generic forces the portable one). */
+const ia_vec_ops *ia_vec_ops_get(void);
+
+/* The portable variant, the reference in tests. */
+const ia_vec_ops *ia_vec_ops_generic(void);
+
+/* The AVX-512 variant, or NULL when the CPU lacks AVX-512F. */
+const ia_vec_ops *ia_vec_ops_avx512(void);
+
+#endif

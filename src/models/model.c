@@ -1,0 +1,269 @@
+/*
+ * model.c — the public model API: resolve a reference to a directory, open
+ * it (configs, mapped weights, tokenizer, backend, family), and embed texts.
+ *
+ * A call to ia_model_embed tokenizes the texts, packs them into one token
+ * matrix with sequence offsets (no padding), builds the family's graph for
+ * that batch, plans its memory (reusing the previous buffer when it fits)
+ * and runs it on the backend.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "formats/hf_config.h"
+#include "formats/safetensors.h"
+#include "models/model.h"
+#include "tokenize/tokenizer.h"
+#include "util/error.h"
+#include "util/threadpool.h"
+
+static const ia_family *const families[] = {&ia_family_bert, NULL};
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+ia_model_options ia_model_options_default(void) {
+    ia_model_options o = {0, "cpu"};
+    return o;
+}
+
+ia_status ia_model_resolve(const char *ref, char *buf, size_t cap) {
+    const char *env = getenv("IA_MODEL_DIR"), *home = getenv("HOME");
+    int n;
+    if (!ref || !*ref || !buf || cap == 0) return ia_error(IA_ERR_INVALID_ARG, "model reference is empty");
+    if (is_dir(ref)) {
+        n = snprintf(buf, cap, "%s", ref);
+    } else if (strchr(ref, '/')) {
+        return ia_error(IA_ERR_NOT_FOUND, "model directory %s does not exist", ref);
+    } else if (env && *env) {
+        n = snprintf(buf, cap, "%s/%s", env, ref);
+    } else if (home && *home) {
+        n = snprintf(buf, cap, "%s/.cache/ipfs_accelerate/models/%s", home, ref);
+    } else {
+        return ia_error(IA_ERR_NOT_FOUND, "model %s: no $IA_MODEL_DIR or $HOME for the model cache", ref);
+    }
+    if (n < 0 || (size_t)n >= cap) return ia_error(IA_ERR_INVALID_ARG, "model path too long");
+    if (!is_dir(buf))
+        return ia_error(IA_ERR_NOT_FOUND,
+                        "model '%s' is neither a directory nor in the model cache (%s); "
+                        "run scripts/fetch_model.sh %s", ref, buf, ref);
+    return IA_OK;
+}
+
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    float f;
+    if (exp == 0) { /* zero or subnormal: man · 2^-24 */
+        f = (float)man * (1.0f / 16777216.0f);
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 112) << 23) | (man << 13);
+    }
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+ia_status ia_model_weight(ia_model *m, const char *name, int ndim, const int64_t *shape,
+                          ia_tensor *t) {
+    char full[320];
+    const ia_st_tensor *w;
+    int64_t n = 1;
+    snprintf(full, sizeof full, "%s%s", m->weight_prefix, name);
+    w = ia_safetensors_find(m->weights, full);
+    if (!w) return ia_error(IA_ERR_FORMAT, "model.safetensors: missing tensor '%s'", full);
+    if (w->ndim != ndim) goto bad_shape;
+    for (int i = 0; i < ndim; i++) {
+        if (w->shape[i] != shape[i]) goto bad_shape;
+        n *= shape[i];
+    }
+    memset(t, 0, sizeof *t);
+    t->dtype = IA_DTYPE_F32;
+    t->ndim = ndim;
+    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    t->name = w->name;
+    t->is_param = 1;
+    if (w->dtype == IA_DTYPE_F32) {
+        t->data = (void *)w->data; /* in place, from the mapping */
+        return IA_OK;
+    }
+    if (w->dtype == IA_DTYPE_F16 || w->dtype == IA_DTYPE_BF16) {
+        const uint16_t *src = w->data;
+        float *dst = malloc((size_t)n * sizeof *dst);
+        void **list = realloc(m->converted, (size_t)(m->n_converted + 1) * sizeof *list);
+        if (!dst || !list) {
+            free(dst);
+            if (list) m->converted = list;
+            return ia_error(IA_ERR_NOMEM, "converting '%s' to F32", full);
+        }
+        m->converted = list;
+        m->converted[m->n_converted++] = dst;
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t v;
+            memcpy(&v, src + i, 2);
+            if (w->dtype == IA_DTYPE_F16) {
+                dst[i] = half_to_float(v);
+            } else {
+                uint32_t bits = (uint32_t)v << 16;
+                memcpy(&dst[i], &bits, 4);
+            }
+        }
+        t->data = dst;
+        return IA_OK;
+    }
+    return ia_error(IA_ERR_UNSUPPORTED, "model.safetensors: tensor '%s' is %s; weights must be F32, F16 or BF16",
+                    full, ia_dtype_name(w->dtype));
+bad_shape:
+    return ia_error(IA_ERR_FORMAT, "model.safetensors: tensor '%s' has a shape that config.json does not imply "
+                    "(expected %d dims, first %lld)", full, ndim, (long long)shape[0]);
+}
+
+void ia_model_free(ia_model *m) {
+    if (!m) return;
+    if (m->family && m->family_state) m->family->free_state(m->family_state);
+    if (m->backend && m->backend_ctx) m->backend->destroy(m->backend_ctx);
+    ia_graph_free(m->graph);
+    ia_tokenizer_free(m->tok);
+    ia_safetensors_free(m->weights);
+    for (int i = 0; i < m->n_converted; i++) free(m->converted[i]);
+    free(m->converted);
+    free(m->ids);
+    free(m->offs);
+    free(m);
+}
+
+ia_status ia_model_open(const char *ref, const ia_model_options *opts, ia_model **out) {
+    ia_model_options o = opts ? *opts : ia_model_options_default();
+    ia_model *m = NULL;
+    char path[4200];
+    const char *base;
+    ia_backend_config bc;
+    ia_status st;
+    if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_model_open: out is NULL");
+    *out = NULL;
+    if (o.threads < 0 || o.threads > 1024) return ia_error(IA_ERR_INVALID_ARG, "threads must be in [0, 1024]");
+    if (!o.device) o.device = "cpu";
+    if (strcmp(o.device, "cpu") != 0) {
+        const ia_backend_ops *b = ia_backend_find(o.device);
+        char reason[256] = "this build has no such backend";
+        if (b && !b->probe(reason, sizeof reason))
+            return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: %s", o.device, reason);
+        if (!b) return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: %s (devices: cpu)", o.device, reason);
+    }
+    m = calloc(1, sizeof *m);
+    if (!m) return ia_error(IA_ERR_NOMEM, "model");
+    if ((st = ia_model_resolve(ref, m->dir, sizeof m->dir)) != IA_OK) goto fail;
+    base = strrchr(m->dir, '/');
+    base = base && base[1] ? base + 1 : m->dir;
+    snprintf(m->name, sizeof m->name, "%s", base);
+
+    if ((st = ia_hf_config_load(m->dir, &m->cfg)) != IA_OK) goto fail;
+    if ((st = ia_st_config_load(m->dir, &m->st_cfg)) != IA_OK) goto fail;
+    for (int i = 0; families[i]; i++)
+        if (strcmp(families[i]->model_type, m->cfg.model_type) == 0) m->family = families[i];
+    if (!m->family) {
+        st = ia_error(IA_ERR_UNSUPPORTED, "%s: model_type \"%s\" is not supported yet (supported: bert)",
+                      m->dir, m->cfg.model_type);
+        goto fail;
+    }
+
+    snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
+    if ((st = ia_safetensors_open(path, &m->weights)) != IA_OK) goto fail;
+    /* BertModel checkpoints name weights "embeddings...", BertFor*
+     * checkpoints "bert.embeddings...". */
+    m->weight_prefix = ia_safetensors_find(m->weights, "embeddings.word_embeddings.weight") ? ""
+                       : ia_safetensors_find(m->weights, "bert.embeddings.word_embeddings.weight") ? "bert."
+                                                                                                : "";
+
+    snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
+    if ((st = ia_tokenizer_open(path, &m->tok)) != IA_OK) goto fail;
+    m->max_tokens = m->st_cfg.max_seq_length ? m->st_cfg.max_seq_length
+                    : ia_tokenizer_max_length(m->tok) ? (int)ia_tokenizer_max_length(m->tok)
+                                                      : m->cfg.max_position_embeddings;
+    if (m->max_tokens > m->cfg.max_position_embeddings) m->max_tokens = m->cfg.max_position_embeddings;
+
+    if ((st = m->family->load(m)) != IA_OK) goto fail;
+    m->backend = ia_backend_find("cpu");
+    m->threads = o.threads ? o.threads : ia_cpu_count();
+    bc.threads = m->threads;
+    if ((st = m->backend->create(&bc, &m->backend_ctx)) != IA_OK) goto fail;
+    if ((st = ia_graph_create(&m->graph)) != IA_OK) goto fail;
+    *out = m;
+    return IA_OK;
+fail:
+    ia_model_free(m);
+    return st;
+}
+
+int ia_model_dim(const ia_model *m) { return m ? m->cfg.hidden_size : 0; }
+const char *ia_model_name(const ia_model *m) { return m ? m->name : ""; }
+const char *ia_model_device(const ia_model *m) { return m && m->backend ? m->backend->name : ""; }
+int ia_model_threads(const ia_model *m) { return m ? m->threads : 0; }
+int ia_model_max_tokens(const ia_model *m) { return m ? m->max_tokens : 0; }
+const char *ia_model_kernel(const ia_model *m) {
+    return m && m->backend ? m->backend->kernel_name(m->backend_ctx) : "";
+}
+
+/* Tokenizes every text into m->ids (packed) and m->offs. */
+static ia_status pack_batch(ia_model *m, const char *const *texts, size_t n, size_t *total) {
+    size_t T = 0;
+    if (n + 1 > m->offs_cap) {
+        int32_t *o = realloc(m->offs, (n + 1) * sizeof *o);
+        if (!o) return ia_error(IA_ERR_NOMEM, "batch of %zu texts", n);
+        m->offs = o;
+        m->offs_cap = n + 1;
+    }
+    m->offs[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t got = 0;
+        ia_status st;
+        if (T + (size_t)m->max_tokens > m->ids_cap) {
+            size_t cap = (T + (size_t)m->max_tokens) * 2;
+            int32_t *ids;
+            if (cap > (size_t)INT32_MAX) return ia_error(IA_ERR_INVALID_ARG, "batch too large");
+            ids = realloc(m->ids, cap * sizeof *ids);
+            if (!ids) return ia_error(IA_ERR_NOMEM, "token ids");
+            m->ids = ids;
+            m->ids_cap = cap;
+        }
+        if (!texts[i]) return ia_error(IA_ERR_INVALID_ARG, "text %zu is NULL", i);
+        st = ia_tokenizer_encode(m->tok, texts[i], (size_t)m->max_tokens, m->ids + T,
+                                 (size_t)m->max_tokens, &got);
+        if (st != IA_OK) return ia_error_prefix(st, "text %zu", i);
+        if (got > (size_t)m->max_tokens) return ia_error(IA_ERR_INTERNAL, "tokenizer ignored truncation");
+        T += got;
+        m->offs[i + 1] = (int32_t)T;
+    }
+    *total = T;
+    return IA_OK;
+}
+
+ia_status ia_model_embed(ia_model *m, const char *const *texts, size_t n, float *out) {
+    size_t T = 0;
+    int64_t sh_ids[1], sh_offs[1];
+    ia_tensor *ids, *offs, *res;
+    ia_status st;
+    if (!m || (!texts && n) || (!out && n)) return ia_error(IA_ERR_INVALID_ARG, "ia_model_embed: NULL argument");
+    if (n == 0) return IA_OK;
+    if (n > (size_t)INT32_MAX / 2) return ia_error(IA_ERR_INVALID_ARG, "too many texts");
+    if ((st = pack_batch(m, texts, n, &T)) != IA_OK) return st;
+    ia_graph_reset(m->graph);
+    sh_ids[0] = (int64_t)T;
+    sh_offs[0] = (int64_t)n + 1;
+    ids = ia_graph_tensor(m->graph, IA_DTYPE_I32, 1, sh_ids, m->ids, "ids");
+    offs = ia_graph_tensor(m->graph, IA_DTYPE_I32, 1, sh_offs, m->offs, "offsets");
+    if (!ids || !offs) return IA_ERR_NOMEM;
+    if ((st = m->family->build(m, m->graph, ids, offs, &res)) != IA_OK) return st;
+    ia_graph_mark_output(m->graph, res);
+    if ((st = ia_graph_plan(m->graph)) != IA_OK) return st;
+    if ((st = m->backend->compute(m->backend_ctx, m->graph)) != IA_OK) return st;
+    memcpy(out, res->data, n * (size_t)m->cfg.hidden_size * sizeof *out);
+    return IA_OK;
+}

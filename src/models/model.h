@@ -1,0 +1,54 @@
+/*
+ * model.h — what every model family sees of a loaded model: its configs,
+ * its mapped weights, its tokenizer, the backend that runs it; and the
+ * interface (ia_family) each family file implements.
+ */
+#ifndef IA_MODELS_MODEL_H
+#define IA_MODELS_MODEL_H
+
+#include "backends/backend.h"
+#include "formats/hf_config.h"
+#include "formats/safetensors.h"
+#include "tensor/graph.h"
+
+typedef struct ia_family {
+    const char *model_type; /* config.json "model_type" */
+    /* Binds the family's weights (m->family_state). */
+    ia_status (*load)(ia_model *m);
+    /* Appends the forward pass over packed token ids [T] with sequence
+     * offsets [n+1]; returns the pooled embeddings [n, dim] tensor. */
+    ia_status (*build)(ia_model *m, ia_graph *g, ia_tensor *ids, ia_tensor *offs,
+                       ia_tensor **out);
+    void (*free_state)(void *state);
+} ia_family;
+
+struct ia_model {
+    char name[256];
+    char dir[4096];
+    ia_hf_config cfg;
+    ia_st_config st_cfg;
+    ia_safetensors *weights;
+    const char *weight_prefix;   /* "" or "bert." as the file names them */
+    ia_tokenizer *tok;
+    int max_tokens;
+    int threads;
+    const ia_backend_ops *backend;
+    void *backend_ctx;
+    const ia_family *family;
+    void *family_state;
+    ia_graph *graph;
+    int32_t *ids, *offs;         /* packed batch, reused between calls */
+    size_t ids_cap, offs_cap;
+    void **converted;            /* weights converted from F16/BF16 */
+    int n_converted;
+};
+
+/* Looks up weight `name` (with the model's prefix) and checks that it is
+ * [shape...]; converts F16/BF16 to F32 once (the only copy of a weight the
+ * core ever makes — F32 weights are used in place). Fills *t. */
+ia_status ia_model_weight(ia_model *m, const char *name, int ndim, const int64_t *shape,
+                          ia_tensor *t);
+
+extern const ia_family ia_family_bert;
+
+#endif

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# test_cli.sh CLI — tests of the ipfs-accelerate command as a user runs it:
+# exit codes, --help, --json output against the reference fixture, --file,
+# and clear errors. Prints "N passed, N failed" last.
+set -uo pipefail
+cli=${1:-build/ipfs-accelerate}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+py=python3
+[ -x "$here/.venv/bin/python" ] && py="$here/.venv/bin/python"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+# --help tells the truth: exit 0 and names every option.
+"$cli" embed --help >"$tmp/help" 2>&1
+check "embed --help exits 0" test $? -eq 0
+for opt in --model --device --threads --batch --json --file; do
+  check "embed --help mentions $opt" grep -q -- "$opt" "$tmp/help"
+done
+"$cli" --help >/dev/null; check "--help exits 0" test $? -eq 0
+"$cli" --version | grep -qE '^ipfs-accelerate [0-9]+\.[0-9]+\.[0-9]+$'; check "--version" test $? -eq 0
+
+# --json output matches the sentence-transformers reference.
+fixture="$here/test/fixtures/minilm_reference.json"
+mapfile -t texts < <("$py" -c "
+import json; d = json.load(open('$fixture'))
+for i in (10, 11, 12): print(d['texts'][i])")
+"$cli" embed --threads 2 --json "${texts[@]}" >"$tmp/out.json" 2>"$tmp/err"
+check "embed --json exits 0" test $? -eq 0
+"$py" - "$tmp/out.json" "$fixture" <<'PY'
+import json, sys, math
+out = json.load(open(sys.argv[1])); ref = json.load(open(sys.argv[2]))
+assert out["model"] == "all-MiniLM-L6-v2", out["model"]
+assert out["device"] == "cpu" and out["dim"] == 384, (out["device"], out["dim"])
+assert len(out["embeddings"]) == 3
+for got, want in zip(out["embeddings"], ref["embeddings_batched"][10:13]):
+    assert len(got) == 384
+    dot = sum(a * b for a, b in zip(got, want))
+    cos = dot / math.sqrt(sum(a * a for a in got) * sum(b * b for b in want))
+    assert cos >= 0.9999 and max(abs(a - b) for a, b in zip(got, want)) <= 1e-4, cos
+PY
+check "embed --json equals the reference" test $? -eq 0
+
+# --file: one text per line, same vectors as arguments.
+printf '%s\n' "${texts[@]}" >"$tmp/texts.txt"
+"$cli" embed --threads 2 --json --batch 2 --file "$tmp/texts.txt" >"$tmp/file.json"
+check "embed --file exits 0" test $? -eq 0
+"$py" -c "
+import json,sys
+a=json.load(open('$tmp/out.json'))['embeddings']; b=json.load(open('$tmp/file.json'))['embeddings']
+sys.exit(0 if len(a)==len(b)==3 and all(max(abs(x-y) for x,y in zip(p,q))<1e-6 for p,q in zip(a,b)) else 1)"
+check "embed --file gives the same vectors (batch 2)" test $? -eq 0
+
+# Human output names the device and shows timing.
+"$cli" embed --threads 1 "hello world" >"$tmp/human" 2>&1
+check "human output exits 0" test $? -eq 0
+check "human output names device and kernel" grep -qE 'on cpu \((avx512|avx2|generic) kernels, 1 threads\)' "$tmp/human"
+
+# Errors: stderr, non-zero exit, a message that says what is wrong.
+"$cli" embed --model no-such-model "x" >"$tmp/o" 2>"$tmp/e"
+rc=$?
+check "missing model fails" test $rc -ne 0
+check "missing model message names it" grep -q "no-such-model" "$tmp/e"
+check "missing model prints nothing on stdout" test ! -s "$tmp/o"
+"$cli" embed --threads abc "x" >/dev/null 2>"$tmp/e"; check "bad --threads exits 2" test $? -eq 2
+"$cli" embed --bogus "x" >/dev/null 2>"$tmp/e"; check "unknown option exits 2" test $? -eq 2
+"$cli" embed >/dev/null 2>"$tmp/e"; check "no texts exits 2" test $? -eq 2
+"$cli" embed --device cuda "x" >/dev/null 2>"$tmp/e"; rc=$?
+check "absent device fails" test $rc -ne 0
+check "absent device says so" grep -q "cuda" "$tmp/e"
+"$cli" embed --file /nonexistent/file >/dev/null 2>"$tmp/e"; check "missing --file fails" test $? -ne 0
+"$cli" frobnicate >/dev/null 2>&1; check "unknown command exits 2" test $? -eq 2
+
+# A model directory without config.json is refused with a clear message.
+mkdir -p "$tmp/broken"
+model_dir=${IA_MODEL_DIR:-$HOME/.cache/ipfs_accelerate/models}/all-MiniLM-L6-v2
+ln -s "$model_dir/model.safetensors" "$tmp/broken/model.safetensors"
+ln -s "$model_dir/tokenizer.json" "$tmp/broken/tokenizer.json"
+"$cli" embed --model "$tmp/broken" "x" >/dev/null 2>"$tmp/e"; rc=$?
+check "model dir without config.json fails" test $rc -ne 0
+check "... and names config.json" grep -q "config.json" "$tmp/e"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

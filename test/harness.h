@@ -1,0 +1,73 @@
+/*
+ * harness.h — the C test harness: register tests with IA_TEST(), check with
+ * CHECK*(); the runner prints each failure and "N passed, N failed" last.
+ *
+ * Tests register themselves through constructors, so a new test file needs
+ * no edit anywhere else (CMake globs every .c file under test/).
+ */
+#ifndef IA_TEST_HARNESS_H
+#define IA_TEST_HARNESS_H
+
+#include <math.h>
+#include <stdio.h>
+
+typedef void (*ia_test_fn)(int *failed);
+void ia_test_register(const char *name, ia_test_fn fn);
+
+#define IA_TEST(name)                                                     \
+    static void name(int *ia_failed_);                                    \
+    __attribute__((constructor)) static void name##_register(void) {      \
+        ia_test_register(#name, name);                                    \
+    }                                                                     \
+    static void name(int *ia_failed_)
+
+#define CHECK(cond)                                                       \
+    do {                                                                  \
+        if (!(cond)) {                                                    \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__,      \
+                    __LINE__, #cond);                                     \
+            *ia_failed_ = 1;                                              \
+        }                                                                 \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                              \
+    do {                                                                  \
+        if (!(cond)) {                                                    \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed: ", __FILE__,      \
+                    __LINE__, #cond);                                     \
+            fprintf(stderr, __VA_ARGS__);                                 \
+            fputc('\n', stderr);                                          \
+            *ia_failed_ = 1;                                              \
+        }                                                                 \
+    } while (0)
+
+/* Stops the current test (after a failed precondition). */
+#define REQUIRE(cond)                                                     \
+    do {                                                                  \
+        if (!(cond)) {                                                    \
+            fprintf(stderr, "  %s:%d: REQUIRE(%s) failed\n", __FILE__,    \
+                    __LINE__, #cond);                                     \
+            *ia_failed_ = 1;                                              \
+            return;                                                       \
+        }                                                                 \
+    } while (0)
+
+#define CHECK_STATUS(expr, want)                                          \
+    do {                                                                  \
+        ia_status st_ = (expr);                                           \
+        if (st_ != (want)) {                                              \
+            fprintf(stderr, "  %s:%d: %s returned %d (%s), want %d: %s\n",\
+                    __FILE__, __LINE__, #expr, (int)st_,                  \
+                    ia_status_str(st_), (int)(want), ia_last_error());    \
+            *ia_failed_ = 1;                                              \
+        }                                                                 \
+    } while (0)
+
+/* Path of a file in the source tree (test fixtures). Static buffer. */
+const char *ia_test_source_path(const char *rel);
+
+/* Directory of the default model, or NULL if it is not in the cache
+ * (tests that need it then fail: setup must have placed it). */
+const char *ia_test_model_dir(void);
+
+#endif
