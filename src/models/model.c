@@ -162,7 +162,7 @@ ia_status ia_model_open(const char *ref, const ia_model_options *opts, ia_model 
     if ((st = ia_model_resolve(ref, m->dir, sizeof m->dir)) != IA_OK) goto fail;
     base = strrchr(m->dir, '/');
     base = base && base[1] ? base + 1 : m->dir;
-    snprintf(m->name, sizeof m->name, "%s", base);
+    snprintf(m->name, sizeof m->name, "%.255s", base);
 
     if ((st = ia_hf_config_load(m->dir, &m->cfg)) != IA_OK) goto fail;
     if ((st = ia_st_config_load(m->dir, &m->st_cfg)) != IA_OK) goto fail;

@@ -33,13 +33,20 @@ ia_status ia_error(ia_status status, const char *fmt, ...) {
 }
 
 ia_status ia_error_prefix(ia_status status, const char *fmt, ...) {
-    char prefix[512], old[sizeof last_error];
+    char msg[sizeof last_error];
+    size_t p, rest, old_len = strlen(last_error);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    vsnprintf(msg, sizeof msg - 2, fmt, ap);
     va_end(ap);
-    memcpy(old, last_error, sizeof old);
-    snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
+    p = strlen(msg);
+    memcpy(msg + p, ": ", 3);
+    p += 2;
+    rest = sizeof msg - 1 - p; /* the old message is clipped to what fits */
+    if (old_len > rest) old_len = rest;
+    memcpy(msg + p, last_error, old_len);
+    msg[p + old_len] = '\0';
+    memcpy(last_error, msg, sizeof msg);
     return status;
 }
 

@@ -4,8 +4,10 @@
  * Always available (it is the reference every other backend is tested
  * against).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backends/backend.h"
 #include "backends/cpu/cpu_ops.h"
@@ -17,9 +19,27 @@ static int cpu_probe(char *reason, size_t cap) {
     return 1;
 }
 
+static double now_sec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void print_profile(const ia_cpu_ctx *c) {
+    double total = 0;
+    for (int i = 0; i < IA_OP_COUNT; i++) total += c->op_seconds[i];
+    fprintf(stderr, "ipfs_accelerate cpu profile (%d threads, %s kernels): %.1f ms in ops\n",
+            ia_pool_size(c->pool), ia_sgemm_kernel_name(), 1e3 * total);
+    for (int i = 0; i < IA_OP_COUNT; i++)
+        if (c->op_calls[i])
+            fprintf(stderr, "  %-14s %6ld calls %9.2f ms %5.1f %%\n", ia_op_name((ia_op)i), c->op_calls[i],
+                    1e3 * c->op_seconds[i], total > 0 ? 100.0 * c->op_seconds[i] / total : 0.0);
+}
+
 static void cpu_destroy(void *ctx) {
     ia_cpu_ctx *c = ctx;
     if (!c) return;
+    if (c->profile) print_profile(c);
     if (c->scratch)
         for (int i = 0; i < ia_pool_size(c->pool); i++) free(c->scratch[i]);
     free(c->scratch);
@@ -43,6 +63,7 @@ static ia_status cpu_create(const ia_backend_config *cfg, void **out) {
         return ia_error(IA_ERR_NOMEM, "cpu backend");
     }
     c->vec = ia_vec_ops_get();
+    c->profile = getenv("IA_PROFILE") && strcmp(getenv("IA_PROFILE"), "1") == 0;
     *out = c;
     return IA_OK;
 }
@@ -79,6 +100,7 @@ static ia_status cpu_compute(void *ctx, ia_graph *g) {
     ia_status st = reserve_scratch(c, g);
     for (int i = 0; st == IA_OK && i < ia_graph_n_nodes(g); i++) {
         ia_node *n = ia_graph_node(g, i);
+        double t0 = c->profile ? now_sec() : 0.0;
         switch (n->op) {
         case IA_OP_GET_ROWS: st = ia_cpu_get_rows(c, n); break;
         case IA_OP_ADD: st = ia_cpu_add(c, n); break;
@@ -91,6 +113,10 @@ static ia_status cpu_compute(void *ctx, ia_graph *g) {
         case IA_OP_CLS_POOL: st = ia_cpu_pool_rows(c, n); break;
         case IA_OP_L2_NORMALIZE: st = ia_cpu_l2_normalize(c, n); break;
         default: st = ia_error(IA_ERR_UNSUPPORTED, "cpu backend: op %s", ia_op_name(n->op));
+        }
+        if (c->profile && (unsigned)n->op < IA_OP_COUNT) {
+            c->op_seconds[n->op] += now_sec() - t0;
+            c->op_calls[n->op]++;
         }
     }
     return st;

@@ -15,6 +15,9 @@ typedef struct ia_cpu_ctx {
     const ia_vec_ops *vec;
     float **scratch;      /* one attention score buffer per thread */
     size_t scratch_elems; /* capacity of each */
+    int profile;          /* IA_PROFILE=1: time per op, printed at destroy */
+    double op_seconds[IA_OP_COUNT];
+    long op_calls[IA_OP_COUNT];
 } ia_cpu_ctx;
 
 ia_status ia_cpu_get_rows(ia_cpu_ctx *c, ia_node *n);
