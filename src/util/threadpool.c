@@ -116,14 +116,16 @@ ia_status ia_pool_create(int n_threads, ia_pool **out) {
         }
         for (int i = 1; i < n_threads; i++) {
             worker_arg *wa = malloc(sizeof *wa);
+            if (wa) { /* filled before the thread starts: it frees wa at once */
+                wa->pool = p;
+                wa->index = i;
+            }
             if (!wa || pthread_create(&p->threads[i - 1], NULL, worker_main, wa) != 0) {
                 free(wa);
                 p->n_threads = i; /* only these exist; free joins them */
                 ia_pool_free(p);
                 return ia_error(IA_ERR_INTERNAL, "cannot start worker thread %d", i);
             }
-            wa->pool = p;
-            wa->index = i;
         }
     }
 #endif
