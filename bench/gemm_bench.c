@@ -107,14 +107,14 @@ static double bench_one(const ia_sgemm_impl *impl, ia_pool *pool, const shape *s
     for (;;) {
         double t0 = now();
         for (int r = 0; r < reps; r++)
-            ia_sgemm_with(impl, p, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc);
+            ia_sgemm_with(impl, p, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc, NULL);
         if (now() - t0 >= MIN_RUN_S) break;
         reps *= 2;
     }
     for (int i = 0; i < RUNS; i++) {
         double t0 = now(), t;
         for (int r = 0; r < reps; r++)
-            ia_sgemm_with(impl, p, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc);
+            ia_sgemm_with(impl, p, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc, NULL);
         t = now() - t0;
         rates[i] = flops * reps / t / 1e9;
     }

@@ -137,7 +137,7 @@ static ia_status bert_build(ia_model *m, ia_graph *g, ia_tensor *ids, ia_tensor 
         OP(o, IA_OP_LINEAR, sh, a, &w[W_O], &w[W_OB], NULL);
         LN(x, o, &w[W_LN1], &w[W_LN1B], x);
         OP(hmid, IA_OP_LINEAR, shi, x, &w[W_I], &w[W_IB], NULL);
-        OP(hmid, IA_OP_GELU, shi, hmid, NULL, NULL, NULL);
+        ia_graph_last(g)->iparam[0] = IA_ACT_GELU;
         OP(o, IA_OP_LINEAR, sh, hmid, &w[W_O2], &w[W_O2B], NULL);
         LN(x, o, &w[W_LN2], &w[W_LN2B], x);
     }

@@ -136,6 +136,7 @@ void ia_model_free(ia_model *m) {
     free(m->converted);
     free(m->ids);
     free(m->offs);
+    free(m->chunk_offs);
     free(m);
 }
 
@@ -192,6 +193,8 @@ ia_status ia_model_open(const char *ref, const ia_model_options *opts, ia_model 
     if ((st = m->family->load(m)) != IA_OK) goto fail;
     m->backend = ia_backend_find("cpu");
     m->threads = o.threads ? o.threads : ia_cpu_count();
+    m->chunk_tokens = getenv("IA_CHUNK_TOKENS") ? atoi(getenv("IA_CHUNK_TOKENS")) : IA_CHUNK_TOKENS;
+    if (m->chunk_tokens < 1) m->chunk_tokens = IA_CHUNK_TOKENS;
     bc.threads = m->threads;
     if ((st = m->backend->create(&bc, &m->backend_ctx)) != IA_OK) goto fail;
     if ((st = ia_graph_create(&m->graph)) != IA_OK) goto fail;
@@ -245,25 +248,46 @@ static ia_status pack_batch(ia_model *m, const char *const *texts, size_t n, siz
     return IA_OK;
 }
 
-ia_status ia_model_embed(ia_model *m, const char *const *texts, size_t n, float *out) {
-    size_t T = 0;
-    int64_t sh_ids[1], sh_offs[1];
+/* Runs the family's graph over sequences [s0, s1) of the packed batch and
+ * writes their embeddings to out. */
+static ia_status run_chunk(ia_model *m, size_t s0, size_t s1, float *out) {
+    int32_t base = m->offs[s0];
+    int64_t sh_ids[1] = {m->offs[s1] - base}, sh_offs[1] = {(int64_t)(s1 - s0) + 1};
     ia_tensor *ids, *offs, *res;
     ia_status st;
-    if (!m || (!texts && n) || (!out && n)) return ia_error(IA_ERR_INVALID_ARG, "ia_model_embed: NULL argument");
-    if (n == 0) return IA_OK;
-    if (n > (size_t)INT32_MAX / 2) return ia_error(IA_ERR_INVALID_ARG, "too many texts");
-    if ((st = pack_batch(m, texts, n, &T)) != IA_OK) return st;
+    for (size_t s = s0; s <= s1; s++) m->chunk_offs[s - s0] = m->offs[s] - base;
     ia_graph_reset(m->graph);
-    sh_ids[0] = (int64_t)T;
-    sh_offs[0] = (int64_t)n + 1;
-    ids = ia_graph_tensor(m->graph, IA_DTYPE_I32, 1, sh_ids, m->ids, "ids");
-    offs = ia_graph_tensor(m->graph, IA_DTYPE_I32, 1, sh_offs, m->offs, "offsets");
+    ids = ia_graph_tensor(m->graph, IA_DTYPE_I32, 1, sh_ids, m->ids + base, "ids");
+    offs = ia_graph_tensor(m->graph, IA_DTYPE_I32, 1, sh_offs, m->chunk_offs, "offsets");
     if (!ids || !offs) return IA_ERR_NOMEM;
     if ((st = m->family->build(m, m->graph, ids, offs, &res)) != IA_OK) return st;
     ia_graph_mark_output(m->graph, res);
     if ((st = ia_graph_plan(m->graph)) != IA_OK) return st;
     if ((st = m->backend->compute(m->backend_ctx, m->graph)) != IA_OK) return st;
-    memcpy(out, res->data, n * (size_t)m->cfg.hidden_size * sizeof *out);
+    memcpy(out, res->data, (s1 - s0) * (size_t)m->cfg.hidden_size * sizeof *out);
+    return IA_OK;
+}
+
+ia_status ia_model_embed(ia_model *m, const char *const *texts, size_t n, float *out) {
+    size_t T = 0, s0 = 0;
+    ia_status st;
+    if (!m || (!texts && n) || (!out && n)) return ia_error(IA_ERR_INVALID_ARG, "ia_model_embed: NULL argument");
+    if (n == 0) return IA_OK;
+    if (n > (size_t)INT32_MAX / 2) return ia_error(IA_ERR_INVALID_ARG, "too many texts");
+    if ((st = pack_batch(m, texts, n, &T)) != IA_OK) return st;
+    if (n + 1 > m->chunk_offs_cap) {
+        int32_t *c = realloc(m->chunk_offs, (n + 1) * sizeof *c);
+        if (!c) return ia_error(IA_ERR_NOMEM, "batch of %zu texts", n);
+        m->chunk_offs = c;
+        m->chunk_offs_cap = n + 1;
+    }
+    /* Whole sequences, up to chunk_tokens tokens per graph run: the
+     * activations of one chunk then stay in the L2 caches between ops. */
+    while (s0 < n) {
+        size_t s1 = s0 + 1;
+        while (s1 < n && (size_t)(m->offs[s1 + 1] - m->offs[s0]) <= (size_t)m->chunk_tokens) s1++;
+        if ((st = run_chunk(m, s0, s1, out + s0 * (size_t)m->cfg.hidden_size)) != IA_OK) return st;
+        s0 = s1;
+    }
     return IA_OK;
 }

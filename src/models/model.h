@@ -11,6 +11,9 @@
 #include "formats/safetensors.h"
 #include "tensor/graph.h"
 
+/* Tokens per graph run; see ia_model_embed. */
+#define IA_CHUNK_TOKENS 512
+
 typedef struct ia_family {
     const char *model_type; /* config.json "model_type" */
     /* Binds the family's weights (m->family_state). */
@@ -39,6 +42,9 @@ struct ia_model {
     ia_graph *graph;
     int32_t *ids, *offs;         /* packed batch, reused between calls */
     size_t ids_cap, offs_cap;
+    int32_t *chunk_offs;         /* offsets of the chunk being run */
+    size_t chunk_offs_cap;
+    int chunk_tokens;            /* tokens per graph run (IA_CHUNK_TOKENS) */
     void **converted;            /* weights converted from F16/BF16 */
     int n_converted;
 };

@@ -33,8 +33,9 @@ typedef enum ia_op {
                            row r of src0 adds row (r % rows(src1)) of src1      */
     IA_OP_ADD_POSITIONS,/* out[t,:] = src0[t,:] + src1[t - off[seq(t)],:]
                            (position embeddings of packed sequences; src2 offs) */
-    IA_OP_LINEAR,       /* out = src0 · src1^T + src2 (src1 [n,k] weight,
-                           src2 bias [n] or NULL)                              */
+    IA_OP_LINEAR,       /* out = act(src0 · src1^T + src2) (src1 [n,k] weight,
+                           src2 bias [n] or NULL); iparam[0] = ia_activation,
+                           fused so the output is activated while in cache   */
     IA_OP_LAYER_NORM,   /* out = LN(src0 (+ src3 if set)) · src1 + src2, eps    */
     IA_OP_GELU,         /* out = x · Φ(x), exact erf form                       */
     IA_OP_ATTENTION,    /* bidirectional multi-head attention over packed
@@ -48,6 +49,12 @@ typedef enum ia_op {
 } ia_op;
 
 const char *ia_op_name(ia_op op);
+
+/* Activations fused into IA_OP_LINEAR (iparam[0]). */
+typedef enum ia_activation {
+    IA_ACT_NONE = 0,
+    IA_ACT_GELU = 1, /* exact erf GELU, as IA_OP_GELU */
+} ia_activation;
 
 typedef struct ia_node {
     ia_op op;

@@ -74,7 +74,7 @@ static int check_shape(shape s, int pad, int shift, ia_pool *pools[3], int *ia_f
                     int bad = 0;
                     for (size_t i = 0; i < csize + 2 * GUARD + shift; i++) cbuf[i] = GUARD_VAL;
                     ia_sgemm_with(impl, pools[p], trans_b, s.m, s.n, s.k, A, lda, B, ldb, bb,
-                                  C, ldc);
+                                  C, ldc, NULL);
                     for (int i = 0; i < s.m && !bad; i++)
                         for (int j = 0; j < s.n && !bad; j++) {
                             float got = C[(size_t)i * ldc + j];
@@ -212,4 +212,33 @@ IA_TEST(gemm_k_zero) {
     ia_sgemm(NULL, 1, 0, 3, 4, A, 1, B, 1, bias, C, 5);
     ia_sgemm(NULL, 1, 2, 0, 4, A, 1, B, 1, bias, C, 5);
     CHECK(C[0] == 0 && C[3] == 9);
+}
+
+/* The fused epilogue sees every element of C exactly once, after the
+ * bias, on each of the three paths (dot, packed A, packed B). */
+static void triple(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = 3.0f * x[i] + 1.0f;
+}
+
+IA_TEST(gemm_epilogue_applies_once_per_element) {
+    static const int ms[] = {5, 64, 700};
+    ia_pool *pool = NULL;
+    CHECK_STATUS(ia_pool_create(2, &pool), IA_OK);
+    for (size_t t = 0; t < sizeof ms / sizeof *ms; t++) {
+        int m = ms[t], n = 200, k = 96;
+        float *A = malloc((size_t)m * k * sizeof *A), *B = malloc((size_t)n * k * sizeof *B);
+        float *bias = malloc((size_t)n * sizeof *bias), *C1 = malloc((size_t)m * n * sizeof *C1);
+        float *C2 = malloc((size_t)m * n * sizeof *C2);
+        int bad = 0;
+        for (int i = 0; i < m * k; i++) A[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
+        for (int i = 0; i < n * k; i++) B[i] = (float)((i * 5) % 11) / 11.0f - 0.5f;
+        for (int i = 0; i < n; i++) bias[i] = (float)i / (float)n;
+        ia_sgemm(pool, 1, m, n, k, A, k, B, k, bias, C1, n);
+        ia_sgemm_ep(pool, 1, m, n, k, A, k, B, k, bias, C2, n, triple);
+        for (int i = 0; i < m * n && !bad; i++)
+            if (fabsf(C2[i] - (3.0f * C1[i] + 1.0f)) > 1e-5f * (1.0f + fabsf(C2[i]))) bad = 1;
+        CHECK_MSG(!bad, "m=%d: epilogue result differs", m);
+        free(A); free(B); free(bias); free(C1); free(C2);
+    }
+    ia_pool_free(pool);
 }

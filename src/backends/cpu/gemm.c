@@ -110,6 +110,7 @@ typedef struct sgemm_job {
     int unit;        /* column ranges are split on multiples of this */
     float *scratch;  /* pool-size slices of `slice` floats */
     size_t slice;
+    ia_gemm_epilogue epilogue; /* run on each finished block of C, or NULL */
 } sgemm_job;
 
 static int imin(int a, int b) { return a < b ? a : b; }
@@ -159,6 +160,11 @@ static void run_task(void *ctx, int task, int thread) {
                 break;
             }
         }
+        if (j->epilogue) /* the block is complete and still in L2 */
+            for (int i = 0; i < m1 - m0; i++) {
+                float *c = C + (size_t)i * j->ldc + jc;
+                j->epilogue(c, c, (size_t)nc);
+            }
     }
 }
 
@@ -222,7 +228,7 @@ static void plan(sgemm_job *j, int threads) {
 
 void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int trans_b, int m, int n,
                    int k, const float *A, int lda, const float *B, int ldb,
-                   const float *bias, float *C, int ldc) {
+                   const float *bias, float *C, int ldc, ia_gemm_epilogue epilogue) {
     sgemm_job j;
     int threads = ia_pool_size(pool), tasks;
     void *raw = NULL;
@@ -230,6 +236,8 @@ void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int trans_b, int m,
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         fill_bias(m, n, bias, C, ldc);
+        if (epilogue)
+            for (int i = 0; i < m; i++) epilogue(C + (size_t)i * ldc, C + (size_t)i * ldc, (size_t)n);
         return;
     }
     memset(&j, 0, sizeof j);
@@ -238,6 +246,7 @@ void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int trans_b, int m,
     j.m = m, j.n = n, j.k = k;
     j.A = A, j.B = B, j.bias = bias, j.C = C;
     j.lda = lda, j.ldb = ldb, j.ldc = ldc;
+    j.epilogue = epilogue;
     plan(&j, threads);
     tasks = j.tm * j.tn;
 
@@ -324,7 +333,13 @@ static const ia_sgemm_impl *pick(void) {
 
 void ia_sgemm(ia_pool *pool, int trans_b, int m, int n, int k, const float *A, int lda,
               const float *B, int ldb, const float *bias, float *C, int ldc) {
-    ia_sgemm_with(pick(), pool, trans_b, m, n, k, A, lda, B, ldb, bias, C, ldc);
+    ia_sgemm_with(pick(), pool, trans_b, m, n, k, A, lda, B, ldb, bias, C, ldc, NULL);
+}
+
+void ia_sgemm_ep(ia_pool *pool, int trans_b, int m, int n, int k, const float *A, int lda,
+                 const float *B, int ldb, const float *bias, float *C, int ldc,
+                 ia_gemm_epilogue epilogue) {
+    ia_sgemm_with(pick(), pool, trans_b, m, n, k, A, lda, B, ldb, bias, C, ldc, epilogue);
 }
 
 const char *ia_sgemm_kernel_name(void) { return pick()->name; }

@@ -13,11 +13,22 @@
 #ifndef IA_BACKENDS_CPU_GEMM_H
 #define IA_BACKENDS_CPU_GEMM_H
 
+#include <stddef.h>
+
 #include "util/threadpool.h"
 
 void ia_sgemm(ia_pool *pool, int trans_b, int m, int n, int k,
               const float *A, int lda, const float *B, int ldb,
               const float *bias, float *C, int ldc);
+
+/* A function applied in place to each finished row segment of C while it
+ * is still in cache (e.g. GELU after the FFN's first linear layer). */
+typedef void (*ia_gemm_epilogue)(float *y, const float *x, size_t n);
+
+/* ia_sgemm, then epilogue(c, c, len) over every row segment of C (NULL: none). */
+void ia_sgemm_ep(ia_pool *pool, int trans_b, int m, int n, int k,
+                 const float *A, int lda, const float *B, int ldb,
+                 const float *bias, float *C, int ldc, ia_gemm_epilogue epilogue);
 
 /* Name of the kernel the dispatcher picked: "avx512", "avx2" or "generic".
  * IA_KERNEL=generic|avx2|avx512 in the environment forces a lower one. */
