@@ -127,6 +127,16 @@ IA_API ia_status ia_tokenizer_encode(ia_tokenizer *tok, const char *text,
                                      size_t max_tokens, int32_t *ids,
                                      size_t cap, size_t *n_out);
 
+/* Encodes n texts as one batch padded to the longest, as HF tokenizers'
+ * encode_batch with padding="longest" does: ids and attention_mask are
+ * written row-major with row stride *seq_len (pad id and mask 0 on the
+ * right). Each buffer must hold n * max_tokens values; max_tokens > 0 is
+ * the truncation length. (The model itself packs sequences instead, so
+ * this is for front ends and tools that want HF's tensors.) */
+IA_API ia_status ia_tokenizer_encode_batch(ia_tokenizer *tok, const char *const *texts,
+                                           size_t n, size_t max_tokens, int32_t *ids,
+                                           int32_t *attention_mask, size_t *seq_len);
+
 #ifdef __cplusplus
 }
 #endif

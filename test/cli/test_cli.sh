@@ -92,5 +92,35 @@ ln -s "$model_dir/tokenizer.json" "$tmp/broken/tokenizer.json"
 check "model dir without config.json fails" test $rc -ne 0
 check "... and names config.json" grep -q "config.json" "$tmp/e"
 
+# A weights file with a tensor missing, or with a weight of the wrong dtype,
+# is refused with a message naming the tensor (header rewritten by Python's
+# standard library; the data area is kept as is).
+for case in missing wrongtype; do
+  mkdir -p "$tmp/$case"
+  for f in config.json tokenizer.json modules.json sentence_bert_config.json 1_Pooling; do
+    ln -s "$model_dir/$f" "$tmp/$case/$f"
+  done
+  "$py" - "$model_dir/model.safetensors" "$tmp/$case/model.safetensors" "$case" <<'PY'
+import json, struct, sys
+src, dst, case = sys.argv[1:]
+with open(src, "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    header = json.loads(f.read(n))
+    data = f.read()
+name = "encoder.layer.3.output.dense.weight"
+if case == "missing":
+    del header[name]
+else:
+    header[name]["dtype"] = "I32"  # same element size, so sizes still agree
+raw = json.dumps(header).encode()
+raw += b" " * (-len(raw) % 8)  # keep the data area 8-byte aligned
+with open(dst, "wb") as f:
+    f.write(struct.pack("<Q", len(raw)) + raw + data)
+PY
+  "$cli" embed --model "$tmp/$case" "x" >/dev/null 2>"$tmp/e"; rc=$?
+  check "weights with a $case tensor fail" test $rc -ne 0
+  check "... and name the tensor" grep -q "encoder.layer.3.output.dense.weight" "$tmp/e"
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
