@@ -287,14 +287,14 @@ def generate():
     prop = runs(lambda c: 0 if 0xD800 <= c <= 0xDFFF else flags_of(p, c))
     w.append("/* {first, last, IA_UC_* flags} */")
     w.append("const ia_uc_range ia_uc_prop_tab[] = {")
-    w.append(emit_rows(["{0x%x,0x%x,%d}" % r for r in prop], 6))
+    w.append(emit_rows(["{0x%x,0x%x,%d}" % r for r in prop], 8))
     w.append("};")
     w.append("const size_t ia_uc_prop_tab_len = %d;\n" % len(prop))
 
     ccc = runs(lambda c: 0 if 0xD800 <= c <= 0xDFFF else p.ccc(c))
     w.append("/* {first, last, canonical combining class} */")
     w.append("const ia_uc_range ia_uc_ccc_tab[] = {")
-    w.append(emit_rows(["{0x%x,0x%x,%d}" % r for r in ccc], 6))
+    w.append(emit_rows(["{0x%x,0x%x,%d}" % r for r in ccc], 8))
     w.append("};")
     w.append("const size_t ia_uc_ccc_tab_len = %d;\n" % len(ccc))
 
@@ -302,7 +302,7 @@ def generate():
     w.append("/* {first, last, step, delta}: first + k*step <= last maps to "
              "itself + delta */")
     w.append("const ia_uc_case_run ia_uc_lower_tab[] = {")
-    w.append(emit_rows(["{0x%x,0x%x,%d,%d}" % r for r in lruns], 5))
+    w.append(emit_rows(["{0x%x,0x%x,%d,%d}" % r for r in lruns], 7))
     w.append("};")
     w.append("const size_t ia_uc_lower_tab_len = %d;\n" % len(lruns))
     assert all(len(m) <= 3 for _, m in lmulti)
@@ -327,11 +327,11 @@ def generate():
     assert len(pool) < 65536
     w.append("/* {code point, offset in ia_uc_nfd_pool, length} */")
     w.append("const ia_uc_decomp ia_uc_nfd_tab[] = {")
-    w.append(emit_rows(index, 6))
+    w.append(emit_rows(index, 8))
     w.append("};")
     w.append("const size_t ia_uc_nfd_tab_len = %d;\n" % len(index))
     w.append("const uint32_t ia_uc_nfd_pool[] = {")
-    w.append(emit_rows(["0x%x" % x for x in pool], 12))
+    w.append(emit_rows(["0x%x" % x for x in pool], 14))
     w.append("};")
     sys.stdout.write("\n".join(w) + "\n")
 
