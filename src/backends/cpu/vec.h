@@ -20,7 +20,8 @@ typedef struct ia_vec_ops {
                        const float *b, int n, float eps);
 } ia_vec_ops;
 
-/* The best variant this CPU runs (IA_KERNEL=generic forces the portable one). */
+/* The best variant this CPU runs. IA_KERNEL=generic or avx2 selects the
+ * portable row kernels (there is no AVX2 variant of these yet). */
 const ia_vec_ops *ia_vec_ops_get(void);
 
 /* The portable variant, the reference in tests. */
