@@ -19,7 +19,8 @@ src=$(.venv/bin/python -c "import $module, os; print(os.path.join(os.path.dirnam
 [ -f "$src/model.safetensors" ] || { echo "fetch_model: $src has no model.safetensors" >&2; exit 1; }
 mkdir -p "$dest"
 echo "fetch_model: $name -> $dest"
-# Copy to a temporary name first so that an interrupted copy is never
-# mistaken for a complete model.
+# The .complete marker is written last, so an interrupted copy is redone
+# by the next run instead of being mistaken for a complete model.
+rm -f "$dest/.complete"
 cp -r "$src"/. "$dest"/
 touch "$dest/.complete"
