@@ -34,11 +34,15 @@ static double now_sec(void) {
 }
 
 /* Reads lines of f into a NULL-free array; caller frees each and the array. */
+/* Reads the lines of path ('-' = stdin) into an array; caller frees each
+ * line and the array. Returns 0, or 1 after reporting an error (nothing is
+ * returned then: a partial read must not pass for the whole file). */
 static int read_lines(const char *path, char ***out, size_t *n_out) {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     char **lines = NULL, *line = NULL;
     size_t n = 0, cap = 0, lcap = 0;
     ssize_t len;
+    int failed = 0;
     if (!f) {
         fprintf(stderr, "ipfs-accelerate: embed: cannot open %s\n", path);
         return 1;
@@ -47,14 +51,27 @@ static int read_lines(const char *path, char ***out, size_t *n_out) {
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
         if (n == cap) {
             char **l = realloc(lines, (cap = cap ? 2 * cap : 64) * sizeof *l);
-            if (!l) break;
+            if (!l) {
+                failed = 1;
+                break;
+            }
             lines = l;
         }
-        if (!(lines[n] = strdup(line))) break;
+        if (!(lines[n] = strdup(line))) {
+            failed = 1;
+            break;
+        }
         n++;
     }
+    if (ferror(f)) failed = 1;
     free(line);
     if (f != stdin) fclose(f);
+    if (failed) {
+        fprintf(stderr, "ipfs-accelerate: embed: cannot read all of %s (out of memory or i/o error)\n", path);
+        for (size_t i = 0; i < n; i++) free(lines[i]);
+        free(lines);
+        return 1;
+    }
     *out = lines;
     *n_out = n;
     return 0;

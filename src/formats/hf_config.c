@@ -42,8 +42,9 @@ static ia_status get_int(const cJSON *obj, const char *key, int lo, int hi, int 
         *out = dflt;
         return IA_OK;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-        v->valuedouble < lo || v->valuedouble > hi)
+    /* range first: converting an out-of-range double to an integer is UB */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != (double)(int)v->valuedouble)
         return ia_error(IA_ERR_FORMAT, "config.json: \"%s\" must be an integer in [%d, %d]", key, lo, hi);
     *out = (int)v->valuedouble;
     return IA_OK;

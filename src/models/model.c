@@ -146,18 +146,20 @@ ia_status ia_model_open(const char *ref, const ia_model_options *opts, ia_model 
     char path[4200];
     const char *base;
     ia_backend_config bc;
+    const ia_backend_ops *backend;
+    char reason[256];
+    size_t tok_max;
     ia_status st;
     if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_model_open: out is NULL");
     *out = NULL;
     if (o.threads < 0 || o.threads > 1024) return ia_error(IA_ERR_INVALID_ARG, "threads must be in [0, 1024]");
     if (!o.device) o.device = "cpu";
-    if (strcmp(o.device, "cpu") != 0) {
-        const ia_backend_ops *b = ia_backend_find(o.device);
-        char reason[256] = "this build has no such backend";
-        if (b && !b->probe(reason, sizeof reason))
-            return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: %s", o.device, reason);
-        if (!b) return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: %s (devices: cpu)", o.device, reason);
-    }
+    backend = ia_backend_find(o.device);
+    if (!backend)
+        return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: this build has no such backend "
+                        "(devices: cpu)", o.device);
+    if (!backend->probe(reason, sizeof reason))
+        return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: %s", o.device, reason);
     m = calloc(1, sizeof *m);
     if (!m) return ia_error(IA_ERR_NOMEM, "model");
     if ((st = ia_model_resolve(ref, m->dir, sizeof m->dir)) != IA_OK) goto fail;
@@ -185,16 +187,19 @@ ia_status ia_model_open(const char *ref, const ia_model_options *opts, ia_model 
 
     snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
     if ((st = ia_tokenizer_open(path, &m->tok)) != IA_OK) goto fail;
-    m->max_tokens = m->st_cfg.max_seq_length ? m->st_cfg.max_seq_length
-                    : ia_tokenizer_max_length(m->tok) ? (int)ia_tokenizer_max_length(m->tok)
-                                                      : m->cfg.max_position_embeddings;
-    if (m->max_tokens > m->cfg.max_position_embeddings) m->max_tokens = m->cfg.max_position_embeddings;
+    /* sentence_bert_config.json, else tokenizer.json's truncation, never
+     * more than the position table; clamped as size_t before narrowing (a
+     * tokenizer may say 2^32 + 3). */
+    tok_max = m->st_cfg.max_seq_length ? (size_t)m->st_cfg.max_seq_length : ia_tokenizer_max_length(m->tok);
+    if (tok_max == 0 || tok_max > (size_t)m->cfg.max_position_embeddings)
+        tok_max = (size_t)m->cfg.max_position_embeddings;
+    m->max_tokens = (int)tok_max;
 
     if ((st = m->family->load(m)) != IA_OK) goto fail;
-    m->backend = ia_backend_find("cpu");
+    m->backend = backend;
     m->threads = o.threads ? o.threads : ia_cpu_count();
     m->chunk_tokens = getenv("IA_CHUNK_TOKENS") ? atoi(getenv("IA_CHUNK_TOKENS")) : IA_CHUNK_TOKENS;
-    if (m->chunk_tokens < 1) m->chunk_tokens = IA_CHUNK_TOKENS;
+    if (m->chunk_tokens < 1 || m->chunk_tokens > (1 << 20)) m->chunk_tokens = IA_CHUNK_TOKENS;
     bc.threads = m->threads;
     if ((st = m->backend->create(&bc, &m->backend_ctx)) != IA_OK) goto fail;
     if ((st = ia_graph_create(&m->graph)) != IA_OK) goto fail;
@@ -261,7 +266,7 @@ static ia_status run_chunk(ia_model *m, size_t s0, size_t s1, float *out) {
     offs = ia_graph_tensor(m->graph, IA_DTYPE_I32, 1, sh_offs, m->chunk_offs, "offsets");
     if (!ids || !offs) return IA_ERR_NOMEM;
     if ((st = m->family->build(m, m->graph, ids, offs, &res)) != IA_OK) return st;
-    ia_graph_mark_output(m->graph, res);
+    if ((st = ia_graph_mark_output(m->graph, res)) != IA_OK) return st;
     if ((st = ia_graph_plan(m->graph)) != IA_OK) return st;
     if ((st = m->backend->compute(m->backend_ctx, m->graph)) != IA_OK) return st;
     memcpy(out, res->data, (s1 - s0) * (size_t)m->cfg.hidden_size * sizeof *out);

@@ -141,15 +141,16 @@ int ia_graph_n_nodes(const ia_graph *g) { return g->n_nodes; }
 ia_node *ia_graph_node(ia_graph *g, int i) { return &g->nodes[i]; }
 size_t ia_graph_buffer_bytes(const ia_graph *g) { return g->planned_bytes; }
 
-void ia_graph_mark_output(ia_graph *g, ia_tensor *t) {
+ia_status ia_graph_mark_output(ia_graph *g, ia_tensor *t) {
     if (g->n_outputs == g->cap_outputs) {
         int cap = g->cap_outputs ? 2 * g->cap_outputs : 8;
         ia_tensor **o = realloc(g->outputs, (size_t)cap * sizeof *o);
-        if (!o) return; /* planning will then treat t as ordinary: caught by plan */
+        if (!o) return ia_error(IA_ERR_NOMEM, "graph outputs");
         g->outputs = o;
         g->cap_outputs = cap;
     }
     g->outputs[g->n_outputs++] = t;
+    return IA_OK;
 }
 
 /* ---- planner ---- */

@@ -85,7 +85,7 @@ ia_tensor *ia_graph_op(ia_graph *g, ia_op op, int ndim, const int64_t *shape,
 ia_node *ia_graph_last(ia_graph *g);
 
 /* Marks t as a graph output: its memory is never reused. */
-void ia_graph_mark_output(ia_graph *g, ia_tensor *t);
+ia_status ia_graph_mark_output(ia_graph *g, ia_tensor *t);
 
 /* Assigns memory to every activation (reusing the graph's buffer between
  * runs when it is big enough). */

@@ -122,5 +122,23 @@ PY
   check "... and name the tensor" grep -q "encoder.layer.3.output.dense.weight" "$tmp/e"
 done
 
+# A tokenizer.json truncation limit past 2^32 (and no sentence_bert_config.json)
+# is clamped to the position table, not wrapped to a few tokens.
+mkdir -p "$tmp/bigmax"
+for f in config.json model.safetensors modules.json 1_Pooling; do ln -s "$model_dir/$f" "$tmp/bigmax/$f"; done
+"$py" -c "
+import json, sys
+t = json.load(open('$model_dir/tokenizer.json'))
+t['truncation'] = dict(t.get('truncation') or {}, max_length=4294967299)
+json.dump(t, open('$tmp/bigmax/tokenizer.json', 'w'))"
+"$cli" embed --json "a sentence of several words for the check" >"$tmp/a.json" 2>/dev/null
+"$cli" embed --json --model "$tmp/bigmax" "a sentence of several words for the check" >"$tmp/b.json" 2>"$tmp/e"
+check "huge tokenizer max_length works" test $? -eq 0
+"$py" -c "
+import json, sys
+a = json.load(open('$tmp/a.json'))['embeddings'][0]; b = json.load(open('$tmp/b.json'))['embeddings'][0]
+sys.exit(0 if max(abs(x - y) for x, y in zip(a, b)) < 1e-6 else 1)"
+check "... and gives the untruncated embedding" test $? -eq 0
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -9,6 +9,8 @@
  * is what HF's padded batch computes for the real tokens (masked keys get
  * weight 0 there).
  */
+#include <stdint.h>
+
 #include "backends/cpu/cpu_ops.h"
 #include "backends/cpu/gemm.h"
 #include "util/error.h"
@@ -45,6 +47,8 @@ ia_status ia_cpu_attention(ia_cpu_ctx *c, ia_node *n) {
     if (st != IA_OK) return st;
     if (heads <= 0 || hidden % heads != 0 || ia_tensor_rows(k) != rows || ia_tensor_rows(v) != rows)
         return ia_error(IA_ERR_INTERNAL, "attention: bad shapes or head count");
+    if ((int64_t)nseq * heads > INT32_MAX)
+        return ia_error(IA_ERR_INVALID_ARG, "attention: %d sequences x %d heads is too many tasks", nseq, heads);
     for (int s = 0; s < nseq; s++) {
         int len = ((const int32_t *)offs->data)[s + 1] - ((const int32_t *)offs->data)[s];
         max_len = len > max_len ? len : max_len;
