@@ -8,6 +8,7 @@
 #define IA_DEFAULT_MODEL "all-MiniLM-L6-v2"
 
 int ia_cmd_embed(int argc, char **argv);
+int ia_cmd_hw(int argc, char **argv);
 
 /* Prints "ipfs-accelerate: <what>: <message>" to stderr; returns 1. */
 int ia_cli_fail(const char *what);

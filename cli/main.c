@@ -14,6 +14,7 @@ static void usage(FILE *f) {
             "\n"
             "commands:\n"
             "  embed     embed texts with a sentence-embedding model (bert family)\n"
+            "  hw        detect and measure the hardware; list every backend\n"
             "\n"
             "ipfs-accelerate <command> --help shows the command's options.\n"
             "ipfs-accelerate --version prints the library version.\n");
@@ -53,6 +54,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(argv[1], "embed") == 0) return ia_cmd_embed(argc - 1, argv + 1);
+    if (strcmp(argv[1], "hw") == 0) return ia_cmd_hw(argc - 1, argv + 1);
     fprintf(stderr, "ipfs-accelerate: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -109,6 +109,21 @@ IA_API int ia_model_max_tokens(const ia_model *model);
 IA_API ia_status ia_model_embed(ia_model *model, const char *const *texts,
                                 size_t n, float *out);
 
+/* ------------------------------------------------------------- hardware */
+
+/* Measurement levels for ia_hw_report_json. */
+#define IA_HW_NO_BENCH 0    /* detection only */
+#define IA_HW_QUICK_BENCH 1 /* + quick measured figures (< 2 s) */
+#define IA_HW_FULL_BENCH 2  /* + longer, steadier measurements */
+
+/* Detects the hardware and writes a JSON report: {"cpu": {..., "flags":
+ * [...]}, "memory": {...}, "backends": [{"name", "available", "reason",
+ * "devices": [...], "gflops", "gbps"}, ...]}. Every backend name the seed
+ * spec lists appears, available or with the reason it is not; figures are
+ * measured (null when not measured or not available). threads: for the CPU
+ * measurements (0 = all). *json_out: caller frees with ia_free(). */
+IA_API ia_status ia_hw_report_json(int bench_level, int threads, char **json_out);
+
 /* ------------------------------------------------------------ tokenizer */
 
 typedef struct ia_tokenizer ia_tokenizer;

@@ -140,5 +140,23 @@ a = json.load(open('$tmp/a.json'))['embeddings'][0]; b = json.load(open('$tmp/b.
 sys.exit(0 if max(abs(x - y) for x, y in zip(a, b)) < 1e-6 else 1)"
 check "... and gives the untruncated embedding" test $? -eq 0
 
+# hw: JSON report with cpu, memory and the seed's backend names.
+"$cli" hw --json --no-bench >"$tmp/hw.json" 2>"$tmp/e"
+check "hw --json exits 0" test $? -eq 0
+"$py" -c "
+import json, sys
+r = json.load(open('$tmp/hw.json'))
+names = {b['name'] for b in r['backends']}
+need = {'llama_cpp', 'qualcomm', 'apple', 'cpu', 'gpu', 'cuda', 'openvino', 'optimum', 'webnn'}
+ok = need <= names and isinstance(r['cpu']['flags'], list) and r['memory']['total_bytes'] > 0
+ok = ok and all(b['available'] or b['reason'] for b in r['backends'])
+sys.exit(0 if ok else 1)"
+check "hw --json names every seed backend, with reasons" test $? -eq 0
+"$cli" hw >"$tmp/hw.txt" 2>&1
+check "hw (quick) exits 0" test $? -eq 0
+check "hw prints measured cpu figures" grep -qE '^cpu +yes +[0-9.]+ GFLOP/s fp32 GEMM, [0-9.]+ GB/s memory' "$tmp/hw.txt"
+"$cli" hw --help | grep -q -- "--no-bench"; check "hw --help" test $? -eq 0
+"$cli" hw --bogus >/dev/null 2>&1; check "hw unknown option exits 2" test $? -eq 2
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
