@@ -19,7 +19,10 @@ static void usage(FILE *f) {
             "  --model M      model directory or cached name (default " IA_DEFAULT_MODEL ");\n"
             "                 names are looked up in $IA_MODEL_DIR, default\n"
             "                 ~/.cache/ipfs_accelerate/models/<name>\n"
-            "  --device D     cpu (the only device in this build)\n"
+            "  --device D     auto (default: chosen from the detected hardware, and the\n"
+            "                 reason printed) or cpu; absent devices are refused\n"
+            "  --precision P  fp32 (default; the only one the cpu backend runs so far)\n"
+            "  --memory-limit SIZE  refuse models whose weights exceed SIZE (e.g. 4GB)\n"
             "  --threads N    worker threads (default: one per CPU)\n"
             "  --batch N      texts per batch (default 32)\n"
             "  --json         print one JSON object {model, device, dim, embeddings}\n"
@@ -88,7 +91,7 @@ static void json_string(const char *s) {
 }
 
 int ia_cmd_embed(int argc, char **argv) {
-    ia_model_options opts = ia_model_options_default();
+    ia_hardware_profile opts = ia_hardware_profile_default();
     const char *model_ref = IA_DEFAULT_MODEL, *file = NULL;
     int batch = 32, json = 0, rc = 1, dim;
     char **file_lines = NULL;
@@ -107,7 +110,19 @@ int ia_cmd_embed(int argc, char **argv) {
         } else if (strcmp(a, "--model") == 0 && val) {
             model_ref = val, i++;
         } else if (strcmp(a, "--device") == 0 && val) {
-            opts.device = val, i++;
+            opts.backend = val, i++;
+        } else if (strcmp(a, "--precision") == 0 && val) {
+            if (ia_precision_parse(val, &opts.precision) != IA_OK) {
+                fprintf(stderr, "ipfs-accelerate: embed: %s\n", ia_last_error());
+                return 2;
+            }
+            i++;
+        } else if (strcmp(a, "--memory-limit") == 0 && val) {
+            if (ia_parse_memory_size(val, &opts.memory_limit_bytes) != IA_OK) {
+                fprintf(stderr, "ipfs-accelerate: embed: %s\n", ia_last_error());
+                return 2;
+            }
+            i++;
         } else if (strcmp(a, "--threads") == 0) {
             if ((opts.threads = ia_cli_parse_int(a, val, 0, 1024)) < 0) return 2;
             i++;
@@ -141,7 +156,7 @@ int ia_cmd_embed(int argc, char **argv) {
     }
 
     t0 = now_sec();
-    if (ia_model_open(model_ref, &opts, &model) != IA_OK) {
+    if (ia_model_open_profile(model_ref, &opts, &model) != IA_OK) {
         rc = ia_cli_fail("embed");
         goto done;
     }
@@ -175,6 +190,7 @@ int ia_cmd_embed(int argc, char **argv) {
     } else {
         printf("model %s on %s (%s kernels, %d threads), dim %d\n", ia_model_name(model),
                ia_model_device(model), ia_model_kernel(model), ia_model_threads(model), dim);
+        printf("device %s: %s\n", ia_model_device(model), ia_model_device_reason(model));
         printf("loaded in %.1f ms; embedded %zu text%s in %.1f ms (%.1f texts/s)\n", 1e3 * t_load, n,
                n == 1 ? "" : "s", 1e3 * t_embed, t_embed > 0 ? (double)n / t_embed : 0.0);
         for (size_t i = 0; i < n; i++) {

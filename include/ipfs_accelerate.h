@@ -61,7 +61,7 @@ typedef struct ia_model ia_model;
 
 typedef struct ia_model_options {
     int threads;        /* worker threads; 0 = one per online CPU          */
-    const char *device; /* "cpu" or NULL (= "cpu"; the only device so far) */
+    const char *device; /* "cpu", "auto" or NULL (= "auto": see ia_select_device) */
 } ia_model_options;
 
 /* Default options: threads = 0 (all CPUs), device = "cpu". */
@@ -123,6 +123,60 @@ IA_API ia_status ia_model_embed(ia_model *model, const char *const *texts,
  * measured (null when not measured or not available). threads: for the CPU
  * measurements (0 = all). *json_out: caller frees with ia_free(). */
 IA_API ia_status ia_hw_report_json(int bench_level, int threads, char **json_out);
+
+/* ---------------------------------------------------- hardware profiles */
+
+typedef enum ia_precision {
+    IA_PRECISION_FP32 = 0,
+    IA_PRECISION_FP16,
+    IA_PRECISION_BF16,
+    IA_PRECISION_INT8,
+    IA_PRECISION_INT4,
+    IA_PRECISION_INT2,
+} ia_precision;
+
+/* What a model should run on and within which limits (the seed's
+ * HardwareProfile). Enforced by ia_model_open_profile: a backend that is
+ * absent, a precision the backend cannot run, or weights larger than the
+ * memory limit are errors that say so, before anything is loaded. */
+typedef struct ia_hardware_profile {
+    const char *backend;        /* "cpu", "cuda", ... or "auto" (default) */
+    int device_index;           /* for multi-device backends; 0 */
+    ia_precision precision;     /* default fp32 */
+    int64_t memory_limit_bytes; /* 0 = no limit */
+    int threads;                /* 0 = one per CPU */
+    int optimization_level;     /* 0..3; 0 = safest, 3 = fastest (default 2) */
+} ia_hardware_profile;
+
+IA_API ia_hardware_profile ia_hardware_profile_default(void);
+
+/* "fp32", "fp16", "bf16", "int8", "int4", "int2" <-> ia_precision. */
+IA_API ia_status ia_precision_parse(const char *name, ia_precision *out);
+IA_API const char *ia_precision_name(ia_precision p);
+
+/* Parses a size such as "4GB", "512MiB", "1.5G", "1000000" (bytes).
+ * Decimal units (KB, MB, GB, TB) are powers of 1000, binary ones (KiB,
+ * MiB, GiB, TiB; K, M, G, T) powers of 1024. */
+IA_API ia_status ia_parse_memory_size(const char *text, int64_t *bytes);
+
+/* Picks the device for a model: measured results when a benchmark store
+ * has them (not in this build yet), otherwise a heuristic over the
+ * detected backends and their measured figures. Writes the device name
+ * ("cpu") and a sentence saying how it was chosen ("heuristic: ..."). */
+IA_API ia_status ia_select_device(const char *model_ref, const char *task, int batch,
+                                  char *device, size_t device_cap, char *why, size_t why_cap);
+
+/* Opens a model under a hardware profile (see ia_model_open). */
+IA_API ia_status ia_model_open_profile(const char *ref, const ia_hardware_profile *profile,
+                                       ia_model **out);
+
+/* Bytes of the model's weights as stored (what a memory limit is compared
+ * with). */
+IA_API int64_t ia_model_weight_bytes(const ia_model *model);
+
+/* How the model's device was chosen ("requested", or ia_select_device's
+ * sentence). Borrowed; valid until ia_model_free(). */
+IA_API const char *ia_model_device_reason(const ia_model *model);
 
 /* ------------------------------------------------------------ tokenizer */
 

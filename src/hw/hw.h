@@ -54,4 +54,26 @@ void ia_hw_probe_qnn(ia_hw_probe *p);      /* libQnnHtp.so / libQnnCpu.so */
 void ia_hw_probe_opencl(ia_hw_probe *p);   /* libOpenCL.so.1 ICD loader  */
 void ia_hw_probe_mps(ia_hw_probe *p);      /* macOS only                 */
 
+/* ---- device choice (select.c) ---- */
+
+typedef struct ia_hw_candidate {
+    const char *name;      /* backend name */
+    int available;         /* can run models now */
+    double gflops, gbps;   /* measured; 0 = not measured */
+    long long memory_bytes;/* device memory; 0 = unknown (no check) */
+} ia_hw_candidate;
+
+/* The documented heuristic: among available candidates whose memory holds
+ * the weights with 20 % to spare, batch >= 8 takes the highest GEMM
+ * GFLOP/s (compute-bound), smaller batches the highest memory GB/s
+ * (weights are streamed once per token: bandwidth-bound); unmeasured
+ * figures count as 0, ties go to the earlier candidate. Returns the index
+ * chosen, or -1 when none qualifies; `why` says which rule decided. */
+int ia_hw_pick(const ia_hw_candidate *c, int n, int batch, long long weight_bytes, char *why, size_t cap);
+
+/* Why backend `name` cannot run models here: the matching probe's reason
+ * (cuda, rocm, openvino, opencl, qualcomm, apple) or why the name has no
+ * backend at all. */
+void ia_hw_absence_reason(const char *name, char *buf, size_t cap);
+
 #endif

@@ -19,6 +19,7 @@
 #include "tokenize/tokenizer.h"
 #include "util/error.h"
 #include "util/threadpool.h"
+#include "hw/hw.h"
 
 static const ia_family *const families[] = {&ia_family_bert, NULL};
 
@@ -141,31 +142,74 @@ void ia_model_free(ia_model *m) {
 }
 
 ia_status ia_model_open(const char *ref, const ia_model_options *opts, ia_model **out) {
-    ia_model_options o = opts ? *opts : ia_model_options_default();
+    ia_hardware_profile p = ia_hardware_profile_default();
+    if (opts) {
+        p.backend = opts->device ? opts->device : "auto";
+        p.threads = opts->threads;
+    }
+    return ia_model_open_profile(ref, &p, out);
+}
+
+/* Precisions each backend runs in this build (only fp32 so far). */
+static int backend_runs(const ia_backend_ops *b, ia_precision p) {
+    (void)b;
+    return p == IA_PRECISION_FP32;
+}
+
+ia_status ia_model_open_profile(const char *ref, const ia_hardware_profile *profile, ia_model **out) {
+    ia_hardware_profile o = profile ? *profile : ia_hardware_profile_default();
     ia_model *m = NULL;
     char path[4200];
     const char *base;
     ia_backend_config bc;
     const ia_backend_ops *backend;
-    char reason[256];
+    char reason[512], device[32], why[sizeof ((ia_model *)0)->device_reason];
     size_t tok_max;
+    struct stat sb;
     ia_status st;
     if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_model_open: out is NULL");
     *out = NULL;
     if (o.threads < 0 || o.threads > 1024) return ia_error(IA_ERR_INVALID_ARG, "threads must be in [0, 1024]");
-    if (!o.device) o.device = "cpu";
-    backend = ia_backend_find(o.device);
-    if (!backend)
-        return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: this build has no such backend "
-                        "(devices: cpu)", o.device);
+    if (o.optimization_level < 0 || o.optimization_level > 3)
+        return ia_error(IA_ERR_INVALID_ARG, "optimization_level must be in [0, 3]");
+    if (o.memory_limit_bytes < 0) return ia_error(IA_ERR_INVALID_ARG, "memory limit must be >= 0");
+    if (!o.backend || strcmp(o.backend, "auto") == 0) {
+        if ((st = ia_select_device(ref, "embedding", 0, device, sizeof device, why, sizeof why)) != IA_OK)
+            return st;
+    } else {
+        snprintf(device, sizeof device, "%.31s", o.backend);
+        snprintf(why, sizeof why, "requested");
+    }
+    backend = ia_backend_find(device);
+    if (!backend) {
+        ia_hw_absence_reason(device, reason, sizeof reason);
+        return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: %s", device, reason);
+    }
     if (!backend->probe(reason, sizeof reason))
-        return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: %s", o.device, reason);
+        return ia_error(IA_ERR_UNAVAILABLE, "device '%s' is not available: %s", device, reason);
+    if (o.device_index != 0)
+        return ia_error(IA_ERR_UNAVAILABLE, "device '%s:%d' does not exist (the %s backend has one device)", device,
+                        o.device_index, device);
+    if (!backend_runs(backend, o.precision))
+        return ia_error(IA_ERR_UNSUPPORTED, "the %s backend cannot run %s in this build (supported: fp32)",
+                        backend->name, ia_precision_name(o.precision));
     m = calloc(1, sizeof *m);
     if (!m) return ia_error(IA_ERR_NOMEM, "model");
     if ((st = ia_model_resolve(ref, m->dir, sizeof m->dir)) != IA_OK) goto fail;
     base = strrchr(m->dir, '/');
     base = base && base[1] ? base + 1 : m->dir;
     snprintf(m->name, sizeof m->name, "%.255s", base);
+    snprintf(m->device_reason, sizeof m->device_reason, "%s", why);
+
+    /* The memory limit is checked against the weights file before anything
+     * is read or mapped. */
+    snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
+    if (stat(path, &sb) == 0) m->weight_bytes = (int64_t)sb.st_size;
+    if (o.memory_limit_bytes > 0 && m->weight_bytes > o.memory_limit_bytes) {
+        st = ia_error(IA_ERR_INVALID_ARG, "model %s needs %lld bytes of weights, more than the profile's memory "
+                      "limit of %lld bytes", m->name, (long long)m->weight_bytes, (long long)o.memory_limit_bytes);
+        goto fail;
+    }
 
     if ((st = ia_hf_config_load(m->dir, &m->cfg)) != IA_OK) goto fail;
     if ((st = ia_st_config_load(m->dir, &m->st_cfg)) != IA_OK) goto fail;
@@ -177,7 +221,6 @@ ia_status ia_model_open(const char *ref, const ia_model_options *opts, ia_model 
         goto fail;
     }
 
-    snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
     if ((st = ia_safetensors_open(path, &m->weights)) != IA_OK) goto fail;
     /* BertModel checkpoints name weights "embeddings...", BertFor*
      * checkpoints "bert.embeddings...". */
@@ -213,6 +256,8 @@ fail:
 int ia_model_dim(const ia_model *m) { return m ? m->cfg.hidden_size : 0; }
 const char *ia_model_name(const ia_model *m) { return m ? m->name : ""; }
 const char *ia_model_device(const ia_model *m) { return m && m->backend ? m->backend->name : ""; }
+int64_t ia_model_weight_bytes(const ia_model *m) { return m ? m->weight_bytes : 0; }
+const char *ia_model_device_reason(const ia_model *m) { return m ? m->device_reason : ""; }
 int ia_model_threads(const ia_model *m) { return m ? m->threads : 0; }
 int ia_model_max_tokens(const ia_model *m) { return m ? m->max_tokens : 0; }
 const char *ia_model_kernel(const ia_model *m) {

@@ -28,6 +28,8 @@ typedef struct ia_family {
 struct ia_model {
     char name[256];
     char dir[4096];
+    char device_reason[512];     /* how the device was chosen */
+    int64_t weight_bytes;        /* size of model.safetensors */
     ia_hf_config cfg;
     ia_st_config st_cfg;
     ia_safetensors *weights;

@@ -140,6 +140,18 @@ a = json.load(open('$tmp/a.json'))['embeddings'][0]; b = json.load(open('$tmp/b.
 sys.exit(0 if max(abs(x - y) for x, y in zip(a, b)) < 1e-6 else 1)"
 check "... and gives the untruncated embedding" test $? -eq 0
 
+# --device auto (the default) says which device and why; profile limits hold.
+check "embed reports how the device was chosen" grep -qE '^device cpu: heuristic' "$tmp/human"
+"$cli" embed --memory-limit 50MB "x" >/dev/null 2>"$tmp/e"; rc=$?
+check "memory limit below the weights fails" test $rc -ne 0
+check "... and says so" grep -q "memory limit" "$tmp/e"
+"$cli" embed --memory-limit 1GiB --threads 1 "x" >/dev/null 2>&1; check "memory limit above the weights works" test $? -eq 0
+"$cli" embed --precision int8 "x" >/dev/null 2>"$tmp/e"; rc=$?
+check "unsupported precision fails" test $rc -ne 0
+check "... naming it" grep -q "int8" "$tmp/e"
+"$cli" embed --precision int9 "x" >/dev/null 2>&1; check "unknown precision exits 2" test $? -eq 2
+"$cli" embed --memory-limit lots "x" >/dev/null 2>&1; check "bad memory size exits 2" test $? -eq 2
+
 # hw: JSON report with cpu, memory and the seed's backend names.
 "$cli" hw --json --no-bench >"$tmp/hw.json" 2>"$tmp/e"
 check "hw --json exits 0" test $? -eq 0

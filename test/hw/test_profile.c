@@ -1,0 +1,100 @@
+/*
+ * test_profile.c — hardware profiles are enforced (absent backend, precision,
+ * memory limit, device index), sizes and precisions parse, and the device
+ * heuristic follows the figures it is given.
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "hw/hw.h"
+#include "ipfs_accelerate.h"
+
+IA_TEST(profile_memory_sizes_parse) {
+    int64_t b = 0;
+    CHECK_STATUS(ia_parse_memory_size("4GB", &b), IA_OK);
+    CHECK(b == 4000000000LL);
+    CHECK_STATUS(ia_parse_memory_size("512MiB", &b), IA_OK);
+    CHECK(b == 512LL << 20);
+    CHECK_STATUS(ia_parse_memory_size("1.5G", &b), IA_OK);
+    CHECK(b == 3LL << 29);
+    CHECK_STATUS(ia_parse_memory_size("1000000", &b), IA_OK);
+    CHECK(b == 1000000);
+    CHECK_STATUS(ia_parse_memory_size("4 gb", &b), IA_OK);
+    CHECK(b == 4000000000LL);
+    CHECK_STATUS(ia_parse_memory_size("4XB", &b), IA_ERR_INVALID_ARG);
+    CHECK_STATUS(ia_parse_memory_size("-1GB", &b), IA_ERR_INVALID_ARG);
+    CHECK_STATUS(ia_parse_memory_size("GB", &b), IA_ERR_INVALID_ARG);
+    CHECK_STATUS(ia_parse_memory_size("1e30TB", &b), IA_ERR_INVALID_ARG);
+}
+
+IA_TEST(profile_precisions_parse) {
+    ia_precision p;
+    CHECK_STATUS(ia_precision_parse("int4", &p), IA_OK);
+    CHECK(p == IA_PRECISION_INT4 && strcmp(ia_precision_name(p), "int4") == 0);
+    CHECK_STATUS(ia_precision_parse("FP32", &p), IA_OK);
+    CHECK(p == IA_PRECISION_FP32);
+    CHECK_STATUS(ia_precision_parse("int3", &p), IA_ERR_INVALID_ARG);
+}
+
+IA_TEST(profile_is_enforced_when_opening) {
+    ia_hardware_profile p = ia_hardware_profile_default();
+    ia_model *m = NULL;
+    const char *dir = ia_test_model_dir();
+    REQUIRE(dir);
+    /* auto: the heuristic picks cpu here and says so */
+    CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_OK);
+    REQUIRE(m);
+    CHECK(strcmp(ia_model_device(m), "cpu") == 0);
+    CHECK(strncmp(ia_model_device_reason(m), "heuristic", 9) == 0);
+    CHECK(ia_model_weight_bytes(m) > 80000000 && ia_model_weight_bytes(m) < 100000000);
+    ia_model_free(m);
+    m = NULL;
+    /* a limit below the weights is refused before loading */
+    p.memory_limit_bytes = 50000000;
+    CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_ERR_INVALID_ARG);
+    CHECK(m == NULL && strstr(ia_last_error(), "memory limit") != NULL);
+    p.memory_limit_bytes = 200000000;
+    CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_OK);
+    ia_model_free(m);
+    m = NULL;
+    /* a precision the backend cannot run */
+    p = ia_hardware_profile_default();
+    p.backend = "cpu";
+    p.precision = IA_PRECISION_INT8;
+    CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_ERR_UNSUPPORTED);
+    CHECK(strstr(ia_last_error(), "int8") != NULL);
+    /* absent backend: the hardware reason, not a generic one */
+    p = ia_hardware_profile_default();
+    p.backend = "cuda";
+    CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_ERR_UNAVAILABLE);
+    CHECK(strstr(ia_last_error(), "cuda") != NULL);
+    p.backend = "cpu";
+    p.device_index = 1;
+    CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_ERR_UNAVAILABLE);
+    p.device_index = 0;
+    p.optimization_level = 9;
+    CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_ERR_INVALID_ARG);
+    CHECK(m == NULL);
+}
+
+IA_TEST(device_heuristic_follows_the_figures) {
+    char why[256];
+    const long long w = 100LL << 20;
+    ia_hw_candidate c[3] = {
+        {"cpu", 1, 300.0, 40.0, 0},
+        {"gpu_a", 1, 50000.0, 30.0, 80LL << 30},   /* fast compute, slow memory (made up) */
+        {"gpu_b", 1, 20000.0, 3000.0, 110LL << 20}, /* fast memory, too small for 1.2 x weights */
+    };
+    CHECK(ia_hw_pick(c, 3, 32, w, why, sizeof why) == 1);
+    CHECK(strstr(why, "gpu_a") && strstr(why, "GFLOP/s"));
+    CHECK(ia_hw_pick(c, 3, 1, w, why, sizeof why) == 0); /* gpu_b excluded: memory */
+    CHECK(strstr(why, "GB/s") != NULL);
+    c[2].memory_bytes = 16LL << 30;
+    CHECK(ia_hw_pick(c, 3, 1, w, why, sizeof why) == 2);
+    c[1].available = 0;
+    c[2].available = 0;
+    CHECK(ia_hw_pick(c, 3, 32, w, why, sizeof why) == 0);
+    c[0].available = 0;
+    CHECK(ia_hw_pick(c, 3, 32, w, why, sizeof why) == -1);
+    CHECK(strstr(why, "no available device") != NULL);
+}
