@@ -178,6 +178,64 @@ IA_API int64_t ia_model_weight_bytes(const ia_model *model);
  * sentence). Borrowed; valid until ia_model_free(). */
 IA_API const char *ia_model_device_reason(const ia_model *model);
 
+/* -------------------------------------------------------- model manager */
+
+/* The seed's ModelManager: loads models by name with automatic device
+ * choice, keeps them, and moves them between backends. Loads of the same
+ * model share one weights mapping. Not thread-safe; one per thread. */
+typedef struct ia_model_manager ia_model_manager;
+
+/* profile: defaults for every load (NULL = ia_hardware_profile_default()). */
+IA_API ia_status ia_model_manager_create(const ia_hardware_profile *profile, ia_model_manager **out);
+IA_API void ia_model_manager_free(ia_model_manager *mm); /* NULL-safe */
+
+/* Loads `name` (directory or cached name) if it is not loaded yet.
+ * *model (may be NULL): borrowed; valid until the manager is freed or the
+ * model is switched. */
+IA_API ia_status ia_model_manager_load(ia_model_manager *mm, const char *name, ia_model **model);
+
+/* Embeds with a loaded model (loading it first if needed). */
+IA_API ia_status ia_model_manager_embed(ia_model_manager *mm, const char *name, const char *const *texts,
+                                        size_t n, float *out);
+
+/* Reopens a loaded model on `backend` ("cpu", "cuda", "auto"). An absent
+ * backend is IA_ERR_UNAVAILABLE with the reason, and the model stays
+ * where it was. */
+IA_API ia_status ia_model_manager_switch(ia_model_manager *mm, const char *name, const char *backend);
+
+/* ---------------------------------------------------------------- worker */
+
+/* The seed's Worker: init_hardware gives the hwtest map; init creates one
+ * endpoint handler per model x device; endpoints of one model share its
+ * weights mapping. Not thread-safe; one per thread. */
+typedef struct ia_worker ia_worker;
+typedef struct ia_endpoint ia_endpoint;
+
+IA_API ia_status ia_worker_create(ia_worker **out);
+IA_API void ia_worker_free(ia_worker *w); /* NULL-safe */
+
+/* Detects the hardware: *hwtest_json = {"<backend>": {"available": bool,
+ * "reason": "...", "devices": [...]}, ...} for every backend of the
+ * hardware report. Caller frees with ia_free(). */
+IA_API ia_status ia_worker_init_hardware(ia_worker *w, char **hwtest_json);
+
+/* Creates endpoints for every model x device ("cpu", "cuda:0", ...;
+ * NULL/0 devices = every available one). An absent device is
+ * IA_ERR_UNAVAILABLE with the reason, and nothing is created. */
+IA_API ia_status ia_worker_init(ia_worker *w, const char *const *models, size_t n_models,
+                                const char *const *devices, size_t n_devices);
+
+/* The endpoint for model x device, or NULL. Borrowed; valid until
+ * ia_worker_free(). */
+IA_API ia_endpoint *ia_worker_endpoint(ia_worker *w, const char *model, const char *device);
+
+IA_API ia_status ia_endpoint_embed(ia_endpoint *e, const char *const *texts, size_t n, float *out);
+IA_API ia_model *ia_endpoint_model(ia_endpoint *e); /* borrowed */
+
+/* The seed's get_optimal_hardware (see ia_select_device). */
+IA_API ia_status ia_worker_optimal_hardware(ia_worker *w, const char *model, const char *task, int batch,
+                                            char *device, size_t device_cap, char *why, size_t why_cap);
+
 /* ------------------------------------------------------------ tokenizer */
 
 typedef struct ia_tokenizer ia_tokenizer;

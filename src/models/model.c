@@ -8,6 +8,7 @@
  * and runs it on the backend.
  */
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,10 @@ void ia_model_free(ia_model *m) {
     if (m->backend && m->backend_ctx) m->backend->destroy(m->backend_ctx);
     ia_graph_free(m->graph);
     ia_tokenizer_free(m->tok);
-    ia_safetensors_free(m->weights);
+    if (m->wref && atomic_fetch_sub(&m->wref->refs, 1) == 1) {
+        ia_safetensors_free(m->wref->st);
+        free(m->wref);
+    }
     for (int i = 0; i < m->n_converted; i++) free(m->converted[i]);
     free(m->converted);
     free(m->ids);
@@ -157,6 +161,11 @@ static int backend_runs(const ia_backend_ops *b, ia_precision p) {
 }
 
 ia_status ia_model_open_profile(const char *ref, const ia_hardware_profile *profile, ia_model **out) {
+    return ia_model_open_shared(ref, profile, NULL, out);
+}
+
+ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profile, ia_model *share,
+                               ia_model **out) {
     ia_hardware_profile o = profile ? *profile : ia_hardware_profile_default();
     ia_model *m = NULL;
     char path[4200];
@@ -221,7 +230,18 @@ ia_status ia_model_open_profile(const char *ref, const ia_hardware_profile *prof
         goto fail;
     }
 
-    if ((st = ia_safetensors_open(path, &m->weights)) != IA_OK) goto fail;
+    if (share && share->wref && strcmp(share->dir, m->dir) == 0) {
+        m->wref = share->wref;
+        atomic_fetch_add(&m->wref->refs, 1);
+    } else {
+        if (!(m->wref = calloc(1, sizeof *m->wref))) {
+            st = ia_error(IA_ERR_NOMEM, "model");
+            goto fail;
+        }
+        atomic_init(&m->wref->refs, 1);
+        if ((st = ia_safetensors_open(path, &m->wref->st)) != IA_OK) goto fail;
+    }
+    m->weights = m->wref->st;
     /* BertModel checkpoints name weights "embeddings...", BertFor*
      * checkpoints "bert.embeddings...". */
     m->weight_prefix = ia_safetensors_find(m->weights, "embeddings.word_embeddings.weight") ? ""

@@ -25,6 +25,14 @@ typedef struct ia_family {
     void (*free_state)(void *state);
 } ia_family;
 
+/* A mapped weights file shared by every handle of one model (endpoints on
+ * several devices, repeated loads in a ModelManager): the mapping is made
+ * once and freed with its last user. */
+typedef struct ia_weights_ref {
+    ia_safetensors *st;
+    _Atomic int refs;
+} ia_weights_ref;
+
 struct ia_model {
     char name[256];
     char dir[4096];
@@ -32,7 +40,8 @@ struct ia_model {
     int64_t weight_bytes;        /* size of model.safetensors */
     ia_hf_config cfg;
     ia_st_config st_cfg;
-    ia_safetensors *weights;
+    ia_safetensors *weights;     /* borrowed from wref */
+    ia_weights_ref *wref;
     const char *weight_prefix;   /* "" or "bert." as the file names them */
     ia_tokenizer *tok;
     int max_tokens;
@@ -58,5 +67,13 @@ ia_status ia_model_weight(ia_model *m, const char *name, int ndim, const int64_t
                           ia_tensor *t);
 
 extern const ia_family ia_family_bert;
+
+/* ia_model_open_profile, but when `share` is a model of the same directory
+ * its weights mapping is reused instead of mapped again. */
+ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profile, ia_model *share,
+                               ia_model **out);
+
+/* The resolved directory of a model. Borrowed. */
+static inline const char *ia_model_dir(const ia_model *m) { return m->dir; }
 
 #endif

@@ -1,0 +1,153 @@
+/*
+ * worker.c — the seed's Worker: the hwtest map, one endpoint handler per
+ * model × device, and get_optimal_hardware.
+ *
+ * Endpoints of one model share its weights mapping (ia_model_open_shared),
+ * so adding a device for a model costs its activations, not another copy
+ * of the weights.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/model.h"
+#include "util/error.h"
+
+struct ia_endpoint {
+    char model[256];
+    char device[48]; /* "cpu", "cuda:0" */
+    ia_model *m;
+};
+
+struct ia_worker {
+    ia_endpoint *eps;
+    size_t n, cap;
+};
+
+ia_status ia_worker_create(ia_worker **out) {
+    if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_worker_create: out is NULL");
+    *out = calloc(1, sizeof **out);
+    return *out ? IA_OK : ia_error(IA_ERR_NOMEM, "worker");
+}
+
+void ia_worker_free(ia_worker *w) {
+    if (!w) return;
+    for (size_t i = 0; i < w->n; i++) ia_model_free(w->eps[i].m);
+    free(w->eps);
+    free(w);
+}
+
+ia_status ia_worker_init_hardware(ia_worker *w, char **hwtest_json) {
+    char *report = NULL;
+    cJSON *r, *map, *b;
+    ia_status st;
+    if (!w || !hwtest_json) return ia_error(IA_ERR_INVALID_ARG, "ia_worker_init_hardware: NULL argument");
+    *hwtest_json = NULL;
+    if ((st = ia_hw_report_json(IA_HW_NO_BENCH, 0, &report)) != IA_OK) return st;
+    r = cJSON_Parse(report);
+    ia_free(report);
+    map = cJSON_CreateObject();
+    if (!r || !map) {
+        cJSON_Delete(r);
+        cJSON_Delete(map);
+        return ia_error(IA_ERR_NOMEM, "hwtest map");
+    }
+    cJSON_ArrayForEach(b, cJSON_GetObjectItem(r, "backends")) {
+        cJSON *e = cJSON_AddObjectToObject(map, cJSON_GetObjectItem(b, "name")->valuestring);
+        cJSON_AddBoolToObject(e, "available", cJSON_IsTrue(cJSON_GetObjectItem(b, "available")));
+        cJSON_AddStringToObject(e, "reason", cJSON_GetObjectItem(b, "reason")->valuestring);
+        cJSON_AddItemToObject(e, "devices", cJSON_Duplicate(cJSON_GetObjectItem(b, "devices"), 1));
+    }
+    cJSON_Delete(r);
+    *hwtest_json = cJSON_PrintUnformatted(map);
+    cJSON_Delete(map);
+    return *hwtest_json ? IA_OK : ia_error(IA_ERR_NOMEM, "hwtest map");
+}
+
+/* "cuda:1" -> backend "cuda", index 1; "cpu" -> "cpu", 0. */
+static ia_status parse_device(const char *dev, char *backend, size_t cap, int *index) {
+    const char *colon = strchr(dev, ':');
+    char *end;
+    size_t len = colon ? (size_t)(colon - dev) : strlen(dev);
+    long idx = 0;
+    if (len == 0 || len >= cap) return ia_error(IA_ERR_INVALID_ARG, "device '%s' is not NAME or NAME:INDEX", dev);
+    memcpy(backend, dev, len);
+    backend[len] = '\0';
+    if (colon) {
+        idx = strtol(colon + 1, &end, 10);
+        if (colon[1] == '\0' || *end != '\0' || idx < 0 || idx > 1024)
+            return ia_error(IA_ERR_INVALID_ARG, "device '%s' is not NAME or NAME:INDEX", dev);
+    }
+    *index = (int)idx;
+    return IA_OK;
+}
+
+ia_endpoint *ia_worker_endpoint(ia_worker *w, const char *model, const char *device) {
+    for (size_t i = 0; w && model && device && i < w->n; i++)
+        if (strcmp(w->eps[i].model, model) == 0 && strcmp(w->eps[i].device, device) == 0) return &w->eps[i];
+    return NULL;
+}
+
+ia_status ia_worker_init(ia_worker *w, const char *const *models, size_t n_models, const char *const *devices,
+                         size_t n_devices) {
+    static const char *const default_devices[] = {"cpu"}; /* every backend that can run models */
+    size_t first = w ? w->n : 0;
+    ia_status st = IA_OK;
+    if (!w || (n_models && !models)) return ia_error(IA_ERR_INVALID_ARG, "ia_worker_init: NULL argument");
+    if (!devices || n_devices == 0) {
+        devices = default_devices;
+        n_devices = 1;
+    }
+    for (size_t i = 0; i < n_models && st == IA_OK; i++) {
+        ia_model *share = NULL;
+        for (size_t d = 0; d < n_devices && st == IA_OK; d++) {
+            ia_hardware_profile p = ia_hardware_profile_default();
+            char backend[32];
+            ia_endpoint *e;
+            if (!models[i] || !devices[d]) {
+                st = ia_error(IA_ERR_INVALID_ARG, "ia_worker_init: NULL model or device");
+                break;
+            }
+            if (ia_worker_endpoint(w, models[i], devices[d])) continue; /* already there */
+            if ((st = parse_device(devices[d], backend, sizeof backend, &p.device_index)) != IA_OK) break;
+            p.backend = backend;
+            if (w->n == w->cap) {
+                size_t cap = w->cap ? 2 * w->cap : 4;
+                ia_endpoint *eps = realloc(w->eps, cap * sizeof *eps);
+                if (!eps) {
+                    st = ia_error(IA_ERR_NOMEM, "worker endpoints");
+                    break;
+                }
+                w->eps = eps;
+                w->cap = cap;
+            }
+            e = &w->eps[w->n];
+            memset(e, 0, sizeof *e);
+            snprintf(e->model, sizeof e->model, "%.255s", models[i]);
+            snprintf(e->device, sizeof e->device, "%.47s", devices[d]);
+            if ((st = ia_model_open_shared(models[i], &p, share, &e->m)) != IA_OK) {
+                ia_error_prefix(st, "endpoint %s on %s", models[i], devices[d]);
+                break;
+            }
+            share = e->m;
+            w->n++;
+        }
+    }
+    if (st != IA_OK) /* all or nothing: drop what this call created */
+        while (w->n > first) ia_model_free(w->eps[--w->n].m);
+    return st;
+}
+
+ia_status ia_endpoint_embed(ia_endpoint *e, const char *const *texts, size_t n, float *out) {
+    if (!e) return ia_error(IA_ERR_INVALID_ARG, "ia_endpoint_embed: endpoint is NULL");
+    return ia_model_embed(e->m, texts, n, out);
+}
+
+ia_model *ia_endpoint_model(ia_endpoint *e) { return e ? e->m : NULL; }
+
+ia_status ia_worker_optimal_hardware(ia_worker *w, const char *model, const char *task, int batch, char *device,
+                                     size_t device_cap, char *why, size_t why_cap) {
+    if (!w) return ia_error(IA_ERR_INVALID_ARG, "ia_worker_optimal_hardware: worker is NULL");
+    return ia_select_device(model, task, batch, device, device_cap, why, why_cap);
+}
