@@ -23,6 +23,7 @@ static void usage(FILE *f) {
             "                 reason printed) or cpu; absent devices are refused\n"
             "  --precision P  fp32 (default; the only one the cpu backend runs so far)\n"
             "  --memory-limit SIZE  refuse models whose weights exceed SIZE (e.g. 4GB)\n"
+            "  --optimization-level L  0 portable kernels, 1 at most AVX2, 2 (default) best\n"
             "  --threads N    worker threads (default: one per CPU)\n"
             "  --batch N      texts per batch (default 32)\n"
             "  --json         print one JSON object {model, device, dim, embeddings}\n"
@@ -128,6 +129,9 @@ int ia_cmd_embed(int argc, char **argv) {
             i++;
         } else if (strcmp(a, "--batch") == 0) {
             if ((batch = ia_cli_parse_int(a, val, 1, 1 << 16)) < 0) return 2;
+            i++;
+        } else if (strcmp(a, "--optimization-level") == 0) {
+            if ((opts.optimization_level = ia_cli_parse_int(a, val, 0, 3)) < 0) return 2;
             i++;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;

@@ -145,7 +145,8 @@ typedef struct ia_hardware_profile {
     ia_precision precision;     /* default fp32 */
     int64_t memory_limit_bytes; /* 0 = no limit */
     int threads;                /* 0 = one per CPU */
-    int optimization_level;     /* 0..3; 0 = safest, 3 = fastest (default 2) */
+    int optimization_level;     /* 0 = portable kernels, 1 = at most AVX2,
+                                   2 (default) and 3 = the best the CPU runs */
 } ia_hardware_profile;
 
 IA_API ia_hardware_profile ia_hardware_profile_default(void);

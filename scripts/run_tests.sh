@@ -3,7 +3,8 @@
 # "N passed, N failed" last (the sum over the suites).
 #   1. C tests (build/ia_tests)
 #   2. the same C tests under AddressSanitizer + UndefinedBehaviorSanitizer
-#   3. command-line tests (test/cli/test_cli.sh)
+#   3. the model tests again with IA_KERNEL=avx2 and IA_KERNEL=generic
+#   3b. command-line tests (test/cli/test_cli.sh)
 #   4. the portable core compiles for wasm32 (scripts/check_wasm32.sh)
 #   5. Python tests (pytest test/python), if any
 set -uo pipefail
@@ -47,6 +48,9 @@ run_suite "C tests" "$build/ia_tests"
 # ASan: leaks are errors too; UBSan aborts on the first finding (-fno-sanitize-recover).
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
   run_suite "C tests (ASan+UBSan)" "$asan/ia_tests"
+# The model against the reference with each lower kernel family forced.
+IA_KERNEL=avx2 run_suite "model tests, AVX2 kernels" "$build/ia_tests" bert_minilm
+IA_KERNEL=generic run_suite "model tests, portable kernels" "$build/ia_tests" bert_minilm
 run_suite "CLI tests" test/cli/test_cli.sh "$build/ipfs-accelerate"
 run_suite "wasm32 compile check" scripts/check_wasm32.sh
 if ls test/python/test_*.py >/dev/null 2>&1; then

@@ -17,7 +17,9 @@
 #define IA_BACKEND_OPS_VERSION 1
 
 typedef struct ia_backend_config {
-    int threads; /* 0 = one per online CPU */
+    int threads;        /* 0 = one per online CPU */
+    const char *kernel; /* highest kernel variant allowed ("generic", "avx2",
+                           "avx512"), NULL = the best this device runs */
 } ia_backend_config;
 
 typedef struct ia_backend_ops {

@@ -264,6 +264,10 @@ ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profi
     m->chunk_tokens = getenv("IA_CHUNK_TOKENS") ? atoi(getenv("IA_CHUNK_TOKENS")) : IA_CHUNK_TOKENS;
     if (m->chunk_tokens < 1 || m->chunk_tokens > (1 << 20)) m->chunk_tokens = IA_CHUNK_TOKENS;
     bc.threads = m->threads;
+    /* optimization_level: 0 = portable kernels (the same results on every
+     * CPU), 1 = at most AVX2, 2 and 3 = the best this CPU runs (3 has
+     * nothing more to offer in this build). */
+    bc.kernel = o.optimization_level == 0 ? "generic" : o.optimization_level == 1 ? "avx2" : NULL;
     if ((st = m->backend->create(&bc, &m->backend_ctx)) != IA_OK) goto fail;
     if ((st = ia_graph_create(&m->graph)) != IA_OK) goto fail;
     *out = m;

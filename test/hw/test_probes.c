@@ -159,3 +159,25 @@ IA_TEST(probe_dynlib_missing_library_reason) {
     CHECK(memchr(tiny, '\0', sizeof tiny) != NULL);
     CHECK(ia_dynlib_open(names, 2, NULL, 0) == NULL);
 }
+
+/* On a machine with an NVIDIA GPU and driver, the CUDA probe must find it,
+ * run its test kernel and report name, memory and compute capability.
+ * Elsewhere (CI has no GPU) it says that it skipped, and why. */
+IA_TEST(probe_cuda_on_a_gpu_machine) {
+    ia_hw_probe p;
+    const cJSON *d;
+    memset(&p, 0, sizeof p);
+    p.name = "cuda";
+    ia_hw_probe_cuda(&p);
+    if (!p.available && cJSON_GetArraySize(p.devices) == 0) {
+        printf("  skipped: no NVIDIA GPU here (%s)\n", p.reason);
+        cJSON_Delete(p.devices);
+        return;
+    }
+    CHECK_MSG(p.available, "GPU found but the test kernel failed: %s", p.reason);
+    d = cJSON_GetArrayItem(p.devices, 0);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(d, "name")));
+    CHECK(cJSON_GetObjectItem(d, "memory_bytes") && cJSON_GetObjectItem(d, "memory_bytes")->valuedouble > 0);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(d, "compute_capability")));
+    cJSON_Delete(p.devices);
+}

@@ -3,6 +3,7 @@
  * memory limit, device index), sizes and precisions parse, and the device
  * heuristic follows the figures it is given.
  */
+#include <math.h>
 #include <string.h>
 
 #include "harness.h"
@@ -97,4 +98,28 @@ IA_TEST(device_heuristic_follows_the_figures) {
     c[0].available = 0;
     CHECK(ia_hw_pick(c, 3, 32, w, why, sizeof why) == -1);
     CHECK(strstr(why, "no available device") != NULL);
+}
+
+/* optimization_level picks the kernel family and the results stay within
+ * float rounding of the best kernels. */
+IA_TEST(profile_optimization_level_selects_kernels) {
+    static const char *const t[] = {"Portable kernels must agree with the fast ones."};
+    ia_hardware_profile p = ia_hardware_profile_default();
+    ia_model *m0 = NULL, *m2 = NULL;
+    float a[384], b[384];
+    double worst = 0;
+    p.backend = "cpu";
+    p.threads = 1;
+    p.optimization_level = 0;
+    CHECK_STATUS(ia_model_open_profile("all-MiniLM-L6-v2", &p, &m0), IA_OK);
+    p.optimization_level = 2;
+    CHECK_STATUS(ia_model_open_profile("all-MiniLM-L6-v2", &p, &m2), IA_OK);
+    REQUIRE(m0 && m2);
+    CHECK(strcmp(ia_model_kernel(m0), "generic") == 0);
+    CHECK_STATUS(ia_model_embed(m0, t, 1, a), IA_OK);
+    CHECK_STATUS(ia_model_embed(m2, t, 1, b), IA_OK);
+    for (int i = 0; i < 384; i++) worst = fabs(a[i] - b[i]) > worst ? fabs(a[i] - b[i]) : worst;
+    CHECK_MSG(worst < 1e-5, "level 0 vs 2: max abs %.3g", worst);
+    ia_model_free(m0);
+    ia_model_free(m2);
 }

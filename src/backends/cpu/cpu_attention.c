@@ -31,11 +31,11 @@ static void attention_task(void *ctx, int task, int thread) {
     int64_t base = (int64_t)start * j->hidden + (int64_t)h * j->head_dim;
     float *scores = j->c->scratch[thread];
     if (len == 0) return;
-    ia_sgemm(NULL, 1, len, len, j->head_dim, j->q + base, j->hidden, j->k + base, j->hidden,
-             NULL, scores, len);
+    ia_sgemm_with(j->c->gemm, NULL, 1, len, len, j->head_dim, j->q + base, j->hidden, j->k + base,
+                  j->hidden, NULL, scores, len, NULL);
     for (int i = 0; i < len; i++) j->c->vec->softmax(scores + (int64_t)i * len, len, j->scale);
-    ia_sgemm(NULL, 0, len, j->head_dim, len, scores, len, j->v + base, j->hidden, NULL,
-             j->out + base, j->hidden);
+    ia_sgemm_with(j->c->gemm, NULL, 0, len, j->head_dim, len, scores, len, j->v + base, j->hidden,
+                  NULL, j->out + base, j->hidden, NULL);
 }
 
 ia_status ia_cpu_attention(ia_cpu_ctx *c, ia_node *n) {

@@ -29,7 +29,7 @@ static void print_profile(const ia_cpu_ctx *c) {
     double total = 0;
     for (int i = 0; i < IA_OP_COUNT; i++) total += c->op_seconds[i];
     fprintf(stderr, "ipfs_accelerate cpu profile (%d threads, %s kernels): %.1f ms in ops\n",
-            ia_pool_size(c->pool), ia_sgemm_kernel_name(), 1e3 * total);
+            ia_pool_size(c->pool), c->gemm->name, 1e3 * total);
     for (int i = 0; i < IA_OP_COUNT; i++)
         if (c->op_calls[i])
             fprintf(stderr, "  %-14s %6ld calls %9.2f ms %5.1f %%\n", ia_op_name((ia_op)i), c->op_calls[i],
@@ -47,6 +47,18 @@ static void cpu_destroy(void *ctx) {
     free(c);
 }
 
+/* Variant ranks, best first, as the GEMM dispatcher orders them. */
+static int kernel_rank(const char *name) {
+    return strcmp(name, "avx512") == 0 ? 0 : strcmp(name, "avx2") == 0 ? 1 : 2;
+}
+
+/* The lower of what the config allows and what IA_KERNEL allows (each
+ * already capped by what the CPU runs). */
+static const ia_sgemm_impl *pick_gemm(const char *requested) {
+    const ia_sgemm_impl *a = ia_sgemm_impl_pick(requested), *b = ia_sgemm_impl_pick(getenv("IA_KERNEL"));
+    return kernel_rank(a->name) >= kernel_rank(b->name) ? a : b;
+}
+
 static ia_status cpu_create(const ia_backend_config *cfg, void **out) {
     ia_cpu_ctx *c = calloc(1, sizeof *c);
     ia_status st;
@@ -62,7 +74,10 @@ static ia_status cpu_create(const ia_backend_config *cfg, void **out) {
         cpu_destroy(c);
         return ia_error(IA_ERR_NOMEM, "cpu backend");
     }
-    c->vec = ia_vec_ops_get();
+    c->gemm = pick_gemm(cfg ? cfg->kernel : NULL);
+    /* Row kernels follow the GEMM: AVX-512 ones only with the AVX-512 GEMM. */
+    c->vec = strcmp(c->gemm->name, "avx512") == 0 && ia_vec_ops_avx512() ? ia_vec_ops_avx512()
+                                                                          : ia_vec_ops_generic();
     c->profile = getenv("IA_PROFILE") && strcmp(getenv("IA_PROFILE"), "1") == 0;
     *out = c;
     return IA_OK;
@@ -123,8 +138,7 @@ static ia_status cpu_compute(void *ctx, ia_graph *g) {
 }
 
 static const char *cpu_kernel_name(void *ctx) {
-    (void)ctx;
-    return ia_sgemm_kernel_name();
+    return ((ia_cpu_ctx *)ctx)->gemm->name;
 }
 
 const ia_backend_ops ia_cpu_backend = {

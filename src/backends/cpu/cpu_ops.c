@@ -118,9 +118,9 @@ ia_status ia_cpu_linear(ia_cpu_ctx *c, ia_node *n) {
         return ia_error(IA_ERR_INTERNAL, "linear %s: shapes do not match", w->name);
     if (n->iparam[0] != IA_ACT_NONE && n->iparam[0] != IA_ACT_GELU)
         return ia_error(IA_ERR_INTERNAL, "linear %s: unknown activation %d", w->name, n->iparam[0]);
-    ia_sgemm_ep(c->pool, 1, (int)m, (int)nout, (int)k, x->data, (int)k, w->data, (int)k,
-                b ? b->data : NULL, n->out->data, (int)nout,
-                n->iparam[0] == IA_ACT_GELU ? c->vec->gelu : NULL);
+    ia_sgemm_with(c->gemm, c->pool, 1, (int)m, (int)nout, (int)k, x->data, (int)k, w->data, (int)k,
+                  b ? b->data : NULL, n->out->data, (int)nout,
+                  n->iparam[0] == IA_ACT_GELU ? c->vec->gelu : NULL);
     return IA_OK;
 }
 

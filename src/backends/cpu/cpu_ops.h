@@ -6,12 +6,14 @@
 #ifndef IA_BACKENDS_CPU_CPU_OPS_H
 #define IA_BACKENDS_CPU_CPU_OPS_H
 
+#include "backends/cpu/gemm_kernels.h"
 #include "backends/cpu/vec.h"
 #include "tensor/graph.h"
 #include "util/threadpool.h"
 
 typedef struct ia_cpu_ctx {
     ia_pool *pool;
+    const ia_sgemm_impl *gemm; /* GEMM variant for this context */
     const ia_vec_ops *vec;
     float **scratch;      /* one attention score buffer per thread */
     size_t scratch_elems; /* capacity of each */
