@@ -162,8 +162,9 @@ IA_API ia_status ia_parse_memory_size(const char *text, int64_t *bytes);
 
 /* Picks the device for a model: measured results when a benchmark store
  * has them (not in this build yet), otherwise a heuristic over the
- * detected backends and their measured figures. Writes the device name
- * ("cpu") and a sentence saying how it was chosen ("heuristic: ..."). */
+ * detected backends (in this build only cpu can run models). Writes the
+ * device name ("cpu") and a sentence saying how it was chosen
+ * ("heuristic ..."). */
 IA_API ia_status ia_select_device(const char *model_ref, const char *task, int batch,
                                   char *device, size_t device_cap, char *why, size_t why_cap);
 

@@ -52,7 +52,8 @@ ia_status ia_parse_memory_size(const char *text, int64_t *bytes) {
         if (strcasecmp(end, units[i].unit) == 0) {
             double b = v * units[i].scale;
             if (b >= 9.2e18) goto bad;
-            *bytes = (int64_t)b;
+            /* round up: "0.5" must not become 0, which means "no limit" */
+            *bytes = (int64_t)ceil(b);
             return IA_OK;
         }
 bad:

@@ -2,11 +2,12 @@
  * select.c — choosing a model's device (the seed's get_optimal_hardware).
  *
  * Preference order: measured results from the benchmark store (there is no
- * store in this build yet, so this step always finds nothing), then the
- * heuristic of ia_hw_pick over the measured figures of the available
- * backends. With a single available backend nothing is measured (the
- * answer cannot change). The sentence it returns says which rule decided
- * and why the alternatives were not taken.
+ * store in this build yet, so this step always finds nothing), then a
+ * heuristic. In this build only the cpu backend can run models, so the
+ * heuristic is "the only backend that can"; ia_hw_pick holds the rule over
+ * measured figures that decides once a second backend registers (tested on
+ * given figures). The sentence returned says which rule decided and why
+ * the alternatives were not taken.
  */
 #include <stdio.h>
 #include <string.h>

@@ -15,15 +15,25 @@
 #include "util/error.h"
 
 struct ia_endpoint {
-    char model[256];
-    char device[48]; /* "cpu", "cuda:0" */
+    char *model;
+    char *device; /* "cpu", "cuda:1" (index 0 is written without ":0") */
     ia_model *m;
 };
 
+/* Endpoints are allocated one by one so that pointers handed out stay
+ * valid while the array of them grows. */
 struct ia_worker {
-    ia_endpoint *eps;
+    ia_endpoint **eps;
     size_t n, cap;
 };
+
+static void endpoint_free(ia_endpoint *e) {
+    if (!e) return;
+    ia_model_free(e->m);
+    free(e->model);
+    free(e->device);
+    free(e);
+}
 
 ia_status ia_worker_create(ia_worker **out) {
     if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_worker_create: out is NULL");
@@ -33,7 +43,7 @@ ia_status ia_worker_create(ia_worker **out) {
 
 void ia_worker_free(ia_worker *w) {
     if (!w) return;
-    for (size_t i = 0; i < w->n; i++) ia_model_free(w->eps[i].m);
+    for (size_t i = 0; i < w->n; i++) endpoint_free(w->eps[i]);
     free(w->eps);
     free(w);
 }
@@ -83,9 +93,34 @@ static ia_status parse_device(const char *dev, char *backend, size_t cap, int *i
     return IA_OK;
 }
 
+/* "cpu:0" and "cpu" name the same device: compare in the short form. */
+static void canonical_device(const char *backend, int index, char *buf, size_t cap) {
+    if (index == 0) snprintf(buf, cap, "%s", backend);
+    else snprintf(buf, cap, "%s:%d", backend, index);
+}
+
+static ia_endpoint *find_endpoint(ia_worker *w, const char *model, const char *canon) {
+    for (size_t i = 0; i < w->n; i++)
+        if (strcmp(w->eps[i]->model, model) == 0 && strcmp(w->eps[i]->device, canon) == 0) return w->eps[i];
+    return NULL;
+}
+
 ia_endpoint *ia_worker_endpoint(ia_worker *w, const char *model, const char *device) {
-    for (size_t i = 0; w && model && device && i < w->n; i++)
-        if (strcmp(w->eps[i].model, model) == 0 && strcmp(w->eps[i].device, device) == 0) return &w->eps[i];
+    char backend[32], canon[48];
+    int index = 0;
+    if (!w || !model || !device) return NULL;
+    if (parse_device(device, backend, sizeof backend, &index) != IA_OK) {
+        ia_error_clear();
+        return NULL;
+    }
+    canonical_device(backend, index, canon, sizeof canon);
+    return find_endpoint(w, model, canon);
+}
+
+/* Any endpoint of `model`, to share its weights mapping. */
+static ia_model *model_endpoint(ia_worker *w, const char *model) {
+    for (size_t i = 0; i < w->n; i++)
+        if (strcmp(w->eps[i]->model, model) == 0) return w->eps[i]->m;
     return NULL;
 }
 
@@ -100,21 +135,21 @@ ia_status ia_worker_init(ia_worker *w, const char *const *models, size_t n_model
         n_devices = 1;
     }
     for (size_t i = 0; i < n_models && st == IA_OK; i++) {
-        ia_model *share = NULL;
         for (size_t d = 0; d < n_devices && st == IA_OK; d++) {
             ia_hardware_profile p = ia_hardware_profile_default();
-            char backend[32];
+            char backend[32], canon[48];
             ia_endpoint *e;
             if (!models[i] || !devices[d]) {
                 st = ia_error(IA_ERR_INVALID_ARG, "ia_worker_init: NULL model or device");
                 break;
             }
-            if (ia_worker_endpoint(w, models[i], devices[d])) continue; /* already there */
             if ((st = parse_device(devices[d], backend, sizeof backend, &p.device_index)) != IA_OK) break;
+            canonical_device(backend, p.device_index, canon, sizeof canon);
+            if (find_endpoint(w, models[i], canon)) continue; /* already there */
             p.backend = backend;
             if (w->n == w->cap) {
                 size_t cap = w->cap ? 2 * w->cap : 4;
-                ia_endpoint *eps = realloc(w->eps, cap * sizeof *eps);
+                ia_endpoint **eps = realloc(w->eps, cap * sizeof *eps);
                 if (!eps) {
                     st = ia_error(IA_ERR_NOMEM, "worker endpoints");
                     break;
@@ -122,20 +157,22 @@ ia_status ia_worker_init(ia_worker *w, const char *const *models, size_t n_model
                 w->eps = eps;
                 w->cap = cap;
             }
-            e = &w->eps[w->n];
-            memset(e, 0, sizeof *e);
-            snprintf(e->model, sizeof e->model, "%.255s", models[i]);
-            snprintf(e->device, sizeof e->device, "%.47s", devices[d]);
-            if ((st = ia_model_open_shared(models[i], &p, share, &e->m)) != IA_OK) {
+            e = calloc(1, sizeof *e);
+            if (!e || !(e->model = strdup(models[i])) || !(e->device = strdup(canon))) {
+                endpoint_free(e);
+                st = ia_error(IA_ERR_NOMEM, "worker endpoints");
+                break;
+            }
+            if ((st = ia_model_open_shared(models[i], &p, model_endpoint(w, models[i]), &e->m)) != IA_OK) {
+                endpoint_free(e);
                 ia_error_prefix(st, "endpoint %s on %s", models[i], devices[d]);
                 break;
             }
-            share = e->m;
-            w->n++;
+            w->eps[w->n++] = e;
         }
     }
     if (st != IA_OK) /* all or nothing: drop what this call created */
-        while (w->n > first) ia_model_free(w->eps[--w->n].m);
+        while (w->n > first) endpoint_free(w->eps[--w->n]);
     return st;
 }
 

@@ -22,6 +22,8 @@ IA_TEST(profile_memory_sizes_parse) {
     CHECK(b == 1000000);
     CHECK_STATUS(ia_parse_memory_size("4 gb", &b), IA_OK);
     CHECK(b == 4000000000LL);
+    CHECK_STATUS(ia_parse_memory_size("0.5", &b), IA_OK); /* not 0, which is "no limit" */
+    CHECK(b == 1);
     CHECK_STATUS(ia_parse_memory_size("4XB", &b), IA_ERR_INVALID_ARG);
     CHECK_STATUS(ia_parse_memory_size("-1GB", &b), IA_ERR_INVALID_ARG);
     CHECK_STATUS(ia_parse_memory_size("GB", &b), IA_ERR_INVALID_ARG);

@@ -124,3 +124,36 @@ IA_TEST(model_manager_loads_share_weights) {
     ia_model_free(sep);
     ia_model_manager_free(mm);
 }
+
+/* Endpoint pointers stay valid while later inits grow the worker, and
+ * "cpu:0" is the same endpoint as "cpu". */
+IA_TEST(worker_endpoints_stay_valid_as_the_worker_grows) {
+    ia_worker *w = NULL;
+    ia_endpoint *first;
+    char names[5][4200];
+    const char *one[1], *dir = ia_test_model_dir();
+    static const char *const cpu0[] = {"cpu:0"};
+    float v[3 * 384];
+    REQUIRE(dir);
+    /* five spellings of one model directory: five endpoints, one mapping */
+    snprintf(names[0], sizeof names[0], "all-MiniLM-L6-v2");
+    snprintf(names[1], sizeof names[1], "%s", dir);
+    snprintf(names[2], sizeof names[2], "%s/", dir);
+    snprintf(names[3], sizeof names[3], "%s/.", dir);
+    snprintf(names[4], sizeof names[4], "%s//", dir);
+    CHECK_STATUS(ia_worker_create(&w), IA_OK);
+    REQUIRE(w);
+    one[0] = names[0];
+    CHECK_STATUS(ia_worker_init(w, one, 1, cpu0, 1), IA_OK);
+    first = ia_worker_endpoint(w, names[0], "cpu");
+    REQUIRE(first != NULL);
+    CHECK(ia_worker_endpoint(w, names[0], "cpu:0") == first);
+    for (int i = 1; i < 5; i++) {
+        one[0] = names[i];
+        CHECK_STATUS(ia_worker_init(w, one, 1, NULL, 0), IA_OK);
+    }
+    CHECK(ia_worker_endpoint(w, names[4], "cpu") != NULL);
+    CHECK(ia_worker_endpoint(w, names[0], "cpu") == first);
+    CHECK_STATUS(ia_endpoint_embed(first, texts, 3, v), IA_OK); /* ASan: no use after free */
+    ia_worker_free(w);
+}
