@@ -1,0 +1,228 @@
+/*
+ * report_html.c — the HTML/SVG benchmark report.
+ *
+ * Charts are drawn as static SVG so the file renders anywhere (and in the
+ * headless-Chromium test) without JavaScript or fonts from the network.
+ * Every drawn mark carries a class (bar, errbar, point) and data-* values,
+ * so a test can check that the charts hold the numbers, not just shapes.
+ */
+#include "bench/report_html.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/error.h"
+
+#define W 720
+#define H 320
+#define ML 70 /* left margin: axis labels */
+#define MB 60 /* bottom margin: bar labels */
+#define MT 30
+
+static const char *const palette[] = {"#3b6ea8", "#d1793a", "#4c9a5a", "#a84b6e", "#7a62b3", "#8a7a3a"};
+
+static double num(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Writes s with &, <, >, " escaped. */
+static void esc(FILE *f, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static int measured(const cJSON *r) {
+    return !str(r, "skipped_reason")[0] && isfinite(num(r, "latency_ms_mean"));
+}
+
+/* A "nice" axis maximum: 1, 2 or 5 times a power of ten above v. */
+static double nice_max(double v) {
+    double p = pow(10.0, floor(log10(v > 0 ? v : 1.0)));
+    return v <= p ? p : v <= 2 * p ? 2 * p : v <= 5 * p ? 5 * p : 10 * p;
+}
+
+static void axis(FILE *f, double ymax, const char *label) {
+    fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#333'/>", ML, MT, ML, H - MB);
+    fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#333'/>", ML, H - MB, W - 10, H - MB);
+    for (int i = 0; i <= 4; i++) {
+        double v = ymax * i / 4, y = (H - MB) - (H - MB - MT) * i / 4.0;
+        fprintf(f, "<text x='%d' y='%.1f' font-size='11' text-anchor='end'>%.3g</text>", ML - 6, y + 4, v);
+        fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#ddd'/>", ML, y, W - 10, y);
+    }
+    fprintf(f, "<text x='14' y='%d' font-size='12' transform='rotate(-90 14 %d)' text-anchor='middle'>", H / 2, H / 2);
+    esc(f, label);
+    fputs("</text>", f);
+}
+
+/* Latency (mean ± stddev) per measured row, one bar each. */
+static void latency_chart(FILE *f, const cJSON *rows) {
+    const cJSON *r;
+    double ymax = 0;
+    int n = 0, i = 0;
+    cJSON_ArrayForEach(r, rows) if (measured(r)) {
+        double top = num(r, "latency_ms_mean") + (isfinite(num(r, "latency_ms_stddev")) ? num(r, "latency_ms_stddev") : 0);
+        ymax = top > ymax ? top : ymax;
+        n++;
+    }
+    fputs("<h2>Latency by hardware (mean ± stddev, ms per batch)</h2>\n", f);
+    fprintf(f, "<svg id='latency' class='chart' width='%d' height='%d' xmlns='http://www.w3.org/2000/svg'>", W, H);
+    if (n == 0) {
+        fputs("<text x='20' y='40'>no measured rows</text></svg>\n", f);
+        return;
+    }
+    ymax = nice_max(ymax);
+    axis(f, ymax, "latency (ms)");
+    cJSON_ArrayForEach(r, rows) if (measured(r)) {
+        double slot = (double)(W - ML - 20) / n, x = ML + 10 + slot * i, bw = slot * 0.6;
+        double mean = num(r, "latency_ms_mean"), sd = num(r, "latency_ms_stddev");
+        double y = (H - MB) - (H - MB - MT) * mean / ymax;
+        fprintf(f, "<rect class='bar' data-value='%.6g' x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'>",
+                mean, x, y, bw, (H - MB) - y, palette[i % 6]);
+        fputs("<title>", f);
+        esc(f, str(r, "model"));
+        fprintf(f, " %s batch %.0f: %.3f ms</title></rect>", str(r, "backend"), num(r, "batch"), mean);
+        if (isfinite(sd) && sd > 0) {
+            double y0 = (H - MB) - (H - MB - MT) * (mean - sd) / ymax, y1 = (H - MB) - (H - MB - MT) * (mean + sd) / ymax;
+            fprintf(f, "<line class='errbar' data-value='%.6g' x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#000'/>",
+                    sd, x + bw / 2, y0, x + bw / 2, y1);
+        }
+        fprintf(f, "<text x='%.1f' y='%d' font-size='10' text-anchor='middle'>", x + bw / 2, H - MB + 14);
+        esc(f, str(r, "backend"));
+        fprintf(f, " b%.0f</text>", num(r, "batch"));
+        i++;
+    }
+    fputs("</svg>\n", f);
+}
+
+/* Items/s against batch size, one line per (model, backend, seq_len). */
+static void throughput_chart(FILE *f, const cJSON *rows) {
+    const cJSON *r, *s;
+    double xmax = 0, ymax = 0;
+    int series = 0;
+    cJSON_ArrayForEach(r, rows) if (measured(r)) {
+        xmax = num(r, "batch") > xmax ? num(r, "batch") : xmax;
+        ymax = num(r, "items_per_s") > ymax ? num(r, "items_per_s") : ymax;
+    }
+    fputs("<h2>Throughput against batch size (items/s)</h2>\n", f);
+    fprintf(f, "<svg id='throughput' class='chart' width='%d' height='%d' xmlns='http://www.w3.org/2000/svg'>", W, H);
+    if (ymax <= 0) {
+        fputs("<text x='20' y='40'>no measured rows</text></svg>\n", f);
+        return;
+    }
+    ymax = nice_max(ymax);
+    axis(f, ymax, "items/s");
+    fprintf(f, "<text x='%d' y='%d' font-size='12' text-anchor='middle'>batch size (log scale, max %.0f)</text>",
+            (W + ML) / 2, H - 12, xmax);
+    /* Series: the first row of each new (model, backend, seq_len) starts one. */
+    cJSON_ArrayForEach(s, rows) {
+        const cJSON *prev;
+        int first = 1;
+        if (!measured(s)) continue;
+        cJSON_ArrayForEach(prev, rows) {
+            if (prev == s) break;
+            if (measured(prev) && !strcmp(str(prev, "model"), str(s, "model")) &&
+                !strcmp(str(prev, "backend"), str(s, "backend")) && num(prev, "seq_len") == num(s, "seq_len"))
+                first = 0;
+        }
+        if (!first) continue;
+        fprintf(f, "<polyline class='series' fill='none' stroke='%s' points='", palette[series % 6]);
+        cJSON_ArrayForEach(r, rows) if (measured(r) && !strcmp(str(r, "model"), str(s, "model")) &&
+                                         !strcmp(str(r, "backend"), str(s, "backend")) &&
+                                         num(r, "seq_len") == num(s, "seq_len")) {
+            double x = ML + 10 + (W - ML - 30) * (xmax > 1 ? log(num(r, "batch")) / log(xmax) : 0.5);
+            double y = (H - MB) - (H - MB - MT) * num(r, "items_per_s") / ymax;
+            fprintf(f, "%.1f,%.1f ", x, y);
+        }
+        fputs("'/>", f);
+        cJSON_ArrayForEach(r, rows) if (measured(r) && !strcmp(str(r, "model"), str(s, "model")) &&
+                                         !strcmp(str(r, "backend"), str(s, "backend")) &&
+                                         num(r, "seq_len") == num(s, "seq_len")) {
+            double x = ML + 10 + (W - ML - 30) * (xmax > 1 ? log(num(r, "batch")) / log(xmax) : 0.5);
+            double y = (H - MB) - (H - MB - MT) * num(r, "items_per_s") / ymax;
+            fprintf(f, "<circle class='point' data-value='%.6g' data-batch='%.0f' cx='%.1f' cy='%.1f' r='4' fill='%s'/>",
+                    num(r, "items_per_s"), num(r, "batch"), x, y, palette[series % 6]);
+        }
+        fprintf(f, "<text x='%d' y='%d' font-size='11' fill='%s'>", W - 200, MT + 14 * series, palette[series % 6]);
+        esc(f, str(s, "model"));
+        fprintf(f, " / %s / seq %.0f</text>", str(s, "backend"), num(s, "seq_len"));
+        series++;
+    }
+    fputs("</svg>\n", f);
+}
+
+/* Side-by-side p50 of two runs for each configuration both measured. */
+static void compare_table(FILE *f, const cJSON *rows, const long long *ids) {
+    const cJSON *a, *b;
+    fprintf(f, "<h2>Run %lld against run %lld (p50 latency, ms)</h2>\n<table id='compare'>", ids[0], ids[1]);
+    fputs("<tr><th>model</th><th>backend</th><th>batch</th><th>seq</th>", f);
+    fprintf(f, "<th>run %lld</th><th>run %lld</th><th>ratio</th></tr>", ids[0], ids[1]);
+    cJSON_ArrayForEach(a, rows) {
+        if (num(a, "run_id") != (double)ids[0] || !measured(a)) continue;
+        cJSON_ArrayForEach(b, rows) {
+            if (num(b, "run_id") != (double)ids[1] || !measured(b) || strcmp(str(a, "model"), str(b, "model")) ||
+                strcmp(str(a, "backend"), str(b, "backend")) || num(a, "batch") != num(b, "batch") ||
+                num(a, "seq_len") != num(b, "seq_len"))
+                continue;
+            fputs("<tr class='cmp'><td>", f);
+            esc(f, str(a, "model"));
+            fprintf(f, "</td><td>%s</td><td>%.0f</td><td>%.0f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>",
+                    str(a, "backend"), num(a, "batch"), num(a, "seq_len"), num(a, "latency_ms_p50"),
+                    num(b, "latency_ms_p50"), num(b, "latency_ms_p50") / num(a, "latency_ms_p50"));
+        }
+    }
+    fputs("</table>\n", f);
+}
+
+ia_status ia_bench_report_html(const char *rows_json, const long long *compare, const char *path) {
+    cJSON *rows;
+    const cJSON *r;
+    FILE *f;
+    if (!rows_json || !path) return ia_error(IA_ERR_INVALID_ARG, "ia_bench_report_html: NULL argument");
+    rows = cJSON_Parse(rows_json);
+    if (!cJSON_IsArray(rows)) {
+        cJSON_Delete(rows);
+        return ia_error(IA_ERR_FORMAT, "benchmark rows are not a JSON array");
+    }
+    if (!(f = fopen(path, "w"))) {
+        cJSON_Delete(rows);
+        return ia_error(IA_ERR_IO, "%s: cannot write the report", path);
+    }
+    fputs("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>ipfs_accelerate benchmark report</title>\n"
+          "<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"
+          "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f0f0f0}</style>"
+          "</head><body>\n<h1>ipfs_accelerate benchmark report</h1>\n", f);
+    fprintf(f, "<p>%d result rows; generated by ipfs_accelerate %s.</p>\n", cJSON_GetArraySize(rows), ia_version());
+    latency_chart(f, rows);
+    throughput_chart(f, rows);
+    if (compare) compare_table(f, rows, compare);
+    fputs("<h2>All rows</h2>\n<table id='rows'><tr><th>run</th><th>model</th><th>backend</th><th>batch</th>"
+          "<th>seq</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>items/s</th><th>note</th></tr>\n", f);
+    cJSON_ArrayForEach(r, rows) {
+        fprintf(f, "<tr><td>%.0f</td><td>", num(r, "run_id"));
+        esc(f, str(r, "model"));
+        fprintf(f, "</td><td>%s</td><td>%.0f</td><td>%.0f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%.2f</td><td>",
+                str(r, "backend"), num(r, "batch"), num(r, "seq_len"), num(r, "latency_ms_p50"),
+                num(r, "latency_ms_p90"), num(r, "latency_ms_p99"), num(r, "items_per_s"));
+        esc(f, str(r, "skipped_reason"));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n</body></html>\n", f);
+    cJSON_Delete(rows);
+    if (fclose(f) != 0) return ia_error(IA_ERR_IO, "%s: write failed", path);
+    return IA_OK;
+}
