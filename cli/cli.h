@@ -9,6 +9,9 @@
 
 int ia_cmd_embed(int argc, char **argv);
 int ia_cmd_hw(int argc, char **argv);
+int ia_cmd_bench(int argc, char **argv);
+int ia_cmd_results(int argc, char **argv);
+int ia_cmd_report(int argc, char **argv);
 
 /* Prints "ipfs-accelerate: <what>: <message>" to stderr; returns 1. */
 int ia_cli_fail(const char *what);

@@ -15,6 +15,9 @@ static void usage(FILE *f) {
             "commands:\n"
             "  embed     embed texts with a sentence-embedding model (bert family)\n"
             "  hw        detect and measure the hardware; list every backend\n"
+            "  bench     benchmark models on devices into a DuckDB database\n"
+            "  results   show stored benchmark results (table, csv, json)\n"
+            "  report    write an HTML report with charts from the database\n"
             "\n"
             "ipfs-accelerate <command> --help shows the command's options.\n"
             "ipfs-accelerate --version prints the library version.\n");
@@ -55,6 +58,9 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[1], "embed") == 0) return ia_cmd_embed(argc - 1, argv + 1);
     if (strcmp(argv[1], "hw") == 0) return ia_cmd_hw(argc - 1, argv + 1);
+    if (strcmp(argv[1], "bench") == 0) return ia_cmd_bench(argc - 1, argv + 1);
+    if (strcmp(argv[1], "results") == 0) return ia_cmd_results(argc - 1, argv + 1);
+    if (strcmp(argv[1], "report") == 0) return ia_cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "ipfs-accelerate: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

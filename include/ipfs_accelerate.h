@@ -238,6 +238,43 @@ IA_API ia_model *ia_endpoint_model(ia_endpoint *e); /* borrowed */
 IA_API ia_status ia_worker_optimal_hardware(ia_worker *w, const char *model, const char *task, int batch,
                                             char *device, size_t device_cap, char *why, size_t why_cap);
 
+/* ------------------------------------------------------------ benchmarks */
+
+/* What to benchmark (the seed's BenchmarkConfig). Every model x backend x
+ * batch x seq_len runs `iterations` timed passes after `warmup`; absent
+ * backends are recorded as skipped with the reason. */
+typedef struct ia_benchmark_config {
+    const char *const *models;   size_t n_models;
+    const char *const *backends; size_t n_backends;
+    const int *batches;          size_t n_batches;
+    const int *seq_lens;         size_t n_seq_lens;
+    int iterations, warmup, threads;
+    int store_iterations;        /* 1: keep every iteration's latency */
+} ia_benchmark_config;
+
+/* Progress: done of total configurations, `what` names the current one. */
+typedef void (*ia_progress_fn)(void *ctx, int done, int total, const char *what);
+
+/* Runs the matrix, stores it in the DuckDB database at db_path (created if
+ * needed; NULL = do not store) and returns the run id and the result rows
+ * as a JSON array (caller frees with ia_free()). */
+IA_API ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, ia_progress_fn progress,
+                                  void *ctx, int64_t *run_id, char **results_json);
+
+/* Result rows of the database as JSON (filters may be NULL/0; metrics NULL
+ * = all; group_by NULL or "model", "backend", "batch"). Caller frees. */
+IA_API ia_status ia_benchmark_query(const char *db_path, const char *const *models, size_t n_models,
+                                    const char *const *backends, size_t n_backends,
+                                    const char *const *metrics, size_t n_metrics, const char *group_by,
+                                    char **json);
+
+/* Writes the result rows to path as "csv" or "json". */
+IA_API ia_status ia_benchmark_export(const char *db_path, const char *path, const char *format);
+
+/* Writes a self-contained HTML report (inline SVG); compare = two run ids
+ * to set side by side, or NULL. */
+IA_API ia_status ia_benchmark_report(const char *db_path, const long long *compare, const char *out_path);
+
 /* ------------------------------------------------------------ tokenizer */
 
 typedef struct ia_tokenizer ia_tokenizer;

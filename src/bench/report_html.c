@@ -102,6 +102,7 @@ static void latency_chart(FILE *f, const cJSON *rows) {
                     sd, x + bw / 2, y0, x + bw / 2, y1);
         }
         fprintf(f, "<text x='%.1f' y='%d' font-size='10' text-anchor='middle'>", x + bw / 2, H - MB + 14);
+        fprintf(f, "r%.0f ", num(r, "run_id"));
         esc(f, str(r, "backend"));
         fprintf(f, " b%.0f</text>", num(r, "batch"));
         i++;
@@ -109,7 +110,14 @@ static void latency_chart(FILE *f, const cJSON *rows) {
     fputs("</svg>\n", f);
 }
 
-/* Items/s against batch size, one line per (model, backend, seq_len). */
+/* Rows a and b belong to one throughput series: same run, model, backend
+ * and sequence length. */
+static int same_series(const cJSON *a, const cJSON *b) {
+    return num(a, "run_id") == num(b, "run_id") && !strcmp(str(a, "model"), str(b, "model")) &&
+           !strcmp(str(a, "backend"), str(b, "backend")) && num(a, "seq_len") == num(b, "seq_len");
+}
+
+/* Items/s against batch size, one line per (run, model, backend, seq_len). */
 static void throughput_chart(FILE *f, const cJSON *rows) {
     const cJSON *r, *s;
     double xmax = 0, ymax = 0;
@@ -135,29 +143,24 @@ static void throughput_chart(FILE *f, const cJSON *rows) {
         if (!measured(s)) continue;
         cJSON_ArrayForEach(prev, rows) {
             if (prev == s) break;
-            if (measured(prev) && !strcmp(str(prev, "model"), str(s, "model")) &&
-                !strcmp(str(prev, "backend"), str(s, "backend")) && num(prev, "seq_len") == num(s, "seq_len"))
-                first = 0;
+            if (measured(prev) && same_series(prev, s)) first = 0;
         }
         if (!first) continue;
         fprintf(f, "<polyline class='series' fill='none' stroke='%s' points='", palette[series % 6]);
-        cJSON_ArrayForEach(r, rows) if (measured(r) && !strcmp(str(r, "model"), str(s, "model")) &&
-                                         !strcmp(str(r, "backend"), str(s, "backend")) &&
-                                         num(r, "seq_len") == num(s, "seq_len")) {
+        cJSON_ArrayForEach(r, rows) if (measured(r) && same_series(r, s)) {
             double x = ML + 10 + (W - ML - 30) * (xmax > 1 ? log(num(r, "batch")) / log(xmax) : 0.5);
             double y = (H - MB) - (H - MB - MT) * num(r, "items_per_s") / ymax;
             fprintf(f, "%.1f,%.1f ", x, y);
         }
         fputs("'/>", f);
-        cJSON_ArrayForEach(r, rows) if (measured(r) && !strcmp(str(r, "model"), str(s, "model")) &&
-                                         !strcmp(str(r, "backend"), str(s, "backend")) &&
-                                         num(r, "seq_len") == num(s, "seq_len")) {
+        cJSON_ArrayForEach(r, rows) if (measured(r) && same_series(r, s)) {
             double x = ML + 10 + (W - ML - 30) * (xmax > 1 ? log(num(r, "batch")) / log(xmax) : 0.5);
             double y = (H - MB) - (H - MB - MT) * num(r, "items_per_s") / ymax;
             fprintf(f, "<circle class='point' data-value='%.6g' data-batch='%.0f' cx='%.1f' cy='%.1f' r='4' fill='%s'/>",
                     num(r, "items_per_s"), num(r, "batch"), x, y, palette[series % 6]);
         }
-        fprintf(f, "<text x='%d' y='%d' font-size='11' fill='%s'>", W - 200, MT + 14 * series, palette[series % 6]);
+        fprintf(f, "<text x='%d' y='%d' font-size='11' fill='%s'>run %.0f: ", W - 230, MT + 14 * series,
+                palette[series % 6], num(s, "run_id"));
         esc(f, str(s, "model"));
         fprintf(f, " / %s / seq %.0f</text>", str(s, "backend"), num(s, "seq_len"));
         series++;

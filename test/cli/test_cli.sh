@@ -170,5 +170,36 @@ check "hw prints measured cpu figures" grep -qE '^cpu +yes +[0-9.]+ GFLOP/s fp32
 "$cli" hw --help | grep -q -- "--no-bench"; check "hw --help" test $? -eq 0
 "$cli" hw --bogus >/dev/null 2>&1; check "hw unknown option exits 2" test $? -eq 2
 
+# bench -> results -> report, rendered in headless Chromium: the charts
+# exist and hold one mark per measured row.
+db="$tmp/bench.duckdb"
+"$cli" bench --db "$db" --batch 1,2 --seq 16 --iterations 3 --warmup 1 --threads 1 --device cpu,cuda >"$tmp/b.txt" 2>"$tmp/e"
+check "bench exits 0" test $? -eq 0
+check "bench stores run 1" grep -q "run 1 stored in $db" "$tmp/b.txt"
+check "bench records the absent device with its reason" grep -qE "cuda .*libcuda" "$tmp/b.txt"
+"$cli" results --db "$db" --format json --backend cpu >"$tmp/r.json"
+"$py" -c "
+import json, sys
+rows = json.load(open('$tmp/r.json'))
+sys.exit(0 if len(rows) == 2 and all(r['latency_ms_p50'] > 0 and r['backend'] == 'cpu' for r in rows) else 1)"
+check "results --format json --backend cpu" test $? -eq 0
+"$cli" results --db "$db" --format csv >"$tmp/r.csv"
+check "results --format csv has a header and 4 rows" test "$(wc -l <"$tmp/r.csv")" -eq 5
+"$cli" results --db "$db" | grep -q "all-MiniLM-L6-v2"; check "results table" test $? -eq 0
+"$cli" report --db "$db" --out "$tmp/report.html" >/dev/null
+check "report exits 0" test $? -eq 0
+chromium_flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$tmp/chromium"
+timeout 120 chromium $chromium_flags --dump-dom "file://$tmp/report.html" >"$tmp/dom.html" 2>/dev/null
+check "Chromium renders the report" grep -q "<svg" "$tmp/dom.html"
+check "latency chart has a bar per measured row" test "$(grep -o 'class="bar"' "$tmp/dom.html" | wc -l)" -eq 2
+check "throughput chart has a point per measured row" test "$(grep -o 'class="point"' "$tmp/dom.html" | wc -l)" -eq 2
+check "chart marks carry the measured values" grep -qE 'class="bar" data-value="[0-9.]+"' "$tmp/dom.html"
+head -c 4096 /dev/urandom >"$tmp/junk.duckdb"
+"$cli" results --db "$tmp/junk.duckdb" >/dev/null 2>"$tmp/e"; rc=$?
+check "a file that is not a benchmark database fails" test $rc -ne 0
+check "... naming it" grep -q "junk.duckdb" "$tmp/e"
+"$cli" results --db "$tmp/none.duckdb" >/dev/null 2>&1; check "results on a missing database fails" test $? -ne 0
+"$cli" bench --batch 0 >/dev/null 2>&1; check "bench --batch 0 exits 2" test $? -eq 2
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

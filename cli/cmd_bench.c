@@ -1,0 +1,241 @@
+/*
+ * cmd_bench.c — `ipfs-accelerate bench | results | report`: run benchmarks
+ * into the DuckDB store, read them back, draw the HTML report.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ipfs_accelerate.h"
+
+#define DEFAULT_DB "./benchmark_db.duckdb"
+#define MAX_LIST 32
+
+/* Splits "a,b,c" in place into at most MAX_LIST items; returns the count. */
+static size_t split(char *s, const char **out) {
+    size_t n = 0;
+    for (char *tok = strtok(s, ","); tok && n < MAX_LIST; tok = strtok(NULL, ",")) out[n++] = tok;
+    return n;
+}
+
+static int parse_ints(const char *opt, char *s, int *out, size_t *n) {
+    const char *items[MAX_LIST];
+    *n = split(s, items);
+    for (size_t i = 0; i < *n; i++)
+        if ((out[i] = ia_cli_parse_int(opt, items[i], 1, 1 << 16)) < 0) return -1;
+    return *n ? 0 : -1;
+}
+
+static void progress_bar(void *ctx, int done, int total, const char *what) {
+    (void)ctx;
+    if (isatty(2)) {
+        int w = 30, fill = total ? w * done / total : w;
+        fprintf(stderr, "\r[%.*s%*s] %d/%d %-40.40s", fill, "==============================", w - fill, "", done,
+                total, what);
+        if (done == total) fputc('\n', stderr);
+    } else if (what && *what) {
+        fprintf(stderr, "bench: %d/%d %s\n", done, total, what);
+    }
+}
+
+static double num(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* A number column: "-" where the value was not measured. */
+static void col(double v, int width, int prec) {
+    if (isfinite(v)) printf(" %*.*f", width, prec, v);
+    else printf(" %*s", width, "-");
+}
+
+static void print_table(const char *json) {
+    cJSON *rows = cJSON_Parse(json);
+    const cJSON *r;
+    printf("%4s  %-20s %-7s %5s %5s %9s %9s %9s %10s %11s  %s\n", "run", "model", "backend", "batch", "seq", "p50 ms",
+           "p90 ms", "p99 ms", "items/s", "tokens/s", "note");
+    cJSON_ArrayForEach(r, rows) {
+        printf("%4.0f  %-20.20s %-7.7s %5.0f %5.0f", num(r, "run_id"), str(r, "model"), str(r, "backend"),
+               num(r, "batch"), num(r, "seq_len"));
+        col(num(r, "latency_ms_p50"), 9, 3);
+        col(num(r, "latency_ms_p90"), 9, 3);
+        col(num(r, "latency_ms_p99"), 9, 3);
+        col(num(r, "items_per_s"), 10, 1);
+        col(num(r, "tokens_per_s"), 11, 1);
+        printf("  %s\n", str(r, "skipped_reason"));
+    }
+    cJSON_Delete(rows);
+}
+
+static void bench_usage(FILE *f) {
+    fprintf(f,
+            "usage: ipfs-accelerate bench [options]\n"
+            "\n"
+            "Benchmarks models on devices and stores the results in DuckDB.\n"
+            "\n"
+            "  --model M[,M...]     models (default " IA_DEFAULT_MODEL ")\n"
+            "  --device D[,D...]    backends (default cpu; absent ones are recorded as skipped)\n"
+            "  --batch N[,N...]     batch sizes (default 1,8,32)\n"
+            "  --seq N[,N...]       tokens per text (default 128)\n"
+            "  --iterations N       timed passes per configuration (default 10)\n"
+            "  --warmup N           untimed passes first (default 2)\n"
+            "  --threads N          threads (default: one per CPU)\n"
+            "  --db PATH            database (default " DEFAULT_DB "); --no-store: keep nothing\n"
+            "  --json               print the result rows as JSON\n");
+}
+
+int ia_cmd_bench(int argc, char **argv) {
+    const char *models[MAX_LIST] = {IA_DEFAULT_MODEL}, *backends[MAX_LIST] = {"cpu"}, *db = DEFAULT_DB;
+    int batches[MAX_LIST] = {1, 8, 32}, seqs[MAX_LIST] = {128}, json = 0;
+    ia_benchmark_config cfg = {models, 1, backends, 1, batches, 3, seqs, 1, 10, 2, 0, 1};
+    int64_t run_id = 0;
+    char *rows = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            bench_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--no-store")) {
+            db = NULL;
+        } else if (!val) {
+            fprintf(stderr, "ipfs-accelerate: bench: %s needs a value (or is unknown)\n", a);
+            return 2;
+        } else if (!strcmp(a, "--model")) {
+            cfg.n_models = split(val, models), i++;
+        } else if (!strcmp(a, "--device")) {
+            cfg.n_backends = split(val, backends), i++;
+        } else if (!strcmp(a, "--batch")) {
+            if (parse_ints(a, val, batches, &cfg.n_batches)) return 2;
+            i++;
+        } else if (!strcmp(a, "--seq")) {
+            if (parse_ints(a, val, seqs, &cfg.n_seq_lens)) return 2;
+            i++;
+        } else if (!strcmp(a, "--iterations")) {
+            if ((cfg.iterations = ia_cli_parse_int(a, val, 1, 1000000)) < 0) return 2;
+            i++;
+        } else if (!strcmp(a, "--warmup")) {
+            if ((cfg.warmup = ia_cli_parse_int(a, val, 0, 1000000)) < 0) return 2;
+            i++;
+        } else if (!strcmp(a, "--threads")) {
+            if ((cfg.threads = ia_cli_parse_int(a, val, 0, 1024)) < 0) return 2;
+            i++;
+        } else if (!strcmp(a, "--db")) {
+            db = val, i++;
+        } else {
+            fprintf(stderr, "ipfs-accelerate: bench: unknown option %s\n", a);
+            bench_usage(stderr);
+            return 2;
+        }
+    }
+    if (ia_benchmark_run(&cfg, db, progress_bar, NULL, &run_id, &rows) != IA_OK) return ia_cli_fail("bench");
+    if (json) {
+        printf("%s\n", rows);
+    } else {
+        if (db) printf("run %lld stored in %s\n", (long long)run_id, db);
+        print_table(rows);
+    }
+    ia_free(rows);
+    return 0;
+}
+
+int ia_cmd_results(int argc, char **argv) {
+    const char *db = DEFAULT_DB, *format = "table", *models[MAX_LIST], *backends[MAX_LIST];
+    size_t n_models = 0, n_backends = 0;
+    char *rows = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: ipfs-accelerate results [--db PATH] [--format table|csv|json] [--model M,...] "
+                   "[--backend B,...]\n");
+            return 0;
+        } else if (!val) {
+            fprintf(stderr, "ipfs-accelerate: results: %s needs a value (or is unknown)\n", a);
+            return 2;
+        } else if (!strcmp(a, "--db")) {
+            db = val, i++;
+        } else if (!strcmp(a, "--format")) {
+            format = val, i++;
+        } else if (!strcmp(a, "--model")) {
+            n_models = split(val, models), i++;
+        } else if (!strcmp(a, "--backend")) {
+            n_backends = split(val, backends), i++;
+        } else {
+            fprintf(stderr, "ipfs-accelerate: results: unknown option %s\n", a);
+            return 2;
+        }
+    }
+    if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json")) {
+        fprintf(stderr, "ipfs-accelerate: results: --format must be table, csv or json\n");
+        return 2;
+    }
+    if (access(db, F_OK) != 0) {
+        fprintf(stderr, "ipfs-accelerate: results: %s does not exist (run ipfs-accelerate bench first)\n", db);
+        return 1;
+    }
+    if (!strcmp(format, "csv")) {
+        if (n_models || n_backends) {
+            fprintf(stderr, "ipfs-accelerate: results: --format csv exports every row; filter with json or table\n");
+            return 2;
+        }
+        return ia_benchmark_export(db, "/dev/stdout", "csv") == IA_OK ? 0 : ia_cli_fail("results");
+    }
+    if (ia_benchmark_query(db, models, n_models, backends, n_backends, NULL, 0, NULL, &rows) != IA_OK)
+        return ia_cli_fail("results");
+    if (!strcmp(format, "json")) printf("%s\n", rows);
+    else print_table(rows);
+    ia_free(rows);
+    return 0;
+}
+
+int ia_cmd_report(int argc, char **argv) {
+    const char *db = DEFAULT_DB, *out = NULL;
+    long long cmp[2];
+    int have_cmp = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: ipfs-accelerate report [--db PATH] --out report.html [--compare ID,ID]\n");
+            return 0;
+        } else if (!val) {
+            fprintf(stderr, "ipfs-accelerate: report: %s needs a value (or is unknown)\n", a);
+            return 2;
+        } else if (!strcmp(a, "--db")) {
+            db = val, i++;
+        } else if (!strcmp(a, "--out")) {
+            out = val, i++;
+        } else if (!strcmp(a, "--compare")) {
+            if (sscanf(val, "%lld,%lld", &cmp[0], &cmp[1]) != 2) {
+                fprintf(stderr, "ipfs-accelerate: report: --compare takes two run ids, e.g. 1,2\n");
+                return 2;
+            }
+            have_cmp = 1, i++;
+        } else {
+            fprintf(stderr, "ipfs-accelerate: report: unknown option %s\n", a);
+            return 2;
+        }
+    }
+    if (!out) {
+        fprintf(stderr, "ipfs-accelerate: report: --out FILE is required\n");
+        return 2;
+    }
+    if (access(db, F_OK) != 0) {
+        fprintf(stderr, "ipfs-accelerate: report: %s does not exist (run ipfs-accelerate bench first)\n", db);
+        return 1;
+    }
+    if (ia_benchmark_report(db, have_cmp ? cmp : NULL, out) != IA_OK) return ia_cli_fail("report");
+    printf("wrote %s\n", out);
+    return 0;
+}

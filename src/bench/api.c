@@ -1,0 +1,108 @@
+/*
+ * api.c — the public benchmark API (ia_benchmark_*) over the runner, the
+ * DuckDB store and the HTML report. The store is opened per call: the CLI
+ * and the front ends hand in a path, and DuckDB's own file lock keeps two
+ * writers apart.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "bench/report_html.h"
+#include "bench/runner.h"
+#include "bench/store.h"
+#include "util/error.h"
+
+static void add_num(cJSON *o, const char *k, double v) {
+    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
+    else cJSON_AddNullToObject(o, k);
+}
+
+/* The run's rows in the same shape as ia_bench_store_query_json gives. */
+static char *results_json(int64_t run_id, const ia_bench_result *r, size_t n) {
+    cJSON *arr = cJSON_CreateArray();
+    char *s;
+    for (size_t i = 0; arr && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o) break;
+        cJSON_AddNumberToObject(o, "run_id", (double)run_id);
+        cJSON_AddStringToObject(o, "model", r[i].model);
+        cJSON_AddStringToObject(o, "backend", r[i].backend);
+        cJSON_AddStringToObject(o, "precision", r[i].precision ? r[i].precision : "fp32");
+        cJSON_AddNumberToObject(o, "batch", r[i].batch);
+        cJSON_AddNumberToObject(o, "seq_len", r[i].seq_len);
+        cJSON_AddNumberToObject(o, "iterations", r[i].iterations);
+        add_num(o, "latency_ms_mean", r[i].latency_ms_mean);
+        add_num(o, "latency_ms_stddev", r[i].latency_ms_stddev);
+        add_num(o, "latency_ms_p50", r[i].latency_ms_p50);
+        add_num(o, "latency_ms_p90", r[i].latency_ms_p90);
+        add_num(o, "latency_ms_p99", r[i].latency_ms_p99);
+        add_num(o, "items_per_s", r[i].items_per_s);
+        add_num(o, "tokens_per_s", r[i].tokens_per_s);
+        add_num(o, "rss_delta_bytes", r[i].rss_delta_bytes);
+        add_num(o, "model_bytes", r[i].model_bytes);
+        add_num(o, "energy_j", r[i].energy_j);
+        add_num(o, "power_w", r[i].power_w);
+        if (r[i].power_reason) cJSON_AddStringToObject(o, "power_reason", r[i].power_reason);
+        if (r[i].skipped_reason) cJSON_AddStringToObject(o, "skipped_reason", r[i].skipped_reason);
+        cJSON_AddItemToArray(arr, o);
+    }
+    s = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return s;
+}
+
+ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, ia_progress_fn progress, void *ctx,
+                           int64_t *run_id, char **out_json) {
+    ia_bench_config c;
+    ia_bench_store *store = NULL;
+    ia_bench_result *res = NULL;
+    size_t n = 0;
+    int64_t id = 0;
+    ia_status st;
+    if (!cfg || !out_json) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_run: NULL argument");
+    *out_json = NULL;
+    c = (ia_bench_config){cfg->models,   cfg->n_models,   cfg->backends,  cfg->n_backends,
+                          cfg->batches,  cfg->n_batches,  cfg->seq_lens,  cfg->n_seq_lens,
+                          cfg->iterations, cfg->warmup, cfg->threads, cfg->store_iterations, 0};
+    if (db_path && (st = ia_bench_store_open(db_path, &store)) != IA_OK) return st;
+    st = ia_bench_run(&c, store, progress, ctx, &id, &res, &n);
+    ia_bench_store_close(store);
+    if (st != IA_OK) return st;
+    *out_json = results_json(id, res, n);
+    ia_bench_results_free(res, n);
+    if (run_id) *run_id = id;
+    return *out_json ? IA_OK : ia_error(IA_ERR_NOMEM, "benchmark results");
+}
+
+ia_status ia_benchmark_query(const char *db_path, const char *const *models, size_t n_models,
+                             const char *const *backends, size_t n_backends, const char *const *metrics,
+                             size_t n_metrics, const char *group_by, char **json) {
+    ia_bench_store *s = NULL;
+    ia_status st;
+    if (!db_path || !json) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_query: NULL argument");
+    if ((st = ia_bench_store_open(db_path, &s)) != IA_OK) return st;
+    st = ia_bench_store_query_json(s, models, n_models, backends, n_backends, metrics, n_metrics, group_by, json);
+    ia_bench_store_close(s);
+    return st;
+}
+
+ia_status ia_benchmark_export(const char *db_path, const char *path, const char *format) {
+    ia_bench_store *s = NULL;
+    ia_status st;
+    if (!db_path || !path || !format) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_export: NULL argument");
+    if ((st = ia_bench_store_open(db_path, &s)) != IA_OK) return st;
+    st = ia_bench_store_export(s, path, format);
+    ia_bench_store_close(s);
+    return st;
+}
+
+ia_status ia_benchmark_report(const char *db_path, const long long *compare, const char *out_path) {
+    char *rows = NULL;
+    ia_status st;
+    if (!db_path || !out_path) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_report: NULL argument");
+    if ((st = ia_benchmark_query(db_path, NULL, 0, NULL, 0, NULL, 0, NULL, &rows)) != IA_OK) return st;
+    st = ia_bench_report_html(rows, compare, out_path);
+    free(rows);
+    return st;
+}

@@ -1,0 +1,399 @@
+/*
+ * runner.c — the benchmark runner: one measured (or skipped) result per
+ * model x backend x batch x seq_len, optionally recorded in the store.
+ *
+ * Synthetic input: for a BERT WordPiece model, the text "hello hello ..."
+ * with seq_len - 2 words is exactly seq_len tokens: "hello" is one token
+ * in the uncased BERT vocabulary that all-MiniLM-L6-v2 uses, and [CLS] +
+ * [SEP] add 2. The count is checked with the model's own tokenizer
+ * (tokenizer.json) before measuring; a model whose tokenizer splits the
+ * word differently gets a skipped result saying so, never a silently
+ * different sequence length. Every text of a batch is the same, so the
+ * padded batch is exactly batch x seq_len with no padding.
+ */
+#include "bench/runner.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "bench/power.h"
+#include "bench/stats.h"
+#include "util/error.h"
+
+#define SYNTH_WORD "hello"
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static char *dup_printf(const char *fmt, ...) IA_PRINTF(1, 2);
+static char *dup_printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* SYNTH_WORD repeated seq_len - 2 times, space-separated (see the file
+ * comment). NULL when out of memory. */
+static char *synthetic_text(int seq_len) {
+    size_t words = (size_t)(seq_len - 2), wl = strlen(SYNTH_WORD);
+    char *t = malloc(words * (wl + 1) + 1), *p = t;
+    if (!t) return NULL;
+    for (size_t i = 0; i < words; i++) {
+        if (i) *p++ = ' ';
+        memcpy(p, SYNTH_WORD, wl);
+        p += wl;
+    }
+    *p = 0;
+    return t;
+}
+
+/* Checks that text is seq_len tokens with the model's tokenizer.json.
+ * Returns NULL if so (or if the model has no tokenizer we can read: the
+ * count is then unverified), else a reason (caller frees with free()).
+ * *nomem is set when an allocation failed. */
+static char *token_count_mismatch(const char *model_ref, const char *text, int seq_len, int *nomem) {
+    char dir[4096], path[4200];
+    ia_tokenizer *tok = NULL;
+    char *why = NULL;
+    size_t n = 0;
+    int32_t ids[8];
+    if (ia_model_resolve(model_ref, dir, sizeof dir) != IA_OK) goto fail;
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    if (ia_tokenizer_open(path, &tok) != IA_OK) goto fail;
+    if (ia_tokenizer_encode(tok, text, 0, ids, sizeof ids / sizeof ids[0], &n) != IA_OK) goto fail;
+    if (n != (size_t)seq_len) {
+        why = dup_printf("synthetic text of %d x \"" SYNTH_WORD "\" is %zu tokens with this "
+                         "model's tokenizer, not seq_len %d (truncation or a different vocabulary)",
+                         seq_len - 2, n, seq_len);
+        if (!why) *nomem = 1;
+    }
+fail:
+    ia_tokenizer_free(tok);
+    return why;
+}
+
+/* A result row with every figure NaN ("not measured"). */
+static ia_status result_init(ia_bench_result *r, const char *model, const char *backend,
+                             const char *precision, int batch, int seq_len, const ia_bench_config *cfg) {
+    memset(r, 0, sizeof *r);
+    r->model = dup_str(model);
+    r->backend = dup_str(backend);
+    r->precision = dup_str(precision);
+    r->batch = batch;
+    r->seq_len = seq_len;
+    r->iterations = cfg->iterations;
+    r->warmup = cfg->warmup;
+    r->latency_ms_mean = r->latency_ms_stddev = NAN;
+    r->latency_ms_p50 = r->latency_ms_p90 = r->latency_ms_p99 = NAN;
+    r->items_per_s = r->tokens_per_s = NAN;
+    r->rss_delta_bytes = r->model_bytes = NAN;
+    r->energy_j = r->power_w = NAN;
+    if (!r->model || !r->backend || !r->precision)
+        return ia_error(IA_ERR_NOMEM, "bench: result strings");
+    return IA_OK;
+}
+
+static void result_clear(ia_bench_result *r) {
+    free((void *)r->model);
+    free((void *)r->backend);
+    free((void *)r->precision);
+    free((void *)r->power_reason);
+    free((void *)r->skipped_reason);
+    memset(r, 0, sizeof *r);
+}
+
+void ia_bench_results_free(ia_bench_result *results, size_t n) {
+    if (!results) return;
+    for (size_t i = 0; i < n; i++) result_clear(&results[i]);
+    free(results);
+}
+
+/* Measures one configuration into r (already initialised). iter_ms has
+ * room for cfg->iterations latencies. A configuration that cannot run
+ * here sets r->skipped_reason and returns IA_OK. */
+static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, const char *backend,
+                             int batch, int seq_len, ia_bench_result *r, double *iter_ms) {
+    ia_status st = IA_OK;
+    ia_model *model = NULL;
+    char *text = NULL;
+    const char **texts = NULL;
+    float *out = NULL;
+    int nomem = 0;
+    int64_t rss0 = -1, rss1 = -1, hwm1 = -1;
+
+    ia_hardware_profile prof = ia_hardware_profile_default();
+    prof.backend = backend;
+    prof.threads = cfg->threads;
+
+    int peak_reset = ia_bench_rss_reset_peak() == 0;
+    if (ia_bench_rss(&rss0, NULL) != IA_OK) rss0 = -1;
+
+    st = ia_model_open_profile(model_ref, &prof, &model);
+    if (st == IA_ERR_UNAVAILABLE || st == IA_ERR_UNSUPPORTED) {
+        /* Absent hardware is a recorded fact about this machine. */
+        const char *msg = ia_last_error();
+        r->skipped_reason = dup_printf("%s", msg && *msg ? msg : ia_status_str(st));
+        st = r->skipped_reason ? IA_OK : ia_error(IA_ERR_NOMEM, "bench: skip reason");
+        goto fail;
+    }
+    if (st != IA_OK) {
+        st = ia_error_prefix(st, "bench %s on %s", model_ref, backend);
+        goto fail;
+    }
+    r->model_bytes = (double)ia_model_weight_bytes(model);
+    if (seq_len > ia_model_max_tokens(model)) {
+        r->skipped_reason = dup_printf("seq_len %d exceeds the %d tokens %s takes", seq_len,
+                                       ia_model_max_tokens(model), ia_model_name(model));
+        st = r->skipped_reason ? IA_OK : ia_error(IA_ERR_NOMEM, "bench: skip reason");
+        goto fail;
+    }
+
+    text = synthetic_text(seq_len);
+    texts = malloc((size_t)batch * sizeof *texts);
+    out = malloc((size_t)batch * (size_t)ia_model_dim(model) * sizeof *out);
+    if (!text || !texts || !out) {
+        st = ia_error(IA_ERR_NOMEM, "bench: batch of %d", batch);
+        goto fail;
+    }
+    for (int i = 0; i < batch; i++) texts[i] = text;
+    r->skipped_reason = token_count_mismatch(model_ref, text, seq_len, &nomem);
+    if (nomem) {
+        st = ia_error(IA_ERR_NOMEM, "bench: skip reason");
+        goto fail;
+    }
+    if (r->skipped_reason) goto fail;
+
+    for (int i = 0; i < cfg->warmup; i++)
+        if ((st = ia_model_embed(model, texts, (size_t)batch, out)) != IA_OK) goto embed_failed;
+
+    ia_bench_power pw;
+    ia_bench_power_start(&pw);
+    for (int i = 0; i < cfg->iterations; i++) {
+        double t0 = now_ms();
+        if ((st = ia_model_embed(model, texts, (size_t)batch, out)) != IA_OK) goto embed_failed;
+        iter_ms[i] = now_ms() - t0;
+    }
+    if (ia_bench_power_stop(&pw, &r->energy_j, &r->power_w) != IA_OK &&
+        !(r->power_reason = dup_str(pw.reason))) {
+        st = ia_error(IA_ERR_NOMEM, "bench: power reason");
+        goto fail;
+    }
+
+    ia_bench_stats s;
+    if ((st = ia_bench_stats_compute(iter_ms, (size_t)cfg->iterations, &s)) != IA_OK) goto fail;
+    r->latency_ms_mean = s.mean;
+    r->latency_ms_stddev = s.stddev;
+    r->latency_ms_p50 = s.p50;
+    r->latency_ms_p90 = s.p90;
+    r->latency_ms_p99 = s.p99;
+    /* Totals over the timed iterations: wall = sum of latencies. */
+    double wall_s = s.mean * 1e-3 * (double)cfg->iterations;
+    r->items_per_s = ia_bench_rate((double)batch * cfg->iterations, wall_s);
+    r->tokens_per_s = ia_bench_rate((double)batch * seq_len * cfg->iterations, wall_s);
+
+    /* Peak growth across load + run when the peak could be reset, else the
+     * growth still resident at the end. */
+    if (rss0 >= 0 && ia_bench_rss(&rss1, &hwm1) == IA_OK)
+        r->rss_delta_bytes = (double)((peak_reset ? hwm1 : rss1) - rss0);
+    goto fail;
+
+embed_failed:
+    st = ia_error_prefix(st, "bench %s on %s batch %d seq_len %d", model_ref, backend, batch, seq_len);
+fail:
+    ia_model_free(model);
+    free(out);
+    free(texts);
+    free(text);
+    return st;
+}
+
+static int add_int_array(cJSON *o, const char *key, const int *v, size_t n) {
+    cJSON *a = cJSON_AddArrayToObject(o, key);
+    if (!a) return -1;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *x = cJSON_CreateNumber(v[i]);
+        if (!x || !cJSON_AddItemToArray(a, x)) {
+            cJSON_Delete(x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int add_str_array(cJSON *o, const char *key, const char *const *v, size_t n) {
+    cJSON *a = cJSON_AddArrayToObject(o, key);
+    if (!a) return -1;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *x = cJSON_CreateString(v[i] ? v[i] : "");
+        if (!x || !cJSON_AddItemToArray(a, x)) {
+            cJSON_Delete(x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+char *ia_bench_config_json(const ia_bench_config *cfg) {
+    char *json = NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) goto fail;
+    if (add_str_array(o, "models", cfg->models, cfg->n_models) ||
+        add_str_array(o, "backends", cfg->backends, cfg->n_backends) ||
+        add_int_array(o, "batches", cfg->batches, cfg->n_batches) ||
+        add_int_array(o, "seq_lens", cfg->seq_lens, cfg->n_seq_lens) ||
+        !cJSON_AddNumberToObject(o, "iterations", cfg->iterations) ||
+        !cJSON_AddNumberToObject(o, "warmup", cfg->warmup) ||
+        !cJSON_AddNumberToObject(o, "threads", cfg->threads) ||
+        !cJSON_AddBoolToObject(o, "store_iterations", cfg->store_iterations != 0))
+        goto fail;
+    json = cJSON_PrintUnformatted(o);
+    /* cJSON allocates with malloc unless cJSON_InitHooks was called; we
+     * never call it, so the caller's free() matches. */
+fail:
+    cJSON_Delete(o);
+    return json;
+}
+
+static ia_status check_config(const ia_bench_config *cfg) {
+    if (!cfg || !cfg->models || !cfg->n_models || !cfg->backends || !cfg->n_backends ||
+        !cfg->batches || !cfg->n_batches || !cfg->seq_lens || !cfg->n_seq_lens)
+        return ia_error(IA_ERR_INVALID_ARG, "bench: config needs models, backends, batches and seq_lens");
+    if (cfg->iterations < 1 || cfg->warmup < 0 || cfg->threads < 0)
+        return ia_error(IA_ERR_INVALID_ARG, "bench: iterations %d (>= 1), warmup %d, threads %d (>= 0)",
+                        cfg->iterations, cfg->warmup, cfg->threads);
+    for (size_t i = 0; i < cfg->n_models; i++)
+        if (!cfg->models[i]) return ia_error(IA_ERR_INVALID_ARG, "bench: model %zu is NULL", i);
+    for (size_t i = 0; i < cfg->n_backends; i++)
+        if (!cfg->backends[i]) return ia_error(IA_ERR_INVALID_ARG, "bench: backend %zu is NULL", i);
+    for (size_t i = 0; i < cfg->n_batches; i++)
+        if (cfg->batches[i] < 1)
+            return ia_error(IA_ERR_INVALID_ARG, "bench: batch %d (must be >= 1)", cfg->batches[i]);
+    for (size_t i = 0; i < cfg->n_seq_lens; i++)
+        if (cfg->seq_lens[i] < 2)
+            return ia_error(IA_ERR_INVALID_ARG, "bench: seq_len %d (must be >= 2: [CLS] and [SEP])",
+                            cfg->seq_lens[i]);
+    /* total configurations must fit the progress callback's int */
+    double total = (double)cfg->n_models * (double)cfg->n_backends * (double)cfg->n_batches *
+                   (double)cfg->n_seq_lens;
+    if (total > 1e6) return ia_error(IA_ERR_INVALID_ARG, "bench: %.0f configurations", total);
+    return IA_OK;
+}
+
+#ifndef IA_BUILD_COMMIT
+#define IA_BUILD_COMMIT "" /* builds outside CMake (the wasm32 check) */
+#endif
+
+static ia_status begin_run(const ia_bench_config *cfg, ia_bench_store *store, int64_t *run_id) {
+    ia_status st;
+    char *hw = NULL, *config = NULL;
+    /* The commit the library was built from (CMake records it); the
+     * environment may override it for builds outside a git checkout. */
+    const char *commit = getenv("IA_GIT_COMMIT") ? getenv("IA_GIT_COMMIT") : IA_BUILD_COMMIT;
+    if ((st = ia_hw_report_json(IA_HW_NO_BENCH, cfg->threads, &hw)) != IA_OK) goto fail;
+    if (!(config = ia_bench_config_json(cfg))) {
+        st = ia_error(IA_ERR_NOMEM, "bench: config JSON");
+        goto fail;
+    }
+    ia_bench_run_info info = {
+        .hw_json = hw,
+        .version = ia_version(),
+        .git_commit = commit ? commit : "",
+        .threads = cfg->threads,
+        .config_json = config,
+    };
+    st = ia_bench_store_begin_run(store, &info, run_id);
+fail:
+    ia_free(hw);
+    free(config);
+    return st;
+}
+
+ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_bench_progress_fn progress,
+                       void *ctx, int64_t *run_id, ia_bench_result **results, size_t *n_results) {
+    ia_status st;
+    ia_bench_result *res = NULL;
+    double *iter_ms = NULL;
+    size_t total = 0, done = 0;
+    int64_t rid = 0;
+    char what[512];
+
+    if (results) *results = NULL;
+    if (n_results) *n_results = 0;
+    if (run_id) *run_id = 0;
+    if (!results || !n_results) {
+        st = ia_error(IA_ERR_INVALID_ARG, "bench: results and n_results are required");
+        goto fail;
+    }
+    if ((st = check_config(cfg)) != IA_OK) goto fail;
+    total = cfg->n_models * cfg->n_backends * cfg->n_batches * cfg->n_seq_lens;
+    res = calloc(total, sizeof *res);
+    iter_ms = malloc((size_t)cfg->iterations * sizeof *iter_ms);
+    if (!res || !iter_ms) {
+        st = ia_error(IA_ERR_NOMEM, "bench: %zu results of %d iterations", total, cfg->iterations);
+        goto fail;
+    }
+    if (store && (st = begin_run(cfg, store, &rid)) != IA_OK) goto fail;
+    const char *precision = ia_precision_name(ia_hardware_profile_default().precision);
+
+    for (size_t m = 0; m < cfg->n_models; m++)
+        for (size_t b = 0; b < cfg->n_backends; b++)
+            for (size_t k = 0; k < cfg->n_batches; k++)
+                for (size_t q = 0; q < cfg->n_seq_lens; q++) {
+                    const char *model = cfg->models[m], *backend = cfg->backends[b];
+                    int batch = cfg->batches[k], seq_len = cfg->seq_lens[q];
+                    ia_bench_result *r = &res[done];
+                    /* done counts initialised rows: the cleanup frees them. */
+                    done++;
+                    st = result_init(r, model, backend, precision, batch, seq_len, cfg);
+                    if (st == IA_OK) st = measure_one(cfg, model, backend, batch, seq_len, r, iter_ms);
+                    if (st != IA_OK) goto fail;
+                    if (store) {
+                        int with_iters = cfg->store_iterations && !r->skipped_reason;
+                        st = ia_bench_store_add_result(store, rid, r, with_iters ? iter_ms : NULL,
+                                                       with_iters ? (size_t)cfg->iterations : 0, NULL);
+                        if (st != IA_OK) goto fail;
+                    }
+                    snprintf(what, sizeof what, "%s %s batch=%d seq=%d", model, backend, batch, seq_len);
+                    if (cfg->verbose) {
+                        if (r->skipped_reason)
+                            fprintf(stderr, "bench: %s: skipped: %s\n", what, r->skipped_reason);
+                        else
+                            fprintf(stderr, "bench: %s: p50 %.3f ms, %.1f items/s, %.0f tokens/s\n", what,
+                                    r->latency_ms_p50, r->items_per_s, r->tokens_per_s);
+                    }
+                    if (progress) progress(ctx, (int)done, (int)total, what);
+                }
+
+    *results = res;
+    *n_results = total;
+    if (run_id) *run_id = rid;
+    res = NULL;
+fail:
+    ia_bench_results_free(res, done);
+    free(iter_ms);
+    return st;
+}

@@ -1,0 +1,78 @@
+/*
+ * runner.h — the benchmark runner (the seed's BenchmarkConfig and
+ * BenchmarkRunner): measures embedding latency, throughput, memory and
+ * energy for every model x backend x batch x seq_len, and records the run
+ * in the benchmark store when one is given.
+ *
+ * Why through the public API only (ia_model_open_profile, ia_model_embed):
+ * the figures must be what a user of the library gets, including the
+ * profile checks, not what an internal shortcut would get.
+ */
+#ifndef IA_BENCH_RUNNER_H
+#define IA_BENCH_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench/store.h"
+#include "ipfs_accelerate.h"
+
+/* What to measure. Arrays are borrowed for the duration of ia_bench_run. */
+typedef struct ia_bench_config {
+    const char *const *models;   /* directories or cached names */
+    size_t n_models;
+    const char *const *backends; /* "cpu", "cuda", ... */
+    size_t n_backends;
+    const int *batches;          /* texts per ia_model_embed call, >= 1 */
+    size_t n_batches;
+    const int *seq_lens;         /* tokens per text incl. [CLS]/[SEP], >= 2 */
+    size_t n_seq_lens;
+    int iterations;              /* timed calls per configuration, >= 1 */
+    int warmup;                  /* untimed calls before them, >= 0 */
+    int threads;                 /* profile.threads; 0 = one per CPU */
+    int store_iterations;        /* nonzero: store every iteration's latency */
+    int verbose;                 /* nonzero: one line per configuration on stderr */
+} ia_bench_config;
+
+/* Progress callback: called once per configuration after it is measured
+ * (or skipped), done = 1..total, what = "model backend batch=B seq=S"
+ * (borrowed for the call). */
+typedef void (*ia_bench_progress_fn)(void *ctx, int done, int total, const char *what);
+
+/* Runs every configuration in the order models, backends, batches,
+ * seq_lens (outermost first) and returns one result per configuration.
+ *
+ * Each configuration opens the model with ia_model_open_profile (backend,
+ * threads; fp32), embeds a batch of synthetic texts of exactly seq_len
+ * tokens (see runner.c), runs warmup then iterations timed calls
+ * (CLOCK_MONOTONIC), and fills latency stats (stats.h: numpy "linear"
+ * percentiles), items/s = batch / mean latency, tokens/s = batch * seq_len
+ * / mean latency, the peak-RSS growth across load + run, the weight bytes,
+ * and RAPL energy/power or power_reason (power.h).
+ *
+ * A backend the profile refuses (IA_ERR_UNAVAILABLE or IA_ERR_UNSUPPORTED:
+ * absent hardware, a precision it cannot run) is a result with
+ * skipped_reason = the library's message, not an error of the run; so is
+ * a seq_len the model cannot take. Any other failure (model not found,
+ * embed failing) ends the run with that status and frees what it made.
+ *
+ * store (may be NULL): a run row is begun first (hardware report, version,
+ * $IA_GIT_COMMIT or "", threads, the config as JSON) and each result is
+ * added as it is measured (with per-iteration latencies when
+ * cfg->store_iterations), so a run killed midway keeps what it measured;
+ * *run_id (may be NULL) receives the run's id, 0 without a store.
+ *
+ * progress (may be NULL) with ctx.
+ * *results: caller frees with ia_bench_results_free(*results, *n_results);
+ * its strings are owned by the array. On failure *results = NULL, 0. */
+ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_bench_progress_fn progress,
+                       void *ctx, int64_t *run_id, ia_bench_result **results, size_t *n_results);
+
+/* Frees results of ia_bench_run and the strings in them. NULL-safe. */
+void ia_bench_results_free(ia_bench_result *results, size_t n);
+
+/* The config as a JSON object (what the store records). Caller frees with
+ * free(); NULL when out of memory. */
+char *ia_bench_config_json(const ia_bench_config *cfg);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * store.h — the benchmark store: an embedded DuckDB database (C API,
+ * libduckdb) with a versioned schema of runs, hardware, results and
+ * per-iteration rows. Writes are transactional: a process killed with
+ * SIGKILL mid-run leaves every committed row intact and the file openable.
+ */
+#ifndef IA_BENCH_STORE_H
+#define IA_BENCH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipfs_accelerate.h"
+
+typedef struct ia_bench_store ia_bench_store;
+
+/* Schema version written by this build; older versions are migrated on
+ * open, newer ones refused with a clear error. */
+#define IA_BENCH_SCHEMA_VERSION 1
+
+/* Opens or creates the database at path (":memory:" allowed) and migrates
+ * it. A file that is not a DuckDB database, or one whose schema is newer
+ * than this build or not ours, is IA_ERR_FORMAT naming the path and what
+ * was found. Free with ia_bench_store_close(). */
+ia_status ia_bench_store_open(const char *path, ia_bench_store **out);
+void ia_bench_store_close(ia_bench_store *s); /* NULL-safe */
+
+/* The context of one benchmark run. */
+typedef struct ia_bench_run_info {
+    const char *hw_json;      /* ia_hw_report_json output */
+    const char *version;      /* library version */
+    const char *git_commit;   /* may be "" */
+    int threads;
+    const char *config_json;  /* the BenchmarkConfig as JSON */
+} ia_bench_run_info;
+
+/* Inserts a run row (and its hardware row) in its own transaction;
+ * *run_id receives the new id. */
+ia_status ia_bench_store_begin_run(ia_bench_store *s, const ia_bench_run_info *info, int64_t *run_id);
+
+/* One measured configuration. NaN in a double = not measured (stored as
+ * NULL), with *_reason saying why. */
+typedef struct ia_bench_result {
+    const char *model;
+    const char *backend;      /* "cpu" */
+    const char *precision;    /* "fp32" */
+    int batch, seq_len, iterations, warmup;
+    double latency_ms_mean, latency_ms_stddev, latency_ms_p50, latency_ms_p90, latency_ms_p99;
+    double items_per_s, tokens_per_s;
+    double rss_delta_bytes, model_bytes;
+    double energy_j, power_w;
+    const char *power_reason; /* when energy/power are NaN */
+    const char *skipped_reason; /* non-NULL: the configuration did not run (absent hardware) */
+} ia_bench_result;
+
+/* Inserts one result and its per-iteration latencies (may be NULL/0) in one
+ * transaction; *result_id (may be NULL) receives the id. */
+ia_status ia_bench_store_add_result(ia_bench_store *s, int64_t run_id, const ia_bench_result *r,
+                                    const double *iteration_ms, size_t n_iterations, int64_t *result_id);
+
+/* Results as a JSON array of objects (one per result row, joined with its
+ * run), filtered by models/backends (NULL or n = 0: all) and reduced to the
+ * named metrics (NULL: all columns). group_by (NULL: none) is one of
+ * "model", "backend", "batch" and then rows are aggregated (mean of each
+ * metric, count). Caller frees *json with free(). */
+ia_status ia_bench_store_query_json(ia_bench_store *s, const char *const *models, size_t n_models,
+                                    const char *const *backends, size_t n_backends,
+                                    const char *const *metrics, size_t n_metrics, const char *group_by,
+                                    char **json);
+
+/* Exports the results (joined with runs) to path as "csv" or "json"
+ * (DuckDB COPY). */
+ia_status ia_bench_store_export(ia_bench_store *s, const char *path, const char *format);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * store_schema.c — the benchmark store's schema and its migrations.
+ *
+ * The schema is a list of steps: steps[i] takes a database from version i to
+ * version i + 1 (step 0 creates everything from nothing). A new version
+ * appends one step and bumps IA_BENCH_SCHEMA_VERSION; old steps never
+ * change, so any older file replays exactly the steps it lacks. The version
+ * lives in ia_schema(version), one row, rewritten by every step inside the
+ * same transaction as the step's DDL, so a crash mid-migration leaves the
+ * old version intact.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/store_internal.h"
+#include "util/error.h"
+
+/* v0 -> v1: the initial schema. Ids come from sequences (not max(id) + 1,
+ * which two writers could race on). */
+static const char STEP_V1[] =
+    "CREATE TABLE ia_schema(version INTEGER NOT NULL);"
+    "CREATE SEQUENCE ia_runs_seq START 1;"
+    "CREATE SEQUENCE ia_results_seq START 1;"
+    "CREATE TABLE runs("
+    " id BIGINT PRIMARY KEY,"
+    " started_at TIMESTAMP NOT NULL,"
+    " version VARCHAR,"
+    " git_commit VARCHAR,"
+    " threads INTEGER,"
+    " config VARCHAR);" /* JSON text */
+    "CREATE TABLE hardware("
+    " run_id BIGINT NOT NULL REFERENCES runs(id),"
+    " report VARCHAR);" /* JSON text */
+    "CREATE TABLE results("
+    " id BIGINT PRIMARY KEY,"
+    " run_id BIGINT NOT NULL REFERENCES runs(id),"
+    " model VARCHAR NOT NULL, backend VARCHAR NOT NULL, precision VARCHAR NOT NULL,"
+    " batch INTEGER, seq_len INTEGER, iterations INTEGER, warmup INTEGER,"
+    " latency_ms_mean DOUBLE, latency_ms_stddev DOUBLE, latency_ms_p50 DOUBLE,"
+    " latency_ms_p90 DOUBLE, latency_ms_p99 DOUBLE,"
+    " items_per_s DOUBLE, tokens_per_s DOUBLE,"
+    " rss_delta_bytes DOUBLE, model_bytes DOUBLE,"
+    " energy_j DOUBLE, power_w DOUBLE,"
+    " power_reason VARCHAR, skipped_reason VARCHAR);"
+    "CREATE TABLE iterations("
+    " result_id BIGINT NOT NULL REFERENCES results(id),"
+    " iteration INTEGER NOT NULL,"
+    " latency_ms DOUBLE);";
+
+static const char *const STEPS[] = {STEP_V1};
+#define N_STEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
+_Static_assert(sizeof STEPS / sizeof STEPS[0] == IA_BENCH_SCHEMA_VERSION,
+               "one migration step per schema version");
+
+/* Reads one BIGINT from a single-row query; *found = 0 on no row / NULL. */
+static ia_status query_int(ia_bench_store *s, const char *sql, int64_t *v, int *found)
+{
+    duckdb_result res;
+    ia_status st = IA_OK;
+    *found = 0;
+    if (duckdb_query(s->con, sql, &res) != DuckDBSuccess) {
+        st = ia_error(IA_ERR_IO, "%s: reading the schema: %s", s->path, duckdb_result_error(&res));
+        goto fail;
+    }
+    if (duckdb_row_count(&res) > 0 && duckdb_column_count(&res) > 0 && !duckdb_value_is_null(&res, 0, 0)) {
+        *v = duckdb_value_int64(&res, 0, 0);
+        *found = 1;
+    }
+fail:
+    duckdb_destroy_result(&res);
+    return st;
+}
+
+ia_status ia_store_migrate(ia_bench_store *s)
+{
+    int64_t n_ours = 0, n_tables = 0, version = 0;
+    int found = 0, in_tx = 0;
+    ia_status st;
+    char sql[96];
+
+    st = query_int(s, "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+                      " AND schema_name = 'main' AND table_name = 'ia_schema'", &n_ours, &found);
+    if (st != IA_OK) goto fail;
+    st = query_int(s, "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()",
+                   &n_tables, &found);
+    if (st != IA_OK) goto fail;
+    if (n_ours == 0 && n_tables > 0) {
+        st = ia_error(IA_ERR_FORMAT, "%s: not an ipfs_accelerate benchmark database"
+                      " (DuckDB file with %lld table(s) but no ia_schema table)", s->path, (long long)n_tables);
+        goto fail;
+    }
+    if (n_ours > 0) {
+        st = query_int(s, "SELECT max(version) FROM ia_schema", &version, &found);
+        if (st != IA_OK) goto fail;
+        if (!found || version < 1) {
+            st = ia_error(IA_ERR_FORMAT, "%s: not an ipfs_accelerate benchmark database"
+                          " (ia_schema holds no valid version)", s->path);
+            goto fail;
+        }
+        if (version > IA_BENCH_SCHEMA_VERSION) {
+            st = ia_error(IA_ERR_FORMAT, "%s: benchmark database schema version %lld is newer than this build's %d",
+                          s->path, (long long)version, IA_BENCH_SCHEMA_VERSION);
+            goto fail;
+        }
+    }
+    if (version == IA_BENCH_SCHEMA_VERSION) return IA_OK;
+
+    st = ia_store_exec(s, "migrating", "BEGIN TRANSACTION");
+    if (st != IA_OK) goto fail;
+    in_tx = 1;
+    for (int v = (int)version; v < N_STEPS; v++) {
+        st = ia_store_exec(s, "migrating", STEPS[v]);
+        if (st != IA_OK) goto fail;
+        snprintf(sql, sizeof sql, "DELETE FROM ia_schema; INSERT INTO ia_schema VALUES (%d)", v + 1);
+        st = ia_store_exec(s, "migrating", sql);
+        if (st != IA_OK) goto fail;
+    }
+    st = ia_store_exec(s, "migrating", "COMMIT");
+    if (st != IA_OK) goto fail;
+    return IA_OK;
+
+fail:
+    if (in_tx) {
+        duckdb_result res;
+        duckdb_query(s->con, "ROLLBACK", &res); /* best effort; the error above is the one to report */
+        duckdb_destroy_result(&res);
+    }
+    return st;
+}

@@ -1,0 +1,95 @@
+/*
+ * test_bench_api.c — the public benchmark API end to end: run → store →
+ * query → export → report, with the stored percentiles checked against
+ * DuckDB's own quantile_cont over the stored per-iteration rows (computed
+ * independently of our stats code).
+ */
+#include <cjson/cJSON.h>
+#include <duckdb.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "ipfs_accelerate.h"
+#include "util/mapped_file.h"
+
+static int lines_in(const char *path) {
+    char *t = NULL;
+    size_t len;
+    int n = 0;
+    if (ia_read_text_file(path, 1 << 24, &t, &len) != IA_OK) return -1;
+    for (size_t i = 0; i < len; i++) n += t[i] == '\n';
+    free(t);
+    return n;
+}
+
+IA_TEST(bench_api_round_trip) {
+    static const char *const models[] = {"all-MiniLM-L6-v2"}, *const backends[] = {"cpu", "cuda"};
+    static const int batches[] = {1, 3}, seqs[] = {16};
+    ia_benchmark_config cfg = {models, 1, backends, 2, batches, 2, seqs, 1, 7, 1, 1, 1};
+    char dir[] = "/tmp/ia_bench_XXXXXX", db[256], csv[256], js[256], html[256], *rows = NULL, *q = NULL;
+    int64_t run_id = 0;
+    cJSON *arr;
+    const long long cmp[2] = {1, 2};
+    duckdb_database ddb;
+    duckdb_connection con;
+    duckdb_result res;
+    REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof db, "%s/b.duckdb", dir);
+    snprintf(csv, sizeof csv, "%s/r.csv", dir);
+    snprintf(js, sizeof js, "%s/r.json", dir);
+    snprintf(html, sizeof html, "%s/r.html", dir);
+
+    CHECK_STATUS(ia_benchmark_run(&cfg, db, NULL, NULL, &run_id, &rows), IA_OK);
+    CHECK(run_id == 1);
+    ia_free(rows);
+    CHECK_STATUS(ia_benchmark_run(&cfg, db, NULL, NULL, &run_id, &rows), IA_OK);
+    CHECK(run_id == 2);
+    ia_free(rows);
+
+    CHECK_STATUS(ia_benchmark_query(db, models, 1, backends, 1, NULL, 0, NULL, &q), IA_OK);
+    arr = q ? cJSON_Parse(q) : NULL;
+    CHECK_MSG(cJSON_GetArraySize(arr) == 4, "cpu rows over two runs: %d", cJSON_GetArraySize(arr));
+    cJSON_Delete(arr);
+    ia_free(q);
+
+    CHECK_STATUS(ia_benchmark_export(db, csv, "csv"), IA_OK);
+    CHECK_MSG(lines_in(csv) == 1 + 8, "csv lines %d (header + 8 rows)", lines_in(csv));
+    CHECK_STATUS(ia_benchmark_export(db, js, "json"), IA_OK);
+    CHECK(lines_in(js) >= 8);
+    CHECK_STATUS(ia_benchmark_report(db, cmp, html), IA_OK);
+    CHECK(access(html, R_OK) == 0);
+
+    /* Percentiles, independently: DuckDB's quantile_cont (linear
+     * interpolation) over the stored iteration rows. */
+    REQUIRE(duckdb_open(db, &ddb) == DuckDBSuccess);
+    REQUIRE(duckdb_connect(ddb, &con) == DuckDBSuccess);
+    REQUIRE(duckdb_query(con,
+                         "SELECT r.latency_ms_p50, quantile_cont(i.latency_ms, 0.5), r.latency_ms_p90, "
+                         "quantile_cont(i.latency_ms, 0.9), r.latency_ms_p99, quantile_cont(i.latency_ms, 0.99), "
+                         "r.latency_ms_mean, avg(i.latency_ms), count(*) "
+                         "FROM results r JOIN iterations i ON i.result_id = r.id GROUP BY ALL",
+                         &res) == DuckDBSuccess);
+    CHECK_MSG(duckdb_row_count(&res) == 4, "results with iterations: %llu", (unsigned long long)duckdb_row_count(&res));
+    for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
+        CHECK(duckdb_value_int64(&res, 8, r) == 7);
+        for (idx_t c = 0; c < 8; c += 2) {
+            double ours = duckdb_value_double(&res, c, r), sql = duckdb_value_double(&res, c + 1, r);
+            CHECK_MSG(fabs(ours - sql) <= 1e-9 * (1 + fabs(sql)), "row %llu col %llu: %.9f vs %.9f",
+                      (unsigned long long)r, (unsigned long long)c, ours, sql);
+        }
+    }
+    duckdb_destroy_result(&res);
+    duckdb_disconnect(&con);
+    duckdb_close(&ddb);
+    unlink(csv), unlink(js), unlink(html), unlink(db);
+    {
+        char wal[300];
+        snprintf(wal, sizeof wal, "%s.wal", db);
+        unlink(wal);
+    }
+    rmdir(dir);
+}

@@ -1,0 +1,193 @@
+/*
+ * test_runner.c — src/bench/runner.c on all-MiniLM-L6-v2 (cached model):
+ * cpu rows measured with consistent figures, cuda rows skipped with a
+ * reason on a machine without CUDA (measured where CUDA runs), the
+ * progress callback once per configuration, the synthetic text's token
+ * count checked independently with the tokenizer, and the run recorded in
+ * an in-memory store.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "bench/runner.h"
+#include "bench/store.h"
+#include "harness.h"
+
+typedef struct {
+    int calls, last_done, last_total, in_order;
+} progress_log;
+
+static void on_progress(void *ctx, int done, int total, const char *what) {
+    progress_log *p = ctx;
+    if (done != p->last_done + 1 || !what || !*what) p->in_order = 0;
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+}
+
+static const char *const backends[] = {"cpu", "cuda"};
+static const int batches[] = {1, 2};
+static const int seq_lens[] = {16};
+
+static ia_bench_config small_config(const char *const *models) {
+    ia_bench_config c = {
+        .models = models, .n_models = 1,
+        .backends = backends, .n_backends = 2,
+        .batches = batches, .n_batches = 2,
+        .seq_lens = seq_lens, .n_seq_lens = 1,
+        .iterations = 3, .warmup = 1, .threads = 1,
+        .store_iterations = 1,
+    };
+    return c;
+}
+
+static void check_results(int *ia_failed_, const ia_bench_result *res, size_t n) {
+    REQUIRE(n == 4);
+    for (size_t i = 0; i < n; i++) {
+        const ia_bench_result *r = &res[i];
+        /* Order: backends outer, batches inner. */
+        CHECK(!strcmp(r->backend, i < 2 ? "cpu" : "cuda"));
+        CHECK(r->batch == batches[i % 2] && r->seq_len == 16);
+        CHECK(!strcmp(r->precision, "fp32") && r->iterations == 3 && r->warmup == 1);
+        CHECK(strstr(r->model, "all-MiniLM-L6-v2") != NULL);
+        if (!strcmp(r->backend, "cuda") && r->skipped_reason) {
+            CHECK_MSG(strstr(r->skipped_reason, "cuda") || strstr(r->skipped_reason, "CUDA"),
+                      "cuda skipped_reason '%s'", r->skipped_reason);
+            CHECK(isnan(r->latency_ms_p50) && isnan(r->items_per_s));
+            continue;
+        }
+        CHECK_MSG(!r->skipped_reason, "%s skipped: %s", r->backend, r->skipped_reason);
+        if (r->skipped_reason) continue;
+        CHECK_MSG(r->latency_ms_p50 > 0, "p50 %g", r->latency_ms_p50);
+        CHECK(r->latency_ms_mean > 0 && r->latency_ms_stddev >= 0);
+        CHECK(r->latency_ms_p50 <= r->latency_ms_p90 && r->latency_ms_p90 <= r->latency_ms_p99);
+        double want = r->batch / (r->latency_ms_mean * 1e-3);
+        CHECK_MSG(fabs(r->items_per_s - want) <= 0.2 * want, "items/s %g want %g", r->items_per_s, want);
+        CHECK_MSG(fabs(r->tokens_per_s - r->items_per_s * 16) <= 1e-9 * r->tokens_per_s,
+                  "tokens/s %g items/s %g", r->tokens_per_s, r->items_per_s);
+        /* all-MiniLM-L6-v2 safetensors: ~90 MB of fp32 weights. */
+        CHECK_MSG(r->model_bytes > 80e6 && r->model_bytes < 100e6, "model bytes %g", r->model_bytes);
+        CHECK(!isnan(r->rss_delta_bytes));
+        if (isnan(r->energy_j))
+            CHECK_MSG(r->power_reason && strlen(r->power_reason) > 10, "no energy and no reason");
+        else
+            CHECK(r->energy_j >= 0 && !r->power_reason);
+    }
+}
+
+IA_TEST(runner_minilm_cpu_and_cuda) {
+    const char *dir = ia_test_model_dir();
+    REQUIRE(dir);
+    const char *models[] = {dir};
+    ia_bench_config cfg = small_config(models);
+    progress_log pl = {0, 0, 0, 1};
+    ia_bench_result *res = NULL;
+    size_t n = 0;
+    int64_t run_id = -1;
+    CHECK_STATUS(ia_bench_run(&cfg, NULL, on_progress, &pl, &run_id, &res, &n), IA_OK);
+    REQUIRE(res);
+    check_results(ia_failed_, res, n);
+    CHECK(run_id == 0);
+    CHECK_MSG(pl.calls == 4 && pl.last_total == 4 && pl.in_order, "progress calls %d total %d",
+              pl.calls, pl.last_total);
+    ia_bench_results_free(res, n);
+}
+
+/* The runner's claim that the synthetic text is seq_len tokens, checked
+ * with the tokenizer directly. */
+IA_TEST(runner_synthetic_text_token_count) {
+    const char *dir = ia_test_model_dir();
+    REQUIRE(dir);
+    char path[4200], text[256] = "";
+    ia_tokenizer *tok = NULL;
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    CHECK_STATUS(ia_tokenizer_open(path, &tok), IA_OK);
+    REQUIRE(tok);
+    for (int i = 0; i < 14; i++) strcat(text, i ? " hello" : "hello");
+    int32_t ids[32];
+    size_t n = 0;
+    CHECK_STATUS(ia_tokenizer_encode(tok, text, 0, ids, 32, &n), IA_OK);
+    CHECK_MSG(n == 16, "%zu tokens", n);
+    ia_tokenizer_free(tok);
+}
+
+IA_TEST(runner_rejects_bad_config) {
+    const char *models[] = {"all-MiniLM-L6-v2"};
+    ia_bench_config cfg = small_config(models);
+    ia_bench_result *res = (ia_bench_result *)&cfg; /* must be reset to NULL */
+    size_t n = 7;
+    cfg.iterations = 0;
+    CHECK_STATUS(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n), IA_ERR_INVALID_ARG);
+    CHECK(res == NULL && n == 0);
+    cfg = small_config(models);
+    static const int bad_seq[] = {1};
+    cfg.seq_lens = bad_seq;
+    CHECK_STATUS(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n), IA_ERR_INVALID_ARG);
+    cfg = small_config(models);
+    cfg.n_models = 0;
+    CHECK_STATUS(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n), IA_ERR_INVALID_ARG);
+    CHECK_STATUS(ia_bench_run(NULL, NULL, NULL, NULL, NULL, &res, &n), IA_ERR_INVALID_ARG);
+    /* A model that does not exist ends the run (not a skipped row). */
+    const char *nosuch[] = {"/nonexistent/model/dir"};
+    cfg = small_config(nosuch);
+    CHECK(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n) != IA_OK);
+    CHECK(res == NULL && n == 0);
+}
+
+IA_TEST(runner_config_json) {
+    const char *models[] = {"m1"};
+    ia_bench_config cfg = small_config(models);
+    char *j = ia_bench_config_json(&cfg);
+    REQUIRE(j);
+    cJSON *o = cJSON_Parse(j);
+    CHECK(o);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "backends")) == 2);
+    CHECK(cJSON_GetObjectItem(o, "iterations")->valueint == 3);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(o, "store_iterations")));
+    cJSON_Delete(o);
+    free(j);
+}
+
+IA_TEST(runner_records_in_store) {
+    const char *dir = ia_test_model_dir();
+    REQUIRE(dir);
+    const char *models[] = {dir};
+    ia_bench_config cfg = small_config(models);
+    static const int one_batch[] = {1};
+    cfg.batches = one_batch;
+    cfg.n_batches = 1;
+    ia_bench_store *store = NULL;
+    ia_bench_result *res = NULL;
+    size_t n = 0;
+    int64_t run_id = 0;
+    char *json = NULL;
+    CHECK_STATUS(ia_bench_store_open(":memory:", &store), IA_OK);
+    REQUIRE(store);
+    CHECK_STATUS(ia_bench_run(&cfg, store, NULL, NULL, &run_id, &res, &n), IA_OK);
+    CHECK(n == 2 && run_id > 0);
+    CHECK_STATUS(ia_bench_store_query_json(store, NULL, 0, NULL, 0, NULL, 0, NULL, &json), IA_OK);
+    if (json) {
+        cJSON *rows = cJSON_Parse(json);
+        CHECK_MSG(cJSON_IsArray(rows) && cJSON_GetArraySize(rows) == 2, "rows: %.300s", json);
+        int cpu_rows = 0;
+        cJSON *row;
+        cJSON_ArrayForEach(row, rows) {
+            cJSON *b = cJSON_GetObjectItem(row, "backend");
+            if (cJSON_IsString(b) && !strcmp(b->valuestring, "cpu")) {
+                cpu_rows++;
+                cJSON *p50 = cJSON_GetObjectItem(row, "latency_ms_p50");
+                CHECK_MSG(cJSON_IsNumber(p50) && fabs(p50->valuedouble - res[0].latency_ms_p50) < 1e-6,
+                          "stored p50 vs %g", res[0].latency_ms_p50);
+            }
+        }
+        CHECK(cpu_rows == 1);
+        cJSON_Delete(rows);
+    }
+    free(json);
+    ia_bench_results_free(res, n);
+    ia_bench_store_close(store);
+}

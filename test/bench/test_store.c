@@ -1,0 +1,394 @@
+/*
+ * test_store.c — the DuckDB benchmark store: round trip (run, results,
+ * iterations, query, export), NaN as NULL, SIGKILL mid-transaction, and
+ * hostile files (random bytes, a foreign DuckDB file, a newer schema).
+ */
+#include <duckdb.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/store.h"
+#include "harness.h"
+
+/* A fresh temp dir per test; paths inside it; removal of what we made. */
+typedef struct tmpdir { char root[64]; char path[160]; } tmpdir;
+
+static int tmp_make(tmpdir *t)
+{
+    strcpy(t->root, "/tmp/ia_store_XXXXXX");
+    return mkdtemp(t->root) != NULL;
+}
+static const char *tmp_path(tmpdir *t, const char *name)
+{
+    snprintf(t->path, sizeof t->path, "%s/%s", t->root, name);
+    return t->path;
+}
+static void tmp_remove(tmpdir *t)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->root); /* root is our own mkdtemp name */
+    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", t->root);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+        else buf[n] = 0;
+    }
+    fclose(f);
+    return buf;
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
+static ia_bench_result sample_result(const char *model, const char *backend, int batch, double mean)
+{
+    ia_bench_result r = {0};
+    r.model = model;
+    r.backend = backend;
+    r.precision = "fp32";
+    r.batch = batch;
+    r.seq_len = 128;
+    r.iterations = 3;
+    r.warmup = 1;
+    r.latency_ms_mean = mean;
+    r.latency_ms_stddev = 0.5;
+    r.latency_ms_p50 = mean;
+    r.latency_ms_p90 = mean + 1;
+    r.latency_ms_p99 = mean + 2;
+    r.items_per_s = 1000.0 * batch / mean;
+    r.tokens_per_s = r.items_per_s * 128;
+    r.rss_delta_bytes = 1024;
+    r.model_bytes = 90e6;
+    r.energy_j = 2.5;
+    r.power_w = 25;
+    return r;
+}
+
+static const ia_bench_run_info RUN = {
+    .hw_json = "{\"cpu\":\"test\"}", .version = "0.1.0", .git_commit = "abc123", .threads = 4,
+    .config_json = "{\"iterations\":3}",
+};
+
+/* Row count of one SQL query against a closed store's file (raw DuckDB). */
+static int64_t raw_count(const char *path, const char *sql)
+{
+    duckdb_database db;
+    duckdb_connection con;
+    duckdb_result res;
+    int64_t n = -1;
+    if (duckdb_open(path, &db) != DuckDBSuccess) return -1;
+    if (duckdb_connect(db, &con) == DuckDBSuccess) {
+        if (duckdb_query(con, sql, &res) == DuckDBSuccess) n = duckdb_value_int64(&res, 0, 0);
+        duckdb_destroy_result(&res);
+        duckdb_disconnect(&con);
+    }
+    duckdb_close(&db);
+    return n;
+}
+
+static int raw_exec(const char *path, const char *sql)
+{
+    duckdb_database db;
+    duckdb_connection con;
+    duckdb_result res;
+    int ok = 0;
+    if (duckdb_open(path, &db) != DuckDBSuccess) return 0;
+    if (duckdb_connect(db, &con) == DuckDBSuccess) {
+        ok = duckdb_query(con, sql, &res) == DuckDBSuccess;
+        duckdb_destroy_result(&res);
+        duckdb_disconnect(&con);
+    }
+    duckdb_close(&db);
+    return ok;
+}
+
+IA_TEST(store_close_null_and_bad_args)
+{
+    ia_bench_store *s = (ia_bench_store *)1;
+    ia_bench_store_close(NULL);
+    CHECK_STATUS(ia_bench_store_open(NULL, &s), IA_ERR_INVALID_ARG);
+    CHECK(s == NULL);
+    CHECK_STATUS(ia_bench_store_open(":memory:", NULL), IA_ERR_INVALID_ARG);
+}
+
+IA_TEST(store_memory_round_trip)
+{
+    ia_bench_store *s = NULL;
+    int64_t run = 0, r1 = 0, r2 = 0, r3 = 0;
+    char *json = NULL;
+    double its[3] = {10.0, 11.0, 12.0};
+
+    CHECK_STATUS(ia_bench_store_open(":memory:", &s), IA_OK);
+    REQUIRE(s);
+    CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run), IA_OK);
+    CHECK(run >= 1);
+    ia_bench_result a = sample_result("minilm", "cpu", 1, 10.0);
+    ia_bench_result b = sample_result("minilm", "cpu", 8, 40.0);
+    ia_bench_result c = sample_result("bert-base", "cuda", 1, 20.0);
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &a, its, 3, &r1), IA_OK);
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &b, its, 3, &r2), IA_OK);
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &c, NULL, 0, &r3), IA_OK);
+    CHECK(r1 >= 1 && r2 == r1 + 1 && r3 == r2 + 1);
+
+    /* everything */
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, NULL, 0, NULL, &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(count_str(json, "\"model\":") == 3, "%s", json);
+    CHECK(strstr(json, "\"git_commit\":\"abc123\"") != NULL);
+    CHECK(strstr(json, "\"latency_ms_mean\":40") != NULL);
+    free(json);
+    json = NULL;
+
+    /* filter by model and backend, choose metrics */
+    const char *models[] = {"minilm"};
+    const char *backends[] = {"cpu"};
+    const char *metrics[] = {"latency_ms_p90", "items_per_s"};
+    CHECK_STATUS(ia_bench_store_query_json(s, models, 1, backends, 1, metrics, 2, NULL, &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(count_str(json, "\"model\":\"minilm\"") == 2 && !strstr(json, "bert-base"), "%s", json);
+    CHECK_MSG(strstr(json, "\"latency_ms_p90\":41") && !strstr(json, "latency_ms_mean"), "%s", json);
+    free(json);
+    json = NULL;
+
+    const char *cuda[] = {"cuda"};
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, cuda, 1, NULL, 0, NULL, &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(count_str(json, "\"model\":") == 1 && strstr(json, "bert-base"), "%s", json);
+    free(json);
+    json = NULL;
+
+    /* group by model: minilm mean of 10 and 40 = 25, count 2 */
+    const char *mean[] = {"latency_ms_mean"};
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, mean, 1, "model", &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(strstr(json, "{\"model\":\"minilm\",\"count\":2,\"latency_ms_mean\":25}") != NULL, "%s", json);
+    CHECK_MSG(strstr(json, "{\"model\":\"bert-base\",\"count\":1,\"latency_ms_mean\":20}") != NULL, "%s", json);
+    free(json);
+    json = NULL;
+
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, NULL, 0, "batch", &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(count_str(json, "\"batch\":") == 2, "%s", json);
+    free(json);
+    json = NULL;
+
+    /* hostile names are refused, not spliced */
+    const char *evil[] = {"latency_ms_mean; DROP TABLE results"};
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, evil, 1, NULL, &json), IA_ERR_INVALID_ARG);
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, NULL, 0, "id", &json), IA_ERR_INVALID_ARG);
+    const char *quote_model[] = {"x' OR '1'='1"};
+    CHECK_STATUS(ia_bench_store_query_json(s, quote_model, 1, NULL, 0, NULL, 0, NULL, &json), IA_OK);
+    CHECK_MSG(json && strcmp(json, "[]") == 0, "%s", json ? json : "(null)");
+    free(json);
+    json = NULL;
+
+    /* a result for a run that does not exist fails and leaves nothing */
+    CHECK(ia_bench_store_add_result(s, run + 100, &a, its, 3, NULL) != IA_OK);
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, NULL, 0, NULL, &json), IA_OK);
+    CHECK(json && count_str(json, "\"model\":") == 3);
+    free(json);
+    ia_bench_store_close(s);
+}
+
+IA_TEST(store_nan_is_null_with_reason)
+{
+    ia_bench_store *s = NULL;
+    int64_t run = 0;
+    char *json = NULL;
+    CHECK_STATUS(ia_bench_store_open(":memory:", &s), IA_OK);
+    REQUIRE(s);
+    CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run), IA_OK);
+    ia_bench_result r = sample_result("minilm", "cpu", 1, 10.0);
+    r.energy_j = NAN;
+    r.power_w = NAN;
+    r.power_reason = "RAPL not readable: /sys/class/powercap missing";
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &r, NULL, 0, NULL), IA_OK);
+    ia_bench_result sk = sample_result("minilm", "cuda", 1, NAN);
+    sk.items_per_s = sk.tokens_per_s = NAN;
+    sk.skipped_reason = "libcuda.so.1 not found";
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &sk, NULL, 0, NULL), IA_OK);
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, NULL, 0, NULL, &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(count_str(json, "\"energy_j\":null") == 1 && count_str(json, "\"power_w\":null") == 1, "%s", json);
+    CHECK(strstr(json, "\"power_reason\":\"RAPL not readable") != NULL);
+    CHECK(strstr(json, "\"latency_ms_mean\":null") != NULL);
+    CHECK(strstr(json, "\"skipped_reason\":\"libcuda.so.1 not found\"") != NULL);
+    CHECK(!strstr(json, "NaN") && !strstr(json, "nan"));
+    free(json);
+    ia_bench_store_close(s);
+}
+
+IA_TEST(store_file_export_and_reopen)
+{
+    tmpdir t;
+    ia_bench_store *s = NULL;
+    int64_t run = 0;
+    double its[4] = {9.5, 10.0, 10.5, 11.0};
+    char db[160], csv[160], js[160], *text = NULL;
+    REQUIRE(tmp_make(&t));
+    snprintf(db, sizeof db, "%s", tmp_path(&t, "bench.duckdb"));
+    snprintf(csv, sizeof csv, "%s", tmp_path(&t, "it's.csv")); /* a quote in the path */
+    snprintf(js, sizeof js, "%s", tmp_path(&t, "out.json"));
+
+    CHECK_STATUS(ia_bench_store_open(db, &s), IA_OK);
+    REQUIRE(s);
+    CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run), IA_OK);
+    ia_bench_result a = sample_result("minilm", "cpu", 1, 10.25);
+    ia_bench_result b = sample_result("bert-base", "cpu", 4, 30.5);
+    b.energy_j = NAN;
+    b.power_reason = "no RAPL";
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &a, its, 4, NULL), IA_OK);
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &b, its, 4, NULL), IA_OK);
+    CHECK_STATUS(ia_bench_store_export(s, csv, "csv"), IA_OK);
+    CHECK_STATUS(ia_bench_store_export(s, js, "json"), IA_OK);
+    CHECK_STATUS(ia_bench_store_export(s, js, "xml"), IA_ERR_INVALID_ARG);
+    ia_bench_store_close(s);
+    s = NULL;
+
+    text = slurp(csv);
+    REQUIRE(text);
+    CHECK_MSG(strncmp(text, "id,run_id,started_at,version,git_commit,threads,model,backend,", 62) == 0, "%s", text);
+    CHECK(count_str(text, "\n") == 3); /* header + 2 rows */
+    CHECK(strstr(text, ",minilm,cpu,fp32,1,128,3,1,10.25,") != NULL);
+    CHECK(strstr(text, ",bert-base,cpu,fp32,4,128,3,1,30.5,") != NULL);
+    CHECK(strstr(text, ",no RAPL,") != NULL);
+    free(text);
+    text = slurp(js);
+    REQUIRE(text);
+    CHECK_MSG(count_str(text, "\"model\":") == 2, "%s", text);
+    CHECK(strstr(text, "\"latency_ms_mean\":10.25") != NULL);
+    CHECK(strstr(text, "\"energy_j\":null") != NULL);
+    free(text);
+
+    /* persisted: the iterations are in the file, and reopening works */
+    CHECK(raw_count(db, "SELECT count(*) FROM iterations") == 8);
+    CHECK(raw_count(db, "SELECT count(*) FROM hardware") == 1);
+    CHECK(raw_count(db, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
+    CHECK_STATUS(ia_bench_store_open(db, &s), IA_OK);
+    int64_t run2 = 0;
+    CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run2), IA_OK);
+    CHECK(run2 == run + 1);
+    ia_bench_store_close(s);
+    tmp_remove(&t);
+}
+
+IA_TEST(store_sigkill_keeps_committed_rows)
+{
+    enum { N = 20, ITS = 5 };
+    tmpdir t;
+    char db[160];
+    int fd[2];
+    REQUIRE(tmp_make(&t));
+    snprintf(db, sizeof db, "%s", tmp_path(&t, "kill.duckdb"));
+    REQUIRE(pipe(fd) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        /* child: N committed results, then one huge uncommitted one */
+        ia_bench_store *s = NULL;
+        int64_t run = 0;
+        double its[ITS] = {1, 2, 3, 4, 5};
+        size_t big = 4u * 1000 * 1000;
+        double *many = malloc(big * sizeof *many);
+        close(fd[0]);
+        if (!many || ia_bench_store_open(db, &s) != IA_OK || ia_bench_store_begin_run(s, &RUN, &run) != IA_OK) _exit(2);
+        for (size_t i = 0; i < big; i++) many[i] = 1.0;
+        for (int i = 0; i < N; i++) {
+            ia_bench_result r = sample_result("minilm", "cpu", i + 1, 10.0 + i);
+            if (ia_bench_store_add_result(s, run, &r, its, ITS, NULL) != IA_OK) _exit(3);
+        }
+        if (write(fd[1], "k", 1) != 1) _exit(4);
+        ia_bench_result r = sample_result("uncommitted", "cpu", 1, 1.0);
+        ia_bench_store_add_result(s, run, &r, many, big, NULL); /* killed in here */
+        _exit(5);
+    }
+    close(fd[1]);
+    char c = 0;
+    ssize_t got = read(fd[0], &c, 1);
+    close(fd[0]);
+    usleep(300 * 1000); /* let the big transaction get going */
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(got == 1 && c == 'k');
+    CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status %d", status);
+
+    ia_bench_store *s = NULL;
+    char *json = NULL;
+    CHECK_STATUS(ia_bench_store_open(db, &s), IA_OK);
+    REQUIRE(s);
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, NULL, 0, NULL, &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(count_str(json, "\"model\":\"minilm\"") == N, "%zu results", count_str(json, "\"model\":"));
+    CHECK(!strstr(json, "uncommitted"));
+    free(json);
+    json = NULL;
+    /* still usable */
+    int64_t run = 0;
+    ia_bench_result r = sample_result("after", "cpu", 1, 1.0);
+    CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run), IA_OK);
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &r, NULL, 0, NULL), IA_OK);
+    ia_bench_store_close(s);
+    CHECK(raw_count(db, "SELECT count(*) FROM results") == N + 1);
+    CHECK_MSG(raw_count(db, "SELECT count(*) FROM iterations") == N * ITS, "%lld iteration rows",
+              (long long)raw_count(db, "SELECT count(*) FROM iterations"));
+    tmp_remove(&t);
+}
+
+IA_TEST(store_rejects_foreign_files)
+{
+    tmpdir t;
+    char path[160];
+    ia_bench_store *s = NULL;
+    REQUIRE(tmp_make(&t));
+
+    /* random bytes */
+    snprintf(path, sizeof path, "%s", tmp_path(&t, "random.duckdb"));
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f);
+    srand(42);
+    for (int i = 0; i < 64 * 1024; i++) fputc(rand() & 0xff, f);
+    fclose(f);
+    CHECK_STATUS(ia_bench_store_open(path, &s), IA_ERR_FORMAT);
+    CHECK(s == NULL);
+    CHECK_MSG(strstr(ia_last_error(), path) && strstr(ia_last_error(), "DuckDB"), "%s", ia_last_error());
+
+    /* a DuckDB file with someone else's tables */
+    snprintf(path, sizeof path, "%s", tmp_path(&t, "other.duckdb"));
+    REQUIRE(raw_exec(path, "CREATE TABLE customers(id INTEGER, name VARCHAR)"));
+    CHECK_STATUS(ia_bench_store_open(path, &s), IA_ERR_FORMAT);
+    CHECK_MSG(strstr(ia_last_error(), "not an ipfs_accelerate benchmark database") &&
+              strstr(ia_last_error(), path), "%s", ia_last_error());
+    CHECK(raw_count(path, "SELECT count(*) FROM duckdb_tables()") == 1); /* untouched */
+
+    /* ours, but from a newer build */
+    snprintf(path, sizeof path, "%s", tmp_path(&t, "newer.duckdb"));
+    CHECK_STATUS(ia_bench_store_open(path, &s), IA_OK);
+    ia_bench_store_close(s);
+    s = NULL;
+    REQUIRE(raw_exec(path, "UPDATE ia_schema SET version = 7"));
+    CHECK_STATUS(ia_bench_store_open(path, &s), IA_ERR_FORMAT);
+    CHECK_MSG(strstr(ia_last_error(), "schema version 7 is newer than this build's 1"), "%s", ia_last_error());
+
+    /* a directory that does not exist is i/o, not format */
+    CHECK(ia_bench_store_open("/nonexistent-dir-ia/x.duckdb", &s) == IA_ERR_IO);
+    tmp_remove(&t);
+}
