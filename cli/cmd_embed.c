@@ -103,6 +103,7 @@ int ia_cmd_embed(int argc, char **argv) {
     ia_model *model = NULL;
     double t0, t_load, t_embed;
     int first_text = argc;
+    char chosen[32] = "", why[512] = "";
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -160,6 +161,15 @@ int ia_cmd_embed(int argc, char **argv) {
         n = (size_t)(argc - first_text);
     }
 
+    /* "auto": measured results from the benchmark database first, then the
+     * heuristic; the sentence is printed with the device. */
+    if (!opts.backend || strcmp(opts.backend, "auto") == 0) {
+        if (ia_select_device(model_ref, "embedding", batch, chosen, sizeof chosen, why, sizeof why) != IA_OK) {
+            rc = ia_cli_fail("embed");
+            goto done;
+        }
+        opts.backend = chosen;
+    }
     t0 = now_sec();
     if (ia_model_open_profile(model_ref, &opts, &model) != IA_OK) {
         rc = ia_cli_fail("embed");
@@ -195,7 +205,7 @@ int ia_cmd_embed(int argc, char **argv) {
     } else {
         printf("model %s on %s (%s kernels, %d threads), dim %d\n", ia_model_name(model),
                ia_model_device(model), ia_model_kernel(model), ia_model_threads(model), dim);
-        printf("device %s: %s\n", ia_model_device(model), ia_model_device_reason(model));
+        printf("device %s: %s\n", ia_model_device(model), why[0] ? why : ia_model_device_reason(model));
         printf("loaded in %.1f ms; embedded %zu text%s in %.1f ms (%.1f texts/s)\n", 1e3 * t_load, n,
                n == 1 ? "" : "s", 1e3 * t_embed, t_embed > 0 ? (double)n / t_embed : 0.0);
         for (size_t i = 0; i < n; i++) {

@@ -160,11 +160,13 @@ IA_API const char *ia_precision_name(ia_precision p);
  * MiB, GiB, TiB; K, M, G, T) powers of 1024. */
 IA_API ia_status ia_parse_memory_size(const char *text, int64_t *bytes);
 
-/* Picks the device for a model: measured results when a benchmark store
- * has them (not in this build yet), otherwise a heuristic over the
- * detected backends (in this build only cpu can run models). Writes the
- * device name ("cpu") and a sentence saying how it was chosen
- * ("heuristic ..."). */
+/* Picks the device for a model: measured results first — rows of the
+ * benchmark database at $IA_BENCH_DB (default ./benchmark_db.duckdb, if it
+ * exists) for this model, on backends that are available, nearest in batch
+ * size, highest items/s — otherwise a heuristic over the detected backends.
+ * Writes the device name ("cpu") and a sentence saying which rule decided
+ * ("measured: ..." or "heuristic ..."). ia_model_open with device "auto"
+ * uses the heuristic alone. */
 IA_API ia_status ia_select_device(const char *model_ref, const char *task, int batch,
                                   char *device, size_t device_cap, char *why, size_t why_cap);
 

@@ -71,6 +71,11 @@ typedef struct ia_hw_candidate {
  * chosen, or -1 when none qualifies; `why` says which rule decided. */
 int ia_hw_pick(const ia_hw_candidate *c, int n, int batch, long long weight_bytes, char *why, size_t cap);
 
+/* The heuristic device choice (no measured results consulted): writes the
+ * device and the sentence saying why. */
+ia_status ia_hw_select_heuristic(const char *model_ref, const char *task, int batch, char *device,
+                                 size_t device_cap, char *why, size_t why_cap);
+
 /* Why backend `name` cannot run models here: the matching probe's reason
  * (cuda, rocm, openvino, opencl, qualcomm, apple) or why the name has no
  * backend at all. */

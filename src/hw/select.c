@@ -1,9 +1,8 @@
 /*
  * select.c — choosing a model's device (the seed's get_optimal_hardware).
  *
- * Preference order: measured results from the benchmark store (there is no
- * store in this build yet, so this step always finds nothing), then a
- * heuristic. In this build only the cpu backend can run models, so the
+ * This file is the heuristic half; measured results from the benchmark
+ * store come first (src/bench/choose.c, which owns ia_select_device). In this build only the cpu backend can run models, so the
  * heuristic is "the only backend that can"; ia_hw_pick holds the rule over
  * measured figures that decides once a second backend registers (tested on
  * given figures). The sentence returned says which rule decided and why
@@ -41,8 +40,8 @@ int ia_hw_pick(const ia_hw_candidate *c, int n, int batch, long long weight_byte
     return best;
 }
 
-ia_status ia_select_device(const char *model_ref, const char *task, int batch, char *device,
-                           size_t device_cap, char *why, size_t why_cap) {
+ia_status ia_hw_select_heuristic(const char *model_ref, const char *task, int batch, char *device,
+                                 size_t device_cap, char *why, size_t why_cap) {
     const ia_backend_ops *const *list = ia_backend_list();
     const ia_backend_ops *best = NULL;
     ia_hw_probe cuda;

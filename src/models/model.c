@@ -183,7 +183,9 @@ ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profi
         return ia_error(IA_ERR_INVALID_ARG, "optimization_level must be in [0, 3]");
     if (o.memory_limit_bytes < 0) return ia_error(IA_ERR_INVALID_ARG, "memory limit must be >= 0");
     if (!o.backend || strcmp(o.backend, "auto") == 0) {
-        if ((st = ia_select_device(ref, "embedding", 0, device, sizeof device, why, sizeof why)) != IA_OK)
+        /* Layering: models may not reach the benchmark store, so "auto" at
+         * open is the heuristic; ia_select_device adds measured results. */
+        if ((st = ia_hw_select_heuristic(ref, "embedding", 0, device, sizeof device, why, sizeof why)) != IA_OK)
             return st;
     } else {
         snprintf(device, sizeof device, "%.31s", o.backend);

@@ -93,3 +93,34 @@ IA_TEST(bench_api_round_trip) {
     }
     rmdir(dir);
 }
+
+/* ia_select_device prefers measured rows from the store and says so; with
+ * no database it falls back to the heuristic and says that. */
+IA_TEST(select_device_prefers_measured_rows) {
+    static const char *const models[] = {"all-MiniLM-L6-v2"}, *const backends[] = {"cpu"};
+    static const int batches[] = {2, 8}, seqs[] = {16};
+    ia_benchmark_config cfg = {models, 1, backends, 1, batches, 2, seqs, 1, 2, 0, 1, 0};
+    char dir[] = "/tmp/ia_choose_XXXXXX", db[256], *rows = NULL, device[32], why[512], wal[300];
+    const char *old = getenv("IA_BENCH_DB");
+    char *saved = old ? strdup(old) : NULL;
+    REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof db, "%s/b.duckdb", dir);
+    setenv("IA_BENCH_DB", db, 1);
+    CHECK_STATUS(ia_select_device("all-MiniLM-L6-v2", "embedding", 8, device, sizeof device, why, sizeof why), IA_OK);
+    CHECK_MSG(strncmp(why, "heuristic", 9) == 0, "no database: %s", why);
+    CHECK_STATUS(ia_benchmark_run(&cfg, db, NULL, NULL, NULL, &rows), IA_OK);
+    ia_free(rows);
+    CHECK_STATUS(ia_select_device("all-MiniLM-L6-v2", "embedding", 8, device, sizeof device, why, sizeof why), IA_OK);
+    CHECK(strcmp(device, "cpu") == 0);
+    CHECK_MSG(strncmp(why, "measured: cpu", 13) == 0 && strstr(why, "batch 8") != NULL, "%s", why);
+    /* the nearest batch decides: 3 is nearer to 2 than to 8 */
+    CHECK_STATUS(ia_select_device(ia_test_model_dir(), "embedding", 3, device, sizeof device, why, sizeof why), IA_OK);
+    CHECK_MSG(strstr(why, "batch 2") != NULL, "%s", why);
+    if (saved) setenv("IA_BENCH_DB", saved, 1);
+    else unsetenv("IA_BENCH_DB");
+    free(saved);
+    unlink(db);
+    snprintf(wal, sizeof wal, "%s.wal", db);
+    unlink(wal);
+    rmdir(dir);
+}

@@ -9,6 +9,9 @@ py=python3
 [ -x "$here/.venv/bin/python" ] && py="$here/.venv/bin/python"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# Device choice reads ./benchmark_db.duckdb when present; these tests must
+# not depend on what a user benchmarked in this directory.
+export IA_BENCH_DB="$tmp/no-such-db.duckdb"
 passed=0
 failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
@@ -151,6 +154,11 @@ check "unsupported precision fails" test $rc -ne 0
 check "... naming it" grep -q "int8" "$tmp/e"
 "$cli" embed --precision int9 "x" >/dev/null 2>&1; check "unknown precision exits 2" test $? -eq 2
 "$cli" embed --memory-limit lots "x" >/dev/null 2>&1; check "bad memory size exits 2" test $? -eq 2
+
+# With stored measurements, --device auto says which row decided.
+"$cli" bench --db "$tmp/choice.duckdb" --batch 2 --seq 16 --iterations 2 --warmup 0 --threads 1 >/dev/null 2>&1
+IA_BENCH_DB="$tmp/choice.duckdb" "$cli" embed --threads 1 --batch 2 "x" >"$tmp/m.txt" 2>&1
+check "embed --device auto prefers measured results" grep -qE '^device cpu: measured: cpu gave [0-9.]+ items/s' "$tmp/m.txt"
 
 # hw: JSON report with cpu, memory and the seed's backend names.
 "$cli" hw --json --no-bench >"$tmp/hw.json" 2>"$tmp/e"
