@@ -15,10 +15,17 @@
 #define DEFAULT_DB "./benchmark_db.duckdb"
 #define MAX_LIST 32
 
-/* Splits "a,b,c" in place into at most MAX_LIST items; returns the count. */
+/* Splits "a,b,c" in place into at most MAX_LIST items; returns the count,
+ * or 0 (after saying so) when there are more. */
 static size_t split(char *s, const char **out) {
     size_t n = 0;
-    for (char *tok = strtok(s, ","); tok && n < MAX_LIST; tok = strtok(NULL, ",")) out[n++] = tok;
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+        if (n == MAX_LIST) {
+            fprintf(stderr, "ipfs-accelerate: at most %d comma-separated values per option\n", MAX_LIST);
+            return 0;
+        }
+        out[n++] = tok;
+    }
     return n;
 }
 
@@ -113,9 +120,11 @@ int ia_cmd_bench(int argc, char **argv) {
             fprintf(stderr, "ipfs-accelerate: bench: %s needs a value (or is unknown)\n", a);
             return 2;
         } else if (!strcmp(a, "--model")) {
-            cfg.n_models = split(val, models), i++;
+            if (!(cfg.n_models = split(val, models))) return 2;
+            i++;
         } else if (!strcmp(a, "--device")) {
-            cfg.n_backends = split(val, backends), i++;
+            if (!(cfg.n_backends = split(val, backends))) return 2;
+            i++;
         } else if (!strcmp(a, "--batch")) {
             if (parse_ints(a, val, batches, &cfg.n_batches)) return 2;
             i++;
@@ -150,6 +159,30 @@ int ia_cmd_bench(int argc, char **argv) {
     return 0;
 }
 
+/* DuckDB's COPY reopens its target, so COPY TO /dev/stdout would truncate
+ * a file stdout is redirected to: export to a temporary file, then copy. */
+static int csv_to_stdout(const char *db) {
+    char tmp[] = "/tmp/ia_results_XXXXXX", buf[65536];
+    int fd = mkstemp(tmp), rc = 0;
+    FILE *f;
+    size_t n;
+    if (fd < 0) {
+        fprintf(stderr, "ipfs-accelerate: results: cannot create a temporary file\n");
+        return 1;
+    }
+    close(fd);
+    if (ia_benchmark_export(db, tmp, "csv") != IA_OK) {
+        rc = ia_cli_fail("results");
+    } else if ((f = fopen(tmp, "rb")) != NULL) {
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
+        fclose(f);
+    } else {
+        rc = 1;
+    }
+    unlink(tmp);
+    return rc;
+}
+
 int ia_cmd_results(int argc, char **argv) {
     const char *db = DEFAULT_DB, *format = "table", *models[MAX_LIST], *backends[MAX_LIST];
     size_t n_models = 0, n_backends = 0;
@@ -169,9 +202,11 @@ int ia_cmd_results(int argc, char **argv) {
         } else if (!strcmp(a, "--format")) {
             format = val, i++;
         } else if (!strcmp(a, "--model")) {
-            n_models = split(val, models), i++;
+            if (!(n_models = split(val, models))) return 2;
+            i++;
         } else if (!strcmp(a, "--backend")) {
-            n_backends = split(val, backends), i++;
+            if (!(n_backends = split(val, backends))) return 2;
+            i++;
         } else {
             fprintf(stderr, "ipfs-accelerate: results: unknown option %s\n", a);
             return 2;
@@ -190,7 +225,7 @@ int ia_cmd_results(int argc, char **argv) {
             fprintf(stderr, "ipfs-accelerate: results: --format csv exports every row; filter with json or table\n");
             return 2;
         }
-        return ia_benchmark_export(db, "/dev/stdout", "csv") == IA_OK ? 0 : ia_cli_fail("results");
+        return csv_to_stdout(db);
     }
     if (ia_benchmark_query(db, models, n_models, backends, n_backends, NULL, 0, NULL, &rows) != IA_OK)
         return ia_cli_fail("results");

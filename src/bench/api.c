@@ -24,7 +24,10 @@ static char *results_json(int64_t run_id, const ia_bench_result *r, size_t n) {
     char *s;
     for (size_t i = 0; arr && i < n; i++) {
         cJSON *o = cJSON_CreateObject();
-        if (!o) break;
+        if (!o) { /* never a partial answer */
+            cJSON_Delete(arr);
+            return NULL;
+        }
         cJSON_AddNumberToObject(o, "run_id", (double)run_id);
         cJSON_AddStringToObject(o, "model", r[i].model);
         cJSON_AddStringToObject(o, "backend", r[i].backend);
@@ -65,6 +68,9 @@ ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, 
     c = (ia_bench_config){cfg->models,   cfg->n_models,   cfg->backends,  cfg->n_backends,
                           cfg->batches,  cfg->n_batches,  cfg->seq_lens,  cfg->n_seq_lens,
                           cfg->iterations, cfg->warmup, cfg->threads, cfg->store_iterations, 0};
+    /* Check the configuration before the store is opened, so a bad one
+     * leaves no database file behind. */
+    if ((st = ia_bench_check_config(&c)) != IA_OK) return st;
     if (db_path && (st = ia_bench_store_open(db_path, &store)) != IA_OK) return st;
     st = ia_bench_run(&c, store, progress, ctx, &id, &res, &n);
     ia_bench_store_close(store);
@@ -81,7 +87,7 @@ ia_status ia_benchmark_query(const char *db_path, const char *const *models, siz
     ia_bench_store *s = NULL;
     ia_status st;
     if (!db_path || !json) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_query: NULL argument");
-    if ((st = ia_bench_store_open(db_path, &s)) != IA_OK) return st;
+    if ((st = ia_bench_store_open_readonly(db_path, &s)) != IA_OK) return st;
     st = ia_bench_store_query_json(s, models, n_models, backends, n_backends, metrics, n_metrics, group_by, json);
     ia_bench_store_close(s);
     return st;
@@ -91,7 +97,7 @@ ia_status ia_benchmark_export(const char *db_path, const char *path, const char 
     ia_bench_store *s = NULL;
     ia_status st;
     if (!db_path || !path || !format) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_export: NULL argument");
-    if ((st = ia_bench_store_open(db_path, &s)) != IA_OK) return st;
+    if ((st = ia_bench_store_open_readonly(db_path, &s)) != IA_OK) return st;
     st = ia_bench_store_export(s, path, format);
     ia_bench_store_close(s);
     return st;

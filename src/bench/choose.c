@@ -44,7 +44,10 @@ static int choose_measured(const char *db, const char *model_ref, int batch, cha
     cJSON *rows = NULL;
     const cJSON *r, *best = NULL;
     double best_dist = INFINITY, want = batch > 0 ? batch : 1;
-    if (access(db, R_OK) != 0 || ia_bench_store_open(db, &s) != IA_OK) return 0;
+    if (access(db, R_OK) != 0 || ia_bench_store_open_readonly(db, &s) != IA_OK) {
+        ia_error_clear();
+        return 0;
+    }
     if (ia_bench_store_query_json(s, NULL, 0, NULL, 0, NULL, 0, NULL, &json) == IA_OK) rows = cJSON_Parse(json);
     ia_bench_store_close(s);
     free(json);
@@ -52,12 +55,14 @@ static int choose_measured(const char *db, const char *model_ref, int batch, cha
         const cJSON *m = cJSON_GetObjectItem(r, "model"), *b = cJSON_GetObjectItem(r, "backend");
         const cJSON *ips = cJSON_GetObjectItem(r, "items_per_s"), *bat = cJSON_GetObjectItem(r, "batch");
         double dist;
-        if (!cJSON_IsString(m) || !cJSON_IsString(b) || !cJSON_IsNumber(ips) || !cJSON_IsNumber(bat)) continue;
+        if (!cJSON_IsString(m) || !cJSON_IsString(b) || !cJSON_IsNumber(ips) || !cJSON_IsNumber(bat) ||
+            !(bat->valuedouble >= 1) || !isfinite(ips->valuedouble))
+            continue;
         if (cJSON_IsString(cJSON_GetObjectItem(r, "skipped_reason"))) continue;
         if (!same_model(m->valuestring, model_ref)) continue;
         if (!backend_runs_here(b->valuestring)) continue;
         dist = fabs(log(bat->valuedouble / want));
-        if (dist < best_dist - 1e-12 ||
+        if (!best || dist < best_dist - 1e-12 ||
             (dist < best_dist + 1e-12 && ips->valuedouble > cJSON_GetObjectItem(best, "items_per_s")->valuedouble)) {
             best = r;
             best_dist = dist;

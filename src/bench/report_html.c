@@ -46,6 +46,12 @@ static void esc(FILE *f, const char *s) {
     }
 }
 
+/* A table cell: "-" where the value was not measured. */
+static void cell(FILE *f, double v, int prec) {
+    if (isfinite(v)) fprintf(f, "<td>%.*f</td>", prec, v);
+    else fputs("<td>-</td>", f);
+}
+
 static int measured(const cJSON *r) {
     return !str(r, "skipped_reason")[0] && isfinite(num(r, "latency_ms_mean"));
 }
@@ -95,7 +101,9 @@ static void latency_chart(FILE *f, const cJSON *rows) {
                 mean, x, y, bw, (H - MB) - y, palette[i % 6]);
         fputs("<title>", f);
         esc(f, str(r, "model"));
-        fprintf(f, " %s batch %.0f: %.3f ms</title></rect>", str(r, "backend"), num(r, "batch"), mean);
+        fputc(' ', f);
+        esc(f, str(r, "backend"));
+        fprintf(f, " batch %.0f: %.3f ms</title></rect>", num(r, "batch"), mean);
         if (isfinite(sd) && sd > 0) {
             double y0 = (H - MB) - (H - MB - MT) * (mean - sd) / ymax, y1 = (H - MB) - (H - MB - MT) * (mean + sd) / ymax;
             fprintf(f, "<line class='errbar' data-value='%.6g' x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#000'/>",
@@ -162,7 +170,9 @@ static void throughput_chart(FILE *f, const cJSON *rows) {
         fprintf(f, "<text x='%d' y='%d' font-size='11' fill='%s'>run %.0f: ", W - 230, MT + 14 * series,
                 palette[series % 6], num(s, "run_id"));
         esc(f, str(s, "model"));
-        fprintf(f, " / %s / seq %.0f</text>", str(s, "backend"), num(s, "seq_len"));
+        fputs(" / ", f);
+        esc(f, str(s, "backend"));
+        fprintf(f, " / seq %.0f</text>", num(s, "seq_len"));
         series++;
     }
     fputs("</svg>\n", f);
@@ -183,8 +193,10 @@ static void compare_table(FILE *f, const cJSON *rows, const long long *ids) {
                 continue;
             fputs("<tr class='cmp'><td>", f);
             esc(f, str(a, "model"));
-            fprintf(f, "</td><td>%s</td><td>%.0f</td><td>%.0f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>",
-                    str(a, "backend"), num(a, "batch"), num(a, "seq_len"), num(a, "latency_ms_p50"),
+            fputs("</td><td>", f);
+            esc(f, str(a, "backend"));
+            fprintf(f, "</td><td>%.0f</td><td>%.0f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>",
+                    num(a, "batch"), num(a, "seq_len"), num(a, "latency_ms_p50"),
                     num(b, "latency_ms_p50"), num(b, "latency_ms_p50") / num(a, "latency_ms_p50"));
         }
     }
@@ -195,13 +207,16 @@ ia_status ia_bench_report_html(const char *rows_json, const long long *compare, 
     cJSON *rows;
     const cJSON *r;
     FILE *f;
+    char tmp[4096];
     if (!rows_json || !path) return ia_error(IA_ERR_INVALID_ARG, "ia_bench_report_html: NULL argument");
     rows = cJSON_Parse(rows_json);
     if (!cJSON_IsArray(rows)) {
         cJSON_Delete(rows);
         return ia_error(IA_ERR_FORMAT, "benchmark rows are not a JSON array");
     }
-    if (!(f = fopen(path, "w"))) {
+    /* Written beside the target and renamed at the end: a failed write
+     * never leaves a truncated report in its place. */
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp || !(f = fopen(tmp, "w"))) {
         cJSON_Delete(rows);
         return ia_error(IA_ERR_IO, "%s: cannot write the report", path);
     }
@@ -218,14 +233,22 @@ ia_status ia_bench_report_html(const char *rows_json, const long long *compare, 
     cJSON_ArrayForEach(r, rows) {
         fprintf(f, "<tr><td>%.0f</td><td>", num(r, "run_id"));
         esc(f, str(r, "model"));
-        fprintf(f, "</td><td>%s</td><td>%.0f</td><td>%.0f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%.2f</td><td>",
-                str(r, "backend"), num(r, "batch"), num(r, "seq_len"), num(r, "latency_ms_p50"),
-                num(r, "latency_ms_p90"), num(r, "latency_ms_p99"), num(r, "items_per_s"));
+        fputs("</td><td>", f);
+        esc(f, str(r, "backend"));
+        fprintf(f, "</td><td>%.0f</td><td>%.0f</td>", num(r, "batch"), num(r, "seq_len"));
+        cell(f, num(r, "latency_ms_p50"), 3);
+        cell(f, num(r, "latency_ms_p90"), 3);
+        cell(f, num(r, "latency_ms_p99"), 3);
+        cell(f, num(r, "items_per_s"), 2);
+        fputs("<td>", f);
         esc(f, str(r, "skipped_reason"));
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n</body></html>\n", f);
     cJSON_Delete(rows);
-    if (fclose(f) != 0) return ia_error(IA_ERR_IO, "%s: write failed", path);
+    if (ferror(f) | fclose(f) || rename(tmp, path) != 0) {
+        remove(tmp);
+        return ia_error(IA_ERR_IO, "%s: write failed", path);
+    }
     return IA_OK;
 }

@@ -278,7 +278,7 @@ fail:
     return json;
 }
 
-static ia_status check_config(const ia_bench_config *cfg) {
+ia_status ia_bench_check_config(const ia_bench_config *cfg) {
     if (!cfg || !cfg->models || !cfg->n_models || !cfg->backends || !cfg->n_backends ||
         !cfg->batches || !cfg->n_batches || !cfg->seq_lens || !cfg->n_seq_lens)
         return ia_error(IA_ERR_INVALID_ARG, "bench: config needs models, backends, batches and seq_lens");
@@ -348,7 +348,7 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
         st = ia_error(IA_ERR_INVALID_ARG, "bench: results and n_results are required");
         goto fail;
     }
-    if ((st = check_config(cfg)) != IA_OK) goto fail;
+    if ((st = ia_bench_check_config(cfg)) != IA_OK) goto fail;
     total = cfg->n_models * cfg->n_backends * cfg->n_batches * cfg->n_seq_lens;
     res = calloc(total, sizeof *res);
     iter_ms = malloc((size_t)cfg->iterations * sizeof *iter_ms);

@@ -71,6 +71,9 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
 /* Frees results of ia_bench_run and the strings in them. NULL-safe. */
 void ia_bench_results_free(ia_bench_result *results, size_t n);
 
+/* Validates a configuration (what ia_bench_run checks first). */
+ia_status ia_bench_check_config(const ia_bench_config *cfg);
+
 /* The config as a JSON object (what the store records). Caller frees with
  * free(); NULL when out of memory. */
 char *ia_bench_config_json(const ia_bench_config *cfg);

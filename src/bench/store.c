@@ -27,13 +27,33 @@ ia_status ia_store_exec(ia_bench_store *s, const char *what, const char *sql)
     return st;
 }
 
-ia_status ia_bench_store_open(const char *path, ia_bench_store **out)
+/* Read-only opens do not migrate: the schema must already be this
+ * build's version. */
+static ia_status check_version_readonly(ia_bench_store *s)
+{
+    duckdb_result res;
+    int64_t v = -1;
+    if (duckdb_query(s->con, "SELECT max(version) FROM ia_schema", &res) != DuckDBSuccess) {
+        duckdb_destroy_result(&res);
+        return ia_error(IA_ERR_FORMAT, "%s: not an ipfs_accelerate benchmark database (no ia_schema table)", s->path);
+    }
+    if (duckdb_row_count(&res) == 1) v = duckdb_value_int64(&res, 0, 0);
+    duckdb_destroy_result(&res);
+    if (v != IA_BENCH_SCHEMA_VERSION)
+        return ia_error(IA_ERR_FORMAT, "%s: benchmark database schema version %lld, this build reads %d "
+                        "(a write, e.g. ipfs-accelerate bench, migrates older ones)", s->path, (long long)v,
+                        IA_BENCH_SCHEMA_VERSION);
+    return IA_OK;
+}
+
+static ia_status open_store(const char *path, int read_only, ia_bench_store **out)
 {
     ia_bench_store *s = NULL;
     char *err = NULL;
     int have_db = 0, have_con = 0;
     ia_status st;
     struct stat sb;
+    duckdb_config cfg = NULL;
 
     if (out) *out = NULL;
     if (!path || !*path || !out) return ia_error(IA_ERR_INVALID_ARG, "bench store: path and out are required");
@@ -41,7 +61,12 @@ ia_status ia_bench_store_open(const char *path, ia_bench_store **out)
     if (!s) { st = ia_error(IA_ERR_NOMEM, "bench store: out of memory"); goto fail; }
     s->path = strdup(path);
     if (!s->path) { st = ia_error(IA_ERR_NOMEM, "bench store: out of memory"); goto fail; }
-    if (duckdb_open_ext(path, &s->db, NULL, &err) != DuckDBSuccess) {
+    if (read_only && (duckdb_create_config(&cfg) != DuckDBSuccess ||
+                      duckdb_set_config(cfg, "access_mode", "READ_ONLY") != DuckDBSuccess)) {
+        st = ia_error(IA_ERR_INTERNAL, "bench store: cannot configure read-only access");
+        goto fail;
+    }
+    if (duckdb_open_ext(path, &s->db, cfg, &err) != DuckDBSuccess) {
         /* A file that exists but does not open is not a DuckDB database (or
          * not one this version reads); anything else is an i/o problem. */
         int exists = strcmp(path, ":memory:") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
@@ -55,14 +80,16 @@ ia_status ia_bench_store_open(const char *path, ia_bench_store **out)
         goto fail;
     }
     have_con = 1;
-    st = ia_store_migrate(s);
+    st = read_only ? check_version_readonly(s) : ia_store_migrate(s);
     if (st != IA_OK) goto fail;
     if (err) duckdb_free(err);
+    if (cfg) duckdb_destroy_config(&cfg);
     *out = s;
     return IA_OK;
 
 fail:
     if (err) duckdb_free(err);
+    if (cfg) duckdb_destroy_config(&cfg);
     if (s) {
         if (have_con) duckdb_disconnect(&s->con);
         if (have_db) duckdb_close(&s->db);
@@ -70,6 +97,16 @@ fail:
         free(s);
     }
     return st;
+}
+
+ia_status ia_bench_store_open(const char *path, ia_bench_store **out)
+{
+    return open_store(path, 0, out);
+}
+
+ia_status ia_bench_store_open_readonly(const char *path, ia_bench_store **out)
+{
+    return open_store(path, 1, out);
 }
 
 void ia_bench_store_close(ia_bench_store *s)

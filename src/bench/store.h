@@ -25,6 +25,11 @@ typedef struct ia_bench_store ia_bench_store;
 ia_status ia_bench_store_open(const char *path, ia_bench_store **out);
 void ia_bench_store_close(ia_bench_store *s); /* NULL-safe */
 
+/* Opens an existing database for reading only: nothing is created or
+ * migrated (queries, exports, reports, device choice). The schema must be
+ * this build's version; anything else is IA_ERR_FORMAT saying why. */
+ia_status ia_bench_store_open_readonly(const char *path, ia_bench_store **out);
+
 /* The context of one benchmark run. */
 typedef struct ia_bench_run_info {
     const char *hw_json;      /* ia_hw_report_json output */

@@ -124,3 +124,19 @@ IA_TEST(select_device_prefers_measured_rows) {
     unlink(wal);
     rmdir(dir);
 }
+
+/* A configuration that cannot run is refused before the database exists;
+ * reading commands never create or migrate one. */
+IA_TEST(bench_api_bad_config_creates_nothing) {
+    static const char *const models[] = {"all-MiniLM-L6-v2"}, *const backends[] = {"cpu"};
+    static const int batches[] = {1}, seqs[] = {16};
+    ia_benchmark_config cfg = {models, 0, backends, 1, batches, 1, seqs, 1, 1, 0, 1, 0};
+    char path[] = "/tmp/ia_bad_XXXXXX", db[256], *rows = NULL;
+    REQUIRE(mkdtemp(path) != NULL);
+    snprintf(db, sizeof db, "%s/b.duckdb", path);
+    CHECK(ia_benchmark_run(&cfg, db, NULL, NULL, NULL, &rows) != IA_OK);
+    CHECK(access(db, F_OK) != 0);
+    CHECK(ia_benchmark_query(db, NULL, 0, NULL, 0, NULL, 0, NULL, &rows) != IA_OK);
+    CHECK(access(db, F_OK) != 0);
+    rmdir(path);
+}

@@ -194,6 +194,14 @@ check "results --format json --backend cpu" test $? -eq 0
 "$cli" results --db "$db" --format csv >"$tmp/r.csv"
 check "results --format csv has a header and 4 rows" test "$(wc -l <"$tmp/r.csv")" -eq 5
 "$cli" results --db "$db" | grep -q "all-MiniLM-L6-v2"; check "results table" test $? -eq 0
+(echo FIRST; "$cli" results --db "$db" --format csv) >"$tmp/r2.csv"
+check "results csv appends to what stdout already holds" test "$(head -n 1 "$tmp/r2.csv")" = "FIRST"
+"$cli" bench --db "$tmp/bad.duckdb" --model "" >/dev/null 2>&1; check "bench with a bad config fails" test $? -ne 0
+check "... and leaves no database behind" test ! -e "$tmp/bad.duckdb"
+"$cli" bench --no-store --batch 1 --seq 8 --iterations 1 --warmup 0 --device '<b>x</b>' >/dev/null 2>&1
+"$cli" bench --db "$db" --batch 1 --seq 8 --iterations 1 --warmup 0 --device '<b>x</b>' >/dev/null 2>&1
+"$cli" report --db "$db" --out "$tmp/esc.html" >/dev/null
+check "report escapes device names" test "$(grep -c '<b>x</b>' "$tmp/esc.html")" -eq 0
 "$cli" report --db "$db" --out "$tmp/report.html" >/dev/null
 check "report exits 0" test $? -eq 0
 chromium_flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$tmp/chromium"
