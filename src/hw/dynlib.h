@@ -36,6 +36,15 @@ ia_dynlib *ia_dynlib_open(const char *const *names, size_t n, char *reason,
 /* The address of symbol name in lib, or NULL if it is missing. */
 ia_dynlib_fn ia_dynlib_sym(ia_dynlib *lib, const char *name);
 
+/* For loader functions that return the name of the first missing entry
+ * point (NULL when all resolved): resolves `sym` into `dst`, cast to its
+ * function pointer type, or returns `sym`. */
+#define IA_DYNLIB_LOAD(lib, dst, type, sym)         \
+    do {                                            \
+        (dst) = (type)ia_dynlib_sym((lib), (sym));  \
+        if (!(dst)) return (sym);                   \
+    } while (0)
+
 /* The name lib was opened by. Borrowed; valid until ia_dynlib_close(). */
 const char *ia_dynlib_name(const ia_dynlib *lib);
 

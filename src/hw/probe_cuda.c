@@ -156,30 +156,24 @@ static const char *cu_err(const cuda_api *a, CUresult r, char *buf,
 
 /* Resolves every entry point; on a missing one returns its name. */
 static const char *load_cuda(ia_dynlib *lib, cuda_api *a) {
-#define LOAD(field, type, sym)                                  \
-    do {                                                        \
-        a->field = (type)ia_dynlib_sym(lib, sym);               \
-        if (!a->field) return sym;                              \
-    } while (0)
-    LOAD(init, cuInit_fn, "cuInit");
-    LOAD(driver_version, cuDriverGetVersion_fn, "cuDriverGetVersion");
-    LOAD(device_count, cuDeviceGetCount_fn, "cuDeviceGetCount");
-    LOAD(device_get, cuDeviceGet_fn, "cuDeviceGet");
-    LOAD(device_name, cuDeviceGetName_fn, "cuDeviceGetName");
-    LOAD(device_mem, cuDeviceTotalMem_fn, "cuDeviceTotalMem_v2");
-    LOAD(device_attr, cuDeviceGetAttribute_fn, "cuDeviceGetAttribute");
-    LOAD(ctx_create, cuCtxCreate_fn, "cuCtxCreate_v2");
-    LOAD(ctx_destroy, cuCtxDestroy_fn, "cuCtxDestroy_v2");
-    LOAD(ctx_sync, cuCtxSynchronize_fn, "cuCtxSynchronize");
-    LOAD(module_load, cuModuleLoadData_fn, "cuModuleLoadData");
-    LOAD(module_unload, cuModuleUnload_fn, "cuModuleUnload");
-    LOAD(module_function, cuModuleGetFunction_fn, "cuModuleGetFunction");
-    LOAD(mem_alloc, cuMemAlloc_fn, "cuMemAlloc_v2");
-    LOAD(mem_free, cuMemFree_fn, "cuMemFree_v2");
-    LOAD(htod, cuMemcpyHtoD_fn, "cuMemcpyHtoD_v2");
-    LOAD(dtoh, cuMemcpyDtoH_fn, "cuMemcpyDtoH_v2");
-    LOAD(launch, cuLaunchKernel_fn, "cuLaunchKernel");
-#undef LOAD
+    IA_DYNLIB_LOAD(lib, a->init, cuInit_fn, "cuInit");
+    IA_DYNLIB_LOAD(lib, a->driver_version, cuDriverGetVersion_fn, "cuDriverGetVersion");
+    IA_DYNLIB_LOAD(lib, a->device_count, cuDeviceGetCount_fn, "cuDeviceGetCount");
+    IA_DYNLIB_LOAD(lib, a->device_get, cuDeviceGet_fn, "cuDeviceGet");
+    IA_DYNLIB_LOAD(lib, a->device_name, cuDeviceGetName_fn, "cuDeviceGetName");
+    IA_DYNLIB_LOAD(lib, a->device_mem, cuDeviceTotalMem_fn, "cuDeviceTotalMem_v2");
+    IA_DYNLIB_LOAD(lib, a->device_attr, cuDeviceGetAttribute_fn, "cuDeviceGetAttribute");
+    IA_DYNLIB_LOAD(lib, a->ctx_create, cuCtxCreate_fn, "cuCtxCreate_v2");
+    IA_DYNLIB_LOAD(lib, a->ctx_destroy, cuCtxDestroy_fn, "cuCtxDestroy_v2");
+    IA_DYNLIB_LOAD(lib, a->ctx_sync, cuCtxSynchronize_fn, "cuCtxSynchronize");
+    IA_DYNLIB_LOAD(lib, a->module_load, cuModuleLoadData_fn, "cuModuleLoadData");
+    IA_DYNLIB_LOAD(lib, a->module_unload, cuModuleUnload_fn, "cuModuleUnload");
+    IA_DYNLIB_LOAD(lib, a->module_function, cuModuleGetFunction_fn, "cuModuleGetFunction");
+    IA_DYNLIB_LOAD(lib, a->mem_alloc, cuMemAlloc_fn, "cuMemAlloc_v2");
+    IA_DYNLIB_LOAD(lib, a->mem_free, cuMemFree_fn, "cuMemFree_v2");
+    IA_DYNLIB_LOAD(lib, a->htod, cuMemcpyHtoD_fn, "cuMemcpyHtoD_v2");
+    IA_DYNLIB_LOAD(lib, a->dtoh, cuMemcpyDtoH_fn, "cuMemcpyDtoH_v2");
+    IA_DYNLIB_LOAD(lib, a->launch, cuLaunchKernel_fn, "cuLaunchKernel");
     a->pci_bus_id = (cuDeviceGetPCIBusId_fn)ia_dynlib_sym(lib, "cuDeviceGetPCIBusId");
     a->error_name = (cuGetErrorName_fn)ia_dynlib_sym(lib, "cuGetErrorName");
     return NULL;

@@ -55,21 +55,15 @@ static const char *hip_err(const hip_api *a, hipError_t e, char *buf,
 }
 
 static const char *load_hip(ia_dynlib *lib, hip_api *a) {
-#define LOAD(field, type, sym)                                  \
-    do {                                                        \
-        a->field = (type)ia_dynlib_sym(lib, sym);               \
-        if (!a->field) return sym;                              \
-    } while (0)
-    LOAD(device_count, hipGetDeviceCount_fn, "hipGetDeviceCount");
-    LOAD(device_name, hipDeviceGetName_fn, "hipDeviceGetName");
-    LOAD(device_mem, hipDeviceTotalMem_fn, "hipDeviceTotalMem");
-    LOAD(set_device, hipSetDevice_fn, "hipSetDevice");
-    LOAD(malloc_, hipMalloc_fn, "hipMalloc");
-    LOAD(free_, hipFree_fn, "hipFree");
-    LOAD(memcpy_, hipMemcpy_fn, "hipMemcpy");
-    LOAD(memset_, hipMemset_fn, "hipMemset");
-    LOAD(sync, hipDeviceSynchronize_fn, "hipDeviceSynchronize");
-#undef LOAD
+    IA_DYNLIB_LOAD(lib, a->device_count, hipGetDeviceCount_fn, "hipGetDeviceCount");
+    IA_DYNLIB_LOAD(lib, a->device_name, hipDeviceGetName_fn, "hipDeviceGetName");
+    IA_DYNLIB_LOAD(lib, a->device_mem, hipDeviceTotalMem_fn, "hipDeviceTotalMem");
+    IA_DYNLIB_LOAD(lib, a->set_device, hipSetDevice_fn, "hipSetDevice");
+    IA_DYNLIB_LOAD(lib, a->malloc_, hipMalloc_fn, "hipMalloc");
+    IA_DYNLIB_LOAD(lib, a->free_, hipFree_fn, "hipFree");
+    IA_DYNLIB_LOAD(lib, a->memcpy_, hipMemcpy_fn, "hipMemcpy");
+    IA_DYNLIB_LOAD(lib, a->memset_, hipMemset_fn, "hipMemset");
+    IA_DYNLIB_LOAD(lib, a->sync, hipDeviceSynchronize_fn, "hipDeviceSynchronize");
     a->driver_version = (hipDriverGetVersion_fn)ia_dynlib_sym(lib, "hipDriverGetVersion");
     a->error_name = (hipGetErrorName_fn)ia_dynlib_sym(lib, "hipGetErrorName");
     return NULL;
