@@ -388,11 +388,18 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
                     if (progress) progress(ctx, (int)done, (int)total, what);
                 }
 
+    if (store && (st = ia_bench_store_finish_run(store, rid, "complete")) != IA_OK) goto fail;
     *results = res;
     *n_results = total;
     if (run_id) *run_id = rid;
     res = NULL;
 fail:
+    if (st != IA_OK && store && rid > 0) { /* keep the first error's message */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", ia_last_error());
+        ia_bench_store_finish_run(store, rid, "failed");
+        ia_error(st, "%s", msg);
+    }
     ia_bench_results_free(res, done);
     free(iter_ms);
     return st;

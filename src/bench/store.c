@@ -46,7 +46,7 @@ static ia_status check_version_readonly(ia_bench_store *s)
     return IA_OK;
 }
 
-static ia_status open_store(const char *path, int read_only, ia_bench_store **out)
+static ia_status open_store(const char *path, int read_only, int target, ia_bench_store **out)
 {
     ia_bench_store *s = NULL;
     char *err = NULL;
@@ -80,7 +80,7 @@ static ia_status open_store(const char *path, int read_only, ia_bench_store **ou
         goto fail;
     }
     have_con = 1;
-    st = read_only ? check_version_readonly(s) : ia_store_migrate(s);
+    st = read_only ? check_version_readonly(s) : ia_store_migrate_to(s, target);
     if (st != IA_OK) goto fail;
     if (err) duckdb_free(err);
     if (cfg) duckdb_destroy_config(&cfg);
@@ -101,12 +101,20 @@ fail:
 
 ia_status ia_bench_store_open(const char *path, ia_bench_store **out)
 {
-    return open_store(path, 0, out);
+    return open_store(path, 0, IA_BENCH_SCHEMA_VERSION, out);
+}
+
+ia_status ia_bench_store_create_version(const char *path, int version)
+{
+    ia_bench_store *s = NULL;
+    ia_status st = open_store(path, 0, version, &s);
+    ia_bench_store_close(s);
+    return st;
 }
 
 ia_status ia_bench_store_open_readonly(const char *path, ia_bench_store **out)
 {
-    return open_store(path, 1, out);
+    return open_store(path, 1, IA_BENCH_SCHEMA_VERSION, out);
 }
 
 void ia_bench_store_close(ia_bench_store *s)
@@ -182,7 +190,8 @@ ia_status ia_bench_store_begin_run(ia_bench_store *s, const ia_bench_run_info *i
     st = ia_store_exec(s, "begin_run", "BEGIN TRANSACTION");
     if (st != IA_OK) goto fail;
     in_tx = 1;
-    st = prepare(s, "INSERT INTO runs VALUES (nextval('ia_runs_seq'), ?, ?, ?, ?, ?) RETURNING id", &p);
+    st = prepare(s, "INSERT INTO runs (id, started_at, version, git_commit, threads, config, status) "
+                    "VALUES (nextval('ia_runs_seq'), ?, ?, ?, ?, ?, 'running') RETURNING id", &p);
     if (st != IA_OK) goto fail;
     ok &= duckdb_bind_timestamp(p, 1, ts) == DuckDBSuccess;
     ok &= bind_str(p, 2, info->version) == DuckDBSuccess;
@@ -292,5 +301,27 @@ ia_status ia_bench_store_add_result(ia_bench_store *s, int64_t run_id, const ia_
 fail:
     if (p) duckdb_destroy_prepare(&p);
     if (in_tx) rollback(s);
+    return st;
+}
+
+ia_status ia_bench_store_finish_run(ia_bench_store *s, int64_t run_id, const char *status)
+{
+    duckdb_prepared_statement p = NULL;
+    duckdb_result res;
+    ia_status st = IA_OK;
+    if (!s || !status || (strcmp(status, "complete") != 0 && strcmp(status, "failed") != 0))
+        return ia_error(IA_ERR_INVALID_ARG, "bench store: a run finishes as complete or failed");
+    if (duckdb_prepare(s->con, "UPDATE runs SET status = ? WHERE id = ?", &p) != DuckDBSuccess ||
+        duckdb_bind_varchar(p, 1, status) != DuckDBSuccess || duckdb_bind_int64(p, 2, run_id) != DuckDBSuccess) {
+        st = ia_error(IA_ERR_IO, "%s: marking run %lld %s: %s", s->path, (long long)run_id, status,
+                      duckdb_prepare_error(p));
+        duckdb_destroy_prepare(&p);
+        return st;
+    }
+    if (duckdb_execute_prepared(p, &res) != DuckDBSuccess)
+        st = ia_error(IA_ERR_IO, "%s: marking run %lld %s: %s", s->path, (long long)run_id, status,
+                      duckdb_result_error(&res));
+    duckdb_destroy_result(&res);
+    duckdb_destroy_prepare(&p);
     return st;
 }

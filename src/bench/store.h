@@ -16,7 +16,7 @@ typedef struct ia_bench_store ia_bench_store;
 
 /* Schema version written by this build; older versions are migrated on
  * open, newer ones refused with a clear error. */
-#define IA_BENCH_SCHEMA_VERSION 1
+#define IA_BENCH_SCHEMA_VERSION 2
 
 /* Opens or creates the database at path (":memory:" allowed) and migrates
  * it. A file that is not a DuckDB database, or one whose schema is newer
@@ -42,6 +42,10 @@ typedef struct ia_bench_run_info {
 /* Inserts a run row (and its hardware row) in its own transaction;
  * *run_id receives the new id. */
 ia_status ia_bench_store_begin_run(ia_bench_store *s, const ia_bench_run_info *info, int64_t *run_id);
+
+/* Marks a run "complete" or "failed" (begin_run writes "running"; a run
+ * killed midway stays "running"). */
+ia_status ia_bench_store_finish_run(ia_bench_store *s, int64_t run_id, const char *status);
 
 /* One measured configuration. NaN in a double = not measured (stored as
  * NULL), with *_reason saying why. */

@@ -26,4 +26,11 @@ ia_status ia_store_exec(ia_bench_store *s, const char *what, const char *sql);
  * IA_ERR_FORMAT. store_schema.c. */
 ia_status ia_store_migrate(ia_bench_store *s);
 
+/* Migrates only up to schema version `target` (tests of the migrations). */
+ia_status ia_store_migrate_to(ia_bench_store *s, int target);
+
+/* Creates path (or migrates it) up to schema version `version` only, so
+ * tests can make the files an older build wrote. */
+ia_status ia_bench_store_create_version(const char *path, int version);
+
 #endif

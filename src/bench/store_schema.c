@@ -47,7 +47,12 @@ static const char STEP_V1[] =
     " iteration INTEGER NOT NULL,"
     " latency_ms DOUBLE);";
 
-static const char *const STEPS[] = {STEP_V1};
+/* v1 -> v2: a run's status, so a run that failed or was killed midway is
+ * not taken for a complete one. Runs written by v1 are marked 'unknown'. */
+static const char STEP_V2[] =
+    "ALTER TABLE runs ADD COLUMN status VARCHAR DEFAULT 'unknown';";
+
+static const char *const STEPS[] = {STEP_V1, STEP_V2};
 #define N_STEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
 _Static_assert(sizeof STEPS / sizeof STEPS[0] == IA_BENCH_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -72,6 +77,11 @@ fail:
 }
 
 ia_status ia_store_migrate(ia_bench_store *s)
+{
+    return ia_store_migrate_to(s, IA_BENCH_SCHEMA_VERSION);
+}
+
+ia_status ia_store_migrate_to(ia_bench_store *s, int target)
 {
     int64_t n_ours = 0, n_tables = 0, version = 0;
     int found = 0, in_tx = 0;
@@ -103,12 +113,12 @@ ia_status ia_store_migrate(ia_bench_store *s)
             goto fail;
         }
     }
-    if (version == IA_BENCH_SCHEMA_VERSION) return IA_OK;
+    if (version >= target) return IA_OK;
 
     st = ia_store_exec(s, "migrating", "BEGIN TRANSACTION");
     if (st != IA_OK) goto fail;
     in_tx = 1;
-    for (int v = (int)version; v < N_STEPS; v++) {
+    for (int v = (int)version; v < target && v < N_STEPS; v++) {
         st = ia_store_exec(s, "migrating", STEPS[v]);
         if (st != IA_OK) goto fail;
         snprintf(sql, sizeof sql, "DELETE FROM ia_schema; INSERT INTO ia_schema VALUES (%d)", v + 1);

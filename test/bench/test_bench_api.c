@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "ipfs_accelerate.h"
+#include "bench/store_internal.h"
 #include "util/mapped_file.h"
 
 static int lines_in(const char *path) {
@@ -139,4 +140,43 @@ IA_TEST(bench_api_bad_config_creates_nothing) {
     CHECK(ia_benchmark_query(db, NULL, 0, NULL, 0, NULL, 0, NULL, &rows) != IA_OK);
     CHECK(access(db, F_OK) != 0);
     rmdir(path);
+}
+
+/* Schema v1 files are migrated to v2 on the next write (runs gain a status,
+ * 'unknown' for runs v1 wrote); runs finish as 'complete'. */
+IA_TEST(bench_store_migrates_v1_and_marks_runs) {
+    static const char *const models[] = {"all-MiniLM-L6-v2"}, *const backends[] = {"cpu"};
+    static const int batches[] = {1}, seqs[] = {8};
+    ia_benchmark_config cfg = {models, 1, backends, 1, batches, 1, seqs, 1, 1, 0, 1, 0};
+    char dir[] = "/tmp/ia_mig_XXXXXX", db[256], wal[300], *rows = NULL;
+    duckdb_database ddb;
+    duckdb_connection con;
+    duckdb_result res;
+    REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof db, "%s/b.duckdb", dir);
+    /* a database as schema v1 left it, with one run */
+    CHECK_STATUS(ia_bench_store_create_version(db, 1), IA_OK);
+    REQUIRE(duckdb_open(db, &ddb) == DuckDBSuccess && duckdb_connect(ddb, &con) == DuckDBSuccess);
+    CHECK(duckdb_query(con, "INSERT INTO runs VALUES (nextval('ia_runs_seq'), now()::TIMESTAMP, '0.0.9', '', 1, '{}')",
+                       NULL) == DuckDBSuccess);
+    duckdb_disconnect(&con);
+    duckdb_close(&ddb);
+    /* a reader refuses it (no migration on read); a write migrates it */
+    CHECK(ia_benchmark_query(db, NULL, 0, NULL, 0, NULL, 0, NULL, &rows) == IA_ERR_FORMAT);
+    CHECK(strstr(ia_last_error(), "schema version 1") != NULL);
+    CHECK_STATUS(ia_benchmark_run(&cfg, db, NULL, NULL, NULL, &rows), IA_OK);
+    ia_free(rows);
+    REQUIRE(duckdb_open(db, &ddb) == DuckDBSuccess && duckdb_connect(ddb, &con) == DuckDBSuccess);
+    REQUIRE(duckdb_query(con, "SELECT (SELECT max(version) FROM ia_schema), string_agg(status, ',' ORDER BY id) FROM runs",
+                         &res) == DuckDBSuccess);
+    CHECK(duckdb_value_int64(&res, 0, 0) == 2);
+    CHECK_MSG(strcmp(duckdb_value_varchar_internal(&res, 1, 0), "unknown,complete") == 0, "statuses %s",
+              duckdb_value_varchar_internal(&res, 1, 0));
+    duckdb_destroy_result(&res);
+    duckdb_disconnect(&con);
+    duckdb_close(&ddb);
+    unlink(db);
+    snprintf(wal, sizeof wal, "%s.wal", db);
+    unlink(wal);
+    rmdir(dir);
 }
