@@ -21,6 +21,7 @@
 #include "util/error.h"
 #include "util/threadpool.h"
 #include "hw/hw.h"
+#include "tensor/fp16.h"
 
 static const ia_family *const families[] = {&ia_family_bert, NULL};
 
@@ -55,22 +56,6 @@ ia_status ia_model_resolve(const char *ref, char *buf, size_t cap) {
                         "model '%s' is neither a directory nor in the model cache (%s); "
                         "run scripts/fetch_model.sh %s", ref, buf, ref);
     return IA_OK;
-}
-
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    float f;
-    if (exp == 0) { /* zero or subnormal: man · 2^-24 */
-        f = (float)man * (1.0f / 16777216.0f);
-        memcpy(&bits, &f, 4);
-        bits |= sign;
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 112) << 23) | (man << 13);
-    }
-    memcpy(&f, &bits, 4);
-    return f;
 }
 
 ia_status ia_model_weight(ia_model *m, const char *name, int ndim, const int64_t *shape,
@@ -111,7 +96,7 @@ ia_status ia_model_weight(ia_model *m, const char *name, int ndim, const int64_t
             uint16_t v;
             memcpy(&v, src + i, 2);
             if (w->dtype == IA_DTYPE_F16) {
-                dst[i] = half_to_float(v);
+                dst[i] = ia_fp16_to_fp32(v);
             } else {
                 uint32_t bits = (uint32_t)v << 16;
                 memcpy(&dst[i], &bits, 4);
