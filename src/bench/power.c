@@ -12,15 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "util/error.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "util/clock.h"
 
 /* Reads one unsigned decimal from a sysfs file. 0, or the errno of the
  * failure (EACCES for a root-only energy_uj; EINVAL for garbage). */
@@ -86,7 +80,7 @@ void ia_bench_power_start_at(ia_bench_power *p, const char *root) {
     struct dirent *e;
     char file[320];
     memset(p, 0, sizeof *p);
-    p->t0 = now_s();
+    p->t0 = ia_now_sec();
     d = opendir(root);
     if (!d) {
         if (errno == EACCES)
@@ -134,7 +128,7 @@ void ia_bench_power_start_at(ia_bench_power *p, const char *root) {
         goto fail;
     }
     p->available = 1;
-    p->t0 = now_s();
+    p->t0 = ia_now_sec();
 fail:
     if (d) closedir(d);
 }
@@ -174,7 +168,7 @@ ia_status ia_bench_power_stop(ia_bench_power *p, double *joules, double *watts) 
             goto fail;
         }
     }
-    double dt = now_s() - p->t0;
+    double dt = ia_now_sec() - p->t0;
     *joules = uj * 1e-6;
     *watts = dt > 0 ? *joules / dt : NAN;
 fail:

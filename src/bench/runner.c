@@ -12,13 +12,13 @@
  * padded batch is exactly batch x seq_len with no padding.
  */
 #include "bench/runner.h"
+#include "util/clock.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -27,19 +27,6 @@
 #include "util/error.h"
 
 #define SYNTH_WORD "hello"
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static char *dup_str(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
 
 static char *dup_printf(const char *fmt, ...) IA_PRINTF(1, 2);
 static char *dup_printf(const char *fmt, ...) {
@@ -100,9 +87,9 @@ fail:
 static ia_status result_init(ia_bench_result *r, const char *model, const char *backend,
                              const char *precision, int batch, int seq_len, const ia_bench_config *cfg) {
     memset(r, 0, sizeof *r);
-    r->model = dup_str(model);
-    r->backend = dup_str(backend);
-    r->precision = dup_str(precision);
+    r->model = strdup(model);
+    r->backend = strdup(backend);
+    r->precision = strdup(precision);
     r->batch = batch;
     r->seq_len = seq_len;
     r->iterations = cfg->iterations;
@@ -193,12 +180,12 @@ static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, 
     ia_bench_power pw;
     ia_bench_power_start(&pw);
     for (int i = 0; i < cfg->iterations; i++) {
-        double t0 = now_ms();
+        double t0 = ia_now_sec();
         if ((st = ia_model_embed(model, texts, (size_t)batch, out)) != IA_OK) goto embed_failed;
-        iter_ms[i] = now_ms() - t0;
+        iter_ms[i] = 1e3 * (ia_now_sec() - t0);
     }
     if (ia_bench_power_stop(&pw, &r->energy_j, &r->power_w) != IA_OK &&
-        !(r->power_reason = dup_str(pw.reason))) {
+        !(r->power_reason = strdup(pw.reason))) {
         st = ia_error(IA_ERR_NOMEM, "bench: power reason");
         goto fail;
     }

@@ -17,17 +17,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backends/cpu/gemm.h"
 #include "util/error.h"
+#include "util/clock.h"
 #include "util/threadpool.h"
-
-static double now_sec(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Best GFLOP/s over `reps` timed runs of at least min_s seconds each. */
 static double time_gemm(ia_pool *pool, int m, int n, int k, const float *A, const float *W,
@@ -36,11 +30,11 @@ static double time_gemm(ia_pool *pool, int m, int n, int k, const float *A, cons
     ia_sgemm(pool, 1, m, n, k, A, k, W, k, bias, C, n); /* warm-up: caches, pages */
     for (int r = 0; r < reps; r++) {
         int iters = 0;
-        double t0 = now_sec(), dt;
+        double t0 = ia_now_sec(), dt;
         do {
             ia_sgemm(pool, 1, m, n, k, A, k, W, k, bias, C, n);
             iters++;
-        } while ((dt = now_sec() - t0) < min_s);
+        } while ((dt = ia_now_sec() - t0) < min_s);
         double g = 2.0 * m * n * (double)k * iters / dt / 1e9;
         best = g > best ? g : best;
     }
@@ -66,9 +60,9 @@ static double time_copy(ia_pool *pool, char *a, char *b, size_t bytes, int reps)
     double best = 0.0;
     ia_pool_run(pool, j.parts, copy_task, &j); /* warm-up */
     for (int r = 0; r < reps; r++) {
-        double t0 = now_sec(), dt;
+        double t0 = ia_now_sec(), dt;
         ia_pool_run(pool, j.parts, copy_task, &j);
-        dt = now_sec() - t0;
+        dt = ia_now_sec() - t0;
         if (dt > 0 && 2.0 * (double)bytes / dt / 1e9 > best) best = 2.0 * (double)bytes / dt / 1e9;
     }
     return best;
@@ -78,7 +72,7 @@ ia_status ia_hw_measure_cpu(ia_hw_bench_mode mode, int threads, long long llc_by
                             ia_hw_cpu_figures *out) {
     const int m = 512, n = 1536, k = 384;
     size_t buf_bytes = llc_bytes > 0 ? 2 * (size_t)llc_bytes : (size_t)64 << 20;
-    double t_start = now_sec(), min_s = mode == IA_HW_BENCH_FULL ? 0.1 : 0.02;
+    double t_start = ia_now_sec(), min_s = mode == IA_HW_BENCH_FULL ? 0.1 : 0.02;
     int reps = mode == IA_HW_BENCH_FULL ? 7 : 3;
     float *A = NULL, *W = NULL, *bias = NULL, *C = NULL;
     char *a = NULL, *b = NULL;
@@ -115,7 +109,7 @@ ia_status ia_hw_measure_cpu(ia_hw_bench_mode mode, int threads, long long llc_by
     }
     out->mem_gbps = time_copy(pool, a, b, buf_bytes, reps);
     out->mem_buffer_mib = (double)(buf_bytes >> 20);
-    out->seconds = now_sec() - t_start;
+    out->seconds = ia_now_sec() - t_start;
 done:
     free(A);
     free(W);

@@ -7,22 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backends/backend.h"
 #include "backends/cpu/cpu_ops.h"
 #include "backends/cpu/gemm.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 static int cpu_probe(char *reason, size_t cap) {
     if (cap) reason[0] = '\0';
     return 1;
-}
-
-static double now_sec(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void print_profile(const ia_cpu_ctx *c) {
@@ -115,7 +109,7 @@ static ia_status cpu_compute(void *ctx, ia_graph *g) {
     ia_status st = reserve_scratch(c, g);
     for (int i = 0; st == IA_OK && i < ia_graph_n_nodes(g); i++) {
         ia_node *n = ia_graph_node(g, i);
-        double t0 = c->profile ? now_sec() : 0.0;
+        double t0 = c->profile ? ia_now_sec() : 0.0;
         switch (n->op) {
         case IA_OP_GET_ROWS: st = ia_cpu_get_rows(c, n); break;
         case IA_OP_ADD: st = ia_cpu_add(c, n); break;
@@ -130,7 +124,7 @@ static ia_status cpu_compute(void *ctx, ia_graph *g) {
         default: st = ia_error(IA_ERR_UNSUPPORTED, "cpu backend: op %s", ia_op_name(n->op));
         }
         if (c->profile && (unsigned)n->op < IA_OP_COUNT) {
-            c->op_seconds[n->op] += now_sec() - t0;
+            c->op_seconds[n->op] += ia_now_sec() - t0;
             c->op_calls[n->op]++;
         }
     }

@@ -1,9 +1,8 @@
 /*
- * vec.c — picks the row-kernel variant for this CPU.
+ * vec.c — whether this CPU runs the AVX-512 row kernels. The CPU backend
+ * pairs them with its GEMM variant (cpu_backend.c), which also honours
+ * IA_KERNEL.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "backends/cpu/cpu_features.h"
 #include "backends/cpu/vec.h"
 
@@ -20,13 +19,4 @@ const ia_vec_ops *ia_vec_ops_avx512(void) {
         return &ia_vec_ops_avx512_table;
 #endif
     return NULL;
-}
-
-const ia_vec_ops *ia_vec_ops_get(void) {
-    /* Cheap (cpuid + getenv); the CPU backend calls it once per context. */
-    const char *force = getenv("IA_KERNEL");
-    const ia_vec_ops *best = ia_vec_ops_avx512();
-    if (!best || (force && (strcmp(force, "generic") == 0 || strcmp(force, "avx2") == 0)))
-        best = ia_vec_ops_generic();
-    return best;
 }

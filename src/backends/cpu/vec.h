@@ -20,14 +20,12 @@ typedef struct ia_vec_ops {
                        const float *b, int n, float eps);
 } ia_vec_ops;
 
-/* The best variant this CPU runs. IA_KERNEL=generic or avx2 selects the
- * portable row kernels (there is no AVX2 variant of these yet). */
-const ia_vec_ops *ia_vec_ops_get(void);
-
 /* The portable variant, the reference in tests. */
 const ia_vec_ops *ia_vec_ops_generic(void);
 
-/* The AVX-512 variant, or NULL when the CPU lacks AVX-512F. */
+/* The AVX-512 variant, or NULL when the CPU lacks it (the same ISA set as
+ * the AVX-512 GEMM). There is no AVX2 variant yet: the CPU backend uses
+ * the portable one with its AVX2 GEMM. */
 const ia_vec_ops *ia_vec_ops_avx512(void);
 
 #endif
