@@ -21,7 +21,10 @@ static void usage(FILE *f) {
             "                 ~/.cache/ipfs_accelerate/models/<name>\n"
             "  --device D     auto (default: chosen from the detected hardware, and the\n"
             "                 reason printed) or cpu; absent devices are refused\n"
-            "  --precision P  fp32 (default; the only one the cpu backend runs so far)\n"
+            "  --precision P  fp32 (default), or int8 / int4 / int2: quantise the linear\n"
+            "                 layers at load (symmetric, groups of 128 at 8 bits and\n"
+            "                 of 32 below); a quantised model directory\n"
+            "                 (ipfs-accelerate quantize) runs at its stored widths\n"
             "  --memory-limit SIZE  refuse models whose weights exceed SIZE (e.g. 4GB;\n"
             "                 0 = no limit)\n"
             "  --optimization-level L  0 portable kernels, 1 at most AVX2, 2 (default) best\n"
@@ -36,50 +39,6 @@ static double now_sec(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Reads lines of f into a NULL-free array; caller frees each and the array. */
-/* Reads the lines of path ('-' = stdin) into an array; caller frees each
- * line and the array. Returns 0, or 1 after reporting an error (nothing is
- * returned then: a partial read must not pass for the whole file). */
-static int read_lines(const char *path, char ***out, size_t *n_out) {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    char **lines = NULL, *line = NULL;
-    size_t n = 0, cap = 0, lcap = 0;
-    ssize_t len;
-    int failed = 0;
-    if (!f) {
-        fprintf(stderr, "ipfs-accelerate: embed: cannot open %s\n", path);
-        return 1;
-    }
-    while ((len = getline(&line, &lcap, f)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-        if (n == cap) {
-            char **l = realloc(lines, (cap = cap ? 2 * cap : 64) * sizeof *l);
-            if (!l) {
-                failed = 1;
-                break;
-            }
-            lines = l;
-        }
-        if (!(lines[n] = strdup(line))) {
-            failed = 1;
-            break;
-        }
-        n++;
-    }
-    if (ferror(f)) failed = 1;
-    free(line);
-    if (f != stdin) fclose(f);
-    if (failed) {
-        fprintf(stderr, "ipfs-accelerate: embed: cannot read all of %s (out of memory or i/o error)\n", path);
-        for (size_t i = 0; i < n; i++) free(lines[i]);
-        free(lines);
-        return 1;
-    }
-    *out = lines;
-    *n_out = n;
-    return 0;
 }
 
 static void json_string(const char *s) {
@@ -149,7 +108,7 @@ int ia_cmd_embed(int argc, char **argv) {
         }
     }
     if (file) {
-        if (read_lines(file, &file_lines, &n)) return 1;
+        if (ia_cli_read_lines("embed", file, &file_lines, &n)) return 1;
         texts = (const char **)file_lines;
     } else {
         if (first_text >= argc) {

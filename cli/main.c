@@ -18,6 +18,9 @@ static void usage(FILE *f) {
             "  bench     benchmark models on devices into a DuckDB database\n"
             "  results   show stored benchmark results (table, csv, json)\n"
             "  report    write an HTML report with charts from the database\n"
+            "  quantize  write an 8, 4 or 2-bit version of a model (GGUF)\n"
+            "  eval      measure a model's accuracy (STS Benchmark Spearman)\n"
+            "  compare   quantised variants vs fp32: speed, size, accuracy (stored)\n"
             "\n"
             "ipfs-accelerate <command> --help shows the command's options.\n"
             "ipfs-accelerate --version prints the library version.\n");
@@ -61,6 +64,9 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "bench") == 0) return ia_cmd_bench(argc - 1, argv + 1);
     if (strcmp(argv[1], "results") == 0) return ia_cmd_results(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0) return ia_cmd_report(argc - 1, argv + 1);
+    if (strcmp(argv[1], "quantize") == 0) return ia_cmd_quantize(argc - 1, argv + 1);
+    if (strcmp(argv[1], "eval") == 0) return ia_cmd_eval(argc - 1, argv + 1);
+    if (strcmp(argv[1], "compare") == 0) return ia_cmd_compare(argc - 1, argv + 1);
     fprintf(stderr, "ipfs-accelerate: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

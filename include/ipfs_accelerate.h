@@ -178,6 +178,10 @@ IA_API ia_status ia_model_open_profile(const char *ref, const ia_hardware_profil
  * with). */
 IA_API int64_t ia_model_weight_bytes(const ia_model *model);
 
+/* Widths the model's linear layers run at: "fp32", "int8", "int4",
+ * "int2+int4" (mixed), ... Borrowed; valid until ia_model_free(). */
+IA_API const char *ia_model_precision(const ia_model *model);
+
 /* How the model's device was chosen ("requested", or ia_select_device's
  * sentence). Borrowed; valid until ia_model_free(). */
 IA_API const char *ia_model_device_reason(const ia_model *model);
@@ -276,6 +280,69 @@ IA_API ia_status ia_benchmark_export(const char *db_path, const char *path, cons
 /* Writes a self-contained HTML report (inline SVG); compare = two run ids
  * to set side by side, or NULL. */
 IA_API ia_status ia_benchmark_report(const char *db_path, const long long *compare, const char *out_path);
+
+/* ---------------------------------------------------------- quantisation */
+
+/* How to quantise a model (the seed's quantization_config). */
+typedef struct ia_quant_config {
+    int bits;                       /* 8, 4 or 2 */
+    int asymmetric;                 /* 0: symmetric levels (default), 1: min/max per group */
+    int group;                      /* weights (and activations) per scale, a multiple of 32;
+                                       0 = default: 128 at 8 bits, 32 at 4 and 2 bits;
+                                       -1 = one scale per output channel */
+    int mixed_precision;            /* 1: measure each layer's sensitivity on the calibration
+                                       texts and keep the most sensitive at a higher width,
+                                       within an average of bits + 1 bits per weight */
+    const char *const *exclusions;  /* tensor-name patterns kept at full precision: a
+                                       substring, or a glob when it has * ? [ */
+    size_t n_exclusions;
+    const char *const *calibration; /* calibration texts (the seed's CalibrationDataset):
+                                       input statistics weight the scale search; NULL = none */
+    size_t n_calibration;
+    int clip_search;                /* 1 (default): search each group's clipping range */
+    int threads;                    /* 0 = all cores */
+} ia_quant_config;
+
+IA_API ia_quant_config ia_quant_config_default(int bits);
+
+/* Quantises the model `model_ref` (a directory with model.safetensors) into
+ * out_dir: model.gguf (q8_0 / q4_0 / q4_1 blocks where the settings equal a
+ * ggml type, our packed codes otherwise; the settings as metadata) plus the
+ * config and tokenizer files, so out_dir opens like any model. out_dir is
+ * created if needed; an existing model.gguf is replaced only when the new
+ * one is complete. report_json (may be NULL; caller frees with ia_free())
+ * lists every tensor's width, group, error and measured sensitivity. */
+IA_API ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, const char *out_dir,
+                                   ia_progress_fn progress, void *ctx, char **report_json);
+
+/* The seed's benchmark_comparison: latency, memory and accuracy of a
+ * reference model and its quantised variants, side by side. */
+typedef struct ia_quant_compare_config {
+    const char *reference;            /* the fp32 model */
+    const char *const *variants;      /* quantised model directories */
+    size_t n_variants;
+    int batch, seq_len;               /* throughput measured at these (0: 32 and 128) */
+    int iterations, warmup, threads;  /* 0: 10, 2, all cores */
+    const char *stsb_csv;             /* STS-B pairs for accuracy (required) */
+} ia_quant_compare_config;
+
+/* Measures every model with the benchmark runner (one run; results rows
+ * with the model's real precision), then embeds every STS-B sentence with
+ * each model and records, per model, the Spearman x100 and — for the
+ * variants — its relative loss against the reference and the mean and
+ * minimum cosine of its embeddings to the reference's, as accuracy rows in
+ * the DuckDB database at db_path (NULL: not stored). *json (caller frees):
+ * one object per model with those figures and speedup = items/s over the
+ * reference's. */
+IA_API ia_status ia_quant_compare(const ia_quant_compare_config *cfg, const char *db_path, ia_progress_fn progress,
+                                  void *ctx, int64_t *run_id, char **json);
+
+/* ------------------------------------------------------------ evaluation */
+
+/* STS Benchmark: Spearman correlation (in [-1, 1]) between the cosine of
+ * each pair's embeddings and the gold score, over a CSV of
+ * sentence1,sentence2,score rows (no header). *pairs gets the row count. */
+IA_API ia_status ia_eval_stsb(ia_model *model, const char *csv_path, double *spearman, size_t *pairs);
 
 /* ------------------------------------------------------------ tokenizer */
 

@@ -152,6 +152,15 @@ static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, 
         goto fail;
     }
     r->model_bytes = (double)ia_model_weight_bytes(model);
+    if (strcmp(r->precision, ia_model_precision(model)) != 0) { /* a quantised model: its real widths */
+        char *p = strdup(ia_model_precision(model));
+        if (!p) {
+            st = ia_error(IA_ERR_NOMEM, "bench: precision");
+            goto fail;
+        }
+        free((void *)r->precision);
+        r->precision = p;
+    }
     if (seq_len > ia_model_max_tokens(model)) {
         r->skipped_reason = dup_printf("seq_len %d exceeds the %d tokens %s takes", seq_len,
                                        ia_model_max_tokens(model), ia_model_name(model));
@@ -361,7 +370,7 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
                     if (store) {
                         int with_iters = cfg->store_iterations && !r->skipped_reason;
                         st = ia_bench_store_add_result(store, rid, r, with_iters ? iter_ms : NULL,
-                                                       with_iters ? (size_t)cfg->iterations : 0, NULL);
+                                                       with_iters ? (size_t)cfg->iterations : 0, &r->id);
                         if (st != IA_OK) goto fail;
                     }
                     snprintf(what, sizeof what, "%s %s batch=%d seq=%d", model, backend, batch, seq_len);

@@ -304,6 +304,24 @@ fail:
     return st;
 }
 
+ia_status ia_bench_store_add_accuracy(ia_bench_store *s, int64_t result_id, const char *metric, double value,
+                                      const char *reference_model, const char *dataset)
+{
+    duckdb_prepared_statement p = NULL;
+    ia_status st;
+    if (!s || !metric) return ia_error(IA_ERR_INVALID_ARG, "bench store: add_accuracy needs s and a metric");
+    if ((st = prepare(s, "INSERT INTO accuracy VALUES (?, ?, ?, ?, ?)", &p)) != IA_OK) return st;
+    if (duckdb_bind_int64(p, 1, result_id) != DuckDBSuccess || bind_str(p, 2, metric) != DuckDBSuccess ||
+        bind_dbl(p, 3, value) != DuckDBSuccess || bind_str(p, 4, reference_model) != DuckDBSuccess ||
+        bind_str(p, 5, dataset) != DuckDBSuccess) {
+        duckdb_destroy_prepare(&p);
+        return ia_error(IA_ERR_INTERNAL, "%s: add_accuracy: binding failed", s->path);
+    }
+    st = execute(s, p, "inserting an accuracy row", NULL);
+    duckdb_destroy_prepare(&p);
+    return st;
+}
+
 ia_status ia_bench_store_finish_run(ia_bench_store *s, int64_t run_id, const char *status)
 {
     duckdb_prepared_statement p = NULL;

@@ -16,7 +16,7 @@ typedef struct ia_bench_store ia_bench_store;
 
 /* Schema version written by this build; older versions are migrated on
  * open, newer ones refused with a clear error. */
-#define IA_BENCH_SCHEMA_VERSION 2
+#define IA_BENCH_SCHEMA_VERSION 3
 
 /* Opens or creates the database at path (":memory:" allowed) and migrates
  * it. A file that is not a DuckDB database, or one whose schema is newer
@@ -60,12 +60,18 @@ typedef struct ia_bench_result {
     double energy_j, power_w;
     const char *power_reason; /* when energy/power are NaN */
     const char *skipped_reason; /* non-NULL: the configuration did not run (absent hardware) */
+    int64_t id;               /* row id once stored (the runner fills it), else 0 */
 } ia_bench_result;
 
 /* Inserts one result and its per-iteration latencies (may be NULL/0) in one
  * transaction; *result_id (may be NULL) receives the id. */
 ia_status ia_bench_store_add_result(ia_bench_store *s, int64_t run_id, const ia_bench_result *r,
                                     const double *iteration_ms, size_t n_iterations, int64_t *result_id);
+
+/* One accuracy figure of a stored result (schema v3): metric name, value
+ * (NaN = NULL), the reference model and the dataset it was measured on. */
+ia_status ia_bench_store_add_accuracy(ia_bench_store *s, int64_t result_id, const char *metric, double value,
+                                      const char *reference_model, const char *dataset);
 
 /* Results as a JSON array of objects (one per result row, joined with its
  * run), filtered by models/backends (NULL or n = 0: all) and reduced to the

@@ -52,7 +52,17 @@ static const char STEP_V1[] =
 static const char STEP_V2[] =
     "ALTER TABLE runs ADD COLUMN status VARCHAR DEFAULT 'unknown';";
 
-static const char *const STEPS[] = {STEP_V1, STEP_V2};
+/* v2 -> v3: accuracy of a result against a reference model (the
+ * quantisation engine's benchmark_comparison): one row per metric. */
+static const char STEP_V3[] =
+    "CREATE TABLE accuracy("
+    " result_id BIGINT NOT NULL REFERENCES results(id),"
+    " metric VARCHAR NOT NULL,"      /* stsb_spearman, cosine_to_reference_mean, ... */
+    " value DOUBLE,"
+    " reference_model VARCHAR,"      /* what cosines and relative losses compare with */
+    " dataset VARCHAR);";            /* the texts or task file measured on */
+
+static const char *const STEPS[] = {STEP_V1, STEP_V2, STEP_V3};
 #define N_STEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
 _Static_assert(sizeof STEPS / sizeof STEPS[0] == IA_BENCH_SCHEMA_VERSION,
                "one migration step per schema version");

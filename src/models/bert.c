@@ -53,7 +53,12 @@ static ia_status bert_load(ia_model *m) {
                                   dst)) != IA_OK)                                   \
             goto fail;                                                              \
     } while (0)
-    W(&s->word, "embeddings.word_embeddings.weight", c->vocab_size, h);
+#define L(dst, nm, rows, cols)                                                      \
+    do {                                                                            \
+        if ((st = ia_model_linear_weight(m, nm, rows, cols, dst)) != IA_OK) goto fail; \
+    } while (0)
+    if ((st = ia_model_table_weight(m, "embeddings.word_embeddings.weight", c->vocab_size, h, &s->word)) != IA_OK)
+        goto fail;
     W(&s->pos, "embeddings.position_embeddings.weight", c->max_position_embeddings, h);
     W(&s->type, "embeddings.token_type_embeddings.weight", c->type_vocab_size, h);
     W(&s->ln, "embeddings.LayerNorm.weight", h);
@@ -77,21 +82,22 @@ static ia_status bert_load(ia_model *m) {
         for (int i = 0; i < W_PER_LAYER; i++)
             snprintf(nm[i], sizeof nm[i], "encoder.layer.%d.%s", l, suffix[i]);
         for (int i = W_Q; i <= W_VB; i += 2) {
-            W(&t[i], nm[i], h, h);
+            L(&t[i], nm[i], h, h);
             W(&t[i + 1], nm[i + 1], h);
         }
-        W(&t[W_O], nm[W_O], h, h);
+        L(&t[W_O], nm[W_O], h, h);
         W(&t[W_OB], nm[W_OB], h);
         W(&t[W_LN1], nm[W_LN1], h);
         W(&t[W_LN1B], nm[W_LN1B], h);
-        W(&t[W_I], nm[W_I], in, h);
+        L(&t[W_I], nm[W_I], in, h);
         W(&t[W_IB], nm[W_IB], in);
-        W(&t[W_O2], nm[W_O2], h, in);
+        L(&t[W_O2], nm[W_O2], h, in);
         W(&t[W_O2B], nm[W_O2B], h);
         W(&t[W_LN2], nm[W_LN2], h);
         W(&t[W_LN2B], nm[W_LN2B], h);
     }
 #undef W
+#undef L
     m->family_state = s;
     return IA_OK;
 fail:

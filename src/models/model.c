@@ -25,6 +25,10 @@
 
 static const ia_family *const families[] = {&ia_family_bert, NULL};
 
+static int has_tensor(const ia_model *m, const char *name) {
+    return m->wref->gguf ? ia_gguf_find(m->wref->gguf, name) != NULL : ia_safetensors_find(m->weights, name) != NULL;
+}
+
 static int is_dir(const char *p) {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
@@ -58,60 +62,6 @@ ia_status ia_model_resolve(const char *ref, char *buf, size_t cap) {
     return IA_OK;
 }
 
-ia_status ia_model_weight(ia_model *m, const char *name, int ndim, const int64_t *shape,
-                          ia_tensor *t) {
-    char full[320];
-    const ia_st_tensor *w;
-    int64_t n = 1;
-    snprintf(full, sizeof full, "%s%s", m->weight_prefix, name);
-    w = ia_safetensors_find(m->weights, full);
-    if (!w) return ia_error(IA_ERR_FORMAT, "model.safetensors: missing tensor '%s'", full);
-    if (w->ndim != ndim) goto bad_shape;
-    for (int i = 0; i < ndim; i++) {
-        if (w->shape[i] != shape[i]) goto bad_shape;
-        n *= shape[i];
-    }
-    memset(t, 0, sizeof *t);
-    t->dtype = IA_DTYPE_F32;
-    t->ndim = ndim;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
-    t->name = w->name;
-    t->is_param = 1;
-    if (w->dtype == IA_DTYPE_F32) {
-        t->data = (void *)w->data; /* in place, from the mapping */
-        return IA_OK;
-    }
-    if (w->dtype == IA_DTYPE_F16 || w->dtype == IA_DTYPE_BF16) {
-        const uint16_t *src = w->data;
-        float *dst = malloc((size_t)n * sizeof *dst);
-        void **list = realloc(m->converted, (size_t)(m->n_converted + 1) * sizeof *list);
-        if (!dst || !list) {
-            free(dst);
-            if (list) m->converted = list;
-            return ia_error(IA_ERR_NOMEM, "converting '%s' to F32", full);
-        }
-        m->converted = list;
-        m->converted[m->n_converted++] = dst;
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t v;
-            memcpy(&v, src + i, 2);
-            if (w->dtype == IA_DTYPE_F16) {
-                dst[i] = ia_fp16_to_fp32(v);
-            } else {
-                uint32_t bits = (uint32_t)v << 16;
-                memcpy(&dst[i], &bits, 4);
-            }
-        }
-        t->data = dst;
-        return IA_OK;
-    }
-    return ia_error(IA_ERR_UNSUPPORTED, "model.safetensors: tensor '%s' is %s; weights must be F32, F16 or BF16",
-                    full, ia_dtype_name(w->dtype));
-bad_shape:
-    return ia_error(IA_ERR_FORMAT, "model.safetensors: tensor '%s' has a shape that config.json does not imply "
-                    "(expected %d dims, first %lld)", full, ndim, (long long)shape[0]);
-}
-
 void ia_model_free(ia_model *m) {
     if (!m) return;
     if (m->family && m->family_state) m->family->free_state(m->family_state);
@@ -120,10 +70,14 @@ void ia_model_free(ia_model *m) {
     ia_tokenizer_free(m->tok);
     if (m->wref && atomic_fetch_sub(&m->wref->refs, 1) == 1) {
         ia_safetensors_free(m->wref->st);
+        ia_gguf_free(m->wref->gguf);
         free(m->wref);
     }
     for (int i = 0; i < m->n_converted; i++) free(m->converted[i]);
     free(m->converted);
+    for (int i = 0; i < m->n_qmats; i++) ia_qmat_free(m->qmats[i]);
+    free(m->qmats);
+    free(m->linears);
     free(m->ids);
     free(m->offs);
     free(m->chunk_offs);
@@ -139,10 +93,12 @@ ia_status ia_model_open(const char *ref, const ia_model_options *opts, ia_model 
     return ia_model_open_profile(ref, &p, out);
 }
 
-/* Precisions each backend runs in this build (only fp32 so far). */
+/* Precisions each backend runs in this build: the CPU backend runs fp32
+ * and quantised int8/int4/int2 linear layers. */
 static int backend_runs(const ia_backend_ops *b, ia_precision p) {
-    (void)b;
-    return p == IA_PRECISION_FP32;
+    if (p == IA_PRECISION_FP32) return 1;
+    return strcmp(b->name, "cpu") == 0 &&
+           (p == IA_PRECISION_INT8 || p == IA_PRECISION_INT4 || p == IA_PRECISION_INT2);
 }
 
 ia_status ia_model_open_profile(const char *ref, const ia_hardware_profile *profile, ia_model **out) {
@@ -160,6 +116,7 @@ ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profi
     char reason[512], device[32], why[sizeof ((ia_model *)0)->device_reason];
     size_t tok_max;
     struct stat sb;
+    int is_gguf = 0;
     ia_status st;
     if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_model_open: out is NULL");
     *out = NULL;
@@ -187,8 +144,9 @@ ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profi
         return ia_error(IA_ERR_UNAVAILABLE, "device '%s:%d' does not exist (the %s backend has one device)", device,
                         o.device_index, device);
     if (!backend_runs(backend, o.precision))
-        return ia_error(IA_ERR_UNSUPPORTED, "the %s backend cannot run %s in this build (supported: fp32)",
-                        backend->name, ia_precision_name(o.precision));
+        return ia_error(IA_ERR_UNSUPPORTED, "the %s backend cannot run %s in this build (supported: fp32%s)",
+                        backend->name, ia_precision_name(o.precision),
+                        strcmp(backend->name, "cpu") == 0 ? ", int8, int4, int2" : "");
     m = calloc(1, sizeof *m);
     if (!m) return ia_error(IA_ERR_NOMEM, "model");
     if ((st = ia_model_resolve(ref, m->dir, sizeof m->dir)) != IA_OK) goto fail;
@@ -199,7 +157,14 @@ ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profi
 
     /* The memory limit is checked against the weights file before anything
      * is read or mapped. */
+    /* model.safetensors, else model.gguf (what `ipfs-accelerate quantize`
+     * writes). */
     snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
+    if (stat(path, &sb) != 0) {
+        snprintf(path, sizeof path, "%s/model.gguf", m->dir);
+        if (stat(path, &sb) != 0) snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
+        else is_gguf = 1;
+    }
     if (stat(path, &sb) == 0) m->weight_bytes = (int64_t)sb.st_size;
     if (o.memory_limit_bytes > 0 && m->weight_bytes > o.memory_limit_bytes) {
         st = ia_error(IA_ERR_INVALID_ARG, "model %s needs %lld bytes of weights, more than the profile's memory "
@@ -226,14 +191,19 @@ ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profi
             goto fail;
         }
         atomic_init(&m->wref->refs, 1);
-        if ((st = ia_safetensors_open(path, &m->wref->st)) != IA_OK) goto fail;
+        st = is_gguf ? ia_gguf_open(path, &m->wref->gguf) : ia_safetensors_open(path, &m->wref->st);
+        if (st != IA_OK) goto fail;
     }
     m->weights = m->wref->st;
     /* BertModel checkpoints name weights "embeddings...", BertFor*
-     * checkpoints "bert.embeddings...". */
-    m->weight_prefix = ia_safetensors_find(m->weights, "embeddings.word_embeddings.weight") ? ""
-                       : ia_safetensors_find(m->weights, "bert.embeddings.word_embeddings.weight") ? "bert."
-                                                                                                : "";
+     * checkpoints "bert.embeddings..."; quantised files keep the names. */
+    m->weight_prefix = has_tensor(m, "embeddings.word_embeddings.weight")        ? ""
+                       : has_tensor(m, "bert.embeddings.word_embeddings.weight") ? "bert."
+                                                                                : "";
+    /* An integer precision asked of an fp32 file: quantise at load with
+     * the default settings of that width (quant/policy.h). */
+    if (o.precision == IA_PRECISION_INT8 || o.precision == IA_PRECISION_INT4 || o.precision == IA_PRECISION_INT2)
+        m->load_bits = is_gguf ? 0 : o.precision == IA_PRECISION_INT8 ? 8 : o.precision == IA_PRECISION_INT4 ? 4 : 2;
 
     snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
     if ((st = ia_tokenizer_open(path, &m->tok)) != IA_OK) goto fail;
@@ -246,6 +216,7 @@ ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profi
     m->max_tokens = (int)tok_max;
 
     if ((st = m->family->load(m)) != IA_OK) goto fail;
+    ia_model_update_precision(m);
     m->backend = backend;
     m->threads = o.threads ? o.threads : ia_cpu_count();
     m->chunk_tokens = getenv("IA_CHUNK_TOKENS") ? atoi(getenv("IA_CHUNK_TOKENS")) : IA_CHUNK_TOKENS;
@@ -268,6 +239,7 @@ int ia_model_dim(const ia_model *m) { return m ? m->cfg.hidden_size : 0; }
 const char *ia_model_name(const ia_model *m) { return m ? m->name : ""; }
 const char *ia_model_device(const ia_model *m) { return m && m->backend ? m->backend->name : ""; }
 int64_t ia_model_weight_bytes(const ia_model *m) { return m ? m->weight_bytes : 0; }
+const char *ia_model_precision(const ia_model *m) { return m ? m->precision : ""; }
 const char *ia_model_device_reason(const ia_model *m) { return m ? m->device_reason : ""; }
 int ia_model_threads(const ia_model *m) { return m ? m->threads : 0; }
 int ia_model_max_tokens(const ia_model *m) { return m ? m->max_tokens : 0; }

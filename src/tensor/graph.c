@@ -36,7 +36,18 @@ struct ia_graph {
     void *buffer;
     size_t buffer_size;
     size_t planned_bytes;
+    ia_graph_observer observer;
+    void *observer_ud;
 };
+
+void ia_graph_set_observer(ia_graph *g, ia_graph_observer fn, void *ud) {
+    g->observer = fn;
+    g->observer_ud = ud;
+}
+
+void ia_graph_notify(ia_graph *g, const ia_node *n) {
+    if (g->observer) g->observer(g->observer_ud, n);
+}
 
 static const char *const op_names[IA_OP_COUNT] = {
     [IA_OP_GET_ROWS] = "get_rows",     [IA_OP_ADD] = "add",

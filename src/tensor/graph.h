@@ -97,6 +97,15 @@ size_t ia_graph_buffer_bytes(const ia_graph *g);
 int ia_graph_n_nodes(const ia_graph *g);
 ia_node *ia_graph_node(ia_graph *g, int i);
 
+/* A function backends call after each node has run, while its inputs and
+ * output are still valid (calibration collects activation statistics this
+ * way). Kept across ia_graph_reset; NULL removes it. */
+typedef void (*ia_graph_observer)(void *ud, const ia_node *n);
+void ia_graph_set_observer(ia_graph *g, ia_graph_observer fn, void *ud);
+
+/* Called by backends after node n ran; a no-op without an observer. */
+void ia_graph_notify(ia_graph *g, const ia_node *n);
+
 /* Drops nodes and tensors but keeps the activation buffer for reuse. */
 void ia_graph_reset(ia_graph *g);
 

@@ -10,6 +10,8 @@ int64_t ia_tensor_nelem(const ia_tensor *t) {
 }
 
 size_t ia_tensor_nbytes(const ia_tensor *t) {
+    if (t->dtype == IA_DTYPE_Q8_0) return (size_t)(ia_tensor_nelem(t) / 32) * 34;
+    if (t->dtype == IA_DTYPE_QMAT) return 0; /* not a flat array */
     return (size_t)ia_tensor_nelem(t) * ia_dtype_size(t->dtype);
 }
 

@@ -169,7 +169,7 @@ IA_TEST(bench_store_migrates_v1_and_marks_runs) {
     REQUIRE(duckdb_open(db, &ddb) == DuckDBSuccess && duckdb_connect(ddb, &con) == DuckDBSuccess);
     REQUIRE(duckdb_query(con, "SELECT (SELECT max(version) FROM ia_schema), string_agg(status, ',' ORDER BY id) FROM runs",
                          &res) == DuckDBSuccess);
-    CHECK(duckdb_value_int64(&res, 0, 0) == 2);
+    CHECK(duckdb_value_int64(&res, 0, 0) == IA_BENCH_SCHEMA_VERSION);
     CHECK_MSG(strcmp(duckdb_value_varchar_internal(&res, 1, 0), "unknown,complete") == 0, "statuses %s",
               duckdb_value_varchar_internal(&res, 1, 0));
     duckdb_destroy_result(&res);

@@ -386,7 +386,7 @@ IA_TEST(store_rejects_foreign_files)
     s = NULL;
     REQUIRE(raw_exec(path, "UPDATE ia_schema SET version = 7"));
     CHECK_STATUS(ia_bench_store_open(path, &s), IA_ERR_FORMAT);
-    CHECK_MSG(strstr(ia_last_error(), "schema version 7 is newer than this build's 2"), "%s", ia_last_error());
+    CHECK_MSG(strstr(ia_last_error(), "schema version 7 is newer than this build's 3"), "%s", ia_last_error());
 
     /* a directory that does not exist is i/o, not format */
     CHECK(ia_bench_store_open("/nonexistent-dir-ia/x.duckdb", &s) == IA_ERR_IO);

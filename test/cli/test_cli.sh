@@ -149,9 +149,9 @@ check "embed reports how the device was chosen" grep -qE '^device cpu: heuristic
 check "memory limit below the weights fails" test $rc -ne 0
 check "... and says so" grep -q "memory limit" "$tmp/e"
 "$cli" embed --memory-limit 1GiB --threads 1 "x" >/dev/null 2>&1; check "memory limit above the weights works" test $? -eq 0
-"$cli" embed --precision int8 "x" >/dev/null 2>"$tmp/e"; rc=$?
+"$cli" embed --precision fp16 "x" >/dev/null 2>"$tmp/e"; rc=$?
 check "unsupported precision fails" test $rc -ne 0
-check "... naming it" grep -q "int8" "$tmp/e"
+check "... naming it and what runs" grep -q "fp16.*int8" "$tmp/e"
 "$cli" embed --precision int9 "x" >/dev/null 2>&1; check "unknown precision exits 2" test $? -eq 2
 "$cli" embed --memory-limit lots "x" >/dev/null 2>&1; check "bad memory size exits 2" test $? -eq 2
 
@@ -216,6 +216,54 @@ check "a file that is not a benchmark database fails" test $rc -ne 0
 check "... naming it" grep -q "junk.duckdb" "$tmp/e"
 "$cli" results --db "$tmp/none.duckdb" >/dev/null 2>&1; check "results on a missing database fails" test $? -ne 0
 "$cli" bench --batch 0 >/dev/null 2>&1; check "bench --batch 0 exits 2" test $? -eq 2
+
+# Quantisation: quantize writes a model directory that embed and eval load;
+# compare stores the comparison rows (results + accuracy) in DuckDB.
+"$cli" quantize --help >"$tmp/help" 2>&1; check "quantize --help exits 0" test $? -eq 0
+for opt in --model --bits --out --group --scheme --exclude --calibration --mixed-precision --json; do
+  check "quantize --help mentions $opt" grep -q -- "$opt" "$tmp/help"
+done
+"$cli" quantize --bits 3 --out "$tmp/q3" >/dev/null 2>"$tmp/e"; check "quantize --bits 3 exits 2" test $? -eq 2
+"$cli" quantize --bits 8 >/dev/null 2>"$tmp/e"; check "quantize without --out exits 2" test $? -eq 2
+check "... saying --out is required" grep -q -- "--out" "$tmp/e"
+"$cli" quantize --bits 8 --calibration "$tmp/none.txt" --out "$tmp/q8" >/dev/null 2>"$tmp/e"
+check "a missing calibration file fails" test $? -ne 0
+check "... naming it" grep -q "none.txt" "$tmp/e"
+printf 'A man is playing a guitar.\nThe weather is nice today.\n' >"$tmp/calib.txt"
+"$cli" quantize --bits 8 --threads 2 --calibration "$tmp/calib.txt" --out "$tmp/q8" >"$tmp/q.txt" 2>&1
+check "quantize --bits 8 exits 0" test $? -eq 0
+check "... writes model.gguf and the tokenizer" test -s "$tmp/q8/model.gguf" -a -s "$tmp/q8/tokenizer.json" -a -s "$tmp/q8/1_Pooling/config.json"
+check "... prints every layer" test "$(grep -c '^encoder.layer' "$tmp/q.txt")" -eq 36
+"$cli" embed --model "$tmp/q8" --json --threads 2 "A man is playing a guitar." >"$tmp/q8.json" 2>/dev/null
+check "embed loads the quantised model" test $? -eq 0
+"$cli" embed --json --threads 2 "A man is playing a guitar." >"$tmp/f32.json" 2>/dev/null
+$py - "$tmp/q8.json" "$tmp/f32.json" <<'PY'
+import json, sys, math
+a = json.load(open(sys.argv[1]))["embeddings"][0]; b = json.load(open(sys.argv[2]))["embeddings"][0]
+cos = sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+sys.exit(0 if len(a) == 384 and cos > 0.995 else 1)
+PY
+check "... and its embedding is within cosine 0.995 of fp32" test $? -eq 0
+"$cli" eval --help >"$tmp/help" 2>&1; check "eval --help exits 0" test $? -eq 0
+"$cli" eval --task mnli >/dev/null 2>"$tmp/e"; check "eval of an unknown task exits 2" test $? -eq 2
+check "... listing the tasks" grep -q "stsb" "$tmp/e"
+head -n 40 "$here/../shared/data/stsb-en-dev.csv" >"$tmp/stsb40.csv"
+"$cli" eval --task stsb --data "$tmp/stsb40.csv" --model "$tmp/q8" --json --threads 2 >"$tmp/ev.json" 2>"$tmp/e"
+check "eval --task stsb on the quantised model exits 0" test $? -eq 0
+check "... reports 40 pairs and a Spearman" $py -c "import json,sys; d=json.load(open('$tmp/ev.json')); sys.exit(0 if d['pairs']==40 and 50 < d['spearman'] <= 100 else 1)"
+printf 'a,b\n' >"$tmp/bad.csv"
+"$cli" eval --task stsb --data "$tmp/bad.csv" >/dev/null 2>"$tmp/e"; check "a malformed STS-B file fails" test $? -ne 0
+check "... naming the line" grep -q "bad.csv:1" "$tmp/e"
+"$cli" compare --quantized "$tmp/q8" --data "$tmp/stsb40.csv" --db "$tmp/cmp.duckdb" --batch 4 --seq-len 16 \
+  --iterations 2 --threads 2 --json >"$tmp/cmp.json" 2>"$tmp/e"
+check "compare exits 0" test $? -eq 0
+check "... rows for fp32 and int8 with speedup and accuracy" $py -c "
+import json,sys; r=json.load(open('$tmp/cmp.json'))
+ok = [x['precision'] for x in r] == ['fp32', 'int8'] and r[0]['speedup'] == 1 and r[1]['cosine_to_reference_min'] > 0.99
+sys.exit(0 if ok else 1)"
+"$cli" results --db "$tmp/cmp.duckdb" --format json >"$tmp/res.json" 2>&1
+check "... stored in DuckDB with the model's precision" grep -q '"int8"' "$tmp/res.json"
+"$cli" compare --data "$tmp/stsb40.csv" >/dev/null 2>&1; check "compare without --quantized exits 2" test $? -eq 2
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

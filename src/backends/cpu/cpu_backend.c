@@ -37,6 +37,7 @@ static void cpu_destroy(void *ctx) {
     if (c->scratch)
         for (int i = 0; i < ia_pool_size(c->pool); i++) free(c->scratch[i]);
     free(c->scratch);
+    free(c->qws);
     ia_pool_free(c->pool);
     free(c);
 }
@@ -72,6 +73,7 @@ static ia_status cpu_create(const ia_backend_config *cfg, void **out) {
     /* Row kernels follow the GEMM: AVX-512 ones only with the AVX-512 GEMM. */
     c->vec = strcmp(c->gemm->name, "avx512") == 0 && ia_vec_ops_avx512() ? ia_vec_ops_avx512()
                                                                           : ia_vec_ops_generic();
+    c->qgemm = ia_qgemm_pick(cfg ? cfg->kernel : NULL);
     c->profile = getenv("IA_PROFILE") && strcmp(getenv("IA_PROFILE"), "1") == 0;
     *out = c;
     return IA_OK;
@@ -123,6 +125,7 @@ static ia_status cpu_compute(void *ctx, ia_graph *g) {
         case IA_OP_L2_NORMALIZE: st = ia_cpu_l2_normalize(c, n); break;
         default: st = ia_error(IA_ERR_UNSUPPORTED, "cpu backend: op %s", ia_op_name(n->op));
         }
+        if (st == IA_OK) ia_graph_notify(g, n);
         if (c->profile && (unsigned)n->op < IA_OP_COUNT) {
             c->op_seconds[n->op] += ia_now_sec() - t0;
             c->op_calls[n->op]++;

@@ -58,6 +58,7 @@ static ia_cpu_features detect(void) {
         f.avx512dq = f.avx512f && ((r[1] >> 17) & 1);
         f.avx512bw = f.avx512f && ((r[1] >> 30) & 1);
         f.avx512vl = f.avx512f && ((r[1] >> 31) & 1);
+        f.avx512vnni = f.avx512f && ((r[2] >> 11) & 1); /* leaf 7 ECX bit 11 */
     }
     return f;
 }
@@ -79,7 +80,8 @@ ia_cpu_features ia_cpu_features_get(void) {
         f = detect();
         bits = 1u << 31 | (unsigned)f.avx2 | (unsigned)f.fma << 1 | (unsigned)f.f16c << 2 |
                (unsigned)f.avx512f << 3 | (unsigned)f.avx512bw << 4 |
-               (unsigned)f.avx512vl << 5 | (unsigned)f.avx512dq << 6;
+               (unsigned)f.avx512vl << 5 | (unsigned)f.avx512dq << 6 |
+               (unsigned)f.avx512vnni << 7;
         atomic_store_explicit(&cached_bits, bits, memory_order_relaxed);
         return f;
     }
@@ -90,5 +92,6 @@ ia_cpu_features ia_cpu_features_get(void) {
     f.avx512bw = bits >> 4 & 1;
     f.avx512vl = bits >> 5 & 1;
     f.avx512dq = bits >> 6 & 1;
+    f.avx512vnni = bits >> 7 & 1;
     return f;
 }

@@ -2,7 +2,7 @@
  * cpu_features.h — which x86 SIMD extensions this CPU *and* its OS support.
  *
  * The SIMD kernels live in files compiled with ISA flags (*_avx2.c,
- * *_avx512.c); the dispatchers consult this before calling any of them, so
+ * *_avx512.c, *_vnni.c); the dispatchers consult this before calling any of them, so
  * the library runs on any x86-64 and on non-x86 targets (wasm32, arm64),
  * where every flag reads false.
  */
@@ -19,6 +19,7 @@ typedef struct ia_cpu_features {
     bool avx512bw;
     bool avx512vl;
     bool avx512dq;
+    bool avx512vnni; /* vpdpbusd: int8 dot products (Cascade Lake and later) */
 } ia_cpu_features;
 
 /* Detected on the first call (cpuid + xgetbv) and cached; safe from any

@@ -7,10 +7,13 @@
  * a task per row.
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/cpu/cpu_ops.h"
 #include "backends/cpu/gemm.h"
+#include "quant/blocks.h"
 #include "util/error.h"
 
 #define ROWS_PER_TASK 16
@@ -45,6 +48,12 @@ static void get_rows_task(void *ctx, int task, int thread) {
     const int32_t *ids = j->n->src[1]->data;
     int64_t cols = ia_tensor_cols(table);
     ROW_RANGE(task, j->rows, r0, r1);
+    if (table->dtype == IA_DTYPE_Q8_0) { /* quantised table: dequantise the rows gathered */
+        for (int64_t r = r0; r < r1; r++)
+            ia_dequantize_q8_0((const ia_block_q8_0 *)table->data + (int64_t)ids[r] * (cols / IA_QK),
+                               (float *)j->n->out->data + r * cols, cols);
+        return;
+    }
     for (int64_t r = r0; r < r1; r++)
         memcpy((float *)j->n->out->data + r * cols, (const float *)table->data + (int64_t)ids[r] * cols,
                (size_t)cols * sizeof(float));
@@ -54,6 +63,9 @@ ia_status ia_cpu_get_rows(ia_cpu_ctx *c, ia_node *n) {
     const int32_t *ids = n->src[1]->data;
     int64_t rows = ia_tensor_nelem(n->src[1]), table_rows = ia_tensor_rows(n->src[0]);
     row_job j = {c, n, rows};
+    if (n->src[0]->dtype != IA_DTYPE_F32 &&
+        !(n->src[0]->dtype == IA_DTYPE_Q8_0 && ia_tensor_cols(n->src[0]) % IA_QK == 0))
+        return ia_error(IA_ERR_INTERNAL, "%s: gather from %s", n->src[0]->name, ia_dtype_name(n->src[0]->dtype));
     for (int64_t i = 0; i < rows; i++)
         if (ids[i] < 0 || ids[i] >= table_rows)
             return ia_error(IA_ERR_INVALID_ARG, "%s: id %d out of range [0, %lld)",
@@ -111,9 +123,38 @@ ia_status ia_cpu_add_positions(ia_cpu_ctx *c, ia_node *n) {
 
 /* ---- linear ---- */
 
+/* Linear layer with a quantised weight matrix: the activations are
+ * quantised into the context's workspace, grown here when needed. */
+static ia_status linear_quantised(ia_cpu_ctx *c, ia_node *n) {
+    const ia_tensor *x = n->src[0], *b = n->src[2];
+    const ia_qmat *q = n->src[1]->data;
+    int64_t m = ia_tensor_rows(x), k = ia_tensor_cols(x), nout = ia_qmat_rows(q);
+    size_t need;
+    if (ia_qmat_cols(q) != k || ia_tensor_cols(n->out) != nout || (b && ia_tensor_nelem(b) != nout) ||
+        m > INT32_MAX)
+        return ia_error(IA_ERR_INTERNAL, "linear %s: shapes do not match", n->src[1]->name);
+    need = ia_qgemm_workspace_size(q, (int)m);
+    if (need > c->qws_size) {
+        void *ws = NULL;
+        size_t size = (need + 63) / 64 * 64;
+        if (posix_memalign(&ws, 64, size) != 0)
+            return ia_error(IA_ERR_NOMEM, "linear %s: %zu bytes of workspace", n->src[1]->name, size);
+        free(c->qws);
+        c->qws = ws;
+        c->qws_size = size;
+    }
+    ia_qgemm(c->qgemm, c->pool, q, (int)m, x->data, (int)k, b ? b->data : NULL, n->out->data, (int)nout,
+             n->iparam[0] == IA_ACT_GELU ? c->vec->gelu : NULL, c->qws);
+    return IA_OK;
+}
+
 ia_status ia_cpu_linear(ia_cpu_ctx *c, ia_node *n) {
     const ia_tensor *x = n->src[0], *w = n->src[1], *b = n->src[2];
     int64_t m = ia_tensor_rows(x), k = ia_tensor_cols(x), nout = ia_tensor_rows(w);
+    if (n->iparam[0] != IA_ACT_NONE && n->iparam[0] != IA_ACT_GELU)
+        return ia_error(IA_ERR_INTERNAL, "linear %s: unknown activation %d", w->name, n->iparam[0]);
+    if (w->dtype == IA_DTYPE_QMAT) return linear_quantised(c, n);
+    if (w->dtype != IA_DTYPE_F32) return ia_error(IA_ERR_INTERNAL, "linear %s: %s weights", w->name, ia_dtype_name(w->dtype));
     if (ia_tensor_cols(w) != k || (b && ia_tensor_nelem(b) != nout))
         return ia_error(IA_ERR_INTERNAL, "linear %s: shapes do not match", w->name);
     if (n->iparam[0] != IA_ACT_NONE && n->iparam[0] != IA_ACT_GELU)

@@ -7,6 +7,7 @@
 #define IA_BACKENDS_CPU_CPU_OPS_H
 
 #include "backends/cpu/gemm_kernels.h"
+#include "backends/cpu/qgemm.h"
 #include "backends/cpu/vec.h"
 #include "tensor/graph.h"
 #include "util/threadpool.h"
@@ -15,6 +16,9 @@ typedef struct ia_cpu_ctx {
     ia_pool *pool;
     const ia_sgemm_impl *gemm; /* GEMM variant for this context */
     const ia_vec_ops *vec;
+    const ia_qgemm_impl *qgemm; /* quantised-weight kernels, same ISA cap */
+    void *qws;                  /* their activation workspace, 64-byte aligned */
+    size_t qws_size;
     float **scratch;      /* one attention score buffer per thread */
     size_t scratch_elems; /* capacity of each */
     int profile;          /* IA_PROFILE=1: time per op, printed at destroy */

@@ -1,0 +1,171 @@
+/*
+ * cmd_quantize.c — `ipfs-accelerate quantize`: an fp32 model directory in,
+ * an 8, 4 or 2-bit model directory (model.gguf) out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "ipfs_accelerate.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: ipfs-accelerate quantize --bits 8|4|2 --out DIR [options]\n"
+            "\n"
+            "Quantises the linear layers of a model and writes DIR/model.gguf (plus the\n"
+            "config and tokenizer files), which `embed --model DIR` and `eval` load.\n"
+            "Layers whose settings equal a ggml type are stored as that type (q8_0:\n"
+            "8 bits symmetric group 32; q4_0 / q4_1: 4 bits symmetric / asymmetric\n"
+            "group 32); the word embedding table is stored as q8_0 unless excluded.\n"
+            "\n"
+            "options:\n"
+            "  --model M         fp32 model directory or cached name (default " IA_DEFAULT_MODEL ")\n"
+            "  --bits B          8, 4 or 2 (required)\n"
+            "  --out DIR         output directory, created if needed (required)\n"
+            "  --group N|channel weights per scale, a multiple of 32 (activations are\n"
+            "                    quantised in the same groups), or one scale per output\n"
+            "                    channel (default: 128 at 8 bits, 32 below)\n"
+            "  --scheme S        sym (default) or asym (a minimum per group)\n"
+            "  --exclude PAT     keep tensors matching PAT at full precision (substring,\n"
+            "                    or glob with * ? [); repeatable\n"
+            "  --calibration F   calibration texts, one per line: input statistics weight\n"
+            "                    the scale search, and mixed precision measures on them\n"
+            "  --mixed-precision measure each layer's sensitivity; keep the most sensitive\n"
+            "                    one step higher (2->4->8->fp32) within bits+1 bits/weight\n"
+            "  --no-clip-search  plain min/max scales (ggml's reference quantisers)\n"
+            "  --threads N       worker threads (default: one per CPU)\n"
+            "  --json            print the full report as JSON\n"
+            "  -h, --help        this help\n");
+}
+
+static void on_progress(void *ctx, int done, int total, const char *what) {
+    (void)ctx;
+    if (isatty(2)) fprintf(stderr, "\r\033[K%s %d/%d", what, done + 1, total);
+}
+
+static void print_report(const char *json) {
+    cJSON *r = cJSON_Parse(json), *layers, *l;
+    if (!r) {
+        puts(json);
+        return;
+    }
+    layers = cJSON_GetObjectItem(r, "layers");
+    printf("%-48s %4s %6s %-10s %10s %11s\n", "layer", "bits", "group", "format", "rel_error", "sensitivity");
+    cJSON_ArrayForEach(l, layers) {
+        cJSON *g = cJSON_GetObjectItem(l, "group"), *e = cJSON_GetObjectItem(l, "rel_error"),
+              *s = cJSON_GetObjectItem(l, "sensitivity");
+        char gs[16] = "-", es[24] = "-", ss[24] = "-";
+        if (g) snprintf(gs, sizeof gs, "%d", g->valueint);
+        if (e) snprintf(es, sizeof es, "%.2e", e->valuedouble);
+        if (s) snprintf(ss, sizeof ss, "%.2e", s->valuedouble);
+        printf("%-48s %4d %6s %-10s %10s %11s\n", cJSON_GetObjectItem(l, "name")->valuestring,
+               cJSON_GetObjectItem(l, "bits")->valueint, gs, cJSON_GetObjectItem(l, "format")->valuestring, es, ss);
+    }
+    printf("embeddings: %s\n", cJSON_GetObjectItem(r, "embeddings")->valuestring);
+    printf("linear weights: %.2f bits per weight\n", cJSON_GetObjectItem(r, "linear_bits_per_weight")->valuedouble);
+    printf("model.gguf: %.0f bytes\n", cJSON_GetObjectItem(r, "file_bytes")->valuedouble);
+    if (cJSON_GetObjectItem(r, "mean_cosine_to_fp32"))
+        printf("mean cosine to fp32 on %d texts: %.6f\n", cJSON_GetObjectItem(r, "drift_texts")->valueint,
+               cJSON_GetObjectItem(r, "mean_cosine_to_fp32")->valuedouble);
+    cJSON_Delete(r);
+}
+
+int ia_cmd_quantize(int argc, char **argv) {
+    ia_quant_config cfg = ia_quant_config_default(0);
+    const char *model = IA_DEFAULT_MODEL, *out = NULL, *calib = NULL;
+    const char **excl = NULL;
+    char **texts = NULL, *report = NULL;
+    size_t n_excl = 0, n_texts = 0;
+    int json = 0, rc = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            free(excl);
+            return 0;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--mixed-precision") == 0) {
+            cfg.mixed_precision = 1;
+        } else if (strcmp(a, "--no-clip-search") == 0) {
+            cfg.clip_search = 0;
+        } else if (!val) {
+            fprintf(stderr, "ipfs-accelerate: quantize: %s needs a value (or is unknown; see --help)\n", a);
+            goto bad_usage;
+        } else if (strcmp(a, "--model") == 0) {
+            model = val, i++;
+        } else if (strcmp(a, "--out") == 0) {
+            out = val, i++;
+        } else if (strcmp(a, "--calibration") == 0) {
+            calib = val, i++;
+        } else if (strcmp(a, "--bits") == 0) {
+            if ((cfg.bits = ia_cli_parse_int("--bits", val, 2, 8)) < 0) goto bad_usage;
+            i++;
+        } else if (strcmp(a, "--threads") == 0) {
+            if ((cfg.threads = ia_cli_parse_int("--threads", val, 0, 1024)) < 0) goto bad_usage;
+            i++;
+        } else if (strcmp(a, "--group") == 0) {
+            if (strcmp(val, "channel") == 0) cfg.group = -1;
+            else if ((cfg.group = ia_cli_parse_int("--group", val, 32, 1 << 20)) < 0) goto bad_usage;
+            i++;
+        } else if (strcmp(a, "--scheme") == 0) {
+            if (strcmp(val, "sym") == 0 || strcmp(val, "symmetric") == 0) cfg.asymmetric = 0;
+            else if (strcmp(val, "asym") == 0 || strcmp(val, "asymmetric") == 0) cfg.asymmetric = 1;
+            else {
+                fprintf(stderr, "ipfs-accelerate: quantize: --scheme must be sym or asym, not '%s'\n", val);
+                goto bad_usage;
+            }
+            i++;
+        } else if (strcmp(a, "--exclude") == 0) {
+            const char **e = realloc(excl, (n_excl + 1) * sizeof *e);
+            if (!e) goto done;
+            excl = e;
+            excl[n_excl++] = val;
+            i++;
+        } else {
+            fprintf(stderr, "ipfs-accelerate: quantize: unknown option %s (see --help)\n", a);
+            goto bad_usage;
+        }
+    }
+    if (cfg.bits != 8 && cfg.bits != 4 && cfg.bits != 2) {
+        fprintf(stderr, "ipfs-accelerate: quantize: --bits 8, 4 or 2 is required\n");
+        goto bad_usage;
+    }
+    if (!out) {
+        fprintf(stderr, "ipfs-accelerate: quantize: --out DIR is required\n");
+        goto bad_usage;
+    }
+    if (calib) {
+        if (ia_cli_read_lines("quantize", calib, &texts, &n_texts)) goto done;
+        if (n_texts == 0) {
+            fprintf(stderr, "ipfs-accelerate: quantize: %s has no calibration texts\n", calib);
+            goto bad_usage;
+        }
+    }
+    cfg.exclusions = excl;
+    cfg.n_exclusions = n_excl;
+    cfg.calibration = (const char *const *)texts;
+    cfg.n_calibration = n_texts;
+    if (ia_quantize_model(model, &cfg, out, on_progress, NULL, &report) != IA_OK) {
+        if (isatty(2)) fputc('\n', stderr);
+        rc = ia_cli_fail("quantize");
+        goto done;
+    }
+    if (isatty(2)) fputc('\n', stderr);
+    if (json) puts(report);
+    else print_report(report);
+    rc = 0;
+    goto done;
+bad_usage:
+    rc = 2;
+done:
+    ia_free(report);
+    for (size_t i = 0; i < n_texts; i++) free(texts[i]);
+    free(texts);
+    free(excl);
+    return rc;
+}

@@ -1,0 +1,286 @@
+/*
+ * qgemm_vnni.c — AVX-512 VNNI qgemm kernels: activation quantisation and
+ * the vpdpbusd micro-tile for 8-, 4- and 2-bit codes.
+ *
+ * vpdpbusd multiplies unsigned bytes (our weight codes, 0..2^bits-1) by
+ * signed bytes (activation codes, ±127) and adds each lane's 4 products to
+ * an int32 lane without saturation, so no +128 compensation is needed and
+ * the integer sums are exact (|Σ| ≤ 255·127·group < 2^31, qmat_layout.h).
+ *
+ * Micro-tile: MR rows × NV vectors of 16 channels. Per quad of 4 inputs:
+ * NV code vectors (loaded once, unpacked once: and / shift+and per quad for
+ * 4 and 2 bits) and MR activation broadcasts feed MR·NV vpdpbusd. With
+ * MR·NV = 24 int32 accumulators, vpdpbusd's 5-cycle latency on 2 ports is
+ * covered and the loads (NV + MR per 24 vpdpbusd) stay under the 2/cycle
+ * the load ports give. Per group the int32 sums become floats:
+ *     f += cvt(acc) · (d · sa) + m · sas
+ * Single-group matrices (per-channel int8) do that once per output, and
+ * their 24 float totals never coexist with the accumulators; with several
+ * groups the totals live in an L1 buffer (48 zmm do not fit in 32).
+ * Tile shapes tried: see bench/qgemm_bench.c's header.
+ *
+ * Loop order per call (the driver hands a chunk of ≤ CHUNK_ROWS rows): for
+ * each column tile, for each row tile: the column tile's codes (NV · 16 · k
+ * · bits / 8 bytes) are reused from L1/L2 by every row tile of the chunk,
+ * the row tile's activations (MR · k bytes) are read from L1.
+ */
+#include "backends/cpu/qgemm_kernels.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+#include <immintrin.h>
+#include <string.h>
+
+/* Tile shape per code width (rows × 16-channel vectors); overridable
+ * with -D for the measurements in bench/qgemm_bench.c. */
+#ifndef QGEMM_MR8
+#define QGEMM_MR8 6
+#endif
+#ifndef QGEMM_NV8
+#define QGEMM_NV8 4
+#endif
+#ifndef QGEMM_MR4
+#define QGEMM_MR4 6
+#endif
+#ifndef QGEMM_NV4
+#define QGEMM_NV4 3
+#endif
+#ifndef QGEMM_MR2
+#define QGEMM_MR2 6
+#endif
+#ifndef QGEMM_NV2
+#define QGEMM_NV2 3
+#endif
+#define MR_OF(B) ((B) == 8 ? QGEMM_MR8 : (B) == 4 ? QGEMM_MR4 : QGEMM_MR2)
+#define NV_OF(B) ((B) == 8 ? QGEMM_NV8 : (B) == 4 ? QGEMM_NV4 : QGEMM_NV2)
+#define MR 8 /* array bounds: the largest shape */
+#define NV 4
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* ---- activation quantisation ----------------------------------------- */
+
+static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t *xq,
+                     float *sa, float *sas) {
+    const __m512 hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+    const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF);
+    int groups = k / group;
+    for (int r = 0; r < m; r++) {
+        const float *xr = x + (size_t)r * ldx;
+        int8_t *qr = xq + (size_t)r * (size_t)k;
+        for (int g = 0; g < groups; g++) {
+            const float *xg = xr + (size_t)g * group;
+            __m512 amax = _mm512_setzero_ps();
+            __m512i sum = _mm512_setzero_si512();
+            float s, inv;
+            for (int p = 0; p < group; p += 16) {
+                __m512 a = _mm512_castsi512_ps(
+                    _mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(xg + p)), absmask));
+                amax = _mm512_max_ps(a, amax); /* a NaN is skipped, as fmaxf does */
+            }
+            ia_qmat_act_scale(_mm512_reduce_max_ps(amax), &s, &inv);
+            {
+                __m512 vinv = _mm512_set1_ps(inv);
+                for (int p = 0; p < group; p += 16) {
+                    /* min first, then max: NaN → 127, as ia_qmat_act_code */
+                    __m512 v = _mm512_min_ps(_mm512_mul_ps(_mm512_loadu_ps(xg + p), vinv), hi);
+                    __m512i c = _mm512_cvtps_epi32(_mm512_max_ps(v, lo)); /* MXCSR: half-even */
+                    sum = _mm512_add_epi32(sum, c);
+                    _mm_storeu_si128((__m128i *)(qr + (size_t)g * group + p),
+                                     _mm512_cvtepi32_epi8(c));
+                }
+            }
+            sa[(size_t)r * groups + g] = s;
+            sas[(size_t)r * groups + g] = s * (float)_mm512_reduce_add_epi32(sum);
+        }
+    }
+}
+
+/* ---- micro-tile -------------------------------------------------------- */
+
+typedef struct tile_args {
+    const uint8_t *codes; /* the tile's first block */
+    size_t block_bytes;
+    const float *d, *m;   /* the tile's first block's scales, [block][group][16] */
+    int groups, group;
+    const int8_t *xq;     /* row 0 of the tile */
+    size_t k;             /* xq row stride */
+    const float *sa, *sas;/* row 0, stride groups */
+    const float *bias;    /* at the tile's first channel, or NULL */
+    float *y;
+    size_t ldy;
+    __mmask16 tail;       /* lanes of the last vector to store */
+} tile_args;
+
+/* Quad s of a loaded unit as 16 × 4 unsigned bytes. */
+static ALWAYS_INLINE __m512i quad(const int bits, __m512i u, const int s) {
+    if (bits == 8) return u;
+    if (s > 0) u = _mm512_srli_epi16(u, s * bits); /* bytes never mix: masked below */
+    return _mm512_and_si512(u, _mm512_set1_epi8((char)((1 << bits) - 1)));
+}
+
+static ALWAYS_INLINE __m512i dpbusd(__m512i acc, __m512i w, __m512i a) {
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(w), "v"(a));
+    return acc;
+}
+
+static ALWAYS_INLINE __m512i bcast4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* acc[r][v] = Σ over the group's inputs; codes and activations advance. */
+static ALWAYS_INLINE void dot_group(const int bits, const int mr, const int nv, const uint8_t *wc,
+                                    size_t block_bytes, const int8_t *x, size_t k, int units,
+                                    __m512i acc[MR][NV]) {
+    const int per = 8 / bits; /* quads per 64-byte unit */
+    #pragma GCC unroll 16
+    for (int r = 0; r < mr; r++)
+        #pragma GCC unroll 16
+        for (int v = 0; v < nv; v++) acc[r][v] = _mm512_setzero_si512();
+    for (int u = 0; u < units; u++) {
+        __m512i raw[NV];
+        #pragma GCC unroll 16
+        for (int v = 0; v < nv; v++)
+            raw[v] = _mm512_load_si512((const void *)(wc + (size_t)v * block_bytes + 64 * (size_t)u));
+        for (int s = 0; s < per; s++) {
+            __m512i wq[NV];
+            #pragma GCC unroll 16
+            for (int v = 0; v < nv; v++) wq[v] = quad(bits, raw[v], s);
+            #pragma GCC unroll 16
+            for (int r = 0; r < mr; r++) {
+                __m512i a = bcast4(x + r * k + 4 * (per * u + s));
+                #pragma GCC unroll 16
+                for (int v = 0; v < nv; v++) acc[r][v] = dpbusd(acc[r][v], wq[v], a);
+            }
+        }
+    }
+}
+
+/* f = cvt(acc) · (d · sa) + m · sas, the per-group float step (f += when
+ * `add`); the same op sequence for every tile shape, so the result of an
+ * output does not depend on which tile computed it. */
+static ALWAYS_INLINE __m512 fstep(__m512i acc, __m512 dv, __m512 mv, float s, float ss, __m512 f) {
+    f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_mul_ps(dv, _mm512_set1_ps(s)), f);
+    return _mm512_fmadd_ps(mv, _mm512_set1_ps(ss), f);
+}
+
+static ALWAYS_INLINE void store(const int nv, const tile_args *t, int r, int v, __m512 f) {
+    __mmask16 mk = v == nv - 1 ? t->tail : (__mmask16)0xFFFF;
+    if (t->bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mk, t->bias + 16 * v));
+    _mm512_mask_storeu_ps(t->y + (size_t)r * t->ldy + 16 * v, mk, f);
+}
+
+static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const tile_args *t) {
+    const int per = 8 / bits;
+    int units = t->group / 4 / per;
+    size_t gstride = (size_t)t->groups * 16; /* floats of scales per block */
+    if (t->groups == 1) {
+        __m512i acc[MR][NV];
+        dot_group(bits, mr, nv, t->codes, t->block_bytes, t->xq, t->k, units, acc);
+        #pragma GCC unroll 16
+        for (int v = 0; v < nv; v++) {
+            __m512 dv = _mm512_load_ps(t->d + v * gstride), mv = _mm512_load_ps(t->m + v * gstride);
+            #pragma GCC unroll 16
+            for (int r = 0; r < mr; r++)
+                store(nv, t, r, v, fstep(acc[r][v], dv, mv, t->sa[r], t->sas[r], _mm512_setzero_ps()));
+        }
+    } else {
+        /* float totals in L1: with the 24 accumulators live they would be
+         * spilled anyway, and explicit loads/stores keep the compiler from
+         * spilling accumulators instead */
+        float fb[MR][NV][16] __attribute__((aligned(64)));
+        const uint8_t *wc = t->codes;
+        const int8_t *x = t->xq;
+        for (int g = 0; g < t->groups; g++) {
+            __m512i acc[MR][NV];
+            dot_group(bits, mr, nv, wc, t->block_bytes, x, t->k, units, acc);
+            wc += 64 * (size_t)units;
+            x += t->group;
+            #pragma GCC unroll 16
+            for (int v = 0; v < nv; v++) {
+                __m512 dv = _mm512_load_ps(t->d + v * gstride + 16 * g);
+                __m512 mv = _mm512_load_ps(t->m + v * gstride + 16 * g);
+                #pragma GCC unroll 16
+                for (int r = 0; r < mr; r++) {
+                    size_t si = (size_t)r * t->groups + g;
+                    __m512 f = g ? _mm512_load_ps(fb[r][v]) : _mm512_setzero_ps();
+                    f = fstep(acc[r][v], dv, mv, t->sa[si], t->sas[si], f);
+                    if (g == t->groups - 1) store(nv, t, r, v, f);
+                    else _mm512_store_ps(fb[r][v], f);
+                }
+            }
+        }
+    }
+}
+
+/* One function per (bits, rows); inside, full-width or one-vector tiles. */
+#define TILE_FN(B, R)                                                  \
+    static void tile_##B##_##R(int full, const tile_args *t) {         \
+        if (R > MR_OF(B)) return; /* never called: keeps acc in bounds */ \
+        if (full) tile(B, R, NV_OF(B), t);                             \
+        else tile(B, R, 1, t);                                         \
+    }
+#define TILE_ROWS(B)                                                              \
+    TILE_FN(B, 1) TILE_FN(B, 2) TILE_FN(B, 3) TILE_FN(B, 4) TILE_FN(B, 5) TILE_FN(B, 6) \
+    TILE_FN(B, 7) TILE_FN(B, 8)
+TILE_ROWS(8)
+TILE_ROWS(4)
+TILE_ROWS(2)
+
+_Static_assert(MR_OF(8) <= MR && MR_OF(4) <= MR && MR_OF(2) <= MR && NV_OF(8) <= NV &&
+                   NV_OF(4) <= NV && NV_OF(2) <= NV,
+               "tile tables list 8 row counts, arrays hold 4 vectors");
+
+typedef void (*tile_fn)(int, const tile_args *);
+#define TILE_TABLE(B) {NULL, tile_##B##_1, tile_##B##_2, tile_##B##_3, tile_##B##_4, \
+                       tile_##B##_5, tile_##B##_6, tile_##B##_7, tile_##B##_8}
+static const tile_fn tiles8[9] = TILE_TABLE(8);
+static const tile_fn tiles4[9] = TILE_TABLE(4);
+static const tile_fn tiles2[9] = TILE_TABLE(2);
+
+static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, const float *sas,
+                 int j0, int j1, const float *bias, float *y, size_t ldy) {
+    const tile_fn *tiles = w->bits == 8 ? tiles8 : w->bits == 4 ? tiles4 : tiles2;
+    int b0 = j0 / 16, b1 = (j1 + 15) / 16;
+    /* rows in near-equal groups of ≤ MR (13 rows: 5+4+4, not 6+6+1), so
+     * no group runs a starved tile */
+    int mr_max = MR_OF(w->bits), nv_max = NV_OF(w->bits);
+    int rgroups = (m + mr_max - 1) / mr_max;
+    tile_args t;
+    t.block_bytes = w->block_bytes;
+    t.groups = (int)w->groups;
+    t.group = (int)w->group;
+    t.k = (size_t)w->k;
+    t.ldy = ldy;
+    for (int b = b0; b < b1;) {
+        int nv = b1 - b >= nv_max ? nv_max : 1;
+        int last = j1 - (b + nv - 1) * 16; /* channels of the last vector */
+        int r0 = 0;
+        t.codes = w->codes + (size_t)b * w->block_bytes;
+        t.d = w->d + (size_t)b * w->groups * 16;
+        t.m = w->m + (size_t)b * w->groups * 16;
+        t.tail = (__mmask16)(last >= 16 ? 0xFFFF : (1u << last) - 1);
+        for (int g = 0; g < rgroups; g++) {
+            int mr = m / rgroups + (g < m % rgroups);
+            t.xq = xq + (size_t)r0 * t.k;
+            t.sa = sa + (size_t)r0 * t.groups;
+            t.sas = sas + (size_t)r0 * t.groups;
+            t.bias = bias ? bias + (size_t)b * 16 : NULL;
+            t.y = y + (size_t)r0 * ldy + (size_t)b * 16;
+            tiles[mr](nv == nv_max, &t);
+            r0 += mr;
+        }
+        b += nv;
+    }
+}
+
+static const ia_qgemm_impl impl = {"avx512-vnni", QGEMM_MR8, quantize, gemm};
+
+const ia_qgemm_impl *ia_qgemm_impl_vnni(void) { return &impl; }
+
+#else
+
+const ia_qgemm_impl *ia_qgemm_impl_vnni(void) { return NULL; }
+
+#endif

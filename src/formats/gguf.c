@@ -1,0 +1,1009 @@
+/*
+ * gguf.c — validating GGUF v2/v3 reader and a v3 writer (see gguf.h).
+ *
+ * Why so many checks: the file is hostile, and llama.cpp's GGUF CVEs came
+ * from trusting its counts and sizes. Every number is checked before it is
+ * used to allocate or to form a pointer, so a handle that opened only hands
+ * out (data, nbytes) ranges that lie inside the mapping. Allocation grows
+ * with what was actually parsed, never with what a count claims.
+ *
+ * What is accepted (and why, where it is a choice):
+ *   - magic "GGUF", version 2 or 3 (v2 is v3's layout; v1 had 32-bit counts
+ *     and is refused); a byte-swapped version (big-endian file) is refused;
+ *   - metadata value types 0..12; arrays of any non-array type. Arrays of
+ *     arrays are refused: gguf-py can write them but llama.cpp rejects them,
+ *     and refusing keeps parsing free of recursion;
+ *   - keys, tensor names and string values without NUL bytes (they are
+ *     handed out as C strings; a NUL would make two readers disagree);
+ *   - general.alignment, if present, a u32 power of two (default 32);
+ *   - tensors: 1..4 dims, every dim in [1, INT64_MAX], the element count
+ *     fits int64, a type from ia_ggml_type, the innermost dim a multiple of
+ *     the type's block size, offset a multiple of the alignment, data inside
+ *     the file, no two tensors overlapping, names unique. Dims of 0 are
+ *     refused (no real model has empty tensors; the writer refuses them too);
+ *   - trailing padding after the last tensor is optional, gaps are allowed.
+ *
+ * Tensor bytes are handed out as stored (little-endian); like the rest of
+ * the library this assumes a little-endian host (x86, ARM, wasm32).
+ */
+#include "formats/gguf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h> /* fsync, fileno: the writer's durability */
+
+#include "util/error.h"
+#include "util/mapped_file.h"
+
+#define GGUF_HEADER_BYTES 24 /* magic, u32 version, u64 tensors, u64 kvs */
+#define GGUF_DEFAULT_ALIGNMENT 32u
+#define GGUF_ALIGNMENT_KEY "general.alignment"
+/* Smallest encodings of one key/value (u64 key length, u32 type, one u8)
+ * and one tensor info (u64 name length, u32 n_dims, one u64 dim, u32 type,
+ * u64 offset): counts that could not fit in the file are refused early. */
+#define GGUF_MIN_KV_BYTES 13u
+#define GGUF_MIN_TI_BYTES 32u
+/* Names in messages are clipped so the numbers after them survive the
+ * 1 KiB error buffer. */
+#define NAME_SHOWN 120
+
+/* ----------------------------------------------------------- type tables */
+
+/* Block sizes from ggml's type_traits (ggml.c): a Q8_0 block is an f16
+ * scale + 32 int8 = 34 bytes; Q4_0 an f16 scale + 16 bytes of nibbles = 18;
+ * Q4_1 adds an f16 minimum = 20. */
+static const struct {
+    ia_ggml_type type;
+    const char *name;
+    int64_t block;  /* elements per block */
+    uint64_t bytes; /* bytes per block */
+} TYPES[] = {
+    {IA_GGML_F32, "F32", 1, 4},    {IA_GGML_F16, "F16", 1, 2},
+    {IA_GGML_Q4_0, "Q4_0", 32, 18}, {IA_GGML_Q4_1, "Q4_1", 32, 20},
+    {IA_GGML_Q8_0, "Q8_0", 32, 34}, {IA_GGML_I8, "I8", 1, 1},
+    {IA_GGML_I32, "I32", 1, 4},
+};
+#define N_TYPES (sizeof TYPES / sizeof TYPES[0])
+
+static int type_index(uint32_t type) {
+    for (size_t i = 0; i < N_TYPES; i++)
+        if ((uint32_t)TYPES[i].type == type) return (int)i;
+    return -1;
+}
+
+/* ggml types we do not read, by id (gguf-py 0.19's GGMLQuantizationType),
+ * so that a Q4_K model is told "Q4_K is not supported", not "unknown". */
+static const char *other_ggml_name(uint32_t id) {
+    static const char *const names[] = {
+        [6] = "Q5_0",     [7] = "Q5_1",   [9] = "Q8_1",    [10] = "Q2_K",
+        [11] = "Q3_K",    [12] = "Q4_K",  [13] = "Q5_K",   [14] = "Q6_K",
+        [15] = "Q8_K",    [16] = "IQ2_XXS", [17] = "IQ2_XS", [18] = "IQ3_XXS",
+        [19] = "IQ1_S",   [20] = "IQ4_NL", [21] = "IQ3_S",  [22] = "IQ2_S",
+        [23] = "IQ4_XS",  [25] = "I16",   [27] = "I64",    [28] = "F64",
+        [29] = "IQ1_M",   [30] = "BF16",  [34] = "TQ1_0",  [35] = "TQ2_0",
+        [39] = "MXFP4",   [40] = "NVFP4", [41] = "Q1_0",
+    };
+    return id < sizeof names / sizeof names[0] ? names[id] : NULL;
+}
+
+static const char *vtype_name(uint32_t t) {
+    static const char *const names[] = {"u8",  "i8",  "u16",    "i16",   "u32",
+                                        "i32", "f32", "bool",   "string", "array",
+                                        "u64", "i64", "f64"};
+    return t < sizeof names / sizeof names[0] ? names[t] : "unknown";
+}
+
+/* Bytes of a scalar value type; 0 for string, array and unknown types. */
+static size_t scalar_size(uint32_t t) {
+    switch (t) {
+    case IA_GGUF_U8: case IA_GGUF_I8: case IA_GGUF_BOOL: return 1;
+    case IA_GGUF_U16: case IA_GGUF_I16: return 2;
+    case IA_GGUF_U32: case IA_GGUF_I32: case IA_GGUF_F32: return 4;
+    case IA_GGUF_U64: case IA_GGUF_I64: case IA_GGUF_F64: return 8;
+    default: return 0;
+    }
+}
+
+/* Bytes of nelem elements of TYPES[ti] (a multiple of its block size),
+ * saturated at UINT64_MAX: 2^62 I32 elements are 2^64 bytes. */
+static uint64_t nbytes64(int ti, uint64_t nelem) {
+    uint64_t blocks = nelem / (uint64_t)TYPES[ti].block;
+    return blocks > UINT64_MAX / TYPES[ti].bytes ? UINT64_MAX : blocks * TYPES[ti].bytes;
+}
+
+size_t ia_ggml_nbytes(ia_ggml_type type, int64_t row, int64_t nelem) {
+    int ti = type_index((uint32_t)type);
+    uint64_t n;
+    if (ti < 0 || row <= 0 || nelem < 0 || row % TYPES[ti].block || nelem % row) return 0;
+    n = nbytes64(ti, (uint64_t)nelem);
+    /* < not <=: UINT64_MAX is the saturated overflow (and SIZE_MAX on 64-bit). */
+    return n < SIZE_MAX ? (size_t)n : 0;
+}
+
+const char *ia_ggml_type_name(ia_ggml_type type) {
+    int ti = type_index((uint32_t)type);
+    return ti < 0 ? "unknown" : TYPES[ti].name;
+}
+
+/* --------------------------------------------------------------- helpers */
+
+/* Copies name into out for a message: clipped, control bytes as '?'. */
+static const char *shown(const char *name, char out[NAME_SHOWN]) {
+    size_t i = 0;
+    for (; name[i] && i < NAME_SHOWN - 4; i++) {
+        unsigned char c = (unsigned char)name[i];
+        out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    if (name[i]) {
+        memcpy(out + i, "...", 3);
+        i += 3;
+    }
+    out[i] = '\0';
+    return out;
+}
+
+static uint64_t le(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+/* Grows *arr (of elem-byte items) so that index n fits; doubling. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem) {
+    size_t c = *cap ? *cap : 16;
+    void *p;
+    if (n < *cap) return 1;
+    while (c <= n) {
+        if (c > SIZE_MAX / 2 / elem) return 0;
+        c *= 2;
+    }
+    if (!(p = realloc(*arr, c * elem))) return 0;
+    *arr = p;
+    *cap = c;
+    return 1;
+}
+
+/* String arena: keys, names and string values are copied here once (they
+ * need a NUL the file does not have) and freed together with the handle. */
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    _Alignas(void *) unsigned char data[];
+} arena_block;
+
+#define ARENA_BLOCK (64u * 1024u)
+
+static void *arena_alloc(arena_block **a, size_t n) {
+    arena_block *b = *a;
+    void *p;
+    n = (n + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        if (!(b = malloc(sizeof *b + cap))) return NULL;
+        b->next = *a;
+        b->used = 0;
+        b->cap = cap;
+        *a = b;
+    }
+    p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+static void arena_free(arena_block *b) {
+    while (b) {
+        arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+/* ---------------------------------------------------------------- reader */
+
+typedef struct gguf_kv {
+    const char *key;
+    uint32_t type;      /* ia_gguf_vtype */
+    uint32_t elem_type; /* arrays only */
+    uint64_t count;     /* arrays only */
+    union {
+        uint64_t bits;      /* integers and bool, zero-extended raw bits */
+        float f32;
+        double f64;
+        const char *str;
+        const char **strs;  /* arrays of strings */
+    } v;
+} gguf_kv;
+
+struct ia_gguf {
+    ia_mapped_file file;
+    uint32_t version, alignment;
+    size_t n_tensors, cap_tensors;
+    ia_gguf_tensor *tensors;   /* file order */
+    size_t *tensor_by_name;    /* indices, sorted by name */
+    uint64_t *offsets;         /* per tensor, relative to the data section */
+    size_t cap_offsets;
+    size_t n_kv, cap_kv;
+    gguf_kv *kvs;              /* file order */
+    size_t *kv_by_key;
+    arena_block *arena;
+};
+
+typedef struct {
+    const uint8_t *p;
+    size_t size, pos;
+} cursor;
+
+/* Reads an n-byte (1..8) little-endian number; what names it in the error. */
+static ia_status rd(cursor *c, int n, uint64_t *v, const char *ctx, const char *what) {
+    if (c->size - c->pos < (size_t)n)
+        return ia_error(IA_ERR_FORMAT, "%s: %s at offset %zu runs past the end of the "
+                        "file (%zu bytes)", ctx, what, c->pos, c->size);
+    *v = le(c->p + c->pos, n);
+    c->pos += (size_t)n;
+    return IA_OK;
+}
+
+/* Reads a string (u64 length + bytes) into a NUL-terminated arena copy. */
+static ia_status rd_str(ia_gguf *g, cursor *c, const char *ctx, const char **out) {
+    uint64_t len = 0;
+    size_t at = c->pos;
+    char *s;
+    ia_status rc = rd(c, 8, &len, ctx, "string length");
+    if (rc != IA_OK) return rc;
+    if (len > c->size - c->pos)
+        return ia_error(IA_ERR_FORMAT, "%s: string length %llu at offset %zu runs past "
+                        "the end of the file (%zu bytes)", ctx, (unsigned long long)len,
+                        at, c->size);
+    if (memchr(c->p + c->pos, 0, (size_t)len))
+        return ia_error(IA_ERR_FORMAT, "%s: string at offset %zu contains a NUL byte",
+                        ctx, at);
+    if (!(s = arena_alloc(&g->arena, (size_t)len + 1)))
+        return ia_error(IA_ERR_NOMEM, "%s: cannot copy a %llu-byte string", ctx,
+                        (unsigned long long)len);
+    memcpy(s, c->p + c->pos, (size_t)len);
+    s[len] = '\0';
+    c->pos += (size_t)len;
+    *out = s;
+    return IA_OK;
+}
+
+/* Reads an array's body (element type and count already read). Strings are
+ * walked once to check they all fit before the pointer table is
+ * allocated, so a lying count costs nothing. */
+static ia_status rd_array(ia_gguf *g, cursor *c, gguf_kv *kv, const char *ctx) {
+    size_t es = scalar_size(kv->elem_type), at = c->pos;
+    if (kv->elem_type == IA_GGUF_ARRAY)
+        return ia_error(IA_ERR_FORMAT, "%s: arrays of arrays are not supported "
+                        "(llama.cpp rejects them too)", ctx);
+    if (es) {
+        if (kv->count > (c->size - c->pos) / es)
+            return ia_error(IA_ERR_FORMAT, "%s: array of %llu %s at offset %zu runs past "
+                            "the end of the file (%zu bytes)", ctx,
+                            (unsigned long long)kv->count, vtype_name(kv->elem_type),
+                            at, c->size);
+        c->pos += (size_t)kv->count * es;
+        return IA_OK;
+    }
+    if (kv->elem_type != IA_GGUF_STRING)
+        return ia_error(IA_ERR_FORMAT, "%s: unknown array element type %u", ctx,
+                        kv->elem_type);
+    for (uint64_t i = 0, pos = c->pos; i < kv->count; i++) {
+        uint64_t len;
+        if (c->size - pos < 8 || (len = le(c->p + pos, 8)) > c->size - pos - 8)
+            return ia_error(IA_ERR_FORMAT, "%s: array of %llu strings at offset %zu runs "
+                            "past the end of the file (%zu bytes) at element %llu", ctx,
+                            (unsigned long long)kv->count, at, c->size,
+                            (unsigned long long)i);
+        pos += 8 + len;
+    }
+    kv->v.strs = arena_alloc(&g->arena, (size_t)kv->count * sizeof(char *) + 1);
+    if (!kv->v.strs)
+        return ia_error(IA_ERR_NOMEM, "%s: cannot allocate %llu strings", ctx,
+                        (unsigned long long)kv->count);
+    for (uint64_t i = 0; i < kv->count; i++) {
+        ia_status rc = rd_str(g, c, ctx, &kv->v.strs[i]);
+        if (rc != IA_OK) return rc;
+    }
+    return IA_OK;
+}
+
+static ia_status rd_kv(ia_gguf *g, cursor *c, size_t index, gguf_kv *kv) {
+    char ctx[NAME_SHOWN + 16], nm[NAME_SHOWN];
+    uint64_t v = 0;
+    size_t es;
+    ia_status rc;
+
+    snprintf(ctx, sizeof ctx, "key #%zu", index);
+    if ((rc = rd_str(g, c, ctx, &kv->key)) != IA_OK) return rc;
+    snprintf(ctx, sizeof ctx, "key '%s'", shown(kv->key, nm));
+    if ((rc = rd(c, 4, &v, ctx, "value type")) != IA_OK) return rc;
+    kv->type = (uint32_t)v;
+    if ((es = scalar_size(kv->type)) != 0) {
+        if ((rc = rd(c, (int)es, &kv->v.bits, ctx, "value")) != IA_OK) return rc;
+        if (kv->type == IA_GGUF_F32) {
+            uint32_t b = (uint32_t)kv->v.bits;
+            memcpy(&kv->v.f32, &b, 4);
+        } else if (kv->type == IA_GGUF_F64) {
+            uint64_t b = kv->v.bits;
+            memcpy(&kv->v.f64, &b, 8);
+        }
+        return IA_OK;
+    }
+    if (kv->type == IA_GGUF_STRING) return rd_str(g, c, ctx, &kv->v.str);
+    if (kv->type != IA_GGUF_ARRAY)
+        return ia_error(IA_ERR_FORMAT, "%s: unknown value type %u at offset %zu", ctx,
+                        kv->type, c->pos - 4);
+    if ((rc = rd(c, 4, &v, ctx, "array element type")) != IA_OK) return rc;
+    kv->elem_type = (uint32_t)v;
+    if ((rc = rd(c, 8, &kv->count, ctx, "array count")) != IA_OK) return rc;
+    return rd_array(g, c, kv, ctx);
+}
+
+/* Reads one tensor info: name, dims (reversed into t->shape), type, offset. */
+static ia_status rd_tensor(ia_gguf *g, cursor *c, size_t index, ia_gguf_tensor *t,
+                           uint64_t *offset) {
+    char ctx[NAME_SHOWN + 16], nm[NAME_SHOWN];
+    uint64_t v = 0, nelem = 1;
+    int ti;
+    ia_status rc;
+
+    snprintf(ctx, sizeof ctx, "tensor #%zu", index);
+    if ((rc = rd_str(g, c, ctx, &t->name)) != IA_OK) return rc;
+    snprintf(ctx, sizeof ctx, "tensor '%s'", shown(t->name, nm));
+    if ((rc = rd(c, 4, &v, ctx, "n_dims")) != IA_OK) return rc;
+    if (v == 0 || v > IA_GGUF_MAX_DIMS)
+        return ia_error(IA_ERR_FORMAT, "%s: %llu dims (GGUF tensors have 1 to %d)", ctx,
+                        (unsigned long long)v, IA_GGUF_MAX_DIMS);
+    t->ndim = (int)v;
+    for (int d = 0; d < t->ndim; d++) { /* file order: innermost first */
+        if ((rc = rd(c, 8, &v, ctx, "dim")) != IA_OK) return rc;
+        if (v == 0 || v > (uint64_t)INT64_MAX)
+            return ia_error(IA_ERR_FORMAT, "%s: dim %d is %llu, not in [1, 2^63)", ctx, d,
+                            (unsigned long long)v);
+        if (nelem > (uint64_t)INT64_MAX / v)
+            return ia_error(IA_ERR_FORMAT, "%s: element count overflows int64", ctx);
+        nelem *= v;
+        t->shape[t->ndim - 1 - d] = (int64_t)v;
+    }
+    if ((rc = rd(c, 4, &v, ctx, "type")) != IA_OK) return rc;
+    if ((ti = type_index((uint32_t)v)) < 0) {
+        const char *other = other_ggml_name((uint32_t)v);
+        if (other)
+            return ia_error(IA_ERR_FORMAT, "%s: ggml type %s (%u) is not supported "
+                            "(supported: F32 F16 Q4_0 Q4_1 Q8_0 I8 I32)", ctx, other,
+                            (unsigned)v);
+        return ia_error(IA_ERR_FORMAT, "%s: unknown ggml type id %llu", ctx,
+                        (unsigned long long)v);
+    }
+    t->type = TYPES[ti].type;
+    if (t->shape[t->ndim - 1] % TYPES[ti].block)
+        return ia_error(IA_ERR_FORMAT, "%s: row of %lld elements is not a multiple of "
+                        "the %s block size %lld", ctx, (long long)t->shape[t->ndim - 1],
+                        TYPES[ti].name, (long long)TYPES[ti].block);
+    /* Saturated to SIZE_MAX (wasm32: 4 GiB), which no file can hold, so the
+     * file-size check in place_tensors() refuses what does not fit. */
+    v = nbytes64(ti, nelem);
+    t->nbytes = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+    return rd(c, 8, offset, ctx, "offset");
+}
+
+/* qsort has no context argument in C11, so the comparators see (name,
+ * offset, index) triples rather than the handle. */
+typedef struct {
+    const char *key;
+    uint64_t off;
+    size_t i;
+} ref;
+
+static int ref_key_cmp(const void *a, const void *b) {
+    return strcmp(((const ref *)a)->key, ((const ref *)b)->key);
+}
+
+static int ref_off_cmp(const void *a, const void *b) {
+    uint64_t x = ((const ref *)a)->off, y = ((const ref *)b)->off;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts n names into *index (indices), refusing duplicates. */
+static ia_status index_names(ref *refs, size_t n, size_t **index, const char *what) {
+    char nm[NAME_SHOWN];
+    if (n == 0) return IA_OK;
+    qsort(refs, n, sizeof *refs, ref_key_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(refs[i - 1].key, refs[i].key) == 0)
+            return ia_error(IA_ERR_FORMAT, "%s '%s' is defined twice", what,
+                            shown(refs[i].key, nm));
+    if (!(*index = malloc(n * sizeof **index)))
+        return ia_error(IA_ERR_NOMEM, "cannot index %zu %ss", n, what);
+    for (size_t i = 0; i < n; i++) (*index)[i] = refs[i].i;
+    return IA_OK;
+}
+
+/* Finds general.alignment and checks it. */
+static ia_status read_alignment(ia_gguf *g) {
+    g->alignment = GGUF_DEFAULT_ALIGNMENT;
+    for (size_t i = 0; i < g->n_kv; i++) {
+        const gguf_kv *kv = &g->kvs[i];
+        if (strcmp(kv->key, GGUF_ALIGNMENT_KEY) != 0) continue;
+        if (kv->type != IA_GGUF_U32)
+            return ia_error(IA_ERR_FORMAT, GGUF_ALIGNMENT_KEY " has type %s, want u32",
+                            vtype_name(kv->type));
+        g->alignment = (uint32_t)kv->v.bits;
+        if (g->alignment == 0 || (g->alignment & (g->alignment - 1)))
+            return ia_error(IA_ERR_FORMAT, GGUF_ALIGNMENT_KEY " %u is not a power of two",
+                            g->alignment);
+    }
+    return IA_OK;
+}
+
+/* Places every tensor in the data section starting at data_start, then
+ * checks the ranges do not overlap. refs has room for n_tensors. */
+static ia_status place_tensors(ia_gguf *g, uint64_t data_start, ref *refs) {
+    char nm[NAME_SHOWN], nm2[NAME_SHOWN];
+    uint64_t size = g->file.size;
+    if (g->n_tensors == 0) return IA_OK; /* refs is NULL then */
+    for (size_t i = 0; i < g->n_tensors; i++) {
+        ia_gguf_tensor *t = &g->tensors[i];
+        uint64_t off = g->offsets[i], avail;
+        int ti = type_index((uint32_t)t->type);
+        if (off % g->alignment)
+            return ia_error(IA_ERR_FORMAT, "tensor '%s': offset %llu is not a multiple "
+                            "of the alignment %u", shown(t->name, nm),
+                            (unsigned long long)off, g->alignment);
+        avail = data_start > size ? 0 : size - data_start;
+        if (off > avail || t->nbytes > avail - off)
+            return ia_error(IA_ERR_FORMAT, "tensor '%s': data [%llu, +%zu) past the end "
+                            "of the file (data section of %llu bytes at offset %llu)",
+                            shown(t->name, nm), (unsigned long long)off, t->nbytes,
+                            (unsigned long long)avail, (unsigned long long)data_start);
+        t->data = g->file.data + (size_t)(data_start + off);
+        /* Kernels load F32/F16/I32 through plain pointers. */
+        if ((uintptr_t)t->data % (uintptr_t)TYPES[ti].bytes && TYPES[ti].block == 1)
+            return ia_error(IA_ERR_FORMAT, "tensor '%s': data at file offset %llu is "
+                            "not aligned to its %llu-byte elements", shown(t->name, nm),
+                            (unsigned long long)(data_start + off),
+                            (unsigned long long)TYPES[ti].bytes);
+        refs[i] = (ref){t->name, off, i};
+    }
+    qsort(refs, g->n_tensors, sizeof *refs, ref_off_cmp);
+    for (size_t i = 1; i < g->n_tensors; i++) {
+        const ia_gguf_tensor *a = &g->tensors[refs[i - 1].i];
+        if (refs[i].off - refs[i - 1].off < a->nbytes)
+            return ia_error(IA_ERR_FORMAT, "tensor '%s' at offset %llu overlaps tensor "
+                            "'%s' (offsets [%llu, %llu))",
+                            shown(refs[i].key, nm), (unsigned long long)refs[i].off,
+                            shown(a->name, nm2), (unsigned long long)refs[i - 1].off,
+                            (unsigned long long)(refs[i - 1].off + a->nbytes));
+    }
+    return IA_OK;
+}
+
+/* Parses and validates g->file. */
+static ia_status parse(ia_gguf *g) {
+    cursor c = {g->file.data, g->file.size, 0};
+    uint64_t n_tensors, n_kv, data_start;
+    ref *refs = NULL;
+    ia_status rc;
+
+    if (c.size < 4 || memcmp(c.p, "GGUF", 4) != 0) {
+        char got[NAME_SHOWN] = "", raw[5] = {0};
+        if (c.size) memcpy(raw, c.p, c.size < 4 ? c.size : 4);
+        return ia_error(IA_ERR_FORMAT, "bad magic '%s' (want 'GGUF'); %zu-byte file",
+                        shown(raw, got), c.size);
+    }
+    if (c.size < GGUF_HEADER_BYTES)
+        return ia_error(IA_ERR_FORMAT, "file is %zu bytes, shorter than the %d-byte "
+                        "header", c.size, GGUF_HEADER_BYTES);
+    g->version = (uint32_t)le(c.p + 4, 4);
+    if (g->version == 0x02000000u || g->version == 0x03000000u)
+        return ia_error(IA_ERR_FORMAT, "big-endian GGUF is not supported");
+    if (g->version == 1)
+        return ia_error(IA_ERR_FORMAT, "GGUF version 1 is not supported (it used 32-bit "
+                        "counts; reconvert with a current gguf-py)");
+    if (g->version != 2 && g->version != 3)
+        return ia_error(IA_ERR_FORMAT, "GGUF version %u is not supported (2 and 3 are)",
+                        g->version);
+    n_tensors = le(c.p + 8, 8);
+    n_kv = le(c.p + 16, 8);
+    c.pos = GGUF_HEADER_BYTES;
+    if (n_kv > (c.size - c.pos) / GGUF_MIN_KV_BYTES)
+        return ia_error(IA_ERR_FORMAT, "key/value count %llu cannot fit in the file "
+                        "(%zu bytes)", (unsigned long long)n_kv, c.size);
+    if (n_tensors > (c.size - c.pos) / GGUF_MIN_TI_BYTES)
+        return ia_error(IA_ERR_FORMAT, "tensor count %llu cannot fit in the file "
+                        "(%zu bytes)", (unsigned long long)n_tensors, c.size);
+
+    for (size_t i = 0; i < (size_t)n_kv; i++) {
+        if (!grow((void **)&g->kvs, &g->cap_kv, i, sizeof *g->kvs))
+            return ia_error(IA_ERR_NOMEM, "cannot allocate %zu keys", i + 1);
+        memset(&g->kvs[i], 0, sizeof g->kvs[i]);
+        if ((rc = rd_kv(g, &c, i, &g->kvs[i])) != IA_OK) return rc;
+        g->n_kv = i + 1;
+    }
+    if ((rc = read_alignment(g)) != IA_OK) return rc;
+
+    for (size_t i = 0; i < (size_t)n_tensors; i++) {
+        if (!grow((void **)&g->tensors, &g->cap_tensors, i, sizeof *g->tensors) ||
+            !grow((void **)&g->offsets, &g->cap_offsets, i, sizeof *g->offsets))
+            return ia_error(IA_ERR_NOMEM, "cannot allocate %zu tensors", i + 1);
+        memset(&g->tensors[i], 0, sizeof g->tensors[i]);
+        if ((rc = rd_tensor(g, &c, i, &g->tensors[i], &g->offsets[i])) != IA_OK)
+            return rc;
+        g->n_tensors = i + 1;
+    }
+    /* The data section starts at the next multiple of the alignment; a file
+     * without tensors may end before it. */
+    data_start = ((uint64_t)c.pos + g->alignment - 1) / g->alignment * g->alignment;
+
+    {
+        size_t n = g->n_kv > g->n_tensors ? g->n_kv : g->n_tensors;
+        if (n && !(refs = malloc(n * sizeof *refs)))
+            return ia_error(IA_ERR_NOMEM, "cannot index %zu entries", n);
+    }
+    for (size_t i = 0; i < g->n_kv; i++) refs[i] = (ref){g->kvs[i].key, 0, i};
+    if ((rc = index_names(refs, g->n_kv, &g->kv_by_key, "key")) != IA_OK) goto done;
+    for (size_t i = 0; i < g->n_tensors; i++) refs[i] = (ref){g->tensors[i].name, 0, i};
+    if ((rc = index_names(refs, g->n_tensors, &g->tensor_by_name, "tensor")) != IA_OK)
+        goto done;
+    rc = place_tensors(g, data_start, refs);
+done:
+    free(refs);
+    return rc;
+}
+
+/* Contract: maps and validates path; on success *out owns the mapping and
+ * the handle (free with ia_gguf_free()). On failure *out is NULL and the
+ * message starts with the path. A missing file is IA_ERR_NOT_FOUND. */
+ia_status ia_gguf_open(const char *path, ia_gguf **out) {
+    ia_gguf *g;
+    ia_status rc;
+    if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_open: out is NULL");
+    *out = NULL;
+    if (!path) return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_open: path is NULL");
+    if (!(g = calloc(1, sizeof *g)))
+        return ia_error(IA_ERR_NOMEM, "cannot allocate a GGUF handle");
+    rc = ia_mapped_file_open(path, &g->file); /* its errors name the path */
+    if (rc == IA_OK && (rc = parse(g)) != IA_OK) rc = ia_error_prefix(rc, "%s", path);
+    if (rc != IA_OK) {
+        ia_gguf_free(g);
+        return rc;
+    }
+    *out = g;
+    return IA_OK;
+}
+
+/* NULL-safe; unmaps the file. */
+void ia_gguf_free(ia_gguf *g) {
+    if (!g) return;
+    free(g->tensors);
+    free(g->tensor_by_name);
+    free(g->offsets);
+    free(g->kvs);
+    free(g->kv_by_key);
+    arena_free(g->arena);
+    ia_mapped_file_close(&g->file);
+    free(g);
+}
+
+size_t ia_gguf_tensor_count(const ia_gguf *g) { return g ? g->n_tensors : 0; }
+
+/* Borrowed; valid until ia_gguf_free(). NULL when out of range. */
+const ia_gguf_tensor *ia_gguf_tensor_at(const ia_gguf *g, size_t i) {
+    return g && i < g->n_tensors ? &g->tensors[i] : NULL;
+}
+
+/* Binary search of a sorted index (NULL when n is 0); returns the
+ * file-order position, or SIZE_MAX when absent. */
+static size_t find_sorted(const size_t *index, size_t n, const char *name,
+                          const char *(*name_of)(const ia_gguf *, size_t), const ia_gguf *g) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, name_of(g, index[mid]));
+        if (c == 0) return index[mid];
+        if (c < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return SIZE_MAX;
+}
+
+static const char *tensor_name(const ia_gguf *g, size_t i) { return g->tensors[i].name; }
+static const char *kv_key(const ia_gguf *g, size_t i) { return g->kvs[i].key; }
+
+/* Borrowed; valid until ia_gguf_free(). NULL if absent (no error set). */
+const ia_gguf_tensor *ia_gguf_find(const ia_gguf *g, const char *name) {
+    size_t i;
+    if (!g || !name) return NULL;
+    i = find_sorted(g->tensor_by_name, g->n_tensors, name, tensor_name, g);
+    return i == SIZE_MAX ? NULL : &g->tensors[i];
+}
+
+/* The key's entry, or an error (NOT_FOUND, or FORMAT when of another type
+ * than want; want = -1 accepts any). user_out is the caller's out pointer,
+ * checked here once for every getter. */
+static ia_status lookup(const ia_gguf *g, const char *key, const void *user_out, int want,
+                        const char *want_name, const gguf_kv **out) {
+    char nm[NAME_SHOWN];
+    size_t i;
+    if (!g || !key || !user_out)
+        return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_get: NULL argument");
+    i = find_sorted(g->kv_by_key, g->n_kv, key, kv_key, g);
+    if (i == SIZE_MAX)
+        return ia_error(IA_ERR_NOT_FOUND, "key '%s' is not in the file", shown(key, nm));
+    *out = &g->kvs[i];
+    if (want >= 0 && (*out)->type != (uint32_t)want)
+        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not a %s", shown(key, nm),
+                        vtype_name((*out)->type), want_name);
+    return IA_OK;
+}
+
+ia_status ia_gguf_get_str(const ia_gguf *g, const char *key, const char **out) {
+    const gguf_kv *kv;
+    ia_status rc = lookup(g, key, out, IA_GGUF_STRING, "string", &kv);
+    if (rc == IA_OK) *out = kv->v.str;
+    return rc;
+}
+
+/* Any integer type whose value fits int64 (bool is not an integer). */
+ia_status ia_gguf_get_i64(const ia_gguf *g, const char *key, int64_t *out) {
+    char nm[NAME_SHOWN];
+    const gguf_kv *kv;
+    uint64_t b;
+    ia_status rc = lookup(g, key, out, -1, NULL, &kv);
+    if (rc != IA_OK) return rc;
+    b = kv->v.bits;
+    switch (kv->type) {
+    case IA_GGUF_U8: case IA_GGUF_U16: case IA_GGUF_U32: *out = (int64_t)b; return IA_OK;
+    case IA_GGUF_I8: *out = (int8_t)(uint8_t)b; return IA_OK;
+    case IA_GGUF_I16: *out = (int16_t)(uint16_t)b; return IA_OK;
+    case IA_GGUF_I32: *out = (int32_t)(uint32_t)b; return IA_OK;
+    case IA_GGUF_I64: memcpy(out, &b, 8); return IA_OK; /* two's complement */
+    case IA_GGUF_U64:
+        if (b > (uint64_t)INT64_MAX)
+            return ia_error(IA_ERR_FORMAT, "key '%s': u64 %llu does not fit int64",
+                            shown(key, nm), (unsigned long long)b);
+        *out = (int64_t)b;
+        return IA_OK;
+    default:
+        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not an integer", shown(key, nm),
+                        vtype_name(kv->type));
+    }
+}
+
+ia_status ia_gguf_get_f32(const ia_gguf *g, const char *key, float *out) {
+    const gguf_kv *kv;
+    ia_status rc = lookup(g, key, out, IA_GGUF_F32, "f32", &kv);
+    if (rc == IA_OK) *out = kv->v.f32;
+    return rc;
+}
+
+ia_status ia_gguf_get_str_array(const ia_gguf *g, const char *key, size_t *count,
+                                const char *const **items) {
+    char nm[NAME_SHOWN];
+    const gguf_kv *kv;
+    ia_status rc = lookup(g, key, count && items ? count : NULL, IA_GGUF_ARRAY, "array", &kv);
+    if (rc != IA_OK) return rc;
+    if (kv->elem_type != IA_GGUF_STRING)
+        return ia_error(IA_ERR_FORMAT, "key '%s' is an array of %s, not of strings",
+                        shown(key, nm), vtype_name(kv->elem_type));
+    *count = (size_t)kv->count;
+    *items = (const char *const *)kv->v.strs;
+    return IA_OK;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+typedef struct wkv {
+    char *key;
+    ia_gguf_vtype type;
+    union {
+        uint32_t u32;
+        int64_t i64;
+        float f32;
+        char *str;
+    } v;
+    char **items; /* string arrays */
+    size_t count;
+} wkv;
+
+typedef struct wtensor {
+    char *name;
+    ia_ggml_type type;
+    int ndim;
+    int64_t shape[IA_GGUF_MAX_DIMS]; /* outermost first */
+    void *data;
+    size_t nbytes;
+} wtensor;
+
+struct ia_gguf_writer {
+    wkv *kvs;
+    size_t n_kv, cap_kv;
+    wtensor *ts;
+    size_t n_t, cap_t;
+};
+
+ia_status ia_gguf_writer_create(ia_gguf_writer **out) {
+    if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_writer_create: out is NULL");
+    *out = calloc(1, sizeof **out);
+    return *out ? IA_OK : ia_error(IA_ERR_NOMEM, "cannot allocate a GGUF writer");
+}
+
+void ia_gguf_writer_free(ia_gguf_writer *w) {
+    if (!w) return;
+    for (size_t i = 0; i < w->n_kv; i++) {
+        free(w->kvs[i].key);
+        if (w->kvs[i].type == IA_GGUF_STRING) free(w->kvs[i].v.str);
+        for (size_t j = 0; j < w->kvs[i].count; j++) free(w->kvs[i].items[j]);
+        free(w->kvs[i].items);
+    }
+    for (size_t i = 0; i < w->n_t; i++) {
+        free(w->ts[i].name);
+        free(w->ts[i].data);
+    }
+    free(w->kvs);
+    free(w->ts);
+    free(w);
+}
+
+/* Checks key and appends an entry holding a copy of it in *out.
+ * general.alignment is the writer's own (finish writes 32). */
+static ia_status new_kv(ia_gguf_writer *w, const char *key, ia_gguf_vtype type, wkv **out) {
+    char nm[NAME_SHOWN];
+    wkv *kv;
+    if (!w || !key || !*key)
+        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: NULL writer or empty key");
+    if (strcmp(key, GGUF_ALIGNMENT_KEY) == 0)
+        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: " GGUF_ALIGNMENT_KEY " is "
+                        "written by the writer (%u)", GGUF_DEFAULT_ALIGNMENT);
+    for (size_t i = 0; i < w->n_kv; i++) /* linear: models have tens of keys */
+        if (strcmp(w->kvs[i].key, key) == 0)
+            return ia_error(IA_ERR_INVALID_ARG, "gguf writer: key '%s' is set twice",
+                            shown(key, nm));
+    if (!grow((void **)&w->kvs, &w->cap_kv, w->n_kv, sizeof *w->kvs))
+        return ia_error(IA_ERR_NOMEM, "gguf writer: cannot grow the key table");
+    kv = &w->kvs[w->n_kv];
+    memset(kv, 0, sizeof *kv);
+    if (!(kv->key = strdup(key)))
+        return ia_error(IA_ERR_NOMEM, "gguf writer: cannot copy a key");
+    kv->type = type;
+    w->n_kv++;
+    *out = kv;
+    return IA_OK;
+}
+
+/* Takes back the entry new_kv() just added (its value could not be copied). */
+static ia_status drop_last_kv(ia_gguf_writer *w) {
+    free(w->kvs[--w->n_kv].key);
+    return ia_error(IA_ERR_NOMEM, "gguf writer: cannot copy a value");
+}
+
+ia_status ia_gguf_writer_set_str(ia_gguf_writer *w, const char *key, const char *value) {
+    wkv *kv;
+    ia_status rc;
+    if (!value) return ia_error(IA_ERR_INVALID_ARG, "gguf writer: NULL string value");
+    if ((rc = new_kv(w, key, IA_GGUF_STRING, &kv)) != IA_OK) return rc;
+    return (kv->v.str = strdup(value)) ? IA_OK : drop_last_kv(w);
+}
+
+ia_status ia_gguf_writer_set_u32(ia_gguf_writer *w, const char *key, uint32_t value) {
+    wkv *kv;
+    ia_status rc = new_kv(w, key, IA_GGUF_U32, &kv);
+    if (rc == IA_OK) kv->v.u32 = value;
+    return rc;
+}
+
+ia_status ia_gguf_writer_set_i64(ia_gguf_writer *w, const char *key, int64_t value) {
+    wkv *kv;
+    ia_status rc = new_kv(w, key, IA_GGUF_I64, &kv);
+    if (rc == IA_OK) kv->v.i64 = value;
+    return rc;
+}
+
+ia_status ia_gguf_writer_set_f32(ia_gguf_writer *w, const char *key, float value) {
+    wkv *kv;
+    ia_status rc = new_kv(w, key, IA_GGUF_F32, &kv);
+    if (rc == IA_OK) kv->v.f32 = value;
+    return rc;
+}
+
+ia_status ia_gguf_writer_set_str_array(ia_gguf_writer *w, const char *key,
+                                       const char *const *items, size_t count) {
+    wkv *kv;
+    ia_status rc;
+    size_t i;
+    if (count && !items) return ia_error(IA_ERR_INVALID_ARG, "gguf writer: NULL items");
+    for (i = 0; i < count; i++)
+        if (!items[i])
+            return ia_error(IA_ERR_INVALID_ARG, "gguf writer: string array item %zu is NULL", i);
+    if ((rc = new_kv(w, key, IA_GGUF_ARRAY, &kv)) != IA_OK) return rc;
+    if (!(kv->items = calloc(count ? count : 1, sizeof *kv->items))) return drop_last_kv(w);
+    for (i = 0; i < count; i++) {
+        if (!(kv->items[i] = strdup(items[i]))) {
+            while (i--) free(kv->items[i]);
+            free(kv->items);
+            kv->items = NULL;
+            return drop_last_kv(w);
+        }
+    }
+    kv->count = count;
+    return IA_OK;
+}
+
+/* Contract: copies name, shape and data. The shape is outermost first; it
+ * must be one the reader accepts (1..4 dims, each >= 1, the innermost a
+ * multiple of the block size) and nbytes must equal ia_ggml_nbytes(). */
+ia_status ia_gguf_writer_add_tensor(ia_gguf_writer *w, const char *name, ia_ggml_type type,
+                                    int ndim, const int64_t *shape, const void *data,
+                                    size_t nbytes) {
+    char nm[NAME_SHOWN];
+    int64_t nelem = 1;
+    size_t want;
+    wtensor *t;
+    if (!w || !name || !*name || !shape || (!data && nbytes))
+        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: NULL argument or empty name");
+    if (type_index((uint32_t)type) < 0)
+        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': unknown type %d",
+                        shown(name, nm), (int)type);
+    if (ndim < 1 || ndim > IA_GGUF_MAX_DIMS)
+        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': %d dims (1 to %d)",
+                        shown(name, nm), ndim, IA_GGUF_MAX_DIMS);
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 1 || nelem > INT64_MAX / shape[d])
+            return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': dim %d is %lld "
+                            "(dims are >= 1 and their product fits int64)", shown(name, nm),
+                            d, (long long)shape[d]);
+        nelem *= shape[d];
+    }
+    want = ia_ggml_nbytes(type, shape[ndim - 1], nelem);
+    if (want == 0 || want != nbytes)
+        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': %zu bytes given, "
+                        "%s with %lld elements (row %lld) needs %zu", shown(name, nm), nbytes,
+                        ia_ggml_type_name(type), (long long)nelem,
+                        (long long)shape[ndim - 1], want);
+    for (size_t i = 0; i < w->n_t; i++)
+        if (strcmp(w->ts[i].name, name) == 0)
+            return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s' is added twice",
+                            shown(name, nm));
+    if (!grow((void **)&w->ts, &w->cap_t, w->n_t, sizeof *w->ts))
+        return ia_error(IA_ERR_NOMEM, "gguf writer: cannot grow the tensor table");
+    t = &w->ts[w->n_t];
+    memset(t, 0, sizeof *t);
+    t->name = strdup(name);
+    t->data = malloc(nbytes);
+    if (!t->name || !t->data) {
+        free(t->name);
+        free(t->data);
+        return ia_error(IA_ERR_NOMEM, "gguf writer: cannot copy tensor '%s' (%zu bytes)",
+                        shown(name, nm), nbytes);
+    }
+    memcpy(t->data, data, nbytes);
+    t->type = type;
+    t->ndim = ndim;
+    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    t->nbytes = nbytes;
+    w->n_t++;
+    return IA_OK;
+}
+
+/* Output with a sticky error: every put is checked once, at the end. */
+typedef struct {
+    FILE *fp;
+    uint64_t pos;
+    int err; /* errno of the first failure, or -1 for one without errno */
+} wout;
+
+static void put(wout *o, const void *p, size_t n) {
+    if (!o->err && n && fwrite(p, 1, n, o->fp) != n) o->err = errno ? errno : -1;
+    o->pos += n;
+}
+
+static void put_le(wout *o, uint64_t v, int n) {
+    uint8_t b[8];
+    for (int i = 0; i < n; i++) b[i] = (uint8_t)(v >> (8 * i));
+    put(o, b, (size_t)n);
+}
+
+static void put_str(wout *o, const char *s) {
+    size_t n = strlen(s);
+    put_le(o, n, 8);
+    put(o, s, n);
+}
+
+static void put_pad(wout *o) {
+    static const uint8_t zeros[GGUF_DEFAULT_ALIGNMENT];
+    put(o, zeros, (size_t)((GGUF_DEFAULT_ALIGNMENT - o->pos % GGUF_DEFAULT_ALIGNMENT) %
+                           GGUF_DEFAULT_ALIGNMENT));
+}
+
+static uint64_t pad32(uint64_t n) {
+    return (n + GGUF_DEFAULT_ALIGNMENT - 1) / GGUF_DEFAULT_ALIGNMENT * GGUF_DEFAULT_ALIGNMENT;
+}
+
+static void put_kv(wout *o, const wkv *kv) {
+    uint32_t f;
+    put_str(o, kv->key);
+    put_le(o, (uint32_t)kv->type, 4);
+    switch (kv->type) {
+    case IA_GGUF_U32: put_le(o, kv->v.u32, 4); break;
+    case IA_GGUF_I64: put_le(o, (uint64_t)kv->v.i64, 8); break;
+    case IA_GGUF_F32: memcpy(&f, &kv->v.f32, 4); put_le(o, f, 4); break;
+    case IA_GGUF_STRING: put_str(o, kv->v.str); break;
+    default: /* IA_GGUF_ARRAY of strings */
+        put_le(o, IA_GGUF_STRING, 4);
+        put_le(o, kv->count, 8);
+        for (size_t i = 0; i < kv->count; i++) put_str(o, kv->items[i]);
+    }
+}
+
+/* Writes the whole file to o: header, keys (general.alignment first), tensor
+ * infos with dims innermost first, padding, data padded to 32 each (as
+ * llama.cpp and gguf-py do). */
+static void put_file(wout *o, const ia_gguf_writer *w) {
+    uint64_t off = 0;
+    put(o, "GGUF", 4);
+    put_le(o, 3, 4);
+    put_le(o, w->n_t, 8);
+    put_le(o, w->n_kv + 1, 8);
+    put_str(o, GGUF_ALIGNMENT_KEY);
+    put_le(o, IA_GGUF_U32, 4);
+    put_le(o, GGUF_DEFAULT_ALIGNMENT, 4);
+    for (size_t i = 0; i < w->n_kv; i++) put_kv(o, &w->kvs[i]);
+    for (size_t i = 0; i < w->n_t; i++) {
+        const wtensor *t = &w->ts[i];
+        put_str(o, t->name);
+        put_le(o, (uint32_t)t->ndim, 4);
+        for (int d = t->ndim - 1; d >= 0; d--) put_le(o, (uint64_t)t->shape[d], 8);
+        put_le(o, (uint32_t)t->type, 4);
+        put_le(o, off, 8);
+        off += pad32(t->nbytes);
+    }
+    put_pad(o);
+    for (size_t i = 0; i < w->n_t; i++) {
+        put(o, w->ts[i].data, w->ts[i].nbytes);
+        put_pad(o);
+    }
+}
+
+/* Contract: writes everything added so far to `path` through a fresh
+ * "<path>.tmpN" file that is flushed, synced and renamed into place; on any
+ * failure the temporary is removed, `path` is untouched and the result is
+ * IA_ERR_IO naming the path. The writer stays usable (finish may be called
+ * again). */
+ia_status ia_gguf_writer_finish(ia_gguf_writer *w, const char *path) {
+    wout o = {NULL, 0, 0};
+    char *tmp;
+    size_t len;
+    ia_status rc = IA_OK;
+
+    if (!w || !path || !*path)
+        return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_writer_finish: NULL writer or path");
+    len = strlen(path) + 16;
+    if (!(tmp = malloc(len))) return ia_error(IA_ERR_NOMEM, "gguf writer: out of memory");
+    /* "x" (C11): never reuse a temporary another writer (or a crash) left. */
+    for (int k = 0; k < 100 && !o.fp; k++) {
+        snprintf(tmp, len, "%s.tmp%d", path, k);
+        errno = 0;
+        if (!(o.fp = fopen(tmp, "wbx")) && errno != EEXIST) break;
+    }
+    if (!o.fp) {
+        rc = ia_error(IA_ERR_IO, "%s: cannot create %s: %s", path, tmp,
+                      errno ? strerror(errno) : "too many stale temporaries");
+        free(tmp);
+        return rc;
+    }
+    put_file(&o, w);
+    if (!o.err && fflush(o.fp) != 0) o.err = errno ? errno : -1;
+    /* Durable before it is visible: rename only a file whose bytes are on disk. */
+    if (!o.err && fsync(fileno(o.fp)) != 0) o.err = errno ? errno : -1;
+    if (fclose(o.fp) != 0 && !o.err) o.err = errno ? errno : -1;
+    if (!o.err && rename(tmp, path) != 0) o.err = errno ? errno : -1;
+    if (o.err) {
+        remove(tmp);
+        rc = ia_error(IA_ERR_IO, "%s: cannot write: %s", path,
+                      o.err > 0 ? strerror(o.err) : "unknown error");
+    }
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,234 @@
+/*
+ * export.c — the quantised model directory (contract in export.h).
+ *
+ * Tensor names stay the Hugging Face names, so the same family code binds
+ * them. A linear layer whose codes equal a ggml type is stored as that type
+ * (q8_0 / q4_0 / q4_1: any GGUF reader dequantises it); other settings use
+ * our packed codes: `name` I8 [n, k·bits/8] (LSB-first), `name.scale` and
+ * `name.min` F32 [n, k/group], with ia.qbits.<name> and ia.qgroup.<name>.
+ * The files beside the weights are written first and model.gguf last (and
+ * atomically), so a directory with a model.gguf is complete.
+ */
+#include "quant/export.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "formats/gguf.h"
+#include "quant/blocks.h"
+#include "quant/policy.h"
+#include "quant/quantize.h"
+#include "util/error.h"
+
+static ia_status make_dir(const char *path) {
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len >= sizeof buf) return ia_error(IA_ERR_INVALID_ARG, "output path too long");
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return ia_error(IA_ERR_IO, "cannot create directory %s: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) return ia_error(IA_ERR_IO, "%s is not a directory", path);
+    return IA_OK;
+}
+
+static ia_status copy_file(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb"), *out = NULL;
+    char buf[65536];
+    size_t n;
+    ia_status st = IA_OK;
+    if (!in) return ia_error(IA_ERR_IO, "cannot read %s: %s", from, strerror(errno));
+    if (!(out = fopen(to, "wb"))) {
+        fclose(in);
+        return ia_error(IA_ERR_IO, "cannot write %s: %s", to, strerror(errno));
+    }
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) {
+            st = ia_error(IA_ERR_IO, "writing %s: %s", to, strerror(errno));
+            break;
+        }
+    if (st == IA_OK && ferror(in)) st = ia_error(IA_ERR_IO, "reading %s", from);
+    fclose(in);
+    if (fclose(out) != 0 && st == IA_OK) st = ia_error(IA_ERR_IO, "writing %s: %s", to, strerror(errno));
+    return st;
+}
+
+static int is_weights_file(const char *name) {
+    static const char *const ext[] = {".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5",
+                                      ".msgpack", ".ot", ".gguf", ".tflite", NULL};
+    size_t len = strlen(name);
+    for (int i = 0; ext[i]; i++) {
+        size_t e = strlen(ext[i]);
+        if (len >= e && strcmp(name + len - e, ext[i]) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Copies the regular non-weight files of `from` into `to`; `depth` 0 also
+ * descends into sentence-transformers module folders ("1_Pooling", ...). */
+static ia_status copy_aux(const char *from, const char *to, int depth) {
+    DIR *d = opendir(from);
+    struct dirent *e;
+    ia_status st = IA_OK;
+    if (!d) return ia_error(IA_ERR_IO, "cannot list %s: %s", from, strerror(errno));
+    while (st == IA_OK && (e = readdir(d))) {
+        char src[4200], dst[4200];
+        struct stat sb;
+        if (e->d_name[0] == '.') continue;
+        snprintf(src, sizeof src, "%s/%s", from, e->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", to, e->d_name);
+        if (stat(src, &sb) != 0) continue;
+        if (S_ISREG(sb.st_mode) && !is_weights_file(e->d_name)) {
+            st = copy_file(src, dst);
+        } else if (S_ISDIR(sb.st_mode) && depth == 0 && e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+                   strchr(e->d_name, '_')) {
+            if ((st = make_dir(dst)) == IA_OK) st = copy_aux(src, dst, 1);
+        }
+    }
+    closedir(d);
+    return st;
+}
+
+static ia_status add_linear(ia_gguf_writer *w, const char *full, const ia_qweights *q) {
+    int type = ia_qweights_ggml_type(q);
+    int64_t shape[2] = {q->n, q->k};
+    ia_status st;
+    if (type >= 0) {
+        size_t nb = ia_ggml_nbytes((ia_ggml_type)type, q->k, q->n * q->k);
+        void *blocks = malloc(nb);
+        if (!blocks) return ia_error(IA_ERR_NOMEM, "%s", full);
+        st = ia_qweights_to_blocks(q, type, blocks);
+        if (st == IA_OK) st = ia_gguf_writer_add_tensor(w, full, (ia_ggml_type)type, 2, shape, blocks, nb);
+        free(blocks);
+        return st;
+    }
+    {
+        char key[400];
+        size_t row = ia_qweights_packed_row_bytes(q->bits, q->k);
+        int64_t cshape[2] = {q->n, (int64_t)row}, sshape[2] = {q->n, q->k / q->group};
+        uint8_t *codes = malloc((size_t)q->n * row);
+        size_t sbytes = (size_t)(q->n * (q->k / q->group)) * sizeof(float);
+        if (!codes) return ia_error(IA_ERR_NOMEM, "%s", full);
+        ia_qweights_pack_codes(q, codes);
+        st = ia_gguf_writer_add_tensor(w, full, IA_GGML_I8, 2, cshape, codes, (size_t)q->n * row);
+        free(codes);
+        if (st != IA_OK) return st;
+        snprintf(key, sizeof key, "%s.scale", full);
+        if ((st = ia_gguf_writer_add_tensor(w, key, IA_GGML_F32, 2, sshape, q->d, sbytes)) != IA_OK) return st;
+        snprintf(key, sizeof key, "%s.min", full);
+        if ((st = ia_gguf_writer_add_tensor(w, key, IA_GGML_F32, 2, sshape, q->m, sbytes)) != IA_OK) return st;
+        snprintf(key, sizeof key, "ia.qbits.%s", full);
+        if ((st = ia_gguf_writer_set_u32(w, key, (uint32_t)q->bits)) != IA_OK) return st;
+        snprintf(key, sizeof key, "ia.qgroup.%s", full);
+        return ia_gguf_writer_set_i64(w, key, q->group);
+    }
+}
+
+/* A tensor that is not a linear layer: q8_0 for the word embeddings, else
+ * as stored (F32, F16) or widened to F32 (BF16). Others are left out. */
+static ia_status add_other(ia_gguf_writer *w, const ia_model *m, const ia_st_tensor *t, ia_export_info *info) {
+    char word[320];
+    int64_t nel = 1;
+    ia_status st;
+    for (int i = 0; i < t->ndim; i++) nel *= t->shape[i];
+    snprintf(word, sizeof word, "%sembeddings.word_embeddings.weight", m->weight_prefix);
+    if (strcmp(t->name, word) == 0 && t->dtype == IA_DTYPE_F32 && t->ndim == 2 && t->shape[1] % IA_QK == 0 &&
+        !ia_quant_excluded(info->cfg, "embeddings.word_embeddings.weight")) {
+        size_t nb = (size_t)(nel / IA_QK) * sizeof(ia_block_q8_0);
+        void *blocks = malloc(nb);
+        if (!blocks) return ia_error(IA_ERR_NOMEM, "%s", t->name);
+        st = ia_quantize_q8_0(t->data, blocks, nel);
+        if (st == IA_OK) st = ia_gguf_writer_add_tensor(w, t->name, IA_GGML_Q8_0, 2, t->shape, blocks, nb);
+        free(blocks);
+        info->embeddings_format = "Q8_0";
+        return st;
+    }
+    if (t->dtype == IA_DTYPE_F32) return ia_gguf_writer_add_tensor(w, t->name, IA_GGML_F32, t->ndim, t->shape, t->data, t->nbytes);
+    if (t->dtype == IA_DTYPE_F16) return ia_gguf_writer_add_tensor(w, t->name, IA_GGML_F16, t->ndim, t->shape, t->data, t->nbytes);
+    if (t->dtype == IA_DTYPE_BF16) {
+        float *f = malloc((size_t)nel * sizeof *f);
+        if (!f) return ia_error(IA_ERR_NOMEM, "%s", t->name);
+        for (int64_t i = 0; i < nel; i++) {
+            uint16_t v;
+            uint32_t bits;
+            memcpy(&v, (const uint16_t *)t->data + i, 2);
+            bits = (uint32_t)v << 16;
+            memcpy(&f[i], &bits, 4);
+        }
+        st = ia_gguf_writer_add_tensor(w, t->name, IA_GGML_F32, t->ndim, t->shape, f, (size_t)nel * sizeof *f);
+        free(f);
+        return st;
+    }
+    return IA_OK; /* integer buffers (position_ids): the model does not read them */
+}
+
+static ia_status set_metadata(ia_gguf_writer *w, const ia_model *m, const ia_export_info *info) {
+    const ia_quant_config *c = info->cfg;
+    ia_status st;
+    if ((st = ia_gguf_writer_set_str(w, "general.architecture", "ipfs_accelerate")) != IA_OK) return st;
+    if ((st = ia_gguf_writer_set_str(w, "general.name", m->name)) != IA_OK) return st;
+    if ((st = ia_gguf_writer_set_u32(w, "ia.format_version", 1)) != IA_OK) return st;
+    if ((st = ia_gguf_writer_set_str(w, "ia.source.model_type", m->cfg.model_type)) != IA_OK) return st;
+    if ((st = ia_gguf_writer_set_u32(w, "ia.quant.bits", (uint32_t)c->bits)) != IA_OK) return st;
+    if ((st = ia_gguf_writer_set_str(w, "ia.quant.scheme", c->asymmetric ? "asymmetric" : "symmetric")) != IA_OK)
+        return st;
+    if ((st = ia_gguf_writer_set_i64(w, "ia.quant.group", c->group)) != IA_OK) return st;
+    if ((st = ia_gguf_writer_set_u32(w, "ia.quant.mixed_precision", (uint32_t)c->mixed_precision)) != IA_OK) return st;
+    if ((st = ia_gguf_writer_set_u32(w, "ia.quant.clip_search", (uint32_t)c->clip_search)) != IA_OK) return st;
+    if ((st = ia_gguf_writer_set_u32(w, "ia.quant.calibration_texts", (uint32_t)info->n_calibration)) != IA_OK)
+        return st;
+    return ia_gguf_writer_set_str_array(w, "ia.quant.exclusions", c->exclusions, c->n_exclusions);
+}
+
+static int same_dir(const char *a, const char *b) {
+    char ra[PATH_MAX], rb[PATH_MAX];
+    return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
+ia_status ia_export_quantised(const ia_model *m, ia_export_info *info, const char *out_dir) {
+    ia_gguf_writer *w = NULL;
+    char path[4200];
+    struct stat sb;
+    ia_status st;
+    info->embeddings_format = "F32";
+    if ((st = make_dir(out_dir)) != IA_OK) return st;
+    if (same_dir(out_dir, m->dir))
+        return ia_error(IA_ERR_INVALID_ARG, "output directory %s is the model's own directory", out_dir);
+    snprintf(path, sizeof path, "%s/model.safetensors", out_dir);
+    if (stat(path, &sb) == 0) /* the loader prefers it: the new model would be shadowed */
+        return ia_error(IA_ERR_INVALID_ARG, "%s already holds a model.safetensors; choose an empty directory", out_dir);
+    if ((st = copy_aux(m->dir, out_dir, 0)) != IA_OK) return st;
+    if ((st = ia_gguf_writer_create(&w)) != IA_OK) return st;
+    if ((st = set_metadata(w, m, info)) != IA_OK) goto done;
+    for (size_t i = 0; i < ia_safetensors_count(m->weights); i++) {
+        const ia_st_tensor *t = ia_safetensors_at(m->weights, i);
+        const ia_qweights *q = NULL;
+        int linear = 0;
+        for (int j = 0; j < m->n_linears; j++) {
+            size_t plen = strlen(m->weight_prefix);
+            if (strncmp(t->name, m->weight_prefix, plen) == 0 && strcmp(t->name + plen, m->linears[j].name) == 0) {
+                linear = 1;
+                q = info->layers[j];
+            }
+        }
+        st = linear && q ? add_linear(w, t->name, q) : add_other(w, m, t, info);
+        if (st != IA_OK) goto done;
+    }
+    snprintf(path, sizeof path, "%s/model.gguf", out_dir);
+    if ((st = ia_gguf_writer_finish(w, path)) != IA_OK) goto done;
+    info->file_bytes = stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+done:
+    ia_gguf_writer_free(w);
+    return st;
+}

@@ -1,0 +1,277 @@
+/*
+ * model_quant.c — ia_quantize_model: an fp32 model directory in, a
+ * quantised one out (model.gguf + the config and tokenizer files).
+ *
+ *   1. open the fp32 model; its linear layers are listed in m->linears
+ *   2. calibration texts (if any) → mean x_k^2 of every layer's inputs,
+ *      which weights each layer's scale search (quantize.h)
+ *   3. mixed precision: each layer alone at the target width → drift of
+ *      the embeddings (1 − mean cosine to fp32) on the calibration texts;
+ *      the layers with the largest drift per promoted bit move one step up
+ *      the ladder 2 → 4 → 8 → fp32 while the average stays within
+ *      bits + 1 bits per weight
+ *   4. quantise every layer at its width; measure the whole model's drift
+ *   5. write model.gguf (export.c) and the report
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "models/model.h"
+#include "quant/calibrate.h"
+#include "quant/export.h"
+#include "quant/policy.h"
+#include "util/error.h"
+
+/* Used for sensitivity when mixed precision is asked without calibration
+ * texts: short and long, plain and technical, so every layer sees varied
+ * inputs. */
+static const char *const default_texts[] = {
+    "The cat sat on the mat.",
+    "A man is playing a guitar on stage.",
+    "Quantisation maps floating-point weights to a few integer levels.",
+    "Stock markets fell sharply after the announcement of new tariffs.",
+    "How do I reset my password if I no longer have access to my email?",
+    "The mitochondria is the powerhouse of the cell.",
+    "She quickly realised that the train had left without her.",
+    "Machine learning models benefit from proper quantization calibration.",
+    "In 1969, Apollo 11 landed the first humans on the Moon.",
+    "Two dogs are running through a field of tall grass.",
+    "The recipe calls for two cups of flour, one egg and a pinch of salt.",
+    "Researchers found no significant difference between the two groups.",
+    "Please turn off the lights when you leave the room.",
+    "A woman is slicing tomatoes in the kitchen.",
+    "The function returns a pointer to the first matching element, or NULL.",
+    "Heavy rain is expected across the region throughout the weekend.",
+    "This is a sample sentence for calibration.",
+    "Multiple examples ensure representative activation distributions.",
+    "The committee postponed its decision until the next meeting.",
+    "Children are playing football in the park after school.",
+    "Neural networks approximate functions by composing simple layers.",
+    "The museum's new exhibition features paintings from the 17th century.",
+    "Is there a pharmacy open near the train station tonight?",
+    "The quick brown fox jumps over the lazy dog.",
+};
+
+typedef struct layer_plan {
+    int width;          /* 8, 4, 2, or 32 = kept fp32 */
+    int excluded;
+    double sensitivity; /* drift with only this layer quantised; NAN = not measured */
+    double error;       /* importance-weighted relative error of the final codes */
+    ia_qweights q;      /* final codes (width < 32) */
+} layer_plan;
+
+static void progress_at(ia_progress_fn fn, void *ctx, int done, int total, const char *what) {
+    if (fn) fn(ctx, done, total, what);
+}
+
+/* Puts layer i back to its fp32 weights. */
+static void restore(ia_model *m, int i) {
+    m->linears[i].slot->dtype = IA_DTYPE_F32;
+    m->linears[i].slot->data = (void *)m->linears[i].f32;
+}
+
+static ia_status quantise_layer(ia_model *m, int i, const ia_quant_config *cfg, int width, const ia_calib *cal,
+                                ia_qweights *q) {
+    const ia_tensor *t = m->linears[i].slot;
+    int64_t n = ia_tensor_rows(t), k = ia_tensor_cols(t);
+    ia_quant_params p = ia_quant_layer_params(cfg, width, k, cal->importance ? cal->importance[i] : NULL);
+    ia_status st = ia_quantize_weights(m->linears[i].f32, n, k, &p, q);
+    return st == IA_OK ? IA_OK : ia_error_prefix(st, "%s", m->linears[i].name);
+}
+
+/* Step 3: per-layer drift, then promotion within the bit budget. */
+static ia_status plan_mixed(ia_model *m, const ia_quant_config *cfg, const ia_calib *cal, const char *const *texts,
+                            size_t n_texts, const float *ref, layer_plan *plan, ia_progress_fn progress, void *ctx) {
+    int n = m->n_linears, *order = NULL;
+    double budget = 0, used = 0;
+    ia_status st = IA_OK;
+    for (int i = 0; i < n && st == IA_OK; i++) {
+        ia_qweights q = {0};
+        if (plan[i].excluded) continue;
+        progress_at(progress, ctx, i, n, m->linears[i].name);
+        if ((st = quantise_layer(m, i, cfg, cfg->bits, cal, &q)) != IA_OK) break;
+        st = ia_model_set_linear_qmat(m, m->linears[i].slot, &q);
+        ia_qweights_free(&q);
+        if (st == IA_ERR_UNSUPPORTED) { /* a shape the kernels do not take: fp32 */
+            plan[i].width = 32;
+            st = IA_OK;
+            continue;
+        }
+        if (st == IA_OK) st = ia_calib_drift(m, texts, n_texts, ref, &plan[i].sensitivity);
+        restore(m, i);
+    }
+    if (st != IA_OK) return st;
+    /* Budget: bits + 1 bits per weight on average over the quantised layers. */
+    for (int i = 0; i < n; i++) {
+        double params = (double)ia_tensor_nelem(m->linears[i].slot);
+        if (plan[i].excluded || plan[i].width == 32) continue;
+        budget += params * (cfg->bits + 1);
+        used += params * cfg->bits;
+    }
+    if (!(order = malloc((size_t)n * sizeof *order))) return ia_error(IA_ERR_NOMEM, "mixed precision");
+    for (int i = 0; i < n; i++) order[i] = i;
+    /* Most drift per extra bit first (insertion sort: a few dozen layers). */
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0; b--) {
+            int x = order[b - 1], y = order[b];
+            double px = (double)ia_tensor_nelem(m->linears[x].slot), py = (double)ia_tensor_nelem(m->linears[y].slot);
+            double sx = isnan(plan[x].sensitivity) ? -1 : plan[x].sensitivity / px;
+            double sy = isnan(plan[y].sensitivity) ? -1 : plan[y].sensitivity / py;
+            if (sy <= sx) break;
+            order[b - 1] = y;
+            order[b] = x;
+        }
+    for (int a = 0; a < n; a++) {
+        int i = order[a], up = ia_quant_next_width(cfg->bits);
+        double extra = (double)ia_tensor_nelem(m->linears[i].slot) * (up - cfg->bits);
+        if (isnan(plan[i].sensitivity) || plan[i].sensitivity <= 0) continue;
+        if (used + extra > budget) continue;
+        plan[i].width = up;
+        used += extra;
+    }
+    free(order);
+    return IA_OK;
+}
+
+static cJSON *report_layer(const ia_model *m, int i, const layer_plan *p, const ia_quant_config *cfg) {
+    cJSON *o = cJSON_CreateObject();
+    int64_t k = ia_tensor_cols(m->linears[i].slot);
+    cJSON_AddStringToObject(o, "name", m->linears[i].name);
+    cJSON_AddNumberToObject(o, "params", (double)ia_tensor_nelem(m->linears[i].slot));
+    cJSON_AddNumberToObject(o, "bits", p->width);
+    if (p->width < 32) {
+        int type = ia_qweights_ggml_type(&p->q);
+        cJSON_AddNumberToObject(o, "group", (double)p->q.group);
+        cJSON_AddStringToObject(o, "scheme", cfg->asymmetric ? "asymmetric" : "symmetric");
+        cJSON_AddStringToObject(o, "format", type >= 0 ? ia_ggml_type_name((ia_ggml_type)type) : "ia_packed");
+        cJSON_AddNumberToObject(o, "rel_error", p->error);
+        (void)k;
+    } else {
+        cJSON_AddStringToObject(o, "format", "F32");
+        cJSON_AddStringToObject(o, "why", p->excluded ? "excluded" : "mixed precision or unsupported shape");
+    }
+    if (!isnan(p->sensitivity)) cJSON_AddNumberToObject(o, "sensitivity", p->sensitivity);
+    return o;
+}
+
+ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, const char *out_dir,
+                            ia_progress_fn progress, void *ctx, char **report_json) {
+    ia_hardware_profile prof = ia_hardware_profile_default();
+    ia_model *m = NULL;
+    ia_calib cal = {0};
+    layer_plan *plan = NULL;
+    float *ref = NULL;
+    const char *const *texts;
+    size_t n_texts;
+    double drift = NAN;
+    ia_export_info info;
+    ia_status st;
+    if (report_json) *report_json = NULL;
+    if ((st = ia_quant_config_check(cfg)) != IA_OK) return st;
+    if (!out_dir || !*out_dir) return ia_error(IA_ERR_INVALID_ARG, "output directory is empty");
+    prof.backend = "cpu";
+    prof.threads = cfg->threads;
+    if ((st = ia_model_open_profile(model_ref, &prof, &m)) != IA_OK) return st;
+    if (!m->weights) {
+        st = ia_error(IA_ERR_INVALID_ARG, "%s holds model.gguf, already quantised: quantise the fp32 model", m->dir);
+        goto done;
+    }
+    texts = cfg->n_calibration ? cfg->calibration : cfg->mixed_precision ? default_texts : NULL;
+    n_texts = cfg->n_calibration ? cfg->n_calibration
+              : cfg->mixed_precision ? sizeof default_texts / sizeof *default_texts : 0;
+    if (!(plan = calloc((size_t)m->n_linears, sizeof *plan))) {
+        st = ia_error(IA_ERR_NOMEM, "quantisation plan");
+        goto done;
+    }
+    for (int i = 0; i < m->n_linears; i++) {
+        plan[i].excluded = ia_quant_excluded(cfg, m->linears[i].name);
+        plan[i].width = plan[i].excluded ? 32 : cfg->bits;
+        plan[i].sensitivity = NAN;
+        if (!m->linears[i].f32) {
+            st = ia_error(IA_ERR_INTERNAL, "%s: no fp32 weights", m->linears[i].name);
+            goto done;
+        }
+    }
+    if (cfg->n_calibration) {
+        progress_at(progress, ctx, 0, 1, "calibrating");
+        if ((st = ia_calibrate(m, texts, n_texts, &cal)) != IA_OK) goto done;
+    }
+    if (n_texts) {
+        if (!(ref = malloc(n_texts * (size_t)ia_model_dim(m) * sizeof *ref))) {
+            st = ia_error(IA_ERR_NOMEM, "reference embeddings");
+            goto done;
+        }
+        if ((st = ia_calib_embed(m, texts, n_texts, ref)) != IA_OK) goto done;
+    }
+    if (cfg->mixed_precision &&
+        (st = plan_mixed(m, cfg, &cal, texts, n_texts, ref, plan, progress, ctx)) != IA_OK)
+        goto done;
+    for (int i = 0; i < m->n_linears; i++) {
+        if (plan[i].width == 32) continue;
+        progress_at(progress, ctx, i, m->n_linears, "quantising");
+        if ((st = quantise_layer(m, i, cfg, plan[i].width, &cal, &plan[i].q)) != IA_OK) goto done;
+        plan[i].error = ia_quant_error(m->linears[i].f32, &plan[i].q, cal.importance ? cal.importance[i] : NULL);
+        st = ia_model_set_linear_qmat(m, m->linears[i].slot, &plan[i].q);
+        if (st == IA_ERR_UNSUPPORTED) {
+            ia_qweights_free(&plan[i].q);
+            plan[i].width = 32;
+            st = IA_OK;
+        }
+        if (st != IA_OK) goto done;
+    }
+    if (n_texts && (st = ia_calib_drift(m, texts, n_texts, ref, &drift)) != IA_OK) goto done;
+
+    progress_at(progress, ctx, 0, 1, "writing model.gguf");
+    memset(&info, 0, sizeof info);
+    info.cfg = cfg;
+    info.n_calibration = cfg->n_calibration;
+    {
+        const ia_qweights **qs = calloc((size_t)m->n_linears, sizeof *qs);
+        if (!qs) {
+            st = ia_error(IA_ERR_NOMEM, "export");
+            goto done;
+        }
+        for (int i = 0; i < m->n_linears; i++) qs[i] = plan[i].width < 32 ? &plan[i].q : NULL;
+        info.layers = qs;
+        st = ia_export_quantised(m, &info, out_dir);
+        free(qs);
+        if (st != IA_OK) goto done;
+    }
+    if (report_json) {
+        cJSON *r = cJSON_CreateObject(), *layers = cJSON_AddArrayToObject(r, "layers");
+        double bits_sum = 0, params = 0;
+        cJSON_AddStringToObject(r, "model", m->name);
+        cJSON_AddStringToObject(r, "out_dir", out_dir);
+        cJSON_AddNumberToObject(r, "bits", cfg->bits);
+        cJSON_AddStringToObject(r, "scheme", cfg->asymmetric ? "asymmetric" : "symmetric");
+        cJSON_AddBoolToObject(r, "mixed_precision", cfg->mixed_precision);
+        cJSON_AddNumberToObject(r, "calibration_texts", (double)cfg->n_calibration);
+        cJSON_AddStringToObject(r, "embeddings", info.embeddings_format);
+        cJSON_AddNumberToObject(r, "file_bytes", (double)info.file_bytes);
+        for (int i = 0; i < m->n_linears; i++) {
+            double p = (double)ia_tensor_nelem(m->linears[i].slot);
+            cJSON_AddItemToArray(layers, report_layer(m, i, &plan[i], cfg));
+            bits_sum += p * plan[i].width;
+            params += p;
+        }
+        cJSON_AddNumberToObject(r, "linear_bits_per_weight", params > 0 ? bits_sum / params : 0);
+        if (!isnan(drift)) {
+            cJSON_AddNumberToObject(r, "drift_texts", (double)n_texts);
+            cJSON_AddNumberToObject(r, "mean_cosine_to_fp32", 1.0 - drift);
+        }
+        *report_json = cJSON_PrintUnformatted(r);
+        cJSON_Delete(r);
+        if (!*report_json) st = ia_error(IA_ERR_NOMEM, "report");
+    }
+done:
+    if (plan)
+        for (int i = 0; i < (m ? m->n_linears : 0); i++) ia_qweights_free(&plan[i].q);
+    free(plan);
+    free(ref);
+    ia_calib_free(&cal);
+    ia_model_free(m);
+    return st;
+}

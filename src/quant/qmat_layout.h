@@ -1,0 +1,69 @@
+/*
+ * qmat_layout.h — the packed layout of ia_qmat, private to quant/qmat.c and
+ * the CPU qgemm kernels (backends/cpu/qgemm*.c). Users see ia_qmat opaque
+ * (qmat.h); only these files may depend on what follows.
+ *
+ * Channels (output rows n) are packed in blocks of 16, one 512-bit vector of
+ * int32 lanes; the last block is padded with zero codes and zero scales.
+ * Inside a block the k axis runs in "quads" of 4 consecutive inputs, one
+ * vpdpbusd step: the bytes for (channel c, input 4t + i) sit at 4c + i of a
+ * 64-byte unit, so a unit loaded into a zmm gives each int32 lane its
+ * channel's 4 codes. Units per block, by bits:
+ *
+ *   8 bits: unit t holds quad t                       (k / 4 units)
+ *   4 bits: unit t holds quad 2t in the low nibbles,
+ *           quad 2t + 1 in the high nibbles           (k / 8 units)
+ *   2 bits: unit t holds quad 4t + s in bits 2s..2s+1 (k / 16 units)
+ *
+ * so one block is 16 · k · bits / 8 bytes, read front to back as k grows.
+ * AVX2 reads the same unit as two 32-byte halves (channels 0–7, 8–15).
+ *
+ * Scales: d and m as [block][group][16] floats, so one aligned 64-byte load
+ * gives the 16 channels of a block for one group.
+ */
+#ifndef IA_QUANT_QMAT_LAYOUT_H
+#define IA_QUANT_QMAT_LAYOUT_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quant/qmat.h"
+
+#define IA_QMAT_BLOCK 16 /* channels per packed block */
+#define IA_QMAT_ALIGN 64 /* codes and scales start on a cache line */
+
+/* Largest group whose int32 sums are exact: |Σ q·xq| ≤ 255 · 127 · group,
+ * which is below 2^31 for group ≤ 65536. */
+#define IA_QMAT_MAX_GROUP 65536
+
+struct ia_qmat {
+    int bits;
+    int64_t n, k, group;
+    int64_t groups;      /* k / group */
+    int64_t blocks;      /* ceil(n / 16) */
+    size_t block_bytes;  /* code bytes of one 16-channel block: 2 · k · bits */
+    uint8_t *codes;      /* [blocks][block_bytes], 64-byte aligned */
+    float *d, *m;        /* [blocks][groups][16], 64-byte aligned */
+    size_t bytes;        /* codes + d + m as allocated */
+    void *mem;           /* the one allocation the three live in */
+};
+
+/* The activation code of x under inv = 127 / amax (0 when amax is 0), as
+ * qmat.h defines it: round half to even (the default rounding mode, which
+ * the SIMD conversions use too), clamped to ±127. NaN maps to 127 in every
+ * kernel (min before max, as the SIMD code orders it), so the paths agree
+ * even on garbage. */
+static inline int ia_qmat_act_code(float x, float inv) {
+    float v = fminf(x * inv, 127.0f);
+    v = fmaxf(v, -127.0f);
+    return (int)rintf(v);
+}
+
+/* amax of a group → (scale, inverse scale), the one place both are formed. */
+static inline void ia_qmat_act_scale(float amax, float *sa, float *inv) {
+    *sa = amax / 127.0f;
+    *inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+}
+
+#endif
