@@ -6,16 +6,18 @@
  * Rows: m = 4096 (the whole batch) and m = 512 (one chunk of it); (n, k) =
  * (384, 384) attention projections, (1536, 384) FFN up, (384, 1536) FFN
  * down. Columns: fp32 sgemm, then 8-bit per channel (group = k), 8-bit
- * group 32, 4-bit groups 32/64/128, 2-bit groups 32/64, each as GFLOP/s
+ * groups 128 (the quantiser's 8-bit default) and 32, 4-bit groups
+ * 32/64/128, 2-bit groups 32/64, each as GFLOP/s
  * equivalent (2·m·n·k / time), median of RUNS runs of ≥ MIN_RUN_S each
- * (the machine may be shared), and the ratio to fp32 in brackets. The
+ * (the machine may be shared: the runs of all configs of a shape are
+ * interleaved), and the ratio of medians to fp32 in brackets. The
  * "layer" row weighs the shapes as one BERT layer does (4 × 384², 1 × up,
  * 1 × down) and reports the time ratio only. Weights are hot (the same
  * matrix every call), as in gemm_bench.
  *
- * Tile shapes tried for the VNNI kernel (QGEMM_MR × QGEMM_NV, built with
- * -DQGEMM_MR=.. -DQGEMM_NV=..) and the driver's CHUNK_ROWS are recorded in
- * the report that introduced this file; the defaults are the best found.
+ * The VNNI tile shapes (qgemm_vnni.c's QGEMM_MR8/NV8/MR4/NV4/MR2/NV2) and
+ * the driver's CHUNK_ROWS can be overridden with -D to repeat the
+ * measurements their comments record.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +49,8 @@ typedef struct config {
 } config;
 
 static const config configs[] = {
-    {"fp32", 0, 0},     {"q8/k", 8, 0},   {"q8/32", 8, 32}, {"q4/32", 4, 32},
-    {"q4/64", 4, 64},   {"q4/128", 4, 128}, {"q2/32", 2, 32}, {"q2/64", 2, 64},
+    {"fp32", 0, 0},   {"q8/k", 8, 0},     {"q8/128", 8, 128}, {"q8/32", 8, 32}, {"q4/32", 4, 32},
+    {"q4/64", 4, 64}, {"q4/128", 4, 128}, {"q2/32", 2, 32},   {"q2/64", 2, 64},
 };
 #define NCONF (int)(sizeof configs / sizeof *configs)
 
@@ -69,24 +71,17 @@ static void run_once(const config *c, const ia_qgemm_impl *impl, ia_pool *pool, 
     else ia_qgemm(impl, pool, o->q, m, o->x, k, o->bias, o->y, n, NULL, o->ws);
 }
 
-/* Median seconds per call. */
-static double time_call(const config *c, const ia_qgemm_impl *impl, ia_pool *pool, int m, int n,
-                        int k, const operands *o) {
-    double t[RUNS];
+/* Calls per timed run of one config, sized so a run lasts ≥ MIN_RUN_S
+ * (also the warm-up). */
+static int size_reps(const config *c, const ia_qgemm_impl *impl, ia_pool *pool, int m, int n,
+                     int k, const operands *o) {
     int reps = 1;
-    for (;;) { /* warm up and size a run */
+    for (;;) {
         double t0 = now();
         for (int r = 0; r < reps; r++) run_once(c, impl, pool, m, n, k, o);
-        if (now() - t0 >= MIN_RUN_S) break;
+        if (now() - t0 >= MIN_RUN_S) return reps;
         reps *= 2;
     }
-    for (int i = 0; i < RUNS; i++) {
-        double t0 = now();
-        for (int r = 0; r < reps; r++) run_once(c, impl, pool, m, n, k, o);
-        t[i] = (now() - t0) / reps;
-    }
-    qsort(t, RUNS, sizeof *t, cmp_double);
-    return t[RUNS / 2];
 }
 
 /* Random codes / scales of the given shape, packed. */
@@ -133,28 +128,42 @@ int main(int argc, char **argv) {
             double layer[NCONF] = {0};
             for (int s = 0; s < 3; s++) {
                 int n = nk[s][0], k = nk[s][1];
-                double fp32 = 0;
+                operands o[NCONF];
+                int reps[NCONF];
+                double t[NCONF][RUNS], med[NCONF];
                 printf("%5d %5d %5d %3d", m, n, k, ia_pool_size(pool));
                 for (int c = 0; c < NCONF; c++) {
-                    operands o = {x, w, bias, y, NULL, NULL};
-                    double t, g;
+                    operands oc = {x, w, bias, y, NULL, NULL};
                     if (configs[c].bits) {
                         int group = configs[c].group ? configs[c].group : k;
-                        o.q = make_qmat(configs[c].bits, n, k, group);
-                        o.ws = o.q ? aligned_alloc(64, (ia_qgemm_workspace_size(o.q, m) + 63) / 64 * 64) : NULL;
-                        if (!o.q || !o.ws) return 1;
+                        oc.q = make_qmat(configs[c].bits, n, k, group);
+                        oc.ws = oc.q ? aligned_alloc(64, (ia_qgemm_workspace_size(oc.q, m) + 63) / 64 * 64) : NULL;
+                        if (!oc.q || !oc.ws) return 1;
                     }
-                    t = time_call(&configs[c], impl, pool, m, n, k, &o);
-                    g = 2.0 * m * n * k / t / 1e9;
-                    if (c == 0) fp32 = t;
-                    layer[c] += layer_weight[s] * t;
+                    o[c] = oc;
+                    reps[c] = size_reps(&configs[c], impl, pool, m, n, k, &o[c]);
+                }
+                /* rounds interleave the configs, so a slow spell of the
+                 * shared machine hits all of them alike, not one column */
+                for (int i = 0; i < RUNS; i++)
+                    for (int c = 0; c < NCONF; c++) {
+                        double t0 = now();
+                        for (int r = 0; r < reps[c]; r++) run_once(&configs[c], impl, pool, m, n, k, &o[c]);
+                        t[c][i] = (now() - t0) / reps[c];
+                    }
+                for (int c = 0; c < NCONF; c++) {
+                    double g;
+                    qsort(t[c], RUNS, sizeof t[c][0], cmp_double);
+                    med[c] = t[c][RUNS / 2];
+                    g = 2.0 * m * n * k / med[c] / 1e9;
+                    layer[c] += layer_weight[s] * med[c];
                     if (c == 0) printf(" %14.1f", g);
-                    else printf(" %7.1f [%4.2f]", g, fp32 / t);
-                    fflush(stdout);
-                    ia_qmat_free(o.q);
-                    free(o.ws);
+                    else printf(" %7.1f [%4.2f]", g, med[0] / med[c]);
+                    ia_qmat_free(o[c].q);
+                    free(o[c].ws);
                 }
                 printf("\n");
+                fflush(stdout);
             }
             printf("%5d %11s %3d %14s", m, "layer", ia_pool_size(pool), "1.00");
             for (int c = 1; c < NCONF; c++) printf(" %7s [%4.2f]", "", layer[0] / layer[c]);

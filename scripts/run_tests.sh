@@ -4,7 +4,9 @@
 #   1. C tests (build/ia_tests)
 #   2. the same C tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. the model tests again with IA_KERNEL=avx2 and IA_KERNEL=generic
+#   3a. quantised models with each lower kernel family forced
 #   3b. command-line tests (test/cli/test_cli.sh)
+#   3c. GGUF interop with gguf-py (scripts/check_gguf_interop.py)
 #   4. the portable core compiles for wasm32 (scripts/check_wasm32.sh)
 #   5. Python tests (pytest test/python), if any
 set -uo pipefail
@@ -51,7 +53,11 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 # The model against the reference with each lower kernel family forced.
 IA_KERNEL=avx2 run_suite "model tests, AVX2 kernels" "$build/ia_tests" bert_minilm
 IA_KERNEL=generic run_suite "model tests, portable kernels" "$build/ia_tests" bert_minilm
+IA_KERNEL=avx2 run_suite "quantised model, AVX2 kernels" "$build/ia_tests" quant_model_precision
+IA_KERNEL=generic run_suite "quantised model, portable kernels" "$build/ia_tests" quant_model_precision
 run_suite "CLI tests" test/cli/test_cli.sh "$build/ipfs-accelerate"
+interop() { .venv/bin/python scripts/check_gguf_interop.py --ia-tests "$build/ia_tests" && echo "1 passed, 0 failed"; }
+run_suite "GGUF interop (gguf-py)" interop
 run_suite "wasm32 compile check" scripts/check_wasm32.sh
 if ls test/python/test_*.py >/dev/null 2>&1; then
   out=$(mktemp)

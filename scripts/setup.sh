@@ -39,6 +39,8 @@ want=()
 pip_has numpy || want+=(numpy)
 pip_has pytest || want+=(pytest)
 pip_has tokenizers || want+=(tokenizers)
+# gguf-py: llama.cpp's reference GGUF reader/writer, for the interop check
+pip_has gguf || want+=(gguf)
 if [ ${#want[@]} -gt 0 ]; then
   echo "setup: pip install ${want[*]}"
   .venv/bin/pip install -q "${want[@]}"

@@ -13,7 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,9 +190,10 @@ static ia_status set_metadata(ia_gguf_writer *w, const ia_model *m, const ia_exp
     return ia_gguf_writer_set_str_array(w, "ia.quant.exclusions", c->exclusions, c->n_exclusions);
 }
 
+/* Same directory by identity (device + inode), whatever the spelling. */
 static int same_dir(const char *a, const char *b) {
-    char ra[PATH_MAX], rb[PATH_MAX];
-    return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 ia_status ia_export_quantised(const ia_model *m, ia_export_info *info, const char *out_dir) {

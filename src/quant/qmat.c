@@ -221,7 +221,7 @@ void ia_qgemm_reference(const ia_qweights *w, int m, const float *x, int ldx, co
                 float amax = 0.0f, sa, inv;
                 int64_t dot = 0, s = 0;
                 size_t si = (size_t)j * (size_t)groups + (size_t)g;
-                for (int64_t p = k0; p < k0 + w->group; p++) amax = fmaxf(amax, fabsf(xr[p]));
+                for (int64_t p = k0; p < k0 + w->group; p++) amax = ia_qmat_amax_step(amax, xr[p]);
                 ia_qmat_act_scale(amax, &sa, &inv);
                 for (int64_t p = k0; p < k0 + w->group; p++) {
                     int xq = ia_qmat_act_code(xr[p], inv);

@@ -49,21 +49,30 @@ struct ia_qmat {
     void *mem;           /* the one allocation the three live in */
 };
 
-/* The activation code of x under inv = 127 / amax (0 when amax is 0), as
- * qmat.h defines it: round half to even (the default rounding mode, which
- * the SIMD conversions use too), clamped to ±127. NaN maps to 127 in every
- * kernel (min before max, as the SIMD code orders it), so the paths agree
- * even on garbage. */
-static inline int ia_qmat_act_code(float x, float inv) {
-    float v = fminf(x * inv, 127.0f);
-    v = fmaxf(v, -127.0f);
-    return (int)rintf(v);
+/* One step of amax = max |x| over a group. A NaN sticks, in every kernel,
+ * so a NaN input makes its group's scale NaN and the row's outputs NaN
+ * (fmaxf would silently skip it). */
+static inline float ia_qmat_amax_step(float amax, float x) {
+    float a = fabsf(x);
+    return a > amax || a != a ? a : amax;
 }
 
 /* amax of a group → (scale, inverse scale), the one place both are formed. */
 static inline void ia_qmat_act_scale(float amax, float *sa, float *inv) {
     *sa = amax / 127.0f;
     *inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+}
+
+/* The activation code of x under inv = 127 / amax, as qmat.h defines it:
+ * round half to even (rintf in the default rounding mode, which the SIMD
+ * conversions use too), clamped to ±127 (for finite x the clamp never
+ * acts: |x| ≤ amax). Non-finite x: the clamp keeps the conversion defined;
+ * the code is unspecified (kernels differ) and the group's scale is NaN or
+ * infinite anyway. */
+static inline int ia_qmat_act_code(float x, float inv) {
+    float v = fminf(x * inv, 127.0f);
+    v = fmaxf(v, -127.0f);
+    return (int)rintf(v);
 }
 
 #endif

@@ -184,6 +184,7 @@ static int run_case(qcase c, ia_pool *pool, int *ia_failed_) {
             for (int v = 0; v < nimpl; v++) {
                 int bad = 0;
                 for (size_t i = 0; i < ylen + 2 * GUARD; i++) ybuf[i] = GUARD_VAL;
+                memset(ws, 0x5A, ia_qgemm_workspace_size(q, c.m)); /* no inherited codes */
                 ia_qgemm(impls[v], pool, q, c.m, x, ldx, bb, y, ldy, ep ? twice_plus_one : NULL, ws);
                 for (int r = 0; r < c.m && !bad; r++)
                     for (int j = 0; j < c.n && !bad; j++) {
@@ -441,9 +442,13 @@ IA_TEST(qgemm_integer_exact) {
 }
 
 IA_TEST(qgemm_threads_bitwise) {
-    /* 2 threads split columns (few rows) or row chunks (many rows); every
-     * output must be computed by the same instructions either way. */
-    static const int mnk[][3] = {{5, 384, 384}, {40, 1536, 384}, {600, 100, 384}, {1000, 384, 1536}};
+    /* 2 threads split columns (few rows: rows quantised in shared slices)
+     * or row chunks (many rows); every output must be computed by the same
+     * instructions either way. */
+    /* (below the parallel threshold: one thread either way), column split
+     * ×2, row split ×2 */
+    static const int mnk[][3] = {{5, 384, 384},   {40, 1536, 384},  {100, 1000, 128},
+                                 {600, 100, 384}, {1000, 384, 1536}};
     ia_pool *pool = NULL;
     const ia_qgemm_impl *impls[3];
     int nimpl = distinct_impls(impls);
@@ -467,7 +472,11 @@ IA_TEST(qgemm_threads_bitwise) {
                     continue; /* the portable kernel is slow under ASan; shapes above cover it */
                 memset(y1, 0, (size_t)m * n * sizeof *y1);
                 memset(y2, 0xFF, (size_t)m * n * sizeof *y2);
+                /* poison the workspace before each call: rows one path
+                 * forgot to quantise must not inherit the other's codes */
+                memset(ws, 0x5A, ia_qgemm_workspace_size(q, m));
                 ia_qgemm(impls[v], NULL, q, m, x, k, bias, y1, n, twice_plus_one, ws);
+                memset(ws, 0x5A, ia_qgemm_workspace_size(q, m));
                 ia_qgemm(impls[v], pool, q, m, x, k, bias, y2, n, twice_plus_one, ws);
                 CHECK_MSG(memcmp(y1, y2, (size_t)m * n * sizeof *y1) == 0,
                           "%s bits=%d m=%d n=%d k=%d: 1 and 2 threads differ",
@@ -478,4 +487,34 @@ IA_TEST(qgemm_threads_bitwise) {
             ia_qweights_free(&w);
         }
     ia_pool_free(pool);
+}
+
+IA_TEST(qgemm_nan_propagates) {
+    /* a NaN in a row makes that row's outputs NaN in every kernel (its
+     * group scale is NaN: the amax step keeps NaN) and leaves other rows
+     * alone */
+    const ia_qgemm_impl *impls[3];
+    int nimpl = distinct_impls(impls);
+    ia_qweights w;
+    ia_qmat *q = NULL;
+    float *x = make_x(3, 128, 128, X_RANDOM), y[3 * 20], ref[3 * 20];
+    void *ws;
+    REQUIRE(x);
+    REQUIRE(make_weights(&w, 4, 20, 128, 32, W_RANDOM));
+    REQUIRE(ia_qmat_pack(&w, &q) == IA_OK);
+    ws = ws_alloc(q, 3);
+    REQUIRE(ws);
+    x[128 + 77] = nanf("");
+    ia_qgemm_reference(&w, 3, x, 128, NULL, ref, 20);
+    for (int v = 0; v < nimpl; v++) {
+        ia_qgemm(impls[v], NULL, q, 3, x, 128, NULL, y, 20, NULL, ws);
+        for (int j = 0; j < 20; j++) {
+            CHECK_MSG(isnan(y[20 + j]) && isnan(ref[20 + j]), "%s y[1][%d] = %g",
+                      ia_qgemm_impl_name(impls[v]), j, y[20 + j]);
+            CHECK(!isnan(y[j]) && !isnan(y[40 + j]));
+        }
+    }
+    free(x), free(ws);
+    ia_qmat_free(q);
+    ia_qweights_free(&w);
 }

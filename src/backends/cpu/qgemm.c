@@ -9,22 +9,28 @@
  *   sa  [m][groups] float scales
  *   sas [m][groups] float sa · Σ codes (the m·S term, premultiplied)
  *
- * Work is cut into row chunks of CHUNK_ROWS; one chunk is quantised, then
+ * Work is cut into row chunks of CHUNK_ROWS; a chunk is quantised, then
  * multiplied by the task's column range, then handed to the epilogue while
- * it is still in cache. Threads:
- *   - many rows (m ≥ ROW_SPLIT_MIN_M): one task per row chunk, all columns;
- *     each thread quantises the rows it multiplies (one pool run), keeps
- *     the whole packed matrix in its own L2, and the atomic task counter
- *     balances a shared, noisy machine;
- *   - few rows: the columns are split across threads in 16-channel blocks
- *     (each thread streams its share of the weights once); the rows are
- *     quantised first, by their own pool run, since every column task
- *     reads all of them.
+ * it is still in cache. One pool run per call, in one of two shapes:
+ *   - row split (at least ROW_SPLIT_CHUNKS chunks per thread): tasks are
+ *     ranges of whole chunks × all columns; each thread quantises the rows
+ *     it multiplies and keeps the whole packed matrix in its own L2, and
+ *     the atomic task counter balances a shared, noisy machine;
+ *   - column split (fewer rows: a batch-1 sequence): tasks are ranges of
+ *     16-channel blocks × all rows, so each thread streams only its share
+ *     of the weights (the bottleneck at small m). Every task needs every
+ *     row quantised, so each first claims QUANT_ROWS slices of rows from
+ *     an atomic counter until none are left, then waits until all claimed
+ *     slices are done. Nothing can deadlock: a task waits only for slices
+ *     already being quantised by running threads. (A separate pool run for
+ *     the quantisation cost one more wake-up, ~14 µs on the shared 2-vCPU
+ *     test machine.)
  * Each output element is computed by the same instruction sequence however
  * the work is split, so results do not depend on the thread count.
  */
 #include "backends/cpu/qgemm.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,23 +38,33 @@
 #include "backends/cpu/cpu_features.h"
 #include "backends/cpu/qgemm_kernels.h"
 
-/* Rows per chunk. Big enough that a column tile's codes (64 channels × k)
- * are reused from L1 by many row tiles, small enough that the chunk's
- * activation codes (CHUNK_ROWS × k bytes: 48 KiB at k = 384, 192 KiB at
- * k = 1536) stay in L2 while the weights stream past them.
- * Measured on Sapphire Rapids, see bench/qgemm_bench.c. */
-#define CHUNK_ROWS 120
+/* Rows per chunk: a multiple of the 6-row VNNI tile. Big enough that a
+ * column tile's codes (64 channels × k) are reused by many row tiles,
+ * small enough that the chunk's codes (72 × k bytes: 27 KiB at k = 384)
+ * stay in L1/L2 while the weights stream past. On Sapphire Rapids 24–72
+ * were within noise of each other, 120 and 240 up to 10 % slower at
+ * n = 1536 (bench/qgemm_bench.c shapes, best of interleaved runs). */
+#ifndef CHUNK_ROWS
+#define CHUNK_ROWS 72
+#endif
 
-/* Below this many multiply-adds a call runs on the caller's thread: waking
- * the pool costs a few µs, about what 2^20 int8 MACs take on one core. */
-#define PARALLEL_MIN_MACS (1 << 20)
+/* Below this many multiply-adds a call runs on the caller's thread. Two
+ * threads win once half the work outlasts a pool run: W / 2R > O, with
+ * R ≈ 600 G int8 MAC/s per Sapphire Rapids core and O ≈ 3 µs on an idle
+ * machine (~14 µs, best of 2000, on the shared 2-vCPU one the kernels were
+ * tuned on) gives W > 3.6 M. */
+#define PARALLEL_MIN_MACS (1 << 22)
 
-/* From this many rows per thread the rows are split rather than the
- * columns: then every thread has chunks of its own to balance with. */
-#define ROW_SPLIT_MIN_M (2 * CHUNK_ROWS)
+/* Row split from this many chunks per thread (fewer: column split). Two,
+ * so the atomic counter can still move a chunk from a slow thread. */
+#define ROW_SPLIT_CHUNKS 2
 
-/* Rows per task when only quantising (the column-split path's first run). */
-#define QUANT_ROWS 32
+/* Row-split tasks per thread: a slow thread on a shared, noisy machine
+ * claims fewer of them. */
+#define TASKS_PER_THREAD 4
+
+/* Rows per quantisation slice on the column-split path. */
+#define QUANT_ROWS 16
 
 #define WS_ALIGN 64
 
@@ -63,8 +79,11 @@ typedef struct qgemm_job {
     ia_gemm_epilogue epilogue;
     int8_t *xq;
     float *sa, *sas;
-    int tn;         /* column ranges; row chunks are tasks / tn */
-    int quantized;  /* 1: rows were quantised by an earlier pool run */
+    int chunks;           /* row chunks of CHUNK_ROWS */
+    int tm, tn;           /* tasks: tm ranges of chunks × tn ranges of columns */
+    int shared_rows;      /* column split: rows are quantised in slices first */
+    int slices;           /* ... of QUANT_ROWS rows */
+    atomic_int next_slice, done_slices;
 } qgemm_job;
 
 static size_t round_ws(size_t x) { return (x + WS_ALIGN - 1) / WS_ALIGN * WS_ALIGN; }
@@ -81,40 +100,51 @@ static void quantize_rows(const qgemm_job *j, int r0, int r1) {
                       j->sas + (size_t)r0 * (size_t)j->groups);
 }
 
-static void quantize_task(void *ctx, int task, int thread) {
-    const qgemm_job *j = ctx;
-    int r0 = task * QUANT_ROWS, r1 = r0 + QUANT_ROWS < j->m ? r0 + QUANT_ROWS : j->m;
-    (void)thread;
-    quantize_rows(j, r0, r1);
+/* Column split: quantise unclaimed slices, then wait for the rest. */
+static void quantize_shared(qgemm_job *j) {
+    int s;
+    while ((s = atomic_fetch_add_explicit(&j->next_slice, 1, memory_order_relaxed)) < j->slices) {
+        int r0 = s * QUANT_ROWS, r1 = r0 + QUANT_ROWS < j->m ? r0 + QUANT_ROWS : j->m;
+        quantize_rows(j, r0, r1);
+        atomic_fetch_add_explicit(&j->done_slices, 1, memory_order_release);
+    }
+    /* every slice is claimed; the unfinished ones are in progress on other
+     * threads, a slice's worth of work (~1 µs) at most */
+    while (atomic_load_explicit(&j->done_slices, memory_order_acquire) < j->slices) continue;
 }
 
-/* One row chunk × one column range: quantise (unless done), multiply,
- * epilogue. */
+/* A range of row chunks × a range of columns: per chunk, quantise (unless
+ * shared), multiply, epilogue. */
 static void gemm_task(void *ctx, int task, int thread) {
-    const qgemm_job *j = ctx;
-    int chunk = task / j->tn, tj = task % j->tn;
+    qgemm_job *j = ctx;
+    int ti = task / j->tn, tj = task % j->tn;
     int blocks = (j->n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
     int j0 = (int)((int64_t)blocks * tj / j->tn) * IA_QMAT_BLOCK;
     int j1 = (int)((int64_t)blocks * (tj + 1) / j->tn) * IA_QMAT_BLOCK;
-    int r0 = chunk * CHUNK_ROWS, r1 = r0 + CHUNK_ROWS < j->m ? r0 + CHUNK_ROWS : j->m;
+    int c0 = (int)((int64_t)j->chunks * ti / j->tm), c1 = (int)((int64_t)j->chunks * (ti + 1) / j->tm);
     (void)thread;
     if (j1 > j->n) j1 = j->n;
-    if (j0 >= j1 || r0 >= r1) return;
-    if (!j->quantized) quantize_rows(j, r0, r1);
-    j->impl->gemm(j->w, r1 - r0, j->xq + (size_t)r0 * (size_t)j->k,
-                  j->sa + (size_t)r0 * (size_t)j->groups, j->sas + (size_t)r0 * (size_t)j->groups,
-                  j0, j1, j->bias, j->y + (size_t)r0 * j->ldy, j->ldy);
-    if (j->epilogue)
-        for (int r = r0; r < r1; r++) {
-            float *row = j->y + (size_t)r * j->ldy + j0;
-            j->epilogue(row, row, (size_t)(j1 - j0));
-        }
+    if (j->shared_rows) quantize_shared(j);
+    if (j0 >= j1) return;
+    for (int c = c0; c < c1; c++) {
+        int r0 = c * CHUNK_ROWS, r1 = r0 + CHUNK_ROWS < j->m ? r0 + CHUNK_ROWS : j->m;
+        if (!j->shared_rows) quantize_rows(j, r0, r1);
+        j->impl->gemm(j->w, r1 - r0, j->xq + (size_t)r0 * (size_t)j->k,
+                      j->sa + (size_t)r0 * (size_t)j->groups,
+                      j->sas + (size_t)r0 * (size_t)j->groups, j0, j1, j->bias,
+                      j->y + (size_t)r0 * j->ldy, j->ldy);
+        if (j->epilogue)
+            for (int r = r0; r < r1; r++) {
+                float *row = j->y + (size_t)r * j->ldy + j0;
+                j->epilogue(row, row, (size_t)(j1 - j0));
+            }
+    }
 }
 
 void ia_qgemm(const ia_qgemm_impl *impl, ia_pool *pool, const ia_qmat *w, int m, const float *x,
               int ldx, const float *bias, float *y, int ldy, ia_gemm_epilogue epilogue, void *ws) {
     qgemm_job j;
-    int threads = ia_pool_size(pool), chunks, blocks;
+    int threads = ia_pool_size(pool), blocks;
     uintptr_t p = (uintptr_t)ws;
 
     if (m <= 0) return;
@@ -131,24 +161,24 @@ void ia_qgemm(const ia_qgemm_impl *impl, ia_pool *pool, const ia_qmat *w, int m,
     j.sa = (float *)p;
     p += round_ws((size_t)m * (size_t)j.groups * sizeof(float));
     j.sas = (float *)p;
-
-    chunks = (m + CHUNK_ROWS - 1) / CHUNK_ROWS;
+    j.chunks = (m + CHUNK_ROWS - 1) / CHUNK_ROWS;
+    j.tm = j.tn = 1;
     blocks = (j.n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
-    j.tn = 1;
+    atomic_init(&j.next_slice, 0);
+    atomic_init(&j.done_slices, 0);
+
     if (threads < 2 || (int64_t)m * j.n * j.k < PARALLEL_MIN_MACS) {
-        for (int c = 0; c < chunks; c++) gemm_task(&j, c, 0);
+        gemm_task(&j, 0, 0);
         return;
     }
-    if (m < ROW_SPLIT_MIN_M * threads || chunks < threads) {
-        /* few rows: quantise them all first, then split the columns */
+    if (j.chunks >= ROW_SPLIT_CHUNKS * threads) {
+        j.tm = j.chunks < TASKS_PER_THREAD * threads ? j.chunks : TASKS_PER_THREAD * threads;
+    } else {
         j.tn = threads < blocks ? threads : blocks;
-        if ((int64_t)m * j.k >= PARALLEL_MIN_MACS / 64)
-            ia_pool_run(pool, (m + QUANT_ROWS - 1) / QUANT_ROWS, quantize_task, &j);
-        else
-            quantize_rows(&j, 0, m);
-        j.quantized = 1;
+        j.shared_rows = 1;
+        j.slices = (m + QUANT_ROWS - 1) / QUANT_ROWS;
     }
-    ia_pool_run(pool, chunks * j.tn, gemm_task, &j);
+    ia_pool_run(pool, j.tm * j.tn, gemm_task, &j);
 }
 
 /* ---- dispatch ---------------------------------------------------------- */

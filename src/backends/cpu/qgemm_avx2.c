@@ -15,55 +15,73 @@
  * float step per group is the VNNI kernel's (cvt, ·(d·sa), +m·sas, FMA).
  *
  * Micro-tile: MR rows × 8 channels (half of a packed 16-channel block: a
- * 64-byte unit is read as two 32-byte halves). 16 ymm registers hold MR
- * int32 sums, MR (8-bit: 2·MR) int16 sums, the codes, the broadcast and
- * two constants; float totals of multi-group matrices live in L1.
+ * 64-byte unit is read as two 32-byte halves); MR = 4, or 3 for 8-bit
+ * codes, whose two int16 sums per row need more of the 16 ymm registers.
+ * Float totals of multi-group matrices live in L1.
+ *
+ * Speed (Sapphire Rapids with IA_KERNEL=avx2, one core, against the AVX2
+ * sgemm's ~85 GFLOP/s): 8-bit ~0.75–1.0× fp32 — two vpmaddubsw per 32
+ * MACs for the nibbles is no cheaper than 4 FMAs — 4- and 2-bit 1.1–1.8×.
+ * The hot loops still spill under gcc 12; this is the fallback path and
+ * was not tuned further.
  */
 #include "backends/cpu/qgemm_kernels.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
-#define MR 4
+#define MR 4 /* array bounds: the largest tile */
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* ---- activation quantisation ----------------------------------------- */
 
+/* Per (row, group): amax with 4 independent chains (plus a NaN flag:
+ * vmaxps skips NaN, and a NaN must stick as in ia_qmat_amax_step), then
+ * 32 codes at a time through saturating packs and one dword permute, and
+ * their sum through vpmaddubsw/vpmaddwd against ones. No clamp is needed
+ * (|x| ≤ amax; see qgemm_vnni.c). */
 static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t *xq,
                      float *sa, float *sas) {
-    const __m256 hi = _mm256_set1_ps(127.0f), lo = _mm256_set1_ps(-127.0f);
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7); /* undo the lane split */
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
     int groups = k / group;
     for (int r = 0; r < m; r++) {
         const float *xr = x + (size_t)r * ldx;
         int8_t *qr = xq + (size_t)r * (size_t)k;
         for (int g = 0; g < groups; g++) {
             const float *xg = xr + (size_t)g * group;
-            __m256 amax = _mm256_setzero_ps();
+            int8_t *qg = qr + (size_t)g * group;
+            __m256 a[4], nan = _mm256_setzero_ps(), vinv;
             __m256i sum = _mm256_setzero_si256();
             __m128 m4;
-            float s, inv, amaxf;
+            float s, inv, amax;
             int32_t part[8], total = 0;
-            for (int p = 0; p < group; p += 8) /* NaN skipped, as fmaxf does */
-                amax = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(xg + p), absmask), amax);
-            m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
-            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-            m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-            amaxf = _mm_cvtss_f32(m4);
-            ia_qmat_act_scale(amaxf, &s, &inv);
-            {
-                __m256 vinv = _mm256_set1_ps(inv);
-                for (int p = 0; p < group; p += 8) {
-                    /* min first, then max: NaN → 127, as ia_qmat_act_code */
-                    __m256 v = _mm256_min_ps(_mm256_mul_ps(_mm256_loadu_ps(xg + p), vinv), hi);
-                    __m256i c = _mm256_cvtps_epi32(_mm256_max_ps(v, lo)); /* MXCSR: half-even */
-                    __m128i c16 = _mm_packs_epi32(_mm256_castsi256_si128(c),
-                                                  _mm256_extracti128_si256(c, 1));
-                    sum = _mm256_add_epi32(sum, c);
-                    _mm_storel_epi64((__m128i *)(qr + (size_t)g * group + p),
-                                     _mm_packs_epi16(c16, c16));
+            for (int i = 0; i < 4; i++) a[i] = _mm256_setzero_ps();
+            for (int p = 0; p < group; p += 32)
+                for (int i = 0; i < 4; i++) {
+                    __m256 v = _mm256_loadu_ps(xg + p + 8 * i);
+                    a[i] = _mm256_max_ps(_mm256_and_ps(v, absmask), a[i]);
+                    nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
                 }
+            a[0] = _mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]));
+            m4 = _mm_max_ps(_mm256_castps256_ps128(a[0]), _mm256_extractf128_ps(a[0], 1));
+            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+            m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+            amax = _mm256_movemask_ps(nan) ? NAN : _mm_cvtss_f32(m4);
+            ia_qmat_act_scale(amax, &s, &inv);
+            vinv = _mm256_set1_ps(inv);
+            for (int p = 0; p < group; p += 32) {
+                __m256i c[4], b;
+                for (int i = 0; i < 4; i++) /* MXCSR rounding: half to even; |v| <= 127 */
+                    c[i] = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + p + 8 * i), vinv));
+                b = _mm256_permutevar8x32_epi32(
+                    _mm256_packs_epi16(_mm256_packs_epi32(c[0], c[1]), _mm256_packs_epi32(c[2], c[3])),
+                    perm);
+                _mm256_storeu_si256((__m256i *)(qg + p), b);
+                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, b), ones16));
             }
             _mm256_storeu_si256((__m256i *)part, sum);
             for (int i = 0; i < 8; i++) total += part[i];
@@ -74,6 +92,16 @@ static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t
 }
 
 /* ---- micro-tile -------------------------------------------------------- */
+
+/* Rows per tile by code width: 8-bit codes keep two int16 sums per row
+ * (nibbles), so fewer rows fit the 16 ymm registers without spills. */
+#ifndef QGEMM_AVX2_MR8
+#define QGEMM_AVX2_MR8 3
+#endif
+#ifndef QGEMM_AVX2_MR4
+#define QGEMM_AVX2_MR4 4
+#endif
+#define MR_OF(B) ((B) == 8 ? QGEMM_AVX2_MR8 : QGEMM_AVX2_MR4)
 
 static ALWAYS_INLINE __m256i bcast4(const int8_t *p) {
     int32_t v;
@@ -89,81 +117,79 @@ static ALWAYS_INLINE __m256i quad(const int bits, __m256i u, const int s) {
     return _mm256_and_si256(u, _mm256_set1_epi8((char)((1 << width) - 1)));
 }
 
-/* acc[r] (int32, 8 channels) = Σ over `chunks` chunks of 32 inputs. */
-static ALWAYS_INLINE void dot_group(const int bits, const int mr, const uint8_t *wc, int h,
-                                    const int8_t *x, size_t k, int chunks, __m256i acc[MR]) {
+/* One 32-input chunk: t[r] = Σ codes · activations as int32 lanes (8
+ * channels); wc at the chunk's first unit (this half), x at its inputs. */
+static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const uint8_t *wc,
+                                    const int8_t *x, size_t k, __m256i t[MR]) {
     const int per = 8 / bits;  /* quads per unit (8-bit: 1) */
-    const int units = 8 / per; /* units per chunk of 32 inputs */
-    const __m256i ones = _mm256_set1_epi16(1), sixteens = _mm256_set1_epi16(16);
-    for (int r = 0; r < mr; r++) acc[r] = _mm256_setzero_si256();
-    for (int c = 0; c < chunks; c++) {
-        __m256i s16[MR], h16[MR];
-        for (int r = 0; r < mr; r++) s16[r] = h16[r] = _mm256_setzero_si256();
-        for (int u = 0; u < units; u++) {
-            __m256i raw = _mm256_load_si256((const __m256i *)(wc + 64 * (size_t)u + 32 * h));
-            if (bits == 8) {
-                __m256i lo = quad(8, raw, 0), hi = quad(8, raw, 1);
-                for (int r = 0; r < mr; r++) {
-                    __m256i a = bcast4(x + r * k + 4 * u);
-                    s16[r] = _mm256_add_epi16(s16[r], _mm256_maddubs_epi16(lo, a));
-                    h16[r] = _mm256_add_epi16(h16[r], _mm256_maddubs_epi16(hi, a));
-                }
-            } else {
-                for (int s = 0; s < per; s++) {
-                    __m256i q = quad(bits, raw, s);
-                    for (int r = 0; r < mr; r++) {
-                        __m256i a = bcast4(x + r * k + 4 * (per * u + s));
-                        s16[r] = _mm256_add_epi16(s16[r], _mm256_maddubs_epi16(q, a));
-                    }
-                }
+    const int units = 8 / per; /* units per chunk */
+    __m256i lo[MR], hi[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) lo[r] = hi[r] = _mm256_setzero_si256();
+    for (int u = 0; u < units; u++) {
+        __m256i raw = _mm256_load_si256((const __m256i *)(wc + 64 * (size_t)u));
+        if (bits == 8) {
+            __m256i ql = quad(8, raw, 0), qh = quad(8, raw, 1);
+#pragma GCC unroll 8
+            for (int r = 0; r < mr; r++) {
+                __m256i a = bcast4(x + r * k + 4 * u);
+                lo[r] = _mm256_add_epi16(lo[r], _mm256_maddubs_epi16(ql, a));
+                hi[r] = _mm256_add_epi16(hi[r], _mm256_maddubs_epi16(qh, a));
+            }
+        } else {
+#pragma GCC unroll 4
+            for (int s = 0; s < per; s++) {
+                __m256i q = quad(bits, raw, s);
+#pragma GCC unroll 8
+                for (int r = 0; r < mr; r++)
+                    lo[r] = _mm256_add_epi16(
+                        lo[r], _mm256_maddubs_epi16(q, bcast4(x + r * k + 4 * (per * u + s))));
             }
         }
-        for (int r = 0; r < mr; r++) {
-            __m256i t = _mm256_madd_epi16(s16[r], ones);
-            if (bits == 8) t = _mm256_add_epi32(t, _mm256_madd_epi16(h16[r], sixteens));
-            acc[r] = _mm256_add_epi32(acc[r], t);
-        }
-        wc += 64 * (size_t)units;
-        x += 32;
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) {
+        t[r] = _mm256_madd_epi16(lo[r], _mm256_set1_epi16(1));
+        if (bits == 8) t[r] = _mm256_add_epi32(t[r], _mm256_madd_epi16(hi[r], _mm256_set1_epi16(16)));
     }
 }
 
-static ALWAYS_INLINE __m256 fstep(__m256i acc, __m256 dv, __m256 mv, float s, float ss, __m256 f) {
-    f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), _mm256_mul_ps(dv, _mm256_set1_ps(s)), f);
-    return _mm256_fmadd_ps(mv, _mm256_set1_ps(ss), f);
-}
-
-/* mr rows × channels [8h, 8h + width) of block b (width ≤ 8). */
+/* mr rows × channels [8h, 8h + width) of block b (width ≤ 8). Per group
+ * the int32 sums become floats, f += cvt(acc) · (d · sa) + m · sas, the
+ * VNNI kernel's sequence; the float totals wait in L1 between groups. */
 static ALWAYS_INLINE void tile(const int bits, const int mr, const ia_qmat *w, int64_t b, int h,
                                const int8_t *xq, const float *sa, const float *sas,
                                const float *bias, float *y, size_t ldy, int width) {
     int groups = (int)w->groups, chunks = (int)w->group / 32;
-    size_t k = (size_t)w->k;
-    const uint8_t *wc = w->codes + (size_t)b * w->block_bytes;
+    size_t k = (size_t)w->k, chunk_bytes = 64 * (size_t)bits; /* 16 ch × 32 × bits / 8 */
+    const uint8_t *wc = w->codes + (size_t)b * w->block_bytes + 32 * h;
     const float *d = w->d + (size_t)b * groups * 16 + 8 * h;
     const float *mm = w->m + (size_t)b * groups * 16 + 8 * h;
-    __m256i acc[MR];
-    __m256 f[MR];
-    for (int r = 0; r < mr; r++) f[r] = _mm256_setzero_ps();
+    const int8_t *x = xq;
+    float fb[MR][8] __attribute__((aligned(32)));
     for (int g = 0; g < groups; g++) {
+        __m256i acc[MR];
         __m256 dv = _mm256_loadu_ps(d + 16 * g), mv = _mm256_loadu_ps(mm + 16 * g);
-        dot_group(bits, mr, wc, h, xq + (size_t)g * w->group, k, chunks, acc);
-        wc += w->group * 2 * bits; /* 16 channels × group × bits / 8 bytes */
-        for (int r = 0; r < mr; r++)
-            f[r] = fstep(acc[r], dv, mv, sa[(size_t)r * groups + g], sas[(size_t)r * groups + g],
-                         f[r]);
+        dot_chunk(bits, mr, wc, x, k, acc);
+        wc += chunk_bytes, x += 32;
+        for (int c = 1; c < chunks; c++, wc += chunk_bytes, x += 32) {
+            __m256i t[MR];
+            dot_chunk(bits, mr, wc, x, k, t);
+#pragma GCC unroll 8
+            for (int r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], t[r]);
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < mr; r++) {
+            size_t si = (size_t)r * groups + g;
+            __m256 f = g ? _mm256_load_ps(fb[r]) : _mm256_setzero_ps();
+            f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r]), _mm256_mul_ps(dv, _mm256_set1_ps(sa[si])), f);
+            f = _mm256_fmadd_ps(mv, _mm256_set1_ps(sas[si]), f);
+            _mm256_store_ps(fb[r], f);
+        }
     }
     for (int r = 0; r < mr; r++) {
-        float out[8];
         float *yr = y + (size_t)r * ldy;
-        if (width == 8) {
-            __m256 v = f[r];
-            if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
-            _mm256_storeu_ps(yr, v);
-            continue;
-        }
-        _mm256_storeu_ps(out, f[r]);
-        for (int c = 0; c < width; c++) yr[c] = out[c] + (bias ? bias[c] : 0.0f);
+        for (int c = 0; c < width; c++) yr[c] = fb[r][c] + (bias ? bias[c] : 0.0f);
     }
 }
 
@@ -181,11 +207,11 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const ia_qmat *w, i
 TILE_FN(8)
 TILE_FN(4)
 TILE_FN(2)
-_Static_assert(MR == 4, "tile_N switches list 4 row counts");
+_Static_assert(MR_OF(8) <= MR && MR_OF(4) <= MR, "tile_N switches list 4 row counts");
 
 static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, const float *sas,
                  int j0, int j1, const float *bias, float *y, size_t ldy) {
-    int rgroups = (m + MR - 1) / MR;
+    int mr_max = MR_OF(w->bits), rgroups = (m + mr_max - 1) / mr_max;
     for (int j = j0; j < j1; j += 8) {
         int width = j1 - j < 8 ? j1 - j : 8, r0 = 0;
         for (int g = 0; g < rgroups; g++) {
@@ -206,7 +232,7 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
     }
 }
 
-static const ia_qgemm_impl impl = {"avx2", MR, quantize, gemm};
+static const ia_qgemm_impl impl = {"avx2", QGEMM_AVX2_MR4, quantize, gemm};
 
 const ia_qgemm_impl *ia_qgemm_impl_avx2(void) { return &impl; }
 
