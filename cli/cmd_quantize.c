@@ -66,7 +66,9 @@ static void print_report(const char *json) {
                cJSON_GetObjectItem(l, "bits")->valueint, gs, cJSON_GetObjectItem(l, "format")->valuestring, es, ss);
     }
     printf("embeddings: %s\n", cJSON_GetObjectItem(r, "embeddings")->valuestring);
-    printf("linear weights: %.2f bits per weight\n", cJSON_GetObjectItem(r, "linear_bits_per_weight")->valuedouble);
+    printf("linear weights: %.2f bits per weight (%.2f stored, scales included)\n",
+           cJSON_GetObjectItem(r, "linear_bits_per_weight")->valuedouble,
+           cJSON_GetObjectItem(r, "linear_stored_bits_per_weight")->valuedouble);
     printf("model.gguf: %.0f bytes\n", cJSON_GetObjectItem(r, "file_bytes")->valuedouble);
     if (cJSON_GetObjectItem(r, "mean_cosine_to_fp32"))
         printf("mean cosine to fp32 on %d texts: %.6f\n", cJSON_GetObjectItem(r, "drift_texts")->valueint,

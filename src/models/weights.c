@@ -151,8 +151,20 @@ ia_status ia_model_table_weight(ia_model *m, const char *name, int64_t rows, int
     return ia_model_weight(m, name, 2, shape, t);
 }
 
+static void read_scales(const ia_gguf_tensor *t, float *out, int64_t n) {
+    if (t->type == IA_GGML_F32) {
+        memcpy(out, t->data, (size_t)n * sizeof *out);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, (const uint16_t *)t->data + i, 2);
+        out[i] = ia_fp16_to_fp32(h);
+    }
+}
+
 /* Our own layout: `full` is I8 [n, packed row bytes], `full.scale` and
- * `full.min` F32 [n, k / group], bits and group in ia.qbits.<full> and
+ * `full.min` F16 or F32 [n, k / group], bits and group in ia.qbits.<full> and
  * ia.qgroup.<full>. */
 static ia_status read_packed_codes(ia_model *m, const raw_weight *r, const char *full, int64_t n, int64_t k,
                                    ia_qweights *q) {
@@ -176,13 +188,14 @@ static ia_status read_packed_codes(ia_model *m, const raw_weight *r, const char 
     sc = ia_gguf_find(m->wref->gguf, key);
     snprintf(key, sizeof key, "%s.min", full);
     mn = ia_gguf_find(m->wref->gguf, key);
-    if (!sc || !mn || sc->type != IA_GGML_F32 || mn->type != IA_GGML_F32 || sc->ndim != 2 || mn->ndim != 2 ||
+    if (!sc || !mn || (sc->type != IA_GGML_F32 && sc->type != IA_GGML_F16) ||
+        (mn->type != IA_GGML_F32 && mn->type != IA_GGML_F16) || sc->ndim != 2 || mn->ndim != 2 ||
         sc->shape[0] != n || mn->shape[0] != n || sc->shape[1] != k / group || mn->shape[1] != k / group)
-        return ia_error(IA_ERR_FORMAT, "model.gguf: '%s' needs F32 '%s.scale' and '%s.min' of [%lld, %lld]", full,
+        return ia_error(IA_ERR_FORMAT, "model.gguf: '%s' needs F16/F32 '%s.scale' and '%s.min' of [%lld, %lld]", full,
                         full, full, (long long)n, (long long)(k / group));
     if ((st = ia_qweights_alloc(q, (int)bits, n, k, group)) != IA_OK) return st;
-    memcpy(q->d, sc->data, (size_t)(n * (k / group)) * sizeof(float));
-    memcpy(q->m, mn->data, (size_t)(n * (k / group)) * sizeof(float));
+    read_scales(sc, q->d, n * (k / group));
+    read_scales(mn, q->m, n * (k / group));
     for (int64_t i = 0; i < n * (k / group); i++)
         if (!(q->d[i] - q->d[i] == 0.0f) || !(q->m[i] - q->m[i] == 0.0f)) { /* NaN or Inf */
             ia_qweights_free(q);

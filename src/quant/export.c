@@ -22,6 +22,7 @@
 #include "quant/blocks.h"
 #include "quant/policy.h"
 #include "quant/quantize.h"
+#include "tensor/fp16.h"
 #include "util/error.h"
 
 static ia_status make_dir(const char *path) {
@@ -99,6 +100,23 @@ static ia_status copy_aux(const char *from, const char *to, int depth) {
     return st;
 }
 
+/* Scales as F16 when every value is exactly a half (the quantiser rounds
+ * them so), else F32. */
+static ia_status add_scales(ia_gguf_writer *w, const char *name, const int64_t *shape, const float *v) {
+    int64_t n = shape[0] * shape[1];
+    uint16_t *h = malloc((size_t)n * sizeof *h);
+    int exact = h != NULL;
+    ia_status st;
+    for (int64_t i = 0; exact && i < n; i++) {
+        h[i] = ia_fp32_to_fp16(v[i]);
+        exact = ia_fp16_to_fp32(h[i]) == v[i];
+    }
+    st = exact ? ia_gguf_writer_add_tensor(w, name, IA_GGML_F16, 2, shape, h, (size_t)n * sizeof *h)
+               : ia_gguf_writer_add_tensor(w, name, IA_GGML_F32, 2, shape, v, (size_t)n * sizeof *v);
+    free(h);
+    return st;
+}
+
 static ia_status add_linear(ia_gguf_writer *w, const char *full, const ia_qweights *q) {
     int type = ia_qweights_ggml_type(q);
     int64_t shape[2] = {q->n, q->k};
@@ -117,16 +135,15 @@ static ia_status add_linear(ia_gguf_writer *w, const char *full, const ia_qweigh
         size_t row = ia_qweights_packed_row_bytes(q->bits, q->k);
         int64_t cshape[2] = {q->n, (int64_t)row}, sshape[2] = {q->n, q->k / q->group};
         uint8_t *codes = malloc((size_t)q->n * row);
-        size_t sbytes = (size_t)(q->n * (q->k / q->group)) * sizeof(float);
         if (!codes) return ia_error(IA_ERR_NOMEM, "%s", full);
         ia_qweights_pack_codes(q, codes);
         st = ia_gguf_writer_add_tensor(w, full, IA_GGML_I8, 2, cshape, codes, (size_t)q->n * row);
         free(codes);
         if (st != IA_OK) return st;
         snprintf(key, sizeof key, "%s.scale", full);
-        if ((st = ia_gguf_writer_add_tensor(w, key, IA_GGML_F32, 2, sshape, q->d, sbytes)) != IA_OK) return st;
+        if ((st = add_scales(w, key, sshape, q->d)) != IA_OK) return st;
         snprintf(key, sizeof key, "%s.min", full);
-        if ((st = ia_gguf_writer_add_tensor(w, key, IA_GGML_F32, 2, sshape, q->m, sbytes)) != IA_OK) return st;
+        if ((st = add_scales(w, key, sshape, q->m)) != IA_OK) return st;
         snprintf(key, sizeof key, "ia.qbits.%s", full);
         if ((st = ia_gguf_writer_set_u32(w, key, (uint32_t)q->bits)) != IA_OK) return st;
         snprintf(key, sizeof key, "ia.qgroup.%s", full);

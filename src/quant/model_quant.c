@@ -136,6 +136,19 @@ static ia_status plan_mixed(ia_model *m, const ia_quant_config *cfg, const ia_ca
     return IA_OK;
 }
 
+/* Bits per weight as stored, scales included: ggml blocks carry fp16
+ * scales (q8_0 8.5, q4_0 4.5, q4_1 5); our packed codes two F16 per group
+ * (the quantiser rounds scales to fp16, so export.c writes them as F16). */
+static double stored_bits(const layer_plan *p) {
+    int type;
+    if (p->width == 32) return 32;
+    type = ia_qweights_ggml_type(&p->q);
+    if (type == IA_GGML_Q8_0) return 8.5;
+    if (type == IA_GGML_Q4_0) return 4.5;
+    if (type == IA_GGML_Q4_1) return 5.0;
+    return p->width + 32.0 / (double)p->q.group;
+}
+
 static cJSON *report_layer(const ia_model *m, int i, const layer_plan *p, const ia_quant_config *cfg) {
     cJSON *o = cJSON_CreateObject();
     int64_t k = ia_tensor_cols(m->linears[i].slot);
@@ -242,7 +255,7 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
     }
     if (report_json) {
         cJSON *r = cJSON_CreateObject(), *layers = cJSON_AddArrayToObject(r, "layers");
-        double bits_sum = 0, params = 0;
+        double bits_sum = 0, params = 0, stored = 0;
         cJSON_AddStringToObject(r, "model", m->name);
         cJSON_AddStringToObject(r, "out_dir", out_dir);
         cJSON_AddNumberToObject(r, "bits", cfg->bits);
@@ -255,9 +268,11 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
             double p = (double)ia_tensor_nelem(m->linears[i].slot);
             cJSON_AddItemToArray(layers, report_layer(m, i, &plan[i], cfg));
             bits_sum += p * plan[i].width;
+            stored += p * stored_bits(&plan[i]);
             params += p;
         }
         cJSON_AddNumberToObject(r, "linear_bits_per_weight", params > 0 ? bits_sum / params : 0);
+        cJSON_AddNumberToObject(r, "linear_stored_bits_per_weight", params > 0 ? stored / params : 0);
         if (!isnan(drift)) {
             cJSON_AddNumberToObject(r, "drift_texts", (double)n_texts);
             cJSON_AddNumberToObject(r, "mean_cosine_to_fp32", 1.0 - drift);

@@ -52,9 +52,11 @@ ia_quant_params ia_quant_layer_params(const ia_quant_config *cfg, int bits, int6
     else if (group < 0) p.group = k;
     else p.group = group;
     if (p.group > k || k % p.group != 0) p.group = k;
-    /* The ggml types: their scales are fp16, so quantise with fp16 scales
-     * and the layer is stored byte-compatibly. */
-    p.fp16_scales = p.group == 32 && ((bits == 8 && p.scheme == IA_QUANT_SYMMETRIC) || bits == 4);
+    /* Scales in fp16 always: the ggml types store them so (and the layer is
+     * then byte-compatible), and our packed layout stores fp16-exact scales
+     * as F16 too — at 2 bits in groups of 32 that is 3 bits per weight
+     * stored instead of 4, for a rounding the codes are chosen after. */
+    p.fp16_scales = 1;
     return p;
 }
 
