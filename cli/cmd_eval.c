@@ -93,9 +93,16 @@ int ia_cmd_eval(int argc, char **argv) {
         ia_model_free(m);
         return ia_cli_fail("eval");
     }
-    if (json)
-        printf("{\"model\": \"%s\", \"task\": \"stsb\", \"pairs\": %zu, \"spearman\": %.6f, \"seconds\": %.3f}\n",
-               ia_model_name(m), pairs, rho * 100.0, now_sec() - t0);
+    if (json) {
+        fputs("{\"model\": \"", stdout);
+        for (const unsigned char *p = (const unsigned char *)ia_model_name(m); *p; p++) {
+            if (*p == '"' || *p == '\\') printf("\\%c", *p);
+            else if (*p < 0x20) printf("\\u%04x", *p);
+            else putchar(*p);
+        }
+        printf("\", \"task\": \"stsb\", \"pairs\": %zu, \"spearman\": %.6f, \"seconds\": %.3f}\n", pairs,
+               rho * 100.0, now_sec() - t0);
+    }
     else
         printf("stsb spearman x100: %.2f (%zu pairs, %s, %.1f s)\n", rho * 100.0, pairs, ia_model_name(m),
                now_sec() - t0);

@@ -38,7 +38,7 @@ int ia_cli_read_lines(const char *cmd, const char *path, char ***out, size_t *n_
         }
         n++;
     }
-    if (ferror(f)) failed = 1;
+    if (ferror(f) || !feof(f)) failed = 1; /* getline's ENOMEM sets neither flag's partner */
     free(line);
     if (f != stdin) fclose(f);
     if (failed) {

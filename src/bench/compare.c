@@ -160,6 +160,17 @@ ia_status ia_quant_compare(const ia_quant_compare_config *cfg, const char *db_pa
     if (progress) progress(ctx, (int)n_models, (int)(2 * n_models), "latency");
     if ((st = ia_bench_run(&bc, store, NULL, NULL, &rid, &res, &n_res)) != IA_OK) goto done;
 
+    for (size_t i = 0; i < n_models; i++)
+        if (res[i].skipped_reason) {
+            st = ia_error(IA_ERR_INVALID_ARG, "compare: %s was not measured at batch %d x %d tokens: %s", models[i],
+                          batch, seq_len, res[i].skipped_reason);
+            goto done;
+        }
+    if (!(acc[0].spearman > 0)) {
+        st = ia_error(IA_ERR_INVALID_ARG, "compare: the reference's STS-B Spearman is %g; relative losses would "
+                      "mean nothing", acc[0].spearman);
+        goto done;
+    }
     arr = cJSON_CreateArray();
     for (size_t i = 0; i < n_models; i++) {
         const ia_bench_result *r = &res[i];

@@ -217,6 +217,13 @@ ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profi
 
     if ((st = m->family->load(m)) != IA_OK) goto fail;
     ia_model_update_precision(m);
+    /* A quantised file runs at its stored widths: a profile asking for
+     * another integer precision cannot be honoured, and says so. */
+    if (is_gguf && o.precision != IA_PRECISION_FP32 && strcmp(ia_precision_name(o.precision), m->precision) != 0) {
+        st = ia_error(IA_ERR_UNSUPPORTED, "%s is quantised to %s; it cannot run at %s (open it with precision fp32 "
+                      "or %s)", m->name, m->precision, ia_precision_name(o.precision), m->precision);
+        goto fail;
+    }
     m->backend = backend;
     m->threads = o.threads ? o.threads : ia_cpu_count();
     m->chunk_tokens = getenv("IA_CHUNK_TOKENS") ? atoi(getenv("IA_CHUNK_TOKENS")) : IA_CHUNK_TOKENS;

@@ -95,6 +95,10 @@ ia_status ia_model_table_weight(ia_model *m, const char *name, int64_t rows, int
  * m->linears. */
 ia_status ia_model_linear_weight(ia_model *m, const char *name, int64_t n, int64_t k, ia_tensor *t);
 
+/* Frees the packing *t points to (a QMAT tensor of this model); the caller
+ * points *t at other weights before the next run. */
+void ia_model_release_linear_qmat(ia_model *m, ia_tensor *t);
+
 /* Packs q and makes *t a QMAT tensor over it (the model owns the packing). */
 ia_status ia_model_set_linear_qmat(ia_model *m, ia_tensor *t, const ia_qweights *q);
 

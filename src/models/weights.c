@@ -233,6 +233,17 @@ ia_status ia_model_set_linear_qmat(ia_model *m, ia_tensor *t, const ia_qweights 
     return IA_OK;
 }
 
+void ia_model_release_linear_qmat(ia_model *m, ia_tensor *t) {
+    if (t->dtype != IA_DTYPE_QMAT) return;
+    for (int i = 0; i < m->n_qmats; i++)
+        if (m->qmats[i] == t->data) {
+            ia_qmat_free(m->qmats[i]);
+            m->qmats[i] = m->qmats[--m->n_qmats];
+            break;
+        }
+    t->data = NULL;
+}
+
 ia_status ia_model_linear_weight(ia_model *m, const char *name, int64_t n, int64_t k, ia_tensor *t) {
     char full[320];
     raw_weight r;

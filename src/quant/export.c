@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats/gguf.h"
 #include "quant/blocks.h"
@@ -102,7 +103,8 @@ static ia_status copy_aux(const char *from, const char *to, int depth) {
 
 /* Scales as F16 when every value is exactly a half (the quantiser rounds
  * them so), else F32. */
-static ia_status add_scales(ia_gguf_writer *w, const char *name, const int64_t *shape, const float *v) {
+static ia_status add_scales(ia_gguf_writer *w, const char *name, const int64_t *shape, const float *v,
+                            long long *bytes) {
     int64_t n = shape[0] * shape[1];
     uint16_t *h = malloc((size_t)n * sizeof *h);
     int exact = h != NULL;
@@ -113,11 +115,13 @@ static ia_status add_scales(ia_gguf_writer *w, const char *name, const int64_t *
     }
     st = exact ? ia_gguf_writer_add_tensor(w, name, IA_GGML_F16, 2, shape, h, (size_t)n * sizeof *h)
                : ia_gguf_writer_add_tensor(w, name, IA_GGML_F32, 2, shape, v, (size_t)n * sizeof *v);
+    *bytes += n * (exact ? 2 : 4);
     free(h);
     return st;
 }
 
-static ia_status add_linear(ia_gguf_writer *w, const char *full, const ia_qweights *q) {
+/* Adds one quantised linear layer; *bytes gets what it occupies in the file. */
+static ia_status add_linear(ia_gguf_writer *w, const char *full, const ia_qweights *q, long long *bytes) {
     int type = ia_qweights_ggml_type(q);
     int64_t shape[2] = {q->n, q->k};
     ia_status st;
@@ -128,6 +132,7 @@ static ia_status add_linear(ia_gguf_writer *w, const char *full, const ia_qweigh
         st = ia_qweights_to_blocks(q, type, blocks);
         if (st == IA_OK) st = ia_gguf_writer_add_tensor(w, full, (ia_ggml_type)type, 2, shape, blocks, nb);
         free(blocks);
+        *bytes = (long long)nb;
         return st;
     }
     {
@@ -139,16 +144,33 @@ static ia_status add_linear(ia_gguf_writer *w, const char *full, const ia_qweigh
         ia_qweights_pack_codes(q, codes);
         st = ia_gguf_writer_add_tensor(w, full, IA_GGML_I8, 2, cshape, codes, (size_t)q->n * row);
         free(codes);
+        *bytes = (long long)((size_t)q->n * row);
         if (st != IA_OK) return st;
         snprintf(key, sizeof key, "%s.scale", full);
-        if ((st = add_scales(w, key, sshape, q->d)) != IA_OK) return st;
+        if ((st = add_scales(w, key, sshape, q->d, bytes)) != IA_OK) return st;
         snprintf(key, sizeof key, "%s.min", full);
-        if ((st = add_scales(w, key, sshape, q->m)) != IA_OK) return st;
+        if ((st = add_scales(w, key, sshape, q->m, bytes)) != IA_OK) return st;
         snprintf(key, sizeof key, "ia.qbits.%s", full);
         if ((st = ia_gguf_writer_set_u32(w, key, (uint32_t)q->bits)) != IA_OK) return st;
         snprintf(key, sizeof key, "ia.qgroup.%s", full);
         return ia_gguf_writer_set_i64(w, key, q->group);
     }
+}
+
+/* F16 / BF16 data as floats (malloc'd), NULL when out of memory. */
+static float *widen(const ia_st_tensor *t, int64_t nel) {
+    float *f = malloc((size_t)nel * sizeof *f);
+    for (int64_t i = 0; f && i < nel; i++) {
+        uint16_t v;
+        memcpy(&v, (const uint16_t *)t->data + i, 2);
+        if (t->dtype == IA_DTYPE_F16) {
+            f[i] = ia_fp16_to_fp32(v);
+        } else {
+            uint32_t bits = (uint32_t)v << 16;
+            memcpy(&f[i], &bits, 4);
+        }
+    }
+    return f;
 }
 
 /* A tensor that is not a linear layer: q8_0 for the word embeddings, else
@@ -159,12 +181,19 @@ static ia_status add_other(ia_gguf_writer *w, const ia_model *m, const ia_st_ten
     ia_status st;
     for (int i = 0; i < t->ndim; i++) nel *= t->shape[i];
     snprintf(word, sizeof word, "%sembeddings.word_embeddings.weight", m->weight_prefix);
-    if (strcmp(t->name, word) == 0 && t->dtype == IA_DTYPE_F32 && t->ndim == 2 && t->shape[1] % IA_QK == 0 &&
+    if (strcmp(t->name, word) == 0 && t->ndim == 2 && t->shape[1] % IA_QK == 0 &&
+        (t->dtype == IA_DTYPE_F32 || t->dtype == IA_DTYPE_F16 || t->dtype == IA_DTYPE_BF16) &&
         !ia_quant_excluded(info->cfg, "embeddings.word_embeddings.weight")) {
         size_t nb = (size_t)(nel / IA_QK) * sizeof(ia_block_q8_0);
         void *blocks = malloc(nb);
-        if (!blocks) return ia_error(IA_ERR_NOMEM, "%s", t->name);
-        st = ia_quantize_q8_0(t->data, blocks, nel);
+        float *f = t->dtype == IA_DTYPE_F32 ? NULL : widen(t, nel);
+        if (!blocks || (t->dtype != IA_DTYPE_F32 && !f)) {
+            free(blocks);
+            free(f);
+            return ia_error(IA_ERR_NOMEM, "%s", t->name);
+        }
+        st = ia_quantize_q8_0(f ? f : t->data, blocks, nel);
+        free(f);
         if (st == IA_OK) st = ia_gguf_writer_add_tensor(w, t->name, IA_GGML_Q8_0, 2, t->shape, blocks, nb);
         free(blocks);
         info->embeddings_format = "Q8_0";
@@ -173,15 +202,8 @@ static ia_status add_other(ia_gguf_writer *w, const ia_model *m, const ia_st_ten
     if (t->dtype == IA_DTYPE_F32) return ia_gguf_writer_add_tensor(w, t->name, IA_GGML_F32, t->ndim, t->shape, t->data, t->nbytes);
     if (t->dtype == IA_DTYPE_F16) return ia_gguf_writer_add_tensor(w, t->name, IA_GGML_F16, t->ndim, t->shape, t->data, t->nbytes);
     if (t->dtype == IA_DTYPE_BF16) {
-        float *f = malloc((size_t)nel * sizeof *f);
+        float *f = widen(t, nel);
         if (!f) return ia_error(IA_ERR_NOMEM, "%s", t->name);
-        for (int64_t i = 0; i < nel; i++) {
-            uint16_t v;
-            uint32_t bits;
-            memcpy(&v, (const uint16_t *)t->data + i, 2);
-            bits = (uint32_t)v << 16;
-            memcpy(&f[i], &bits, 4);
-        }
         st = ia_gguf_writer_add_tensor(w, t->name, IA_GGML_F32, t->ndim, t->shape, f, (size_t)nel * sizeof *f);
         free(f);
         return st;
@@ -208,44 +230,108 @@ static ia_status set_metadata(ia_gguf_writer *w, const ia_model *m, const ia_exp
 }
 
 /* Same directory by identity (device + inode), whatever the spelling. */
+/* Same directory by identity (device + inode), whatever the spelling. */
 static int same_dir(const char *a, const char *b) {
     struct stat sa, sb;
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-ia_status ia_export_quantised(const ia_model *m, ia_export_info *info, const char *out_dir) {
-    ia_gguf_writer *w = NULL;
+ia_status ia_export_check_dir(const char *model_dir, const char *out_dir) {
     char path[4200];
     struct stat sb;
-    ia_status st;
-    info->embeddings_format = "F32";
-    if ((st = make_dir(out_dir)) != IA_OK) return st;
-    if (same_dir(out_dir, m->dir))
+    if (stat(out_dir, &sb) != 0) return IA_OK; /* created later */
+    if (!S_ISDIR(sb.st_mode)) return ia_error(IA_ERR_INVALID_ARG, "%s exists and is not a directory", out_dir);
+    if (same_dir(out_dir, model_dir))
         return ia_error(IA_ERR_INVALID_ARG, "output directory %s is the model's own directory", out_dir);
     snprintf(path, sizeof path, "%s/model.safetensors", out_dir);
     if (stat(path, &sb) == 0) /* the loader prefers it: the new model would be shadowed */
         return ia_error(IA_ERR_INVALID_ARG, "%s already holds a model.safetensors; choose an empty directory", out_dir);
-    if ((st = copy_aux(m->dir, out_dir, 0)) != IA_OK) return st;
-    if ((st = ia_gguf_writer_create(&w)) != IA_OK) return st;
+    return IA_OK;
+}
+
+/* Removes a staging tree (files and one level of folders). */
+static void remove_tree(const char *dir, int depth) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char p[4200];
+        struct stat sb;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) && depth < 2) remove_tree(p, depth + 1);
+        else unlink(p);
+    }
+    if (d) closedir(d);
+    rmdir(dir);
+}
+
+/* Moves every staged file into place (rename: atomic per file), folders
+ * merged, model.gguf last so a directory holding it is complete. */
+static ia_status move_tree(const char *from, const char *to, int depth) {
+    DIR *d = opendir(from);
+    struct dirent *e;
+    ia_status st = IA_OK;
+    if (!d) return ia_error(IA_ERR_IO, "cannot list %s: %s", from, strerror(errno));
+    while (st == IA_OK && (e = readdir(d))) {
+        char src[4200], dst[4200];
+        struct stat sb;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        if (depth == 0 && strcmp(e->d_name, "model.gguf") == 0) continue;
+        snprintf(src, sizeof src, "%s/%s", from, e->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", to, e->d_name);
+        if (stat(src, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            if ((st = make_dir(dst)) == IA_OK) st = move_tree(src, dst, depth + 1);
+        } else if (rename(src, dst) != 0) {
+            st = ia_error(IA_ERR_IO, "moving %s into place: %s", dst, strerror(errno));
+        }
+    }
+    closedir(d);
+    if (st == IA_OK && depth == 0) {
+        char src[4200], dst[4200];
+        snprintf(src, sizeof src, "%s/model.gguf", from);
+        snprintf(dst, sizeof dst, "%s/model.gguf", to);
+        if (rename(src, dst) != 0) st = ia_error(IA_ERR_IO, "moving %s into place: %s", dst, strerror(errno));
+    }
+    return st;
+}
+
+/* Everything is written into a staging folder inside out_dir first and
+ * moved into place only once complete: a failure (disk full, a bad tensor)
+ * leaves out_dir as it was, never new tokenizer files beside old weights. */
+ia_status ia_export_quantised(const ia_model *m, ia_export_info *info, const char *out_dir) {
+    ia_gguf_writer *w = NULL;
+    char path[4400], stage[4200];
+    struct stat sb;
+    ia_status st;
+    info->embeddings_format = "F32";
+    if ((st = ia_export_check_dir(m->dir, out_dir)) != IA_OK) return st;
+    if ((st = make_dir(out_dir)) != IA_OK) return st;
+    if (strlen(out_dir) > 4000) return ia_error(IA_ERR_INVALID_ARG, "output path too long");
+    snprintf(stage, sizeof stage, "%s/.ia-staging-XXXXXX", out_dir);
+    if (!mkdtemp(stage)) return ia_error(IA_ERR_IO, "cannot create a staging folder in %s: %s", out_dir, strerror(errno));
+    if ((st = copy_aux(m->dir, stage, 0)) != IA_OK) goto done;
+    if ((st = ia_gguf_writer_create(&w)) != IA_OK) goto done;
     if ((st = set_metadata(w, m, info)) != IA_OK) goto done;
     for (size_t i = 0; i < ia_safetensors_count(m->weights); i++) {
         const ia_st_tensor *t = ia_safetensors_at(m->weights, i);
-        const ia_qweights *q = NULL;
-        int linear = 0;
+        int linear = -1;
         for (int j = 0; j < m->n_linears; j++) {
             size_t plen = strlen(m->weight_prefix);
-            if (strncmp(t->name, m->weight_prefix, plen) == 0 && strcmp(t->name + plen, m->linears[j].name) == 0) {
-                linear = 1;
-                q = info->layers[j];
-            }
+            if (strncmp(t->name, m->weight_prefix, plen) == 0 && strcmp(t->name + plen, m->linears[j].name) == 0)
+                linear = j;
         }
-        st = linear && q ? add_linear(w, t->name, q) : add_other(w, m, t, info);
+        if (linear >= 0 && info->layers[linear])
+            st = add_linear(w, t->name, info->layers[linear], &info->layer_bytes[linear]);
+        else
+            st = add_other(w, m, t, info);
         if (st != IA_OK) goto done;
     }
-    snprintf(path, sizeof path, "%s/model.gguf", out_dir);
+    snprintf(path, sizeof path, "%s/model.gguf", stage);
     if ((st = ia_gguf_writer_finish(w, path)) != IA_OK) goto done;
     info->file_bytes = stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+    st = move_tree(stage, out_dir, 0);
 done:
     ia_gguf_writer_free(w);
+    remove_tree(stage, 0);
     return st;
 }

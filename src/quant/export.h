@@ -14,10 +14,17 @@ typedef struct ia_export_info {
     const ia_quant_config *cfg;
     const ia_qweights *const *layers; /* [m->n_linears]: codes, or NULL = F32 */
     size_t n_calibration;
+    long long *layer_bytes;           /* [m->n_linears], zeroed by the caller: bytes each
+                                         quantised layer occupies in the file */
     /* filled in */
     const char *embeddings_format;    /* "Q8_0" or "F32" */
     long long file_bytes;             /* size of model.gguf */
 } ia_export_info;
+
+/* The checks on out_dir that can be made before any work: not the
+ * model's own directory, no model.safetensors that would shadow the new
+ * model. (ia_export_quantised makes them again.) */
+ia_status ia_export_check_dir(const char *model_dir, const char *out_dir);
 
 ia_status ia_export_quantised(const ia_model *m, ia_export_info *info, const char *out_dir);
 

@@ -67,8 +67,9 @@ static void progress_at(ia_progress_fn fn, void *ctx, int done, int total, const
     if (fn) fn(ctx, done, total, what);
 }
 
-/* Puts layer i back to its fp32 weights. */
+/* Puts layer i back to its fp32 weights and frees the trial packing. */
 static void restore(ia_model *m, int i) {
+    ia_model_release_linear_qmat(m, m->linears[i].slot);
     m->linears[i].slot->dtype = IA_DTYPE_F32;
     m->linears[i].slot->data = (void *)m->linears[i].f32;
 }
@@ -78,7 +79,11 @@ static ia_status quantise_layer(ia_model *m, int i, const ia_quant_config *cfg, 
     const ia_tensor *t = m->linears[i].slot;
     int64_t n = ia_tensor_rows(t), k = ia_tensor_cols(t);
     ia_quant_params p = ia_quant_layer_params(cfg, width, k, cal->importance ? cal->importance[i] : NULL);
-    ia_status st = ia_quantize_weights(m->linears[i].f32, n, k, &p, q);
+    ia_status st;
+    if (cfg->group > 0 && k % cfg->group != 0)
+        return ia_error(IA_ERR_INVALID_ARG, "group %d does not divide the %lld inputs of %s (use a divisor, or "
+                        "channel)", cfg->group, (long long)k, m->linears[i].name);
+    st = ia_quantize_weights(m->linears[i].f32, n, k, &p, q);
     return st == IA_OK ? IA_OK : ia_error_prefix(st, "%s", m->linears[i].name);
 }
 
@@ -136,19 +141,6 @@ static ia_status plan_mixed(ia_model *m, const ia_quant_config *cfg, const ia_ca
     return IA_OK;
 }
 
-/* Bits per weight as stored, scales included: ggml blocks carry fp16
- * scales (q8_0 8.5, q4_0 4.5, q4_1 5); our packed codes two F16 per group
- * (the quantiser rounds scales to fp16, so export.c writes them as F16). */
-static double stored_bits(const layer_plan *p) {
-    int type;
-    if (p->width == 32) return 32;
-    type = ia_qweights_ggml_type(&p->q);
-    if (type == IA_GGML_Q8_0) return 8.5;
-    if (type == IA_GGML_Q4_0) return 4.5;
-    if (type == IA_GGML_Q4_1) return 5.0;
-    return p->width + 32.0 / (double)p->q.group;
-}
-
 static cJSON *report_layer(const ia_model *m, int i, const layer_plan *p, const ia_quant_config *cfg) {
     cJSON *o = cJSON_CreateObject();
     int64_t k = ia_tensor_cols(m->linears[i].slot);
@@ -177,6 +169,7 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
     ia_calib cal = {0};
     layer_plan *plan = NULL;
     float *ref = NULL;
+    long long *layer_bytes = NULL;
     const char *const *texts;
     size_t n_texts;
     double drift = NAN;
@@ -188,6 +181,7 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
     prof.backend = "cpu";
     prof.threads = cfg->threads;
     if ((st = ia_model_open_profile(model_ref, &prof, &m)) != IA_OK) return st;
+    if ((st = ia_export_check_dir(m->dir, out_dir)) != IA_OK) goto done; /* before minutes of work */
     if (!m->weights) {
         st = ia_error(IA_ERR_INVALID_ARG, "%s holds model.gguf, already quantised: quantise the fp32 model", m->dir);
         goto done;
@@ -195,7 +189,8 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
     texts = cfg->n_calibration ? cfg->calibration : cfg->mixed_precision ? default_texts : NULL;
     n_texts = cfg->n_calibration ? cfg->n_calibration
               : cfg->mixed_precision ? sizeof default_texts / sizeof *default_texts : 0;
-    if (!(plan = calloc((size_t)m->n_linears, sizeof *plan))) {
+    if (!(plan = calloc((size_t)m->n_linears, sizeof *plan)) ||
+        !(layer_bytes = calloc((size_t)m->n_linears, sizeof *layer_bytes))) {
         st = ia_error(IA_ERR_NOMEM, "quantisation plan");
         goto done;
     }
@@ -249,6 +244,7 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
         }
         for (int i = 0; i < m->n_linears; i++) qs[i] = plan[i].width < 32 ? &plan[i].q : NULL;
         info.layers = qs;
+        info.layer_bytes = layer_bytes;
         st = ia_export_quantised(m, &info, out_dir);
         free(qs);
         if (st != IA_OK) goto done;
@@ -268,7 +264,7 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
             double p = (double)ia_tensor_nelem(m->linears[i].slot);
             cJSON_AddItemToArray(layers, report_layer(m, i, &plan[i], cfg));
             bits_sum += p * plan[i].width;
-            stored += p * stored_bits(&plan[i]);
+            stored += plan[i].width == 32 ? 32 * p : 8.0 * (double)layer_bytes[i];
             params += p;
         }
         cJSON_AddNumberToObject(r, "linear_bits_per_weight", params > 0 ? bits_sum / params : 0);
@@ -285,6 +281,7 @@ done:
     if (plan)
         for (int i = 0; i < (m ? m->n_linears : 0); i++) ia_qweights_free(&plan[i].q);
     free(plan);
+    free(layer_bytes);
     free(ref);
     ia_calib_free(&cal);
     ia_model_free(m);

@@ -264,6 +264,9 @@ sys.exit(0 if ok else 1)"
 "$cli" results --db "$tmp/cmp.duckdb" --format json >"$tmp/res.json" 2>&1
 check "... stored in DuckDB with the model's precision" grep -q '"int8"' "$tmp/res.json"
 "$cli" compare --data "$tmp/stsb40.csv" >/dev/null 2>&1; check "compare without --quantized exits 2" test $? -eq 2
+"$cli" compare --quantized "$tmp/q8" --data "$tmp/stsb40.csv" --no-store --seq-len 1000 --iterations 1 >/dev/null 2>"$tmp/e"
+check "compare at a length the model cannot take fails" test $? -ne 0
+check "... saying why" grep -q "not measured" "$tmp/e"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

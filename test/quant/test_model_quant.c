@@ -252,8 +252,30 @@ IA_TEST(quant_model_errors_are_clear) {
     CHECK_STATUS(ia_quantize_model(model, &cfg, model, NULL, NULL, &json), IA_ERR_INVALID_ARG);
     CHECK(strstr(ia_last_error(), "own directory") != NULL);
     CHECK_STATUS(ia_quantize_model("/nonexistent/model", &cfg, dir, NULL, NULL, &json), IA_ERR_NOT_FOUND);
+    cfg.group = 256; /* does not divide 384: refused, not silently per channel */
+    CHECK_STATUS(ia_quantize_model(model, &cfg, dir, NULL, NULL, &json), IA_ERR_INVALID_ARG);
+    CHECK(strstr(ia_last_error(), "does not divide") != NULL);
+    cfg.group = 0;
     /* a quantised model cannot be quantised again */
     CHECK_STATUS(ia_quantize_model(model, &cfg, dir, NULL, NULL, NULL), IA_OK);
+    {
+        /* nothing but the model's files: the staging folder is gone */
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q staging", dir);
+        CHECK(system(cmd) != 0);
+    }
+    {
+        /* a quantised file runs at its stored widths, not another */
+        ia_hardware_profile p = ia_hardware_profile_default();
+        ia_model *m = NULL;
+        p.backend = "cpu";
+        p.precision = IA_PRECISION_INT8;
+        CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_ERR_UNSUPPORTED);
+        CHECK(strstr(ia_last_error(), "quantised to int4") != NULL);
+        p.precision = IA_PRECISION_INT4;
+        CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_OK);
+        ia_model_free(m);
+    }
     {
         char *dir2 = make_tmp();
         CHECK_STATUS(ia_quantize_model(dir, &cfg, dir2, NULL, NULL, NULL), IA_ERR_INVALID_ARG);
