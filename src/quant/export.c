@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "formats/gguf.h"
@@ -307,8 +308,14 @@ ia_status ia_export_quantised(const ia_model *m, ia_export_info *info, const cha
     if ((st = ia_export_check_dir(m->dir, out_dir)) != IA_OK) return st;
     if ((st = make_dir(out_dir)) != IA_OK) return st;
     if (strlen(out_dir) > 4000) return ia_error(IA_ERR_INVALID_ARG, "output path too long");
-    snprintf(stage, sizeof stage, "%s/.ia-staging-XXXXXX", out_dir);
-    if (!mkdtemp(stage)) return ia_error(IA_ERR_IO, "cannot create a staging folder in %s: %s", out_dir, strerror(errno));
+    /* mkdir fails on an existing name, so a staging folder is never shared
+     * (mkdtemp would do, but wasm32-wasi has no mkdtemp). */
+    for (int attempt = 0;; attempt++) {
+        snprintf(stage, sizeof stage, "%s/.ia-staging-%lld-%d", out_dir, (long long)time(NULL), attempt);
+        if (mkdir(stage, 0777) == 0) break;
+        if (errno != EEXIST || attempt == 1000)
+            return ia_error(IA_ERR_IO, "cannot create a staging folder in %s: %s", out_dir, strerror(errno));
+    }
     if ((st = copy_aux(m->dir, stage, 0)) != IA_OK) goto done;
     if ((st = ia_gguf_writer_create(&w)) != IA_OK) goto done;
     if ((st = set_metadata(w, m, info)) != IA_OK) goto done;

@@ -1,0 +1,237 @@
+"""_lib.py — finds libipfs_accelerate.so, loads it with ctypes and declares
+the C functions the package calls.
+
+Where the library is looked for, first match wins:
+
+1. ``$IA_LIBRARY`` — a path to the library file (when set, nothing else is
+   tried, so a wrong path is an error rather than a silent fallback);
+2. this package's directory — an installed wheel ships the library there;
+3. ``<repository>/build/`` — a source checkout built with
+   ``cmake -S . -B build -G Ninja && ninja -C build``.
+
+The library is loaded with :class:`ctypes.CDLL`, which releases the GIL for
+the duration of every foreign call, so two Python threads embedding with
+two models run on two sets of cores at once.
+
+Every function that returns ``ia_status`` gets an ``errcheck`` that turns a
+failure into the :mod:`~ipfs_accelerate_py.errors` subclass for its code,
+with ``ia_last_error()`` as the message. errcheck runs on the calling thread
+right after the call, before any other call on that thread can overwrite
+the thread-local message.
+
+To declare another function, add a row to ``_SIGNATURES`` (name, restype,
+argtypes); ``STATUS`` as restype means "returns ia_status, raise on
+failure". Opaque handles get their own pointer types (``ModelP`` ...), so
+ctypes refuses a worker where a model is expected.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from ctypes import (
+    POINTER,
+    c_char_p,
+    c_float,
+    c_int,
+    c_int64,
+    c_size_t,
+    c_void_p,
+)
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+from .errors import error_for_status
+
+__all__ = [
+    "lib",
+    "library_path",
+    "HardwareProfileC",
+    "ModelP",
+    "ModelManagerP",
+    "WorkerP",
+    "EndpointP",
+    "STATUS",
+    "last_error",
+    "IA_HW_NO_BENCH",
+    "IA_HW_QUICK_BENCH",
+    "IA_HW_FULL_BENCH",
+]
+
+_PKG_DIR = Path(__file__).resolve().parent
+_LIB_FILE = {"darwin": "libipfs_accelerate.dylib", "win32": "ipfs_accelerate.dll"}.get(
+    sys.platform, "libipfs_accelerate.so"
+)
+
+# ia_hw_report_json's measurement levels (IA_HW_* in the header).
+IA_HW_NO_BENCH = 0
+IA_HW_QUICK_BENCH = 1
+IA_HW_FULL_BENCH = 2
+
+
+def _candidates() -> List[Path]:
+    env = os.environ.get("IA_LIBRARY")
+    if env:
+        return [Path(env)]
+    return [_PKG_DIR / _LIB_FILE, _PKG_DIR.parent / "build" / _LIB_FILE]
+
+
+def _load() -> Tuple[ctypes.CDLL, Path]:
+    tried = []
+    for path in _candidates():
+        if not path.is_file():
+            tried.append(f"{path} (no such file)")
+            continue
+        try:
+            return ctypes.CDLL(str(path)), path
+        except OSError as e:  # e.g. libduckdb.so or libcjson.so.1 not found
+            tried.append(f"{path} ({e})")
+    raise ImportError(
+        "ipfs_accelerate_py: cannot load the C library " + _LIB_FILE + "; tried: " + "; ".join(tried)
+        + ". Build it (cmake -S . -B build -G Ninja && ninja -C build), install the package "
+        "(pip install .), or set IA_LIBRARY to the library's path."
+    )
+
+
+lib, library_path = _load()
+
+
+# ------------------------------------------------------------------ types
+
+class _Opaque(ctypes.Structure):
+    """Base of the opaque handle types: never dereferenced from Python."""
+
+
+class _Model(_Opaque):
+    pass
+
+
+class _ModelManager(_Opaque):
+    pass
+
+
+class _Worker(_Opaque):
+    pass
+
+
+class _Endpoint(_Opaque):
+    pass
+
+
+ModelP = POINTER(_Model)
+ModelManagerP = POINTER(_ModelManager)
+WorkerP = POINTER(_Worker)
+EndpointP = POINTER(_Endpoint)
+
+
+class HardwareProfileC(ctypes.Structure):
+    """``ia_hardware_profile`` (include/ipfs_accelerate.h), field for field.
+
+    ``backend`` is a borrowed ``const char *``: whoever fills it keeps the
+    bytes object alive for as long as the struct is used.
+    """
+
+    _fields_ = [
+        ("backend", c_char_p),
+        ("device_index", c_int),
+        ("precision", c_int),  # ia_precision: a C enum, int-sized on every ABI we build for
+        ("memory_limit_bytes", c_int64),
+        ("threads", c_int),
+        ("optimization_level", c_int),
+    ]
+
+
+class _Status:
+    """Marker restype: the function returns ia_status."""
+
+
+STATUS = _Status()
+_c_char_pp = POINTER(c_char_p)
+_c_float_p = POINTER(c_float)
+
+
+def last_error() -> str:
+    """The core's message for the last failure on this thread ("" if none)."""
+    msg = lib.ia_last_error()
+    return msg.decode("utf-8", "replace") if msg else ""
+
+
+def _check_status(result: int, func: Any, args: Tuple[Any, ...]) -> int:
+    if result != 0:
+        raise error_for_status(result, last_error())
+    return result
+
+
+# name, restype, argtypes — the public functions this package calls.
+_SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
+    ("ia_status_str", c_char_p, [c_int]),
+    ("ia_last_error", c_char_p, []),
+    ("ia_version", c_char_p, []),
+    ("ia_free", None, [c_void_p]),
+    # models
+    ("ia_model_resolve", STATUS, [c_char_p, c_char_p, c_size_t]),
+    ("ia_model_open_profile", STATUS, [c_char_p, POINTER(HardwareProfileC), POINTER(ModelP)]),
+    ("ia_model_free", None, [ModelP]),
+    ("ia_model_dim", c_int, [ModelP]),
+    ("ia_model_name", c_char_p, [ModelP]),
+    ("ia_model_device", c_char_p, [ModelP]),
+    ("ia_model_kernel", c_char_p, [ModelP]),
+    ("ia_model_threads", c_int, [ModelP]),
+    ("ia_model_max_tokens", c_int, [ModelP]),
+    ("ia_model_embed", STATUS, [ModelP, _c_char_pp, c_size_t, _c_float_p]),
+    ("ia_model_weight_bytes", c_int64, [ModelP]),
+    ("ia_model_precision", c_char_p, [ModelP]),
+    ("ia_model_device_reason", c_char_p, [ModelP]),
+    # hardware and profiles
+    ("ia_hw_report_json", STATUS, [c_int, c_int, POINTER(c_void_p)]),
+    ("ia_hardware_profile_default", HardwareProfileC, []),
+    ("ia_precision_parse", STATUS, [c_char_p, POINTER(c_int)]),
+    ("ia_precision_name", c_char_p, [c_int]),
+    ("ia_parse_memory_size", STATUS, [c_char_p, POINTER(c_int64)]),
+    ("ia_select_device", STATUS, [c_char_p, c_char_p, c_int, c_char_p, c_size_t, c_char_p, c_size_t]),
+    # model manager
+    ("ia_model_manager_create", STATUS, [POINTER(HardwareProfileC), POINTER(ModelManagerP)]),
+    ("ia_model_manager_free", None, [ModelManagerP]),
+    ("ia_model_manager_load", STATUS, [ModelManagerP, c_char_p, POINTER(ModelP)]),
+    ("ia_model_manager_embed", STATUS, [ModelManagerP, c_char_p, _c_char_pp, c_size_t, _c_float_p]),
+    ("ia_model_manager_switch", STATUS, [ModelManagerP, c_char_p, c_char_p]),
+    # worker
+    ("ia_worker_create", STATUS, [POINTER(WorkerP)]),
+    ("ia_worker_free", None, [WorkerP]),
+    ("ia_worker_init_hardware", STATUS, [WorkerP, POINTER(c_void_p)]),
+    ("ia_worker_init", STATUS, [WorkerP, _c_char_pp, c_size_t, _c_char_pp, c_size_t]),
+    ("ia_worker_endpoint", EndpointP, [WorkerP, c_char_p, c_char_p]),
+    ("ia_endpoint_embed", STATUS, [EndpointP, _c_char_pp, c_size_t, _c_float_p]),
+    ("ia_endpoint_model", ModelP, [EndpointP]),
+    ("ia_worker_optimal_hardware", STATUS,
+     [WorkerP, c_char_p, c_char_p, c_int, c_char_p, c_size_t, c_char_p, c_size_t]),
+]
+
+
+def _declare() -> None:
+    for name, restype, argtypes in _SIGNATURES:
+        fn: Callable[..., Any] = getattr(lib, name)
+        fn.argtypes = argtypes  # type: ignore[attr-defined]
+        if restype is STATUS:
+            fn.restype = c_int  # type: ignore[attr-defined]
+            fn.errcheck = _check_status  # type: ignore[attr-defined]
+        else:
+            fn.restype = restype  # type: ignore[attr-defined]
+
+
+_declare()
+
+
+def version() -> str:
+    """The C library's version, "MAJOR.MINOR.PATCH"."""
+    return lib.ia_version().decode("ascii")
+
+
+def status_name(status: int) -> str:
+    """The core's short text for a status code (``ia_status_str``)."""
+    return lib.ia_status_str(status).decode("utf-8", "replace")
+
+
+def optional_str(raw: Optional[bytes]) -> str:
+    """A borrowed ``const char *`` result as str ("" for NULL)."""
+    return raw.decode("utf-8", "replace") if raw else ""
