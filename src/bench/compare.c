@@ -22,16 +22,6 @@ typedef struct model_acc {
     double spearman, cos_mean, cos_min;
 } model_acc;
 
-static double cosine(const float *a, const float *b, int n) {
-    double dot = 0, na = 0, nb = 0;
-    for (int i = 0; i < n; i++) {
-        dot += (double)a[i] * b[i];
-        na += (double)a[i] * a[i];
-        nb += (double)b[i] * b[i];
-    }
-    return na > 0 && nb > 0 ? dot / sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
-}
-
 /* Every sentence of d (s1 of each pair, then s2) embedded with model_ref, and
  * the Spearman correlation of the pairs' cosines with the gold scores. */
 static ia_status embed_all(const char *model_ref, int threads, const ia_stsb_data *d, float **out, int *dim,
@@ -65,7 +55,7 @@ static ia_status embed_all(const char *model_ref, int threads, const ia_stsb_dat
             st = ia_error(IA_ERR_NOMEM, "compare: cosines");
         } else {
             for (size_t i = 0; i < d->n; i++) {
-                cos[i] = cosine(*out + i * (size_t)*dim, *out + (d->n + i) * (size_t)*dim, *dim);
+                cos[i] = ia_cosine(*out + i * (size_t)*dim, *out + (d->n + i) * (size_t)*dim, *dim);
                 gold[i] = d->pairs[i].score;
             }
             *spearman = ia_spearman(cos, gold, d->n);
@@ -136,7 +126,7 @@ ia_status ia_quant_compare(const ia_quant_compare_config *cfg, const char *db_pa
         }
         acc[i].cos_min = 1.0;
         for (size_t t = 0; t < 2 * d.n; t++) {
-            double c = cosine(e + t * (size_t)dim, ref + t * (size_t)dim, dim);
+            double c = ia_cosine(e + t * (size_t)dim, ref + t * (size_t)dim, dim);
             acc[i].cos_mean += c;
             if (c < acc[i].cos_min) acc[i].cos_min = c;
         }

@@ -274,9 +274,9 @@ static int cmp_len_then_index(const void *x, const void *y) {
     return c ? c : (a->i > b->i) - (a->i < b->i);
 }
 
-/* cos(x, y) in double; 0 for a zero vector (sentence-transformers'
- * pairwise_cos_sim normalises with an epsilon, which gives 0 there too). */
-static double cosine(const float *x, const float *y, int dim) {
+/* 0 for a zero vector: sentence-transformers' pairwise_cos_sim normalises
+ * with an epsilon, which gives 0 there too. */
+double ia_cosine(const float *x, const float *y, int dim) {
     double dot = 0, nx = 0, ny = 0;
     for (int i = 0; i < dim; i++) {
         dot += (double)x[i] * y[i];
@@ -344,7 +344,7 @@ ia_status ia_stsb_evaluate(ia_model *model, const ia_stsb_data *d, int batch, do
             memcpy(emb + order[k + j].i * (size_t)dim, tmp + j * (size_t)dim, (size_t)dim * sizeof *tmp);
     }
     for (size_t i = 0; i < d->n; i++) {
-        cos[i] = cosine(emb + i * (size_t)dim, emb + (d->n + i) * (size_t)dim, dim);
+        cos[i] = ia_cosine(emb + i * (size_t)dim, emb + (d->n + i) * (size_t)dim, dim);
         gold[i] = d->pairs[i].score;
     }
     *spearman = ia_spearman(gold, cos, d->n);

@@ -4,10 +4,10 @@
  */
 #include "quant/calibrate.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/stsb.h"
 #include "util/error.h"
 
 typedef struct stats_ctx {
@@ -105,15 +105,7 @@ ia_status ia_calib_drift(ia_model *m, const char *const *texts, size_t n, const 
         free(e);
         return st;
     }
-    for (size_t i = 0; i < n; i++) {
-        double dot = 0, na = 0, nb = 0;
-        for (size_t j = 0; j < dim; j++) {
-            dot += (double)e[i * dim + j] * ref[i * dim + j];
-            na += (double)e[i * dim + j] * e[i * dim + j];
-            nb += (double)ref[i * dim + j] * ref[i * dim + j];
-        }
-        sum += na > 0 && nb > 0 ? dot / sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
-    }
+    for (size_t i = 0; i < n; i++) sum += ia_cosine(e + i * dim, ref + i * dim, (int)dim);
     free(e);
     *drift = n ? 1.0 - sum / (double)n : 0.0;
     return IA_OK;
