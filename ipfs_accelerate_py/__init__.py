@@ -2,10 +2,11 @@
 the C core (libipfs_accelerate.so, include/ipfs_accelerate.h).
 
 Everything that decides anything — model loading, tokenisation, kernels,
-hardware detection, device choice, profile enforcement — happens in the C
-core; this package names it the way the seed spec does (Worker,
-HardwareDetector, ModelManager, HardwareProfile) and converts arguments
-and results.
+hardware detection, device choice, profile enforcement, benchmarking and
+its DuckDB store, quantisation — happens in the C core; this package names
+it the way the seed spec does (Worker, HardwareDetector, ModelManager,
+HardwareProfile, BenchmarkRunner, QuantizationEngine, ModelOptimizer) and
+converts arguments and results.
 
 Why ctypes and not a compiled extension: installing the package needs no
 compiler or Python headers beyond what builds the C core itself, one
@@ -37,6 +38,9 @@ from .hardware import HardwareDetector, HardwareProfile, parse_memory_size, pars
 from .model import Model, resolve_model
 from .model_manager import ManagedModel, ModelManager
 from .worker import DeviceChoice, EndpointHandler, Worker
+from .benchmark import Benchmark, BenchmarkConfig, BenchmarkRun, BenchmarkRunner, DuckDBStorage
+from .quantization import CalibrationDataset, QuantizationEngine, QuantizedModel
+from .optimizer import ModelOptimizer
 
 #: Version of the loaded C library ("MAJOR.MINOR.PATCH").
 __version__: str = _lib.version()
@@ -58,6 +62,15 @@ __all__ = [
     "resolve_model",
     "parse_memory_size",
     "parse_precision",
+    "Benchmark",
+    "BenchmarkConfig",
+    "BenchmarkRun",
+    "BenchmarkRunner",
+    "DuckDBStorage",
+    "CalibrationDataset",
+    "QuantizationEngine",
+    "QuantizedModel",
+    "ModelOptimizer",
     "IAError",
     "InvalidArgumentError",
     "OutOfMemoryError",

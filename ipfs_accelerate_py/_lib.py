@@ -30,11 +30,13 @@ import ctypes
 import os
 import sys
 from ctypes import (
+    CFUNCTYPE,
     POINTER,
     c_char_p,
     c_float,
     c_int,
     c_int64,
+    c_longlong,
     c_size_t,
     c_void_p,
 )
@@ -51,6 +53,10 @@ __all__ = [
     "ModelManagerP",
     "WorkerP",
     "EndpointP",
+    "BenchmarkConfigC",
+    "QuantConfigC",
+    "QuantCompareConfigC",
+    "ProgressFn",
     "STATUS",
     "last_error",
     "IA_HW_NO_BENCH",
@@ -141,6 +147,54 @@ class HardwareProfileC(ctypes.Structure):
     ]
 
 
+_c_char_pp_t = POINTER(c_char_p)
+
+
+class BenchmarkConfigC(ctypes.Structure):
+    """``ia_benchmark_config``: the arrays are borrowed — whoever fills the
+    struct keeps them (and the bytes they point to) alive during the call."""
+
+    _fields_ = [
+        ("models", _c_char_pp_t), ("n_models", c_size_t),
+        ("backends", _c_char_pp_t), ("n_backends", c_size_t),
+        ("batches", POINTER(c_int)), ("n_batches", c_size_t),
+        ("seq_lens", POINTER(c_int)), ("n_seq_lens", c_size_t),
+        ("iterations", c_int), ("warmup", c_int), ("threads", c_int),
+        ("store_iterations", c_int),
+    ]
+
+
+class QuantConfigC(ctypes.Structure):
+    """``ia_quant_config`` (borrowed arrays, as for BenchmarkConfigC)."""
+
+    _fields_ = [
+        ("bits", c_int),
+        ("asymmetric", c_int),
+        ("group", c_int),
+        ("mixed_precision", c_int),
+        ("exclusions", _c_char_pp_t), ("n_exclusions", c_size_t),
+        ("calibration", _c_char_pp_t), ("n_calibration", c_size_t),
+        ("clip_search", c_int),
+        ("threads", c_int),
+    ]
+
+
+class QuantCompareConfigC(ctypes.Structure):
+    """``ia_quant_compare_config`` (borrowed strings and arrays)."""
+
+    _fields_ = [
+        ("reference", c_char_p),
+        ("variants", _c_char_pp_t), ("n_variants", c_size_t),
+        ("batch", c_int), ("seq_len", c_int),
+        ("iterations", c_int), ("warmup", c_int), ("threads", c_int),
+        ("stsb_csv", c_char_p),
+    ]
+
+
+#: ``ia_progress_fn``: void (*)(void *ctx, int done, int total, const char *what).
+ProgressFn = CFUNCTYPE(None, c_void_p, c_int, c_int, c_char_p)
+
+
 class _Status:
     """Marker restype: the function returns ia_status."""
 
@@ -205,6 +259,19 @@ _SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
     ("ia_endpoint_model", ModelP, [EndpointP]),
     ("ia_worker_optimal_hardware", STATUS,
      [WorkerP, c_char_p, c_char_p, c_int, c_char_p, c_size_t, c_char_p, c_size_t]),
+    # benchmarks
+    ("ia_benchmark_run", STATUS,
+     [POINTER(BenchmarkConfigC), c_char_p, ProgressFn, c_void_p, POINTER(c_int64), POINTER(c_void_p)]),
+    ("ia_benchmark_query", STATUS,
+     [c_char_p, _c_char_pp, c_size_t, _c_char_pp, c_size_t, _c_char_pp, c_size_t, c_char_p, POINTER(c_void_p)]),
+    ("ia_benchmark_export", STATUS, [c_char_p, c_char_p, c_char_p]),
+    ("ia_benchmark_report", STATUS, [c_char_p, POINTER(c_longlong), c_char_p]),
+    # quantisation
+    ("ia_quant_config_default", QuantConfigC, [c_int]),
+    ("ia_quantize_model", STATUS,
+     [c_char_p, POINTER(QuantConfigC), c_char_p, ProgressFn, c_void_p, POINTER(c_void_p)]),
+    ("ia_quant_compare", STATUS,
+     [POINTER(QuantCompareConfigC), c_char_p, ProgressFn, c_void_p, POINTER(c_int64), POINTER(c_void_p)]),
 ]
 
 

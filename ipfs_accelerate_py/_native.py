@@ -16,9 +16,13 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._lib import lib
+from ._lib import ProgressFn, lib
 
-__all__ = ["NativeHandle", "encode", "text_list", "embed_into", "take_json", "TextInput"]
+__all__ = ["NativeHandle", "encode", "text_list", "embed_into", "take_json", "TextInput",
+           "c_string_array", "Progress", "ProgressCallback", "call_with_progress"]
+
+#: A Python progress callback: ``progress(done, total, what)``.
+ProgressCallback = Callable[[int, int, str], Any]
 
 TextInput = Union[str, Sequence[str]]
 
@@ -164,3 +168,65 @@ def take_json(ptr: ctypes.c_void_p) -> Any:
         return json.loads(ctypes.string_at(ptr.value).decode("utf-8"))
     finally:
         lib.ia_free(ptr)
+
+
+def c_string_array(items: Sequence[bytes]) -> Any:
+    """A ``const char *const *`` over ``items`` (None for an empty list).
+    The array borrows the bytes objects: keep ``items`` alive during the
+    call."""
+    if not items:
+        return None
+    return (ctypes.c_char_p * len(items))(*items)
+
+
+class Progress:
+    """Adapts a Python ``progress(done, total, what)`` to ``ia_progress_fn``.
+
+    An exception raised by the Python callback cannot cross the C frames
+    (ctypes would print and swallow it), so the first one is stored, later
+    progress calls are not forwarded, and :meth:`reraise` raises it after
+    the C call returns. The core has no way to cancel a running call, so
+    the C work itself runs to completion first.
+
+    Use as: ``p = Progress(cb); c_call(..., p.c_fn, None, ...);
+    p.reraise()`` — also when the C call raised (:meth:`reraise` is then
+    called from a ``finally``, and the callback's exception, the cause,
+    takes precedence).
+    """
+
+    def __init__(self, callback: Optional[ProgressCallback]) -> None:
+        if callback is not None and not callable(callback):
+            raise TypeError(f"progress must be callable, not {type(callback).__name__}")
+        self.callback = callback
+        self.error: Optional[BaseException] = None
+        # NULL function pointer when there is no callback; the CFUNCTYPE
+        # object must outlive the call, so it is kept on self.
+        self.c_fn: Any = ProgressFn(self._trampoline) if callback is not None else ProgressFn()
+
+    def _trampoline(self, ctx: Any, done: int, total: int, what: Optional[bytes]) -> None:
+        if self.error is not None or self.callback is None:
+            return
+        try:
+            self.callback(done, total, what.decode("utf-8", "replace") if what else "")
+        except BaseException as e:  # noqa: BLE001 — stored, re-raised after the C call
+            self.error = e
+
+    def reraise(self) -> None:
+        """Raises the callback's exception, if it raised one."""
+        if self.error is not None:
+            err, self.error = self.error, None
+            raise err
+
+
+def call_with_progress(progress: Optional[ProgressCallback], call: Callable[[Any], Any]) -> Any:
+    """Runs ``call(c_progress_fn)`` and re-raises an exception the Python
+    progress callback raised meanwhile (it takes precedence over an error
+    of the C call, which it may have caused no more than reported)."""
+    p = Progress(progress)
+    try:
+        result = call(p.c_fn)
+    except BaseException:
+        p.reraise()
+        raise
+    p.reraise()
+    return result
