@@ -226,7 +226,9 @@ class BenchmarkConfig:
         self.store_iterations = bool(options.get("collect_metrics_per_iteration", store_iterations))
         self.store_results = bool(options.get("store_results", True))
         self.verbose = bool(options.get("verbose", False))
-        self.metrics: Optional[List[str]] = list(metrics) if metrics is not None else None
+        # A single metric name is one metric, not a sequence of letters.
+        self.metrics: Optional[List[str]] = (
+            None if metrics is None else [metrics] if isinstance(metrics, str) else list(metrics))
         self.backends: List[str] = [_backend_of(h, threads) for h in self.hardware]
 
     def __repr__(self) -> str:

@@ -273,14 +273,14 @@ class QuantizationEngine:
             raise NotImplementedError("quantization_config['use_kd']: knowledge distillation is not implemented "
                                       "in ipfs_accelerate; the core quantises post-training only (calibrated scale "
                                       "search, mixed_precision for the sensitive layers). Drop use_kd to go on.")
+        if hardware_profile is not None and not isinstance(hardware_profile, HardwareProfile):
+            raise TypeError(f"hardware_profile must be a HardwareProfile, not {type(hardware_profile).__name__}")
         threads = config.get("threads")
         if threads is None:
             threads = hardware_profile.threads if hardware_profile is not None else 0
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
             raise ValueError(f"threads must be an int >= 0, not {threads!r}")
         if hardware_profile is not None:
-            if not isinstance(hardware_profile, HardwareProfile):
-                raise TypeError(f"hardware_profile must be a HardwareProfile, not {type(hardware_profile).__name__}")
             hardware_profile.check_available()
         if calibration_dataset is None:
             texts: List[str] = []

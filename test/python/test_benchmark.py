@@ -163,3 +163,14 @@ def test_plot_without_matplotlib_names_it(run, tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_mpl)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         run[0].storage.plot_comparison(metric="latency", output_path=tmp_path / "x.png")
+
+
+def test_single_metric_name_is_one_metric():
+    cfg = ia.BenchmarkConfig(models=["all-MiniLM-L6-v2"], metrics="latency")
+    assert cfg.metrics == ["latency"]
+
+
+def test_quantize_rejects_a_non_profile_clearly():
+    with pytest.raises(TypeError, match="HardwareProfile"):
+        ia.QuantizationEngine().quantize(model_name="all-MiniLM-L6-v2", hardware_profile="cpu",
+                                         quantization_config={"bits": 8})

@@ -37,7 +37,9 @@ def run_threads(target, n):
         raise errors[0]
 
 
-def test_two_models_embed_concurrently(model):
+def test_two_models_embed_from_two_threads_correctly(model):
+    """Correctness with two models in two threads at once (the GIL release
+    itself is checked by the library-flag test above)."""
     texts = [[f"thread {i} sentence {j}: {'alpha beta ' * (j % 7)}" for j in range(48)] for i in range(2)]
     expected = [model.embed(t) for t in texts]
     results = [None, None]
