@@ -19,7 +19,7 @@ depend on gguf-py's rounding details.
 
 Usage:
   scripts/check_gguf_interop.py [--ia-tests build/ia_tests]
-  scripts/check_gguf_interop.py --write-fixture   # test/fixtures/gguf_pywritten.gguf
+  scripts/check_gguf_interop.py --write-fixture   # test/fixtures/gguf_pywritten.hex
   scripts/check_gguf_interop.py --print-expected  # the C table test_gguf.c holds
 Run with the project venv (.venv/bin/python: gguf, numpy). Exit 0 = pass.
 """
@@ -37,7 +37,7 @@ import gguf
 from gguf import GGMLQuantizationType as T, GGUFValueType as V
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "test" / "fixtures" / "gguf_pywritten.gguf"
+FIXTURE = ROOT / "test" / "fixtures" / "gguf_pywritten.hex"  # hex text: no binary model files in git
 
 # Metadata: key -> (gguf-py value type, value). general.architecture comes
 # from GGUFWriter(arch=...).
@@ -193,12 +193,13 @@ def main():
         make_py_file(py_path)
         print(f"check_gguf_interop: gguf-py {version('gguf')} wrote {py_path.stat().st_size} bytes")
         if args.write_fixture:
-            FIXTURE.write_bytes(py_path.read_bytes())
+            h = py_path.read_bytes().hex()
+            FIXTURE.write_text("".join(h[i:i + 64] + "\n" for i in range(0, len(h), 64)))
             print(f"check_gguf_interop: wrote {FIXTURE.relative_to(ROOT)}")
         if args.print_expected:
             print_expected(py_path)
             return
-        same = FIXTURE.exists() and FIXTURE.read_bytes() == py_path.read_bytes()
+        same = FIXTURE.exists() and bytes.fromhex("".join(FIXTURE.read_text().split())) == py_path.read_bytes()
         print(f"check_gguf_interop: committed fixture is {'identical to' if same else 'NOT identical to'}"
               " this gguf-py's output" + ("" if same else " (fine if the C test still passes on both)"))
 

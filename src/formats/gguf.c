@@ -1,5 +1,5 @@
 /*
- * gguf.c — validating GGUF v2/v3 reader and a v3 writer (see gguf.h).
+ * gguf.c — validating GGUF v2/v3 reader (see gguf.h; the writer is gguf_write.c).
  *
  * Why so many checks: the file is hostile, and llama.cpp's GGUF CVEs came
  * from trusting its counts and sizes. Every number is checked before it is
@@ -36,10 +36,9 @@
 
 #include "util/error.h"
 #include "util/mapped_file.h"
+#include "formats/gguf_internal.h"
 
 #define GGUF_HEADER_BYTES 24 /* magic, u32 version, u64 tensors, u64 kvs */
-#define GGUF_DEFAULT_ALIGNMENT 32u
-#define GGUF_ALIGNMENT_KEY "general.alignment"
 /* Smallest encodings of one key/value (u64 key length, u32 type, one u8)
  * and one tensor info (u64 name length, u32 n_dims, one u64 dim, u32 type,
  * u64 offset): counts that could not fit in the file are refused early. */
@@ -47,7 +46,6 @@
 #define GGUF_MIN_TI_BYTES 32u
 /* Names in messages are clipped so the numbers after them survive the
  * 1 KiB error buffer. */
-#define NAME_SHOWN 120
 
 /* ----------------------------------------------------------- type tables */
 
@@ -67,7 +65,7 @@ static const struct {
 };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 
-static int type_index(uint32_t type) {
+int ia_gguf_type_index(uint32_t type) {
     for (size_t i = 0; i < N_TYPES; i++)
         if ((uint32_t)TYPES[i].type == type) return (int)i;
     return -1;
@@ -114,7 +112,7 @@ static uint64_t nbytes64(int ti, uint64_t nelem) {
 }
 
 size_t ia_ggml_nbytes(ia_ggml_type type, int64_t row, int64_t nelem) {
-    int ti = type_index((uint32_t)type);
+    int ti = ia_gguf_type_index((uint32_t)type);
     uint64_t n;
     if (ti < 0 || row <= 0 || nelem < 0 || row % TYPES[ti].block || nelem % row) return 0;
     n = nbytes64(ti, (uint64_t)nelem);
@@ -123,14 +121,14 @@ size_t ia_ggml_nbytes(ia_ggml_type type, int64_t row, int64_t nelem) {
 }
 
 const char *ia_ggml_type_name(ia_ggml_type type) {
-    int ti = type_index((uint32_t)type);
+    int ti = ia_gguf_type_index((uint32_t)type);
     return ti < 0 ? "unknown" : TYPES[ti].name;
 }
 
 /* --------------------------------------------------------------- helpers */
 
 /* Copies name into out for a message: clipped, control bytes as '?'. */
-static const char *shown(const char *name, char out[NAME_SHOWN]) {
+const char *ia_gguf_shown(const char *name, char out[NAME_SHOWN]) {
     size_t i = 0;
     for (; name[i] && i < NAME_SHOWN - 4; i++) {
         unsigned char c = (unsigned char)name[i];
@@ -151,7 +149,7 @@ static uint64_t le(const uint8_t *p, int n) {
 }
 
 /* Grows *arr (of elem-byte items) so that index n fits; doubling. */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem) {
+int ia_gguf_grow(void **arr, size_t *cap, size_t n, size_t elem) {
     size_t c = *cap ? *cap : 16;
     void *p;
     if (n < *cap) return 1;
@@ -317,7 +315,7 @@ static ia_status rd_kv(ia_gguf *g, cursor *c, size_t index, gguf_kv *kv) {
 
     snprintf(ctx, sizeof ctx, "key #%zu", index);
     if ((rc = rd_str(g, c, ctx, &kv->key)) != IA_OK) return rc;
-    snprintf(ctx, sizeof ctx, "key '%s'", shown(kv->key, nm));
+    snprintf(ctx, sizeof ctx, "key '%s'", ia_gguf_shown(kv->key, nm));
     if ((rc = rd(c, 4, &v, ctx, "value type")) != IA_OK) return rc;
     kv->type = (uint32_t)v;
     if ((es = scalar_size(kv->type)) != 0) {
@@ -351,7 +349,7 @@ static ia_status rd_tensor(ia_gguf *g, cursor *c, size_t index, ia_gguf_tensor *
 
     snprintf(ctx, sizeof ctx, "tensor #%zu", index);
     if ((rc = rd_str(g, c, ctx, &t->name)) != IA_OK) return rc;
-    snprintf(ctx, sizeof ctx, "tensor '%s'", shown(t->name, nm));
+    snprintf(ctx, sizeof ctx, "tensor '%s'", ia_gguf_shown(t->name, nm));
     if ((rc = rd(c, 4, &v, ctx, "n_dims")) != IA_OK) return rc;
     if (v == 0 || v > IA_GGUF_MAX_DIMS)
         return ia_error(IA_ERR_FORMAT, "%s: %llu dims (GGUF tensors have 1 to %d)", ctx,
@@ -368,7 +366,7 @@ static ia_status rd_tensor(ia_gguf *g, cursor *c, size_t index, ia_gguf_tensor *
         t->shape[t->ndim - 1 - d] = (int64_t)v;
     }
     if ((rc = rd(c, 4, &v, ctx, "type")) != IA_OK) return rc;
-    if ((ti = type_index((uint32_t)v)) < 0) {
+    if ((ti = ia_gguf_type_index((uint32_t)v)) < 0) {
         const char *other = other_ggml_name((uint32_t)v);
         if (other)
             return ia_error(IA_ERR_FORMAT, "%s: ggml type %s (%u) is not supported "
@@ -414,7 +412,7 @@ static ia_status index_names(ref *refs, size_t n, size_t **index, const char *wh
     for (size_t i = 1; i < n; i++)
         if (strcmp(refs[i - 1].key, refs[i].key) == 0)
             return ia_error(IA_ERR_FORMAT, "%s '%s' is defined twice", what,
-                            shown(refs[i].key, nm));
+                            ia_gguf_shown(refs[i].key, nm));
     if (!(*index = malloc(n * sizeof **index)))
         return ia_error(IA_ERR_NOMEM, "cannot index %zu %ss", n, what);
     for (size_t i = 0; i < n; i++) (*index)[i] = refs[i].i;
@@ -447,22 +445,22 @@ static ia_status place_tensors(ia_gguf *g, uint64_t data_start, ref *refs) {
     for (size_t i = 0; i < g->n_tensors; i++) {
         ia_gguf_tensor *t = &g->tensors[i];
         uint64_t off = g->offsets[i], avail;
-        int ti = type_index((uint32_t)t->type);
+        int ti = ia_gguf_type_index((uint32_t)t->type);
         if (off % g->alignment)
             return ia_error(IA_ERR_FORMAT, "tensor '%s': offset %llu is not a multiple "
-                            "of the alignment %u", shown(t->name, nm),
+                            "of the alignment %u", ia_gguf_shown(t->name, nm),
                             (unsigned long long)off, g->alignment);
         avail = data_start > size ? 0 : size - data_start;
         if (off > avail || t->nbytes > avail - off)
             return ia_error(IA_ERR_FORMAT, "tensor '%s': data [%llu, +%zu) past the end "
                             "of the file (data section of %llu bytes at offset %llu)",
-                            shown(t->name, nm), (unsigned long long)off, t->nbytes,
+                            ia_gguf_shown(t->name, nm), (unsigned long long)off, t->nbytes,
                             (unsigned long long)avail, (unsigned long long)data_start);
         t->data = g->file.data + (size_t)(data_start + off);
         /* Kernels load F32/F16/I32 through plain pointers. */
         if ((uintptr_t)t->data % (uintptr_t)TYPES[ti].bytes && TYPES[ti].block == 1)
             return ia_error(IA_ERR_FORMAT, "tensor '%s': data at file offset %llu is "
-                            "not aligned to its %llu-byte elements", shown(t->name, nm),
+                            "not aligned to its %llu-byte elements", ia_gguf_shown(t->name, nm),
                             (unsigned long long)(data_start + off),
                             (unsigned long long)TYPES[ti].bytes);
         refs[i] = (ref){t->name, off, i};
@@ -473,8 +471,8 @@ static ia_status place_tensors(ia_gguf *g, uint64_t data_start, ref *refs) {
         if (refs[i].off - refs[i - 1].off < a->nbytes)
             return ia_error(IA_ERR_FORMAT, "tensor '%s' at offset %llu overlaps tensor "
                             "'%s' (offsets [%llu, %llu))",
-                            shown(refs[i].key, nm), (unsigned long long)refs[i].off,
-                            shown(a->name, nm2), (unsigned long long)refs[i - 1].off,
+                            ia_gguf_shown(refs[i].key, nm), (unsigned long long)refs[i].off,
+                            ia_gguf_shown(a->name, nm2), (unsigned long long)refs[i - 1].off,
                             (unsigned long long)(refs[i - 1].off + a->nbytes));
     }
     return IA_OK;
@@ -491,7 +489,7 @@ static ia_status parse(ia_gguf *g) {
         char got[NAME_SHOWN] = "", raw[5] = {0};
         if (c.size) memcpy(raw, c.p, c.size < 4 ? c.size : 4);
         return ia_error(IA_ERR_FORMAT, "bad magic '%s' (want 'GGUF'); %zu-byte file",
-                        shown(raw, got), c.size);
+                        ia_gguf_shown(raw, got), c.size);
     }
     if (c.size < GGUF_HEADER_BYTES)
         return ia_error(IA_ERR_FORMAT, "file is %zu bytes, shorter than the %d-byte "
@@ -516,7 +514,7 @@ static ia_status parse(ia_gguf *g) {
                         "(%zu bytes)", (unsigned long long)n_tensors, c.size);
 
     for (size_t i = 0; i < (size_t)n_kv; i++) {
-        if (!grow((void **)&g->kvs, &g->cap_kv, i, sizeof *g->kvs))
+        if (!ia_gguf_grow((void **)&g->kvs, &g->cap_kv, i, sizeof *g->kvs))
             return ia_error(IA_ERR_NOMEM, "cannot allocate %zu keys", i + 1);
         memset(&g->kvs[i], 0, sizeof g->kvs[i]);
         if ((rc = rd_kv(g, &c, i, &g->kvs[i])) != IA_OK) return rc;
@@ -525,8 +523,8 @@ static ia_status parse(ia_gguf *g) {
     if ((rc = read_alignment(g)) != IA_OK) return rc;
 
     for (size_t i = 0; i < (size_t)n_tensors; i++) {
-        if (!grow((void **)&g->tensors, &g->cap_tensors, i, sizeof *g->tensors) ||
-            !grow((void **)&g->offsets, &g->cap_offsets, i, sizeof *g->offsets))
+        if (!ia_gguf_grow((void **)&g->tensors, &g->cap_tensors, i, sizeof *g->tensors) ||
+            !ia_gguf_grow((void **)&g->offsets, &g->cap_offsets, i, sizeof *g->offsets))
             return ia_error(IA_ERR_NOMEM, "cannot allocate %zu tensors", i + 1);
         memset(&g->tensors[i], 0, sizeof g->tensors[i]);
         if ((rc = rd_tensor(g, &c, i, &g->tensors[i], &g->offsets[i])) != IA_OK)
@@ -631,10 +629,10 @@ static ia_status lookup(const ia_gguf *g, const char *key, const void *user_out,
         return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_get: NULL argument");
     i = find_sorted(g->kv_by_key, g->n_kv, key, kv_key, g);
     if (i == SIZE_MAX)
-        return ia_error(IA_ERR_NOT_FOUND, "key '%s' is not in the file", shown(key, nm));
+        return ia_error(IA_ERR_NOT_FOUND, "key '%s' is not in the file", ia_gguf_shown(key, nm));
     *out = &g->kvs[i];
     if (want >= 0 && (*out)->type != (uint32_t)want)
-        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not a %s", shown(key, nm),
+        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not a %s", ia_gguf_shown(key, nm),
                         vtype_name((*out)->type), want_name);
     return IA_OK;
 }
@@ -663,11 +661,11 @@ ia_status ia_gguf_get_i64(const ia_gguf *g, const char *key, int64_t *out) {
     case IA_GGUF_U64:
         if (b > (uint64_t)INT64_MAX)
             return ia_error(IA_ERR_FORMAT, "key '%s': u64 %llu does not fit int64",
-                            shown(key, nm), (unsigned long long)b);
+                            ia_gguf_shown(key, nm), (unsigned long long)b);
         *out = (int64_t)b;
         return IA_OK;
     default:
-        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not an integer", shown(key, nm),
+        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not an integer", ia_gguf_shown(key, nm),
                         vtype_name(kv->type));
     }
 }
@@ -687,323 +685,9 @@ ia_status ia_gguf_get_str_array(const ia_gguf *g, const char *key, size_t *count
     if (rc != IA_OK) return rc;
     if (kv->elem_type != IA_GGUF_STRING)
         return ia_error(IA_ERR_FORMAT, "key '%s' is an array of %s, not of strings",
-                        shown(key, nm), vtype_name(kv->elem_type));
+                        ia_gguf_shown(key, nm), vtype_name(kv->elem_type));
     *count = (size_t)kv->count;
     *items = (const char *const *)kv->v.strs;
     return IA_OK;
 }
 
-/* ---------------------------------------------------------------- writer */
-
-typedef struct wkv {
-    char *key;
-    ia_gguf_vtype type;
-    union {
-        uint32_t u32;
-        int64_t i64;
-        float f32;
-        char *str;
-    } v;
-    char **items; /* string arrays */
-    size_t count;
-} wkv;
-
-typedef struct wtensor {
-    char *name;
-    ia_ggml_type type;
-    int ndim;
-    int64_t shape[IA_GGUF_MAX_DIMS]; /* outermost first */
-    void *data;
-    size_t nbytes;
-} wtensor;
-
-struct ia_gguf_writer {
-    wkv *kvs;
-    size_t n_kv, cap_kv;
-    wtensor *ts;
-    size_t n_t, cap_t;
-};
-
-ia_status ia_gguf_writer_create(ia_gguf_writer **out) {
-    if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_writer_create: out is NULL");
-    *out = calloc(1, sizeof **out);
-    return *out ? IA_OK : ia_error(IA_ERR_NOMEM, "cannot allocate a GGUF writer");
-}
-
-void ia_gguf_writer_free(ia_gguf_writer *w) {
-    if (!w) return;
-    for (size_t i = 0; i < w->n_kv; i++) {
-        free(w->kvs[i].key);
-        if (w->kvs[i].type == IA_GGUF_STRING) free(w->kvs[i].v.str);
-        for (size_t j = 0; j < w->kvs[i].count; j++) free(w->kvs[i].items[j]);
-        free(w->kvs[i].items);
-    }
-    for (size_t i = 0; i < w->n_t; i++) {
-        free(w->ts[i].name);
-        free(w->ts[i].data);
-    }
-    free(w->kvs);
-    free(w->ts);
-    free(w);
-}
-
-/* Checks key and appends an entry holding a copy of it in *out.
- * general.alignment is the writer's own (finish writes 32). */
-static ia_status new_kv(ia_gguf_writer *w, const char *key, ia_gguf_vtype type, wkv **out) {
-    char nm[NAME_SHOWN];
-    wkv *kv;
-    if (!w || !key || !*key)
-        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: NULL writer or empty key");
-    if (strcmp(key, GGUF_ALIGNMENT_KEY) == 0)
-        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: " GGUF_ALIGNMENT_KEY " is "
-                        "written by the writer (%u)", GGUF_DEFAULT_ALIGNMENT);
-    for (size_t i = 0; i < w->n_kv; i++) /* linear: models have tens of keys */
-        if (strcmp(w->kvs[i].key, key) == 0)
-            return ia_error(IA_ERR_INVALID_ARG, "gguf writer: key '%s' is set twice",
-                            shown(key, nm));
-    if (!grow((void **)&w->kvs, &w->cap_kv, w->n_kv, sizeof *w->kvs))
-        return ia_error(IA_ERR_NOMEM, "gguf writer: cannot grow the key table");
-    kv = &w->kvs[w->n_kv];
-    memset(kv, 0, sizeof *kv);
-    if (!(kv->key = strdup(key)))
-        return ia_error(IA_ERR_NOMEM, "gguf writer: cannot copy a key");
-    kv->type = type;
-    w->n_kv++;
-    *out = kv;
-    return IA_OK;
-}
-
-/* Takes back the entry new_kv() just added (its value could not be copied). */
-static ia_status drop_last_kv(ia_gguf_writer *w) {
-    free(w->kvs[--w->n_kv].key);
-    return ia_error(IA_ERR_NOMEM, "gguf writer: cannot copy a value");
-}
-
-ia_status ia_gguf_writer_set_str(ia_gguf_writer *w, const char *key, const char *value) {
-    wkv *kv;
-    ia_status rc;
-    if (!value) return ia_error(IA_ERR_INVALID_ARG, "gguf writer: NULL string value");
-    if ((rc = new_kv(w, key, IA_GGUF_STRING, &kv)) != IA_OK) return rc;
-    return (kv->v.str = strdup(value)) ? IA_OK : drop_last_kv(w);
-}
-
-ia_status ia_gguf_writer_set_u32(ia_gguf_writer *w, const char *key, uint32_t value) {
-    wkv *kv;
-    ia_status rc = new_kv(w, key, IA_GGUF_U32, &kv);
-    if (rc == IA_OK) kv->v.u32 = value;
-    return rc;
-}
-
-ia_status ia_gguf_writer_set_i64(ia_gguf_writer *w, const char *key, int64_t value) {
-    wkv *kv;
-    ia_status rc = new_kv(w, key, IA_GGUF_I64, &kv);
-    if (rc == IA_OK) kv->v.i64 = value;
-    return rc;
-}
-
-ia_status ia_gguf_writer_set_f32(ia_gguf_writer *w, const char *key, float value) {
-    wkv *kv;
-    ia_status rc = new_kv(w, key, IA_GGUF_F32, &kv);
-    if (rc == IA_OK) kv->v.f32 = value;
-    return rc;
-}
-
-ia_status ia_gguf_writer_set_str_array(ia_gguf_writer *w, const char *key,
-                                       const char *const *items, size_t count) {
-    wkv *kv;
-    ia_status rc;
-    size_t i;
-    if (count && !items) return ia_error(IA_ERR_INVALID_ARG, "gguf writer: NULL items");
-    for (i = 0; i < count; i++)
-        if (!items[i])
-            return ia_error(IA_ERR_INVALID_ARG, "gguf writer: string array item %zu is NULL", i);
-    if ((rc = new_kv(w, key, IA_GGUF_ARRAY, &kv)) != IA_OK) return rc;
-    if (!(kv->items = calloc(count ? count : 1, sizeof *kv->items))) return drop_last_kv(w);
-    for (i = 0; i < count; i++) {
-        if (!(kv->items[i] = strdup(items[i]))) {
-            while (i--) free(kv->items[i]);
-            free(kv->items);
-            kv->items = NULL;
-            return drop_last_kv(w);
-        }
-    }
-    kv->count = count;
-    return IA_OK;
-}
-
-/* Contract: copies name, shape and data. The shape is outermost first; it
- * must be one the reader accepts (1..4 dims, each >= 1, the innermost a
- * multiple of the block size) and nbytes must equal ia_ggml_nbytes(). */
-ia_status ia_gguf_writer_add_tensor(ia_gguf_writer *w, const char *name, ia_ggml_type type,
-                                    int ndim, const int64_t *shape, const void *data,
-                                    size_t nbytes) {
-    char nm[NAME_SHOWN];
-    int64_t nelem = 1;
-    size_t want;
-    wtensor *t;
-    if (!w || !name || !*name || !shape || (!data && nbytes))
-        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: NULL argument or empty name");
-    if (type_index((uint32_t)type) < 0)
-        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': unknown type %d",
-                        shown(name, nm), (int)type);
-    if (ndim < 1 || ndim > IA_GGUF_MAX_DIMS)
-        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': %d dims (1 to %d)",
-                        shown(name, nm), ndim, IA_GGUF_MAX_DIMS);
-    for (int d = 0; d < ndim; d++) {
-        if (shape[d] < 1 || nelem > INT64_MAX / shape[d])
-            return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': dim %d is %lld "
-                            "(dims are >= 1 and their product fits int64)", shown(name, nm),
-                            d, (long long)shape[d]);
-        nelem *= shape[d];
-    }
-    want = ia_ggml_nbytes(type, shape[ndim - 1], nelem);
-    if (want == 0 || want != nbytes)
-        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': %zu bytes given, "
-                        "%s with %lld elements (row %lld) needs %zu", shown(name, nm), nbytes,
-                        ia_ggml_type_name(type), (long long)nelem,
-                        (long long)shape[ndim - 1], want);
-    for (size_t i = 0; i < w->n_t; i++)
-        if (strcmp(w->ts[i].name, name) == 0)
-            return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s' is added twice",
-                            shown(name, nm));
-    if (!grow((void **)&w->ts, &w->cap_t, w->n_t, sizeof *w->ts))
-        return ia_error(IA_ERR_NOMEM, "gguf writer: cannot grow the tensor table");
-    t = &w->ts[w->n_t];
-    memset(t, 0, sizeof *t);
-    t->name = strdup(name);
-    t->data = malloc(nbytes);
-    if (!t->name || !t->data) {
-        free(t->name);
-        free(t->data);
-        return ia_error(IA_ERR_NOMEM, "gguf writer: cannot copy tensor '%s' (%zu bytes)",
-                        shown(name, nm), nbytes);
-    }
-    memcpy(t->data, data, nbytes);
-    t->type = type;
-    t->ndim = ndim;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
-    t->nbytes = nbytes;
-    w->n_t++;
-    return IA_OK;
-}
-
-/* Output with a sticky error: every put is checked once, at the end. */
-typedef struct {
-    FILE *fp;
-    uint64_t pos;
-    int err; /* errno of the first failure, or -1 for one without errno */
-} wout;
-
-static void put(wout *o, const void *p, size_t n) {
-    if (!o->err && n && fwrite(p, 1, n, o->fp) != n) o->err = errno ? errno : -1;
-    o->pos += n;
-}
-
-static void put_le(wout *o, uint64_t v, int n) {
-    uint8_t b[8];
-    for (int i = 0; i < n; i++) b[i] = (uint8_t)(v >> (8 * i));
-    put(o, b, (size_t)n);
-}
-
-static void put_str(wout *o, const char *s) {
-    size_t n = strlen(s);
-    put_le(o, n, 8);
-    put(o, s, n);
-}
-
-static void put_pad(wout *o) {
-    static const uint8_t zeros[GGUF_DEFAULT_ALIGNMENT];
-    put(o, zeros, (size_t)((GGUF_DEFAULT_ALIGNMENT - o->pos % GGUF_DEFAULT_ALIGNMENT) %
-                           GGUF_DEFAULT_ALIGNMENT));
-}
-
-static uint64_t pad32(uint64_t n) {
-    return (n + GGUF_DEFAULT_ALIGNMENT - 1) / GGUF_DEFAULT_ALIGNMENT * GGUF_DEFAULT_ALIGNMENT;
-}
-
-static void put_kv(wout *o, const wkv *kv) {
-    uint32_t f;
-    put_str(o, kv->key);
-    put_le(o, (uint32_t)kv->type, 4);
-    switch (kv->type) {
-    case IA_GGUF_U32: put_le(o, kv->v.u32, 4); break;
-    case IA_GGUF_I64: put_le(o, (uint64_t)kv->v.i64, 8); break;
-    case IA_GGUF_F32: memcpy(&f, &kv->v.f32, 4); put_le(o, f, 4); break;
-    case IA_GGUF_STRING: put_str(o, kv->v.str); break;
-    default: /* IA_GGUF_ARRAY of strings */
-        put_le(o, IA_GGUF_STRING, 4);
-        put_le(o, kv->count, 8);
-        for (size_t i = 0; i < kv->count; i++) put_str(o, kv->items[i]);
-    }
-}
-
-/* Writes the whole file to o: header, keys (general.alignment first), tensor
- * infos with dims innermost first, padding, data padded to 32 each (as
- * llama.cpp and gguf-py do). */
-static void put_file(wout *o, const ia_gguf_writer *w) {
-    uint64_t off = 0;
-    put(o, "GGUF", 4);
-    put_le(o, 3, 4);
-    put_le(o, w->n_t, 8);
-    put_le(o, w->n_kv + 1, 8);
-    put_str(o, GGUF_ALIGNMENT_KEY);
-    put_le(o, IA_GGUF_U32, 4);
-    put_le(o, GGUF_DEFAULT_ALIGNMENT, 4);
-    for (size_t i = 0; i < w->n_kv; i++) put_kv(o, &w->kvs[i]);
-    for (size_t i = 0; i < w->n_t; i++) {
-        const wtensor *t = &w->ts[i];
-        put_str(o, t->name);
-        put_le(o, (uint32_t)t->ndim, 4);
-        for (int d = t->ndim - 1; d >= 0; d--) put_le(o, (uint64_t)t->shape[d], 8);
-        put_le(o, (uint32_t)t->type, 4);
-        put_le(o, off, 8);
-        off += pad32(t->nbytes);
-    }
-    put_pad(o);
-    for (size_t i = 0; i < w->n_t; i++) {
-        put(o, w->ts[i].data, w->ts[i].nbytes);
-        put_pad(o);
-    }
-}
-
-/* Contract: writes everything added so far to `path` through a fresh
- * "<path>.tmpN" file that is flushed, synced and renamed into place; on any
- * failure the temporary is removed, `path` is untouched and the result is
- * IA_ERR_IO naming the path. The writer stays usable (finish may be called
- * again). */
-ia_status ia_gguf_writer_finish(ia_gguf_writer *w, const char *path) {
-    wout o = {NULL, 0, 0};
-    char *tmp;
-    size_t len;
-    ia_status rc = IA_OK;
-
-    if (!w || !path || !*path)
-        return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_writer_finish: NULL writer or path");
-    len = strlen(path) + 16;
-    if (!(tmp = malloc(len))) return ia_error(IA_ERR_NOMEM, "gguf writer: out of memory");
-    /* "x" (C11): never reuse a temporary another writer (or a crash) left. */
-    for (int k = 0; k < 100 && !o.fp; k++) {
-        snprintf(tmp, len, "%s.tmp%d", path, k);
-        errno = 0;
-        if (!(o.fp = fopen(tmp, "wbx")) && errno != EEXIST) break;
-    }
-    if (!o.fp) {
-        rc = ia_error(IA_ERR_IO, "%s: cannot create %s: %s", path, tmp,
-                      errno ? strerror(errno) : "too many stale temporaries");
-        free(tmp);
-        return rc;
-    }
-    put_file(&o, w);
-    if (!o.err && fflush(o.fp) != 0) o.err = errno ? errno : -1;
-    /* Durable before it is visible: rename only a file whose bytes are on disk. */
-    if (!o.err && fsync(fileno(o.fp)) != 0) o.err = errno ? errno : -1;
-    if (fclose(o.fp) != 0 && !o.err) o.err = errno ? errno : -1;
-    if (!o.err && rename(tmp, path) != 0) o.err = errno ? errno : -1;
-    if (o.err) {
-        remove(tmp);
-        rc = ia_error(IA_ERR_IO, "%s: cannot write: %s", path,
-                      o.err > 0 ? strerror(o.err) : "unknown error");
-    }
-    free(tmp);
-    return rc;
-}

@@ -1,6 +1,6 @@
 /*
  * test_gguf.c — the GGUF reader and writer: writer -> reader round trips,
- * a file written by gguf-py (test/fixtures/gguf_pywritten.gguf, made by
+ * a file written by gguf-py (test/fixtures/gguf_pywritten.hex, made by
  * scripts/check_gguf_interop.py), and hostile files built byte by byte
  * below, each of which must fail with IA_ERR_FORMAT and a message naming
  * the problem (never crash or leak: run under ASan too).
@@ -454,9 +454,37 @@ static const struct {
 
 static const char *const PY_TOKENS[] = {"[PAD]", "hello", "w\xc3\xb6rld", "a b", ""};
 
+/* The fixture is kept as hex text (test/fixtures/gguf_pywritten.hex: no
+ * binary model files in git); decoded once into a temporary file. */
+static char py_tmp[64];
+static void remove_py_tmp(void) { unlink(py_tmp); }
+
 static const char *py_path(void) {
+    char *path = py_tmp;
     const char *in = getenv("IA_GGUF_INTEROP_IN");
-    return in && *in ? in : ia_test_source_path("test/fixtures/gguf_pywritten.gguf");
+    FILE *hex, *out;
+    int c, hi = -1, fd;
+    if (in && *in) return in;
+    if (path[0]) return path;
+    snprintf(path, sizeof py_tmp, "/tmp/ia_gguf_fixture_XXXXXX");
+    if ((fd = mkstemp(path)) < 0) return "";
+    close(fd);
+    atexit(remove_py_tmp);
+    hex = fopen(ia_test_source_path("test/fixtures/gguf_pywritten.hex"), "r");
+    out = fopen(path, "wb");
+    while (hex && out && (c = fgetc(hex)) != EOF) {
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0) continue; /* line breaks */
+        if (hi < 0) {
+            hi = v;
+        } else {
+            fputc(hi << 4 | v, out);
+            hi = -1;
+        }
+    }
+    if (hex) fclose(hex);
+    if (out) fclose(out);
+    return path;
 }
 
 static uint16_t rd16(const void *p) {
