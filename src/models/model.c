@@ -21,7 +21,6 @@
 #include "util/error.h"
 #include "util/threadpool.h"
 #include "hw/hw.h"
-#include "tensor/fp16.h"
 
 static const ia_family *const families[] = {&ia_family_bert, NULL};
 

@@ -143,7 +143,6 @@ static ia_status plan_mixed(ia_model *m, const ia_quant_config *cfg, const ia_ca
 
 static cJSON *report_layer(const ia_model *m, int i, const layer_plan *p, const ia_quant_config *cfg) {
     cJSON *o = cJSON_CreateObject();
-    int64_t k = ia_tensor_cols(m->linears[i].slot);
     cJSON_AddStringToObject(o, "name", m->linears[i].name);
     cJSON_AddNumberToObject(o, "params", (double)ia_tensor_nelem(m->linears[i].slot));
     cJSON_AddNumberToObject(o, "bits", p->width);
@@ -153,7 +152,6 @@ static cJSON *report_layer(const ia_model *m, int i, const layer_plan *p, const 
         cJSON_AddStringToObject(o, "scheme", cfg->asymmetric ? "asymmetric" : "symmetric");
         cJSON_AddStringToObject(o, "format", type >= 0 ? ia_ggml_type_name((ia_ggml_type)type) : "ia_packed");
         cJSON_AddNumberToObject(o, "rel_error", p->error);
-        (void)k;
     } else {
         cJSON_AddStringToObject(o, "format", "F32");
         cJSON_AddStringToObject(o, "why", p->excluded ? "excluded" : "mixed precision or unsupported shape");
