@@ -62,7 +62,9 @@ ti() { str "$1"; le 4 1; le 8 "$2"; le 4 "$3"; le 8 "$4"; }  # 1-dim: name, n, t
 pad_to() { local n=$(( ($2 - $1 % $2) % $2 )); head -c "$n" /dev/zero; }
 bytes() { head -c "$1" /dev/zero | tr '\0' '\1'; }
 
-cp test/fixtures/gguf_pywritten.gguf "$SEEDS/pywritten"
+# the gguf-py fixture (kept as hex text) as a seed
+python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read()))' \
+  test/fixtures/gguf_pywritten.hex >"$SEEDS/pywritten"
 hdr 3 0 0 >"$SEEDS/empty"
 {   # two keys (string, string array), F32 [8] and Q8_0 [32]: 90 + 8 bytes of infos
     hdr 3 2 2
