@@ -16,20 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backends/cpu/cpu_features.h"
 #include "backends/cpu/gemm.h"
+#include "util/clock.h"
 #include "backends/cpu/gemm_kernels.h"
 
 #define RUNS 7
 #define MIN_RUN_S 0.02
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -41,7 +35,7 @@ static int cmp_double(const void *a, const void *b) {
  * the compiler cannot shorten it. Returns single-core GFLOP/s. */
 __attribute__((target("avx512f"))) static double fma_peak_avx512(void) {
     long iters = 50000000;
-    double t0 = now();
+    double t0 = ia_now_sec();
     __asm__ volatile(
         "vxorps %%zmm0,%%zmm0,%%zmm0\n vxorps %%zmm1,%%zmm1,%%zmm1\n"
         "vxorps %%zmm2,%%zmm2,%%zmm2\n vxorps %%zmm3,%%zmm3,%%zmm3\n"
@@ -62,7 +56,7 @@ __attribute__((target("avx512f"))) static double fma_peak_avx512(void) {
         :
         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "cc");
-    return 50000000.0 * 12 * 32 / (now() - t0) / 1e9;
+    return 50000000.0 * 12 * 32 / (ia_now_sec() - t0) / 1e9;
 }
 #endif
 
@@ -105,17 +99,17 @@ static double bench_one(const ia_sgemm_impl *impl, ia_pool *pool, const shape *s
     ia_pool *p = s->single ? NULL : pool;
     /* warm up, and size a run to MIN_RUN_S */
     for (;;) {
-        double t0 = now();
+        double t0 = ia_now_sec();
         for (int r = 0; r < reps; r++)
             ia_sgemm_with(impl, p, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc, NULL);
-        if (now() - t0 >= MIN_RUN_S) break;
+        if (ia_now_sec() - t0 >= MIN_RUN_S) break;
         reps *= 2;
     }
     for (int i = 0; i < RUNS; i++) {
-        double t0 = now(), t;
+        double t0 = ia_now_sec(), t;
         for (int r = 0; r < reps; r++)
             ia_sgemm_with(impl, p, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc, NULL);
-        t = now() - t0;
+        t = ia_now_sec() - t0;
         rates[i] = flops * reps / t / 1e9;
     }
     qsort(rates, RUNS, sizeof *rates, cmp_double);

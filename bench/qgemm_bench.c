@@ -22,20 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backends/cpu/gemm.h"
+#include "util/clock.h"
 #include "backends/cpu/qgemm.h"
 #include "quant/qmat.h"
 
 #define RUNS 7
 #define MIN_RUN_S 0.03
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -77,9 +71,9 @@ static int size_reps(const config *c, const ia_qgemm_impl *impl, ia_pool *pool, 
                      int k, const operands *o) {
     int reps = 1;
     for (;;) {
-        double t0 = now();
+        double t0 = ia_now_sec();
         for (int r = 0; r < reps; r++) run_once(c, impl, pool, m, n, k, o);
-        if (now() - t0 >= MIN_RUN_S) return reps;
+        if (ia_now_sec() - t0 >= MIN_RUN_S) return reps;
         reps *= 2;
     }
 }
@@ -147,9 +141,9 @@ int main(int argc, char **argv) {
                  * shared machine hits all of them alike, not one column */
                 for (int i = 0; i < RUNS; i++)
                     for (int c = 0; c < NCONF; c++) {
-                        double t0 = now();
+                        double t0 = ia_now_sec();
                         for (int r = 0; r < reps[c]; r++) run_once(&configs[c], impl, pool, m, n, k, &o[c]);
-                        t[c][i] = (now() - t0) / reps[c];
+                        t[c][i] = (ia_now_sec() - t0) / reps[c];
                     }
                 for (int c = 0; c < NCONF; c++) {
                     double g;

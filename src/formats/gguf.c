@@ -127,21 +127,6 @@ const char *ia_ggml_type_name(ia_ggml_type type) {
 
 /* --------------------------------------------------------------- helpers */
 
-/* Copies name into out for a message: clipped, control bytes as '?'. */
-const char *ia_gguf_shown(const char *name, char out[NAME_SHOWN]) {
-    size_t i = 0;
-    for (; name[i] && i < NAME_SHOWN - 4; i++) {
-        unsigned char c = (unsigned char)name[i];
-        out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (name[i]) {
-        memcpy(out + i, "...", 3);
-        i += 3;
-    }
-    out[i] = '\0';
-    return out;
-}
-
 static uint64_t le(const uint8_t *p, int n) {
     uint64_t v = 0;
     for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
@@ -315,7 +300,7 @@ static ia_status rd_kv(ia_gguf *g, cursor *c, size_t index, gguf_kv *kv) {
 
     snprintf(ctx, sizeof ctx, "key #%zu", index);
     if ((rc = rd_str(g, c, ctx, &kv->key)) != IA_OK) return rc;
-    snprintf(ctx, sizeof ctx, "key '%s'", ia_gguf_shown(kv->key, nm));
+    snprintf(ctx, sizeof ctx, "key '%s'", ia_shown_name(kv->key, nm, sizeof nm));
     if ((rc = rd(c, 4, &v, ctx, "value type")) != IA_OK) return rc;
     kv->type = (uint32_t)v;
     if ((es = scalar_size(kv->type)) != 0) {
@@ -349,7 +334,7 @@ static ia_status rd_tensor(ia_gguf *g, cursor *c, size_t index, ia_gguf_tensor *
 
     snprintf(ctx, sizeof ctx, "tensor #%zu", index);
     if ((rc = rd_str(g, c, ctx, &t->name)) != IA_OK) return rc;
-    snprintf(ctx, sizeof ctx, "tensor '%s'", ia_gguf_shown(t->name, nm));
+    snprintf(ctx, sizeof ctx, "tensor '%s'", ia_shown_name(t->name, nm, sizeof nm));
     if ((rc = rd(c, 4, &v, ctx, "n_dims")) != IA_OK) return rc;
     if (v == 0 || v > IA_GGUF_MAX_DIMS)
         return ia_error(IA_ERR_FORMAT, "%s: %llu dims (GGUF tensors have 1 to %d)", ctx,
@@ -412,7 +397,7 @@ static ia_status index_names(ref *refs, size_t n, size_t **index, const char *wh
     for (size_t i = 1; i < n; i++)
         if (strcmp(refs[i - 1].key, refs[i].key) == 0)
             return ia_error(IA_ERR_FORMAT, "%s '%s' is defined twice", what,
-                            ia_gguf_shown(refs[i].key, nm));
+                            ia_shown_name(refs[i].key, nm, sizeof nm));
     if (!(*index = malloc(n * sizeof **index)))
         return ia_error(IA_ERR_NOMEM, "cannot index %zu %ss", n, what);
     for (size_t i = 0; i < n; i++) (*index)[i] = refs[i].i;
@@ -448,19 +433,19 @@ static ia_status place_tensors(ia_gguf *g, uint64_t data_start, ref *refs) {
         int ti = ia_gguf_type_index((uint32_t)t->type);
         if (off % g->alignment)
             return ia_error(IA_ERR_FORMAT, "tensor '%s': offset %llu is not a multiple "
-                            "of the alignment %u", ia_gguf_shown(t->name, nm),
+                            "of the alignment %u", ia_shown_name(t->name, nm, sizeof nm),
                             (unsigned long long)off, g->alignment);
         avail = data_start > size ? 0 : size - data_start;
         if (off > avail || t->nbytes > avail - off)
             return ia_error(IA_ERR_FORMAT, "tensor '%s': data [%llu, +%zu) past the end "
                             "of the file (data section of %llu bytes at offset %llu)",
-                            ia_gguf_shown(t->name, nm), (unsigned long long)off, t->nbytes,
+                            ia_shown_name(t->name, nm, sizeof nm), (unsigned long long)off, t->nbytes,
                             (unsigned long long)avail, (unsigned long long)data_start);
         t->data = g->file.data + (size_t)(data_start + off);
         /* Kernels load F32/F16/I32 through plain pointers. */
         if ((uintptr_t)t->data % (uintptr_t)TYPES[ti].bytes && TYPES[ti].block == 1)
             return ia_error(IA_ERR_FORMAT, "tensor '%s': data at file offset %llu is "
-                            "not aligned to its %llu-byte elements", ia_gguf_shown(t->name, nm),
+                            "not aligned to its %llu-byte elements", ia_shown_name(t->name, nm, sizeof nm),
                             (unsigned long long)(data_start + off),
                             (unsigned long long)TYPES[ti].bytes);
         refs[i] = (ref){t->name, off, i};
@@ -471,8 +456,8 @@ static ia_status place_tensors(ia_gguf *g, uint64_t data_start, ref *refs) {
         if (refs[i].off - refs[i - 1].off < a->nbytes)
             return ia_error(IA_ERR_FORMAT, "tensor '%s' at offset %llu overlaps tensor "
                             "'%s' (offsets [%llu, %llu))",
-                            ia_gguf_shown(refs[i].key, nm), (unsigned long long)refs[i].off,
-                            ia_gguf_shown(a->name, nm2), (unsigned long long)refs[i - 1].off,
+                            ia_shown_name(refs[i].key, nm, sizeof nm), (unsigned long long)refs[i].off,
+                            ia_shown_name(a->name, nm2, sizeof nm2), (unsigned long long)refs[i - 1].off,
                             (unsigned long long)(refs[i - 1].off + a->nbytes));
     }
     return IA_OK;
@@ -489,7 +474,7 @@ static ia_status parse(ia_gguf *g) {
         char got[NAME_SHOWN] = "", raw[5] = {0};
         if (c.size) memcpy(raw, c.p, c.size < 4 ? c.size : 4);
         return ia_error(IA_ERR_FORMAT, "bad magic '%s' (want 'GGUF'); %zu-byte file",
-                        ia_gguf_shown(raw, got), c.size);
+                        ia_shown_name(raw, got, sizeof got), c.size);
     }
     if (c.size < GGUF_HEADER_BYTES)
         return ia_error(IA_ERR_FORMAT, "file is %zu bytes, shorter than the %d-byte "
@@ -629,10 +614,10 @@ static ia_status lookup(const ia_gguf *g, const char *key, const void *user_out,
         return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_get: NULL argument");
     i = find_sorted(g->kv_by_key, g->n_kv, key, kv_key, g);
     if (i == SIZE_MAX)
-        return ia_error(IA_ERR_NOT_FOUND, "key '%s' is not in the file", ia_gguf_shown(key, nm));
+        return ia_error(IA_ERR_NOT_FOUND, "key '%s' is not in the file", ia_shown_name(key, nm, sizeof nm));
     *out = &g->kvs[i];
     if (want >= 0 && (*out)->type != (uint32_t)want)
-        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not a %s", ia_gguf_shown(key, nm),
+        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not a %s", ia_shown_name(key, nm, sizeof nm),
                         vtype_name((*out)->type), want_name);
     return IA_OK;
 }
@@ -661,11 +646,11 @@ ia_status ia_gguf_get_i64(const ia_gguf *g, const char *key, int64_t *out) {
     case IA_GGUF_U64:
         if (b > (uint64_t)INT64_MAX)
             return ia_error(IA_ERR_FORMAT, "key '%s': u64 %llu does not fit int64",
-                            ia_gguf_shown(key, nm), (unsigned long long)b);
+                            ia_shown_name(key, nm, sizeof nm), (unsigned long long)b);
         *out = (int64_t)b;
         return IA_OK;
     default:
-        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not an integer", ia_gguf_shown(key, nm),
+        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not an integer", ia_shown_name(key, nm, sizeof nm),
                         vtype_name(kv->type));
     }
 }
@@ -685,7 +670,7 @@ ia_status ia_gguf_get_str_array(const ia_gguf *g, const char *key, size_t *count
     if (rc != IA_OK) return rc;
     if (kv->elem_type != IA_GGUF_STRING)
         return ia_error(IA_ERR_FORMAT, "key '%s' is an array of %s, not of strings",
-                        ia_gguf_shown(key, nm), vtype_name(kv->elem_type));
+                        ia_shown_name(key, nm, sizeof nm), vtype_name(kv->elem_type));
     *count = (size_t)kv->count;
     *items = (const char *const *)kv->v.strs;
     return IA_OK;

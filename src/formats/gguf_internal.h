@@ -15,9 +15,6 @@
 /* Index of a ggml type id in the table of types we read and write, or -1. */
 int ia_gguf_type_index(uint32_t type);
 
-/* `name` cut to fit out (for error messages); returns out. */
-const char *ia_gguf_shown(const char *name, char out[NAME_SHOWN]);
-
 /* Grows *arr (of *cap elements of `elem` bytes) to hold at least n;
  * 0 on success, -1 when out of memory or the size overflows. */
 int ia_gguf_grow(void **arr, size_t *cap, size_t n, size_t elem);

@@ -81,7 +81,7 @@ static ia_status new_kv(ia_gguf_writer *w, const char *key, ia_gguf_vtype type, 
     for (size_t i = 0; i < w->n_kv; i++) /* linear: models have tens of keys */
         if (strcmp(w->kvs[i].key, key) == 0)
             return ia_error(IA_ERR_INVALID_ARG, "gguf writer: key '%s' is set twice",
-                            ia_gguf_shown(key, nm));
+                            ia_shown_name(key, nm, sizeof nm));
     if (!ia_gguf_grow((void **)&w->kvs, &w->cap_kv, w->n_kv, sizeof *w->kvs))
         return ia_error(IA_ERR_NOMEM, "gguf writer: cannot grow the key table");
     kv = &w->kvs[w->n_kv];
@@ -166,27 +166,27 @@ ia_status ia_gguf_writer_add_tensor(ia_gguf_writer *w, const char *name, ia_ggml
         return ia_error(IA_ERR_INVALID_ARG, "gguf writer: NULL argument or empty name");
     if (ia_gguf_type_index((uint32_t)type) < 0)
         return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': unknown type %d",
-                        ia_gguf_shown(name, nm), (int)type);
+                        ia_shown_name(name, nm, sizeof nm), (int)type);
     if (ndim < 1 || ndim > IA_GGUF_MAX_DIMS)
         return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': %d dims (1 to %d)",
-                        ia_gguf_shown(name, nm), ndim, IA_GGUF_MAX_DIMS);
+                        ia_shown_name(name, nm, sizeof nm), ndim, IA_GGUF_MAX_DIMS);
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 1 || nelem > INT64_MAX / shape[d])
             return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': dim %d is %lld "
-                            "(dims are >= 1 and their product fits int64)", ia_gguf_shown(name, nm),
+                            "(dims are >= 1 and their product fits int64)", ia_shown_name(name, nm, sizeof nm),
                             d, (long long)shape[d]);
         nelem *= shape[d];
     }
     want = ia_ggml_nbytes(type, shape[ndim - 1], nelem);
     if (want == 0 || want != nbytes)
         return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s': %zu bytes given, "
-                        "%s with %lld elements (row %lld) needs %zu", ia_gguf_shown(name, nm), nbytes,
+                        "%s with %lld elements (row %lld) needs %zu", ia_shown_name(name, nm, sizeof nm), nbytes,
                         ia_ggml_type_name(type), (long long)nelem,
                         (long long)shape[ndim - 1], want);
     for (size_t i = 0; i < w->n_t; i++)
         if (strcmp(w->ts[i].name, name) == 0)
             return ia_error(IA_ERR_INVALID_ARG, "gguf writer: tensor '%s' is added twice",
-                            ia_gguf_shown(name, nm));
+                            ia_shown_name(name, nm, sizeof nm));
     if (!ia_gguf_grow((void **)&w->ts, &w->cap_t, w->n_t, sizeof *w->ts))
         return ia_error(IA_ERR_NOMEM, "gguf writer: cannot grow the tensor table");
     t = &w->ts[w->n_t];
@@ -197,7 +197,7 @@ ia_status ia_gguf_writer_add_tensor(ia_gguf_writer *w, const char *name, ia_ggml
         free(t->name);
         free(t->data);
         return ia_error(IA_ERR_NOMEM, "gguf writer: cannot copy tensor '%s' (%zu bytes)",
-                        ia_gguf_shown(name, nm), nbytes);
+                        ia_shown_name(name, nm, sizeof nm), nbytes);
     }
     memcpy(t->data, data, nbytes);
     t->type = type;

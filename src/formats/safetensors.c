@@ -70,21 +70,6 @@ struct ia_safetensors {
 
 /* --------------------------------------------------------------- helpers */
 
-/* Copies name into out for a message: clipped, control bytes as '?'. */
-static const char *shown(const char *name, char out[ST_NAME_SHOWN]) {
-    size_t i = 0;
-    for (; name[i] && i < ST_NAME_SHOWN - 4; i++) {
-        unsigned char c = (unsigned char)name[i];
-        out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (name[i]) {
-        memcpy(out + i, "...", 3);
-        i += 3;
-    }
-    out[i] = '\0';
-    return out;
-}
-
 static uint64_t read_le64(const uint8_t *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
@@ -155,7 +140,7 @@ static ia_status parse_tensor(const cJSON *entry, const uint8_t *area,
 
     if (!cJSON_IsObject(entry))
         return ia_error(IA_ERR_FORMAT, "tensor '%s': entry is not a JSON object",
-                        shown(t->name, nm));
+                        ia_shown_name(t->name, nm, sizeof nm));
     for (m = entry->child; m; m = m->next) {
         const cJSON **slot = NULL;
         if (strcmp(m->string, "dtype") == 0) slot = &dtype;
@@ -164,37 +149,37 @@ static ia_status parse_tensor(const cJSON *entry, const uint8_t *area,
         if (!slot) continue; /* unknown keys are ignored, as the spec does */
         if (*slot)
             return ia_error(IA_ERR_FORMAT, "tensor '%s': key \"%s\" given twice",
-                            shown(t->name, nm), m->string);
+                            ia_shown_name(t->name, nm, sizeof nm), m->string);
         *slot = m;
     }
 
     if (!dtype || !cJSON_IsString(dtype))
-        return ia_error(IA_ERR_FORMAT, "tensor '%s': %s", shown(t->name, nm),
+        return ia_error(IA_ERR_FORMAT, "tensor '%s': %s", ia_shown_name(t->name, nm, sizeof nm),
                         dtype ? "\"dtype\" is not a string" : "missing \"dtype\"");
     st = map_dtype(dtype->valuestring, &t->dtype);
     if (st == IA_ERR_UNSUPPORTED)
         return ia_error(st, "tensor '%s': dtype %s is not supported "
                         "(supported: F32 F16 BF16 I64 I32 I8 U8)",
-                        shown(t->name, nm), dtype->valuestring);
+                        ia_shown_name(t->name, nm, sizeof nm), dtype->valuestring);
     if (st != IA_OK) {
         char dn[ST_NAME_SHOWN];
-        return ia_error(st, "tensor '%s': unknown dtype '%s'", shown(t->name, nm),
-                        shown(dtype->valuestring, dn));
+        return ia_error(st, "tensor '%s': unknown dtype '%s'", ia_shown_name(t->name, nm, sizeof nm),
+                        ia_shown_name(dtype->valuestring, dn, sizeof dn));
     }
     elsize = ia_dtype_size(t->dtype);
 
     if (!shape || !cJSON_IsArray(shape))
-        return ia_error(IA_ERR_FORMAT, "tensor '%s': %s", shown(t->name, nm),
+        return ia_error(IA_ERR_FORMAT, "tensor '%s': %s", ia_shown_name(t->name, nm, sizeof nm),
                         shape ? "\"shape\" is not an array" : "missing \"shape\"");
     for (m = shape->child; m; m = m->next) {
         uint64_t d;
         if (ndim == IA_ST_MAX_DIMS)
             return ia_error(IA_ERR_FORMAT, "tensor '%s': shape has more than %d dims",
-                            shown(t->name, nm), IA_ST_MAX_DIMS);
+                            ia_shown_name(t->name, nm, sizeof nm), IA_ST_MAX_DIMS);
         if (!exact_uint(m, &d))
             return ia_error(IA_ERR_FORMAT,
                             "tensor '%s': shape[%d] is not an integer in [0, 2^53)",
-                            shown(t->name, nm), ndim);
+                            ia_shown_name(t->name, nm, sizeof nm), ndim);
         t->shape[ndim++] = (int64_t)d;
         /* Overflow only matters if no dim is 0: [2^52, 2^52, 0] is empty. */
         if (d == 0) has_zero = 1;
@@ -206,38 +191,38 @@ static ia_status parse_tensor(const cJSON *entry, const uint8_t *area,
         nbytes = 0;
     } else if (overflow || elems > UINT64_MAX / elsize) {
         return ia_error(IA_ERR_FORMAT, "tensor '%s': shape's byte size overflows 64 bits",
-                        shown(t->name, nm));
+                        ia_shown_name(t->name, nm, sizeof nm));
     } else {
         nbytes = elems * elsize;
     }
 
     if (!offs || !cJSON_IsArray(offs))
-        return ia_error(IA_ERR_FORMAT, "tensor '%s': %s", shown(t->name, nm),
+        return ia_error(IA_ERR_FORMAT, "tensor '%s': %s", ia_shown_name(t->name, nm, sizeof nm),
                         offs ? "\"data_offsets\" is not an array"
                              : "missing \"data_offsets\"");
     m = offs->child;
     if (!m || !m->next || m->next->next)
         return ia_error(IA_ERR_FORMAT, "tensor '%s': data_offsets must be [begin, end]",
-                        shown(t->name, nm));
+                        ia_shown_name(t->name, nm, sizeof nm));
     if (!exact_uint(m, &begin) || !exact_uint(m->next, &end))
         return ia_error(IA_ERR_FORMAT,
                         "tensor '%s': data_offsets are not integers in [0, 2^53)",
-                        shown(t->name, nm));
+                        ia_shown_name(t->name, nm, sizeof nm));
     if (begin > end)
         return ia_error(IA_ERR_FORMAT, "tensor '%s': data_offsets [%llu, %llu] reversed",
-                        shown(t->name, nm), (unsigned long long)begin,
+                        ia_shown_name(t->name, nm, sizeof nm), (unsigned long long)begin,
                         (unsigned long long)end);
     if (end > area_size)
         return ia_error(IA_ERR_FORMAT,
                         "tensor '%s': data_offsets [%llu, %llu] past the end of "
                         "the data area (%llu bytes)",
-                        shown(t->name, nm), (unsigned long long)begin,
+                        ia_shown_name(t->name, nm, sizeof nm), (unsigned long long)begin,
                         (unsigned long long)end, (unsigned long long)area_size);
     if (end - begin != nbytes)
         return ia_error(IA_ERR_FORMAT,
                         "tensor '%s': data_offsets [%llu, %llu] hold %llu bytes but "
                         "%s shape needs %llu",
-                        shown(t->name, nm), (unsigned long long)begin,
+                        ia_shown_name(t->name, nm, sizeof nm), (unsigned long long)begin,
                         (unsigned long long)end, (unsigned long long)(end - begin),
                         ia_dtype_name(t->dtype), (unsigned long long)nbytes);
     /* end <= area_size <= SIZE_MAX, so these fit in size_t. */
@@ -248,7 +233,7 @@ static ia_status parse_tensor(const cJSON *entry, const uint8_t *area,
                         "tensor '%s': data at offset %llu of the data area is not "
                         "aligned to %llu bytes (safetensors writers pad the header "
                         "to 8)",
-                        shown(t->name, nm), (unsigned long long)begin,
+                        ia_shown_name(t->name, nm, sizeof nm), (unsigned long long)begin,
                         (unsigned long long)elsize);
     return IA_OK;
 }
@@ -291,7 +276,7 @@ static ia_status check_set(ia_safetensors *st, const uint8_t *area) {
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && strcmp(refs[i - 1].t->name, refs[i].t->name) == 0) {
             rc = ia_error(IA_ERR_FORMAT, "tensor '%s' is defined twice",
-                          shown(refs[i].t->name, nm));
+                          ia_shown_name(refs[i].t->name, nm, sizeof nm));
             goto fail;
         }
         st->by_name[i] = refs[i].i;
@@ -308,8 +293,8 @@ static ia_status check_set(ia_safetensors *st, const uint8_t *area) {
             rc = ia_error(IA_ERR_FORMAT,
                           "tensor '%s' at data offset %zu overlaps tensor '%s' "
                           "(data offsets [%zu, %zu])",
-                          shown(b->name, nm), (size_t)((const uint8_t *)b->data - area),
-                          shown(a->name, nm2), (size_t)((const uint8_t *)a->data - area),
+                          ia_shown_name(b->name, nm, sizeof nm), (size_t)((const uint8_t *)b->data - area),
+                          ia_shown_name(a->name, nm2, sizeof nm2), (size_t)((const uint8_t *)a->data - area),
                           (size_t)(a_end - area));
             goto fail;
         }
@@ -332,7 +317,7 @@ static ia_status check_metadata(const cJSON *meta) {
     for (const cJSON *m = meta->child; m; m = m->next)
         if (!cJSON_IsString(m))
             return ia_error(IA_ERR_FORMAT, "\"__metadata__\" key '%s' is not a string",
-                            shown(m->string, nm));
+                            ia_shown_name(m->string, nm, sizeof nm));
     return IA_OK;
 }
 

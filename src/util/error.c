@@ -53,3 +53,17 @@ ia_status ia_error_prefix(ia_status status, const char *fmt, ...) {
 const char *ia_version(void) { return IA_VERSION_STRING; }
 
 void ia_free(void *ptr) { free(ptr); }
+
+const char *ia_shown_name(const char *name, char *out, size_t cap) {
+    size_t i = 0;
+    for (; name[i] && i < cap - 4; i++) {
+        unsigned char c = (unsigned char)name[i];
+        out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    if (name[i]) {
+        memcpy(out + i, "...", 3);
+        i += 3;
+    }
+    out[i] = '\0';
+    return out;
+}

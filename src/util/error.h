@@ -9,6 +9,8 @@
 #ifndef IA_UTIL_ERROR_H
 #define IA_UTIL_ERROR_H
 
+#include <stddef.h>
+
 #include "ipfs_accelerate.h"
 
 #if defined(__GNUC__)
@@ -26,5 +28,10 @@ ia_status ia_error_prefix(ia_status status, const char *fmt, ...) IA_PRINTF(2, 3
 
 /* Clears the message (for tests). */
 void ia_error_clear(void);
+
+/* Copies a name from a file into out[cap] for an error message: clipped
+ * (with "...") and control bytes shown as '?', so hostile names cannot
+ * flood or garble the message. Returns out. (cap >= 4) */
+const char *ia_shown_name(const char *name, char *out, size_t cap);
 
 #endif
