@@ -101,14 +101,14 @@ static double bench_one(const ia_sgemm_impl *impl, ia_pool *pool, const shape *s
     for (;;) {
         double t0 = ia_now_sec();
         for (int r = 0; r < reps; r++)
-            ia_sgemm_with(impl, p, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc, NULL);
+            ia_sgemm_with(impl, p, 0, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc, NULL);
         if (ia_now_sec() - t0 >= MIN_RUN_S) break;
         reps *= 2;
     }
     for (int i = 0; i < RUNS; i++) {
         double t0 = ia_now_sec(), t;
         for (int r = 0; r < reps; r++)
-            ia_sgemm_with(impl, p, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc, NULL);
+            ia_sgemm_with(impl, p, 0, s->trans_b, s->m, s->n, s->k, A, lda, B, ldb, bias, C, ldc, NULL);
         t = ia_now_sec() - t0;
         rates[i] = flops * reps / t / 1e9;
     }

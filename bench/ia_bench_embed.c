@@ -189,7 +189,8 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    ia_model_options opts = ia_model_options_default();
+    ia_model_options opts;
+    IA_MODEL_OPTIONS_INIT(&opts);
     opts.threads = (int)threads;
     ia_model *model = NULL;
     double t_open = now_s();

@@ -26,7 +26,7 @@
 #include "backends/cpu/gemm.h"
 #include "util/clock.h"
 #include "backends/cpu/qgemm.h"
-#include "quant/qmat.h"
+#include "backends/cpu/qmat.h"
 
 #define RUNS 7
 #define MIN_RUN_S 0.03
@@ -62,7 +62,7 @@ typedef struct operands {
 static void run_once(const config *c, const ia_qgemm_impl *impl, ia_pool *pool, int m, int n,
                      int k, const operands *o) {
     if (c->bits == 0) ia_sgemm(pool, 1, m, n, k, o->x, k, o->w, k, o->bias, o->y, n);
-    else ia_qgemm(impl, pool, o->q, m, o->x, k, o->bias, o->y, n, NULL, o->ws);
+    else ia_qgemm(impl, pool, 0, o->q, m, o->x, k, o->bias, o->y, n, NULL, o->ws);
 }
 
 /* Calls per timed run of one config, sized so a run lasts ≥ MIN_RUN_S

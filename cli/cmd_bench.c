@@ -103,9 +103,15 @@ static void bench_usage(FILE *f) {
 int ia_cmd_bench(int argc, char **argv) {
     const char *models[MAX_LIST] = {IA_DEFAULT_MODEL}, *backends[MAX_LIST] = {"cpu"}, *db = DEFAULT_DB;
     int batches[MAX_LIST] = {1, 8, 32}, seqs[MAX_LIST] = {128}, json = 0;
-    ia_benchmark_config cfg = {models, 1, backends, 1, batches, 3, seqs, 1, 10, 2, 0, 1};
+    ia_benchmark_config cfg;
     int64_t run_id = 0;
     char *rows = NULL;
+    IA_BENCHMARK_CONFIG_INIT(&cfg);
+    cfg.models = models, cfg.n_models = 1;
+    cfg.backends = backends, cfg.n_backends = 1;
+    cfg.batches = batches, cfg.n_batches = 3;
+    cfg.seq_lens = seqs, cfg.n_seq_lens = 1;
+    cfg.iterations = 10, cfg.warmup = 2, cfg.threads = 0, cfg.store_iterations = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char *val = i + 1 < argc ? argv[i + 1] : NULL;

@@ -53,7 +53,7 @@ int ia_cmd_compare(int argc, char **argv) {
     char *json = NULL;
     int64_t run_id = 0;
     int as_json = 0, rc = 1, no_store = 0;
-    memset(&cfg, 0, sizeof cfg);
+    IA_QUANT_COMPARE_CONFIG_INIT(&cfg);
     cfg.reference = IA_DEFAULT_MODEL;
     cfg.stsb_csv = getenv("IA_STSB_CSV") && *getenv("IA_STSB_CSV") ? getenv("IA_STSB_CSV") : IA_DEFAULT_STSB;
     if (!db || !*db) db = "./benchmark_db.duckdb";

@@ -52,12 +52,13 @@ static void json_string(const char *s) {
 }
 
 int ia_cmd_embed(int argc, char **argv) {
-    ia_hardware_profile opts = ia_hardware_profile_default();
+    ia_hardware_profile opts;
     const char *model_ref = IA_DEFAULT_MODEL, *file = NULL;
     int batch = 32, json = 0, rc = 1, dim;
     char **file_lines = NULL;
     const char **texts = NULL;
     size_t n = 0;
+    IA_HARDWARE_PROFILE_INIT(&opts);
     float *vecs = NULL;
     ia_model *model = NULL;
     double t0, t_load, t_embed;

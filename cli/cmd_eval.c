@@ -41,11 +41,12 @@ static double now_sec(void) {
 }
 
 int ia_cmd_eval(int argc, char **argv) {
-    ia_hardware_profile prof = ia_hardware_profile_default();
+    ia_hardware_profile prof;
     const char *model = IA_DEFAULT_MODEL, *task = NULL, *data = getenv("IA_STSB_CSV");
     ia_model *m = NULL;
     double rho = 0, t0;
     size_t pairs = 0;
+    IA_HARDWARE_PROFILE_INIT(&prof);
     int json = 0;
     prof.backend = "cpu";
     if (!data || !*data) data = IA_DEFAULT_STSB;

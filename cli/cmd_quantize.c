@@ -77,11 +77,12 @@ static void print_report(const char *json) {
 }
 
 int ia_cmd_quantize(int argc, char **argv) {
-    ia_quant_config cfg = ia_quant_config_default(0);
+    ia_quant_config cfg;
     const char *model = IA_DEFAULT_MODEL, *out = NULL, *calib = NULL;
     const char **excl = NULL;
     char **texts = NULL, *report = NULL;
     size_t n_excl = 0, n_texts = 0;
+    IA_QUANT_CONFIG_INIT(&cfg, 0);
     int json = 0, rc = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;

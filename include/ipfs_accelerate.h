@@ -57,15 +57,22 @@ IA_API void ia_free(void *ptr);
 
 /* ---------------------------------------------------------------- models */
 
+/* Caller-filled structs open with struct_size = sizeof as the caller was
+ * compiled; fill them with their IA_*_INIT macro (which passes that size),
+ * then set what you need. The library reads only the fields that size
+ * covers, so structs grow at the end without breaking older callers. */
+
 typedef struct ia_model ia_model;
 
 typedef struct ia_model_options {
-    int threads;        /* worker threads; 0 = one per online CPU          */
-    const char *device; /* "cpu", "auto" or NULL (= "auto": see ia_select_device) */
+    size_t struct_size;
+    int threads;        /* worker threads; 0 = all the process may use     */
+    const char *device; /* "cpu", "ref", "auto" or NULL (= "auto": see ia_select_device) */
 } ia_model_options;
 
-/* Default options: threads = 0 (all CPUs), device = "cpu". */
-IA_API ia_model_options ia_model_options_default(void);
+/* Defaults: threads = 0 (all), device = "cpu". */
+IA_API void ia_model_options_init(ia_model_options *o, size_t struct_size);
+#define IA_MODEL_OPTIONS_INIT(o) ia_model_options_init((o), sizeof *(o))
 
 /* Resolves a model reference to a directory: an existing directory path is
  * used as is; otherwise `ref` is a cached name looked up under $IA_MODEL_DIR
@@ -73,21 +80,29 @@ IA_API ia_model_options ia_model_options_default(void);
  * Writes a NUL-terminated path into buf (capacity cap). */
 IA_API ia_status ia_model_resolve(const char *ref, char *buf, size_t cap);
 
-/* Opens a Hugging Face model directory (config.json, model.safetensors,
- * tokenizer.json, and for sentence-transformers modules.json + pooling
- * config). Weights are memory-mapped and used in place.
- * On success *out owns the model; free with ia_model_free(). */
+/* Opens a model directory: config.json plus model.safetensors (Hugging
+ * Face) or model.gguf (what `ipfs-accelerate quantize` writes), and
+ * tokenizer.json when the family reads text (for sentence-transformers
+ * also modules.json + the pooling config). Weights are memory-mapped and
+ * used in place. A model is shared: any number of sessions
+ * (ia_session_create) run on it at once.
+ * On success *out owns the model; free with ia_model_free() after its
+ * sessions. */
 IA_API ia_status ia_model_open(const char *ref, const ia_model_options *opts,
                                ia_model **out);
 
 /* NULL-safe. */
 IA_API void ia_model_free(ia_model *model);
 
-/* Embedding width (e.g. 384 for all-MiniLM-L6-v2). */
+/* Embedding width (e.g. 384 for all-MiniLM-L6-v2); the hidden size for
+ * other families. */
 IA_API int ia_model_dim(const ia_model *model);
 
 /* Model name (directory base name). Borrowed; valid until ia_model_free(). */
 IA_API const char *ia_model_name(const ia_model *model);
+
+/* The family that runs it ("bert", "llama"). Borrowed constant. */
+IA_API const char *ia_model_family(const ia_model *model);
 
 /* Device the model runs on ("cpu"). Borrowed; valid until ia_model_free(). */
 IA_API const char *ia_model_device(const ia_model *model);
@@ -96,18 +111,86 @@ IA_API const char *ia_model_device(const ia_model *model);
  * "generic"). Borrowed constant. */
 IA_API const char *ia_model_kernel(const ia_model *model);
 
-/* Threads the model's backend runs with. */
+/* Threads the model's sessions run with. */
 IA_API int ia_model_threads(const ia_model *model);
 
-/* Maximum tokens per text (longer texts are truncated). */
+/* Maximum tokens per text (longer texts are truncated); for decoders the
+ * context length. */
 IA_API int ia_model_max_tokens(const ia_model *model);
 
-/* Embeds n texts (UTF-8, NUL-terminated) as one padded batch and writes
- * n * ia_model_dim() floats, row-major, into out. Texts are pooled and
- * normalised as the model's sentence-transformers config says.
- * Not thread-safe on one model handle; use one handle per thread. */
+/* Vocabulary size (rows of the logits of a decoder). */
+IA_API int ia_model_vocab_size(const ia_model *model);
+
+/* Embeds n texts (UTF-8, NUL-terminated) and writes n * ia_model_dim()
+ * floats, row-major, into out. Texts are pooled and normalised as the
+ * model's sentence-transformers config says. Uses the model's own
+ * session: not thread-safe on one model; threads that embed at once each
+ * use a session (ia_session_embed). */
 IA_API ia_status ia_model_embed(ia_model *model, const char *const *texts,
                                 size_t n, float *out);
+
+/* -------------------------------------------------------------- sessions */
+
+/* A session holds what one request needs — the KV cache of a decoder, the
+ * scratch and activations of every run, the executors — while the model's
+ * weights are shared. One session is used by one thread at a time;
+ * sessions of one model run in parallel. */
+typedef struct ia_session ia_session;
+
+typedef struct ia_session_options {
+    size_t struct_size;
+    int n_ctx;          /* decoder context in tokens; 0 = the model's maximum,
+                           at most 4096 */
+    int threads;        /* 0 = the model's */
+    const char *fallback; /* executor for ops the device lacks; NULL = "ref" */
+} ia_session_options;
+
+IA_API void ia_session_options_init(ia_session_options *o, size_t struct_size);
+#define IA_SESSION_OPTIONS_INIT(o) ia_session_options_init((o), sizeof *(o))
+
+/* opts may be NULL (defaults). Free with ia_session_free() before the
+ * model. */
+IA_API ia_status ia_session_create(ia_model *model, const ia_session_options *opts, ia_session **out);
+IA_API void ia_session_free(ia_session *s); /* NULL-safe */
+
+/* ia_model_embed on this session. */
+IA_API ia_status ia_session_embed(ia_session *s, const char *const *texts, size_t n, float *out);
+
+/* Decoders: appends n tokens to the session's sequence (the KV cache
+ * grows by n; a prompt goes in one call) and writes the logits that
+ * follow the last of them, ia_model_vocab_size() floats, into logits.
+ * IA_ERR_INVALID_ARG when the context would overflow (nothing changes). */
+IA_API ia_status ia_session_decode(ia_session *s, const int32_t *tokens, size_t n, float *logits);
+
+/* Tokens in the session's sequence so far. */
+IA_API int ia_session_position(const ia_session *s);
+
+/* Forgets the sequence (the KV cache is reused). */
+IA_API void ia_session_reset(ia_session *s);
+
+/* Named tensors in caller memory, for ia_session_run. */
+typedef enum ia_io_dtype { IA_IO_F32 = 0, IA_IO_I32 = 1 } ia_io_dtype;
+
+typedef struct ia_io {
+    const char *name;
+    ia_io_dtype dtype;
+    int ndim;
+    int64_t shape[4];   /* outputs: written by the run */
+    void *data;
+    size_t capacity;    /* outputs: bytes at data */
+} ia_io;
+
+/* Runs one of the family's graphs on named inputs and fills the named
+ * outputs the caller asks for (an output too small for its result is
+ * IA_ERR_INVALID_ARG with the size it needs). Graphs:
+ *   bert  "encoder": input_ids I32 [batch, seq], attention_mask I32
+ *         [batch, seq] (optional; 1 = real token), token_type_ids (optional)
+ *         → last_hidden_state F32 [batch, seq, hidden] (0 at masked
+ *         positions), sentence_embedding F32 [batch, dim];
+ *   llama "decoder": input_ids I32 [n] → logits F32 [n, vocab] (the
+ *         session's KV cache advances by n). */
+IA_API ia_status ia_session_run(ia_session *s, const char *graph, const ia_io *inputs, size_t n_inputs,
+                                ia_io *outputs, size_t n_outputs);
 
 /* ------------------------------------------------------------- hardware */
 
@@ -140,6 +223,7 @@ typedef enum ia_precision {
  * absent, a precision the backend cannot run, or weights larger than the
  * memory limit are errors that say so, before anything is loaded. */
 typedef struct ia_hardware_profile {
+    size_t struct_size;
     const char *backend;        /* "cpu", "cuda", ... or "auto" (default) */
     int device_index;           /* for multi-device backends; 0 */
     ia_precision precision;     /* default fp32 */
@@ -149,7 +233,8 @@ typedef struct ia_hardware_profile {
                                    2 (default) and 3 = the best the CPU runs */
 } ia_hardware_profile;
 
-IA_API ia_hardware_profile ia_hardware_profile_default(void);
+IA_API void ia_hardware_profile_init(ia_hardware_profile *p, size_t struct_size);
+#define IA_HARDWARE_PROFILE_INIT(p) ia_hardware_profile_init((p), sizeof *(p))
 
 /* "fp32", "fp16", "bf16", "int8", "int4", "int2" <-> ia_precision. */
 IA_API ia_status ia_precision_parse(const char *name, ia_precision *out);
@@ -250,6 +335,7 @@ IA_API ia_status ia_worker_optimal_hardware(ia_worker *w, const char *model, con
  * batch x seq_len runs `iterations` timed passes after `warmup`; absent
  * backends are recorded as skipped with the reason. */
 typedef struct ia_benchmark_config {
+    size_t struct_size;
     const char *const *models;   size_t n_models;
     const char *const *backends; size_t n_backends;
     const int *batches;          size_t n_batches;
@@ -257,6 +343,9 @@ typedef struct ia_benchmark_config {
     int iterations, warmup, threads;
     int store_iterations;        /* 1: keep every iteration's latency */
 } ia_benchmark_config;
+
+IA_API void ia_benchmark_config_init(ia_benchmark_config *c, size_t struct_size);
+#define IA_BENCHMARK_CONFIG_INIT(c) ia_benchmark_config_init((c), sizeof *(c))
 
 /* Progress: done of total configurations, `what` names the current one. */
 typedef void (*ia_progress_fn)(void *ctx, int done, int total, const char *what);
@@ -285,6 +374,7 @@ IA_API ia_status ia_benchmark_report(const char *db_path, const long long *compa
 
 /* How to quantise a model (the seed's quantization_config). */
 typedef struct ia_quant_config {
+    size_t struct_size;
     int bits;                       /* 8, 4 or 2 */
     int asymmetric;                 /* 0: symmetric levels (default), 1: min/max per group */
     int group;                      /* weights (and activations) per scale, a multiple of 32;
@@ -303,7 +393,9 @@ typedef struct ia_quant_config {
     int threads;                    /* 0 = all cores */
 } ia_quant_config;
 
-IA_API ia_quant_config ia_quant_config_default(int bits);
+/* Defaults for `bits` (8, 4 or 2). */
+IA_API void ia_quant_config_init(ia_quant_config *c, size_t struct_size, int bits);
+#define IA_QUANT_CONFIG_INIT(c, bits) ia_quant_config_init((c), sizeof *(c), (bits))
 
 /* Quantises the model `model_ref` (a directory with model.safetensors) into
  * out_dir: model.gguf (q8_0 / q4_0 / q4_1 blocks where the settings equal a
@@ -318,6 +410,7 @@ IA_API ia_status ia_quantize_model(const char *model_ref, const ia_quant_config 
 /* The seed's benchmark_comparison: latency, memory and accuracy of a
  * reference model and its quantised variants, side by side. */
 typedef struct ia_quant_compare_config {
+    size_t struct_size;
     const char *reference;            /* the fp32 model */
     const char *const *variants;      /* quantised model directories */
     size_t n_variants;
@@ -325,6 +418,9 @@ typedef struct ia_quant_compare_config {
     int iterations, warmup, threads;  /* 0: 10, 2, all cores */
     const char *stsb_csv;             /* STS-B pairs for accuracy (required) */
 } ia_quant_compare_config;
+
+IA_API void ia_quant_compare_config_init(ia_quant_compare_config *c, size_t struct_size);
+#define IA_QUANT_COMPARE_CONFIG_INIT(c) ia_quant_compare_config_init((c), sizeof *(c))
 
 /* Measures every model with the benchmark runner (one run; results rows
  * with the model's real precision), then embeds every STS-B sentence with

@@ -7,11 +7,13 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench/report_html.h"
 #include "bench/runner.h"
 #include "bench/store.h"
 #include "util/error.h"
+#include "util/struct_size.h"
 
 static void add_num(cJSON *o, const char *k, double v) {
     if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
@@ -55,6 +57,15 @@ static char *results_json(int64_t run_id, const ia_bench_result *r, size_t n) {
     return s;
 }
 
+void ia_benchmark_config_init(ia_benchmark_config *c, size_t struct_size) {
+    ia_benchmark_config d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    d.iterations = 10;
+    d.warmup = 2;
+    ia_struct_export(c, struct_size, &d, sizeof d);
+}
+
 ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, ia_progress_fn progress, void *ctx,
                            int64_t *run_id, char **out_json) {
     ia_bench_config c;
@@ -63,8 +74,12 @@ ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, 
     size_t n = 0;
     int64_t id = 0;
     ia_status st;
+    ia_benchmark_config full;
     if (!cfg || !out_json) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_run: NULL argument");
     *out_json = NULL;
+    IA_BENCHMARK_CONFIG_INIT(&full);
+    if ((st = ia_struct_import(&full, sizeof full, cfg, "IA_BENCHMARK_CONFIG_INIT")) != IA_OK) return st;
+    cfg = &full;
     c = (ia_bench_config){cfg->models,   cfg->n_models,   cfg->backends,  cfg->n_backends,
                           cfg->batches,  cfg->n_batches,  cfg->seq_lens,  cfg->n_seq_lens,
                           cfg->iterations, cfg->warmup, cfg->threads, cfg->store_iterations, 0};

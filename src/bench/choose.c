@@ -89,5 +89,5 @@ ia_status ia_select_device(const char *model_ref, const char *task, int batch, c
     if (!model_ref || !device || device_cap == 0 || !why || why_cap == 0 || batch < 0)
         return ia_error(IA_ERR_INVALID_ARG, "ia_select_device: bad arguments");
     if (choose_measured(db, model_ref, batch, device, device_cap, why, why_cap)) return IA_OK;
-    return ia_hw_select_heuristic(model_ref, task, batch, device, device_cap, why, why_cap);
+    return ia_hw_select_heuristic(model_ref, task, batch, 0, device, device_cap, why, why_cap);
 }

@@ -17,6 +17,7 @@
 #include "bench/store.h"
 #include "eval/stsb.h"
 #include "util/error.h"
+#include "util/struct_size.h"
 
 typedef struct model_acc {
     double spearman, cos_mean, cos_min;
@@ -26,10 +27,11 @@ typedef struct model_acc {
  * the Spearman correlation of the pairs' cosines with the gold scores. */
 static ia_status embed_all(const char *model_ref, int threads, const ia_stsb_data *d, float **out, int *dim,
                            double *spearman) {
-    ia_hardware_profile p = ia_hardware_profile_default();
+    ia_hardware_profile p;
     ia_model *m = NULL;
     const char **texts = NULL;
     ia_status st;
+    IA_HARDWARE_PROFILE_INIT(&p);
     p.backend = "cpu";
     p.threads = threads;
     *out = NULL;
@@ -73,8 +75,16 @@ done:
     return st;
 }
 
+void ia_quant_compare_config_init(ia_quant_compare_config *c, size_t struct_size) {
+    ia_quant_compare_config d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    ia_struct_export(c, struct_size, &d, sizeof d);
+}
+
 ia_status ia_quant_compare(const ia_quant_compare_config *cfg, const char *db_path, ia_progress_fn progress,
                            void *ctx, int64_t *run_id, char **json) {
+    ia_quant_compare_config full;
     ia_bench_config bc;
     ia_bench_store *store = NULL;
     ia_bench_result *res = NULL;
@@ -90,6 +100,11 @@ ia_status ia_quant_compare(const ia_quant_compare_config *cfg, const char *db_pa
     cJSON *arr = NULL;
     if (json) *json = NULL;
     if (run_id) *run_id = 0;
+    if (cfg) {
+        IA_QUANT_COMPARE_CONFIG_INIT(&full);
+        if ((st = ia_struct_import(&full, sizeof full, cfg, "IA_QUANT_COMPARE_CONFIG_INIT")) != IA_OK) return st;
+        cfg = &full;
+    }
     if (!cfg || !cfg->reference || (cfg->n_variants && !cfg->variants) || !cfg->stsb_csv)
         return ia_error(IA_ERR_INVALID_ARG, "compare: a reference model, variants and an STS-B file are required");
     for (size_t i = 0; i < cfg->n_variants; i++)

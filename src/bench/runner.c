@@ -132,7 +132,8 @@ static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, 
     int nomem = 0;
     int64_t rss0 = -1, rss1 = -1, hwm1 = -1;
 
-    ia_hardware_profile prof = ia_hardware_profile_default();
+    ia_hardware_profile prof;
+    IA_HARDWARE_PROFILE_INIT(&prof);
     prof.backend = backend;
     prof.threads = cfg->threads;
 
@@ -353,7 +354,7 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
         goto fail;
     }
     if (store && (st = begin_run(cfg, store, &rid)) != IA_OK) goto fail;
-    const char *precision = ia_precision_name(ia_hardware_profile_default().precision);
+    const char *precision = ia_precision_name(IA_PRECISION_FP32); /* what a default profile runs at */
 
     for (size_t m = 0; m < cfg->n_models; m++)
         for (size_t b = 0; b < cfg->n_backends; b++)

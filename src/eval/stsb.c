@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cosine.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
 
@@ -272,18 +273,6 @@ static int cmp_len_then_index(const void *x, const void *y) {
     const keyed *a = x, *b = y;
     int c = cmp_keyed(a, b);
     return c ? c : (a->i > b->i) - (a->i < b->i);
-}
-
-/* 0 for a zero vector: sentence-transformers' pairwise_cos_sim normalises
- * with an epsilon, which gives 0 there too. */
-double ia_cosine(const float *x, const float *y, int dim) {
-    double dot = 0, nx = 0, ny = 0;
-    for (int i = 0; i < dim; i++) {
-        dot += (double)x[i] * y[i];
-        nx += (double)x[i] * x[i];
-        ny += (double)y[i] * y[i];
-    }
-    return nx > 0 && ny > 0 ? dot / (sqrt(nx) * sqrt(ny)) : 0.0;
 }
 
 /* All 2n sentences are embedded in order of length, so that each padded

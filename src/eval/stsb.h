@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "ipfs_accelerate.h"
+#include "util/cosine.h"
 
 typedef struct ia_stsb_pair {
     char *s1, *s2;
@@ -32,9 +33,6 @@ void ia_stsb_free(ia_stsb_data *d);
  * as scipy.stats.spearmanr). NAN when either side is constant. */
 double ia_spearman(const double *a, const double *b, size_t n);
 
-/* cos(x, y) of two float vectors, accumulated in double; 0 when either is
- * all zero. */
-double ia_cosine(const float *x, const float *y, int dim);
 
 /* Embeds every sentence with `model` (batches of `batch`, 0 = 32), and
  * returns the Spearman correlation of cos(e1, e2) with the scores, in

@@ -676,3 +676,29 @@ ia_status ia_gguf_get_str_array(const ia_gguf *g, const char *key, size_t *count
     return IA_OK;
 }
 
+
+int ia_dtype_of_ggml_type(ia_ggml_type type) {
+    switch (type) {
+    case IA_GGML_F32: return IA_DTYPE_F32;
+    case IA_GGML_F16: return IA_DTYPE_F16;
+    case IA_GGML_Q8_0: return IA_DTYPE_Q8_0;
+    case IA_GGML_Q4_0: return IA_DTYPE_Q4_0;
+    case IA_GGML_Q4_1: return IA_DTYPE_Q4_1;
+    case IA_GGML_I8: return IA_DTYPE_I8;
+    case IA_GGML_I32: return IA_DTYPE_I32;
+    default: return -1;
+    }
+}
+
+int ia_ggml_type_of_dtype(ia_dtype dtype) {
+    switch (dtype) {
+    case IA_DTYPE_F32: return IA_GGML_F32;
+    case IA_DTYPE_F16: return IA_GGML_F16;
+    case IA_DTYPE_Q8_0: return IA_GGML_Q8_0;
+    case IA_DTYPE_Q4_0: return IA_GGML_Q4_0;
+    case IA_DTYPE_Q4_1: return IA_GGML_Q4_1;
+    case IA_DTYPE_I8: return IA_GGML_I8;
+    case IA_DTYPE_I32: return IA_GGML_I32;
+    default: return -1;
+    }
+}

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "ipfs_accelerate.h"
+#include "tensor/dtype.h"
 
 /* ggml type ids, as gguf.md numbers them (only those we read or write). */
 typedef enum ia_ggml_type {
@@ -82,6 +83,11 @@ ia_status ia_gguf_get_str_array(const ia_gguf *f, const char *key, size_t *count
  * the type is unknown. */
 size_t ia_ggml_nbytes(ia_ggml_type type, int64_t row, int64_t nelem);
 const char *ia_ggml_type_name(ia_ggml_type type); /* "F32", "Q8_0", ... */
+
+/* The tensor dtype a GGUF type is read as, and back; -1 when the other
+ * side has no such type. */
+int ia_dtype_of_ggml_type(ia_ggml_type type);
+int ia_ggml_type_of_dtype(ia_dtype dtype);
 
 /* ---- writer: collects metadata and tensors, writes them on finish ---- */
 

@@ -73,8 +73,8 @@ int ia_hw_pick(const ia_hw_candidate *c, int n, int batch, long long weight_byte
 
 /* The heuristic device choice (no measured results consulted): writes the
  * device and the sentence saying why. */
-ia_status ia_hw_select_heuristic(const char *model_ref, const char *task, int batch, char *device,
-                                 size_t device_cap, char *why, size_t why_cap);
+ia_status ia_hw_select_heuristic(const char *model_ref, const char *task, int batch, long long weight_bytes,
+                                 char *device, size_t device_cap, char *why, size_t why_cap);
 
 /* Why backend `name` cannot run models here: the matching probe's reason
  * (cuda, rocm, openvino, opencl, qualcomm, apple) or why the name has no

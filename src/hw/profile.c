@@ -10,12 +10,18 @@
 #include <strings.h>
 
 #include "util/error.h"
+#include "util/struct_size.h"
 
 static const char *const precision_names[] = {"fp32", "fp16", "bf16", "int8", "int4", "int2"};
 
-ia_hardware_profile ia_hardware_profile_default(void) {
-    ia_hardware_profile p = {"auto", 0, IA_PRECISION_FP32, 0, 0, 2};
-    return p;
+void ia_hardware_profile_init(ia_hardware_profile *p, size_t struct_size) {
+    ia_hardware_profile d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    d.backend = "auto";
+    d.precision = IA_PRECISION_FP32;
+    d.optimization_level = 2;
+    ia_struct_export(p, struct_size, &d, sizeof d);
 }
 
 const char *ia_precision_name(ia_precision p) {

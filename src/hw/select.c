@@ -40,18 +40,20 @@ int ia_hw_pick(const ia_hw_candidate *c, int n, int batch, long long weight_byte
     return best;
 }
 
-ia_status ia_hw_select_heuristic(const char *model_ref, const char *task, int batch, char *device,
-                                 size_t device_cap, char *why, size_t why_cap) {
+ia_status ia_hw_select_heuristic(const char *model_ref, const char *task, int batch, long long weight_bytes,
+                                 char *device, size_t device_cap, char *why, size_t why_cap) {
     const ia_backend_ops *const *list = ia_backend_list();
     const ia_backend_ops *best = NULL;
     ia_hw_probe cuda;
     char reason[256];
     if (!device || device_cap == 0 || !why || why_cap == 0 || batch < 0)
         return ia_error(IA_ERR_INVALID_ARG, "ia_select_device: bad arguments");
-    (void)model_ref, (void)task;
-    /* Accelerators first (none is registered in this build), CPU last. */
+    (void)model_ref, (void)task, (void)weight_bytes;
+    /* Accelerators first (none is registered in this build), CPU last; the
+     * ref oracle is never chosen for speed. */
     for (int i = 0; list[i]; i++)
-        if (strcmp(list[i]->name, "cpu") != 0 && list[i]->probe(reason, sizeof reason)) best = list[i];
+        if (strcmp(list[i]->name, "cpu") != 0 && strcmp(list[i]->name, "ref") != 0 && list[i]->probe(reason, sizeof reason))
+            best = list[i];
     if (!best) best = ia_backend_find("cpu");
     snprintf(device, device_cap, "%s", best->name);
     /* Say why no GPU was taken: the probe's exact reason. */

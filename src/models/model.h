@@ -1,30 +1,66 @@
 /*
- * model.h — what every model family sees of a loaded model: its configs,
- * its mapped weights, its tokenizer, the backend that runs it; and the
- * interface (ia_family) each family file implements.
+ * model.h — what every model family sees of a loaded model and of a
+ * session, and the interface (ia_family) each family file implements.
+ *
+ * A model is shared and immutable while sessions run: configs, the mapped
+ * weights file, the tokenizer, the family's weight tensors, and the
+ * executor that prepared those weights for its device (repacked,
+ * converted). A session is one request's state: its own executors (the
+ * model's device first, then a fallback for ops the device lacks), the
+ * scheduler, the graph it rebuilds per call, and for decoders the KV cache.
  */
 #ifndef IA_MODELS_MODEL_H
 #define IA_MODELS_MODEL_H
 
-#include "backends/backend.h"
-#include "formats/hf_config.h"
-#include "formats/gguf.h"
-#include "formats/safetensors.h"
-#include "quant/qmat.h"
-#include "tensor/graph.h"
+#include <cjson/cJSON.h>
+#include <stdatomic.h>
 
-/* Tokens per graph run; see ia_model_embed. */
+#include "backends/backend.h"
+#include "backends/sched.h"
+#include "formats/gguf.h"
+#include "formats/hf_config.h"
+#include "formats/safetensors.h"
+#include "tensor/graph.h"
+#include "tensor/qweights.h"
+
+/* Tokens per encoder graph run; see ia_session_embed. */
 #define IA_CHUNK_TOKENS 512
 
+typedef enum ia_family_kind {
+    IA_FAMILY_ENCODER = 1,         /* bert, vit: inputs → hidden states → pooled */
+    IA_FAMILY_DECODER = 2,         /* llama: tokens → logits, with a KV cache */
+    IA_FAMILY_ENCODER_DECODER = 3, /* t5, whisper */
+    IA_FAMILY_TWO_TOWER = 4,       /* clip, clap */
+} ia_family_kind;
+
+typedef struct ia_kv_cache ia_kv_cache;
+
 typedef struct ia_family {
-    const char *model_type; /* config.json "model_type" */
-    /* Binds the family's weights (m->family_state). */
+    const char *name;               /* "bert", "llama" */
+    const char *const *model_types; /* config.json model_type values it runs */
+    ia_family_kind kind;
+    int needs_tokenizer;            /* tokenizer.json required at open */
+
+    /* Reads the family's hyper-parameters, binds its weights into
+     * m->family_state, cross-checks config against tensor shapes (before
+     * any compute). */
     ia_status (*load)(ia_model *m);
-    /* Appends the forward pass over packed token ids [T] with sequence
-     * offsets [n+1]; returns the pooled embeddings [n, dim] tensor. */
-    ia_status (*build)(ia_model *m, ia_graph *g, ia_tensor *ids, ia_tensor *offs,
-                       ia_tensor **out);
     void (*free_state)(void *state);
+
+    /* Encoders: pooled embeddings [n, dim] of packed token sequences
+     * (ids [T], offsets [n+1]). */
+    ia_status (*build_embed)(ia_session *s, ia_graph *g, ia_tensor *ids, ia_tensor *offs, ia_tensor **out);
+
+    /* Decoders: the session's KV cache, then the forward pass over ids at
+     * positions [n_past, n_past + n) that appends them to the cache;
+     * *logits gets [n, vocab] (all_logits) or [1, vocab] (the last). */
+    ia_status (*init_memory)(ia_session *s);
+    ia_status (*build_decode)(ia_session *s, ia_graph *g, ia_tensor *ids, ia_tensor *pos, int all_logits,
+                              ia_tensor **logits);
+
+    /* Named graphs (ia_session_run). */
+    ia_status (*run_named)(ia_session *s, const char *graph, const ia_io *in, size_t n_in, ia_io *out,
+                           size_t n_out);
 } ia_family;
 
 /* A mapped weights file shared by every handle of one model (endpoints on
@@ -37,79 +73,183 @@ typedef struct ia_weights_ref {
 } ia_weights_ref;
 
 /* A linear layer's weight as the family holds it: the quantisation engine
- * swaps the representation in *slot (F32 <-> QMAT). */
+ * swaps the representation (ia_model_set_linear / _reset_linear). */
 typedef struct ia_model_linear {
-    char name[160];     /* without the file's prefix */
-    ia_tensor *slot;    /* inside the family's state */
-    const float *f32;   /* the fp32 weights, NULL when the file has none */
+    char name[160];      /* without the file's prefix */
+    ia_tensor *slot;     /* inside the family's state */
+    ia_tensor file;      /* the weight as the file has it */
+    void *owned;         /* the codes ia_model_set_linear put in the slot */
+    float *f32;          /* fp32 copy made on request (F16/BF16 files), or NULL */
 } ia_model_linear;
 
 struct ia_model {
     char name[256];
     char dir[4096];
     char device_reason[512];     /* how the device was chosen */
-    int64_t weight_bytes;        /* size of model.safetensors */
+    int64_t weight_bytes;        /* size of the weights file */
     ia_hf_config cfg;
     ia_st_config st_cfg;
+    cJSON *config;               /* config.json, for family-specific keys */
     ia_safetensors *weights;     /* borrowed from wref; NULL for model.gguf */
     ia_weights_ref *wref;
     const char *weight_prefix;   /* "" or "bert." as the file names them */
-    ia_tokenizer *tok;
+    ia_tokenizer *tok;           /* NULL for families that take tokens */
     int max_tokens;
     int threads;
-    const ia_backend_ops *backend;
-    void *backend_ctx;
     const ia_family *family;
     void *family_state;
-    ia_graph *graph;
-    int32_t *ids, *offs;         /* packed batch, reused between calls */
-    size_t ids_cap, offs_cap;
-    int32_t *chunk_offs;         /* offsets of the chunk being run */
-    size_t chunk_offs_cap;
-    int chunk_tokens;            /* tokens per graph run (IA_CHUNK_TOKENS) */
-    void **converted;            /* weights converted from F16/BF16 */
-    int n_converted;
+    /* executors */
+    const ia_backend_ops *device;
+    ia_backend_config exec_cfg;  /* what sessions create their executors with */
+    ia_backend *exec;            /* the one that prepared the weights */
+    /* every weight tensor the family bound, for preparing and releasing */
+    ia_tensor **params;
+    int n_params, cap_params;
+    void **owned;                /* buffers this model allocated (converted weights) */
+    int n_owned;
     ia_model_linear *linears;    /* every linear weight, in binding order */
     int n_linears;
-    ia_qmat **qmats;             /* packed quantised weights this handle owns */
-    int n_qmats;
-    int load_bits;               /* 8/4/2: quantise fp32 linears at load; 0: no */
-    char precision[32];          /* "fp32", "int8", "int2+int4", ... (set at open) */
+    char precision[32];          /* "fp32", "int8", "int2+int4", ... */
+    ia_session *own_session;     /* for ia_model_embed */
 };
 
-/* Fills m->precision from the widths of the bound linear layers. */
-void ia_model_update_precision(ia_model *m);
+struct ia_session {
+    ia_model *m;
+    ia_backend *exec[2];         /* the model's device, the fallback */
+    int n_exec;
+    ia_sched *sched;
+    ia_graph *graph;
+    int threads;
+    /* encoder batches, reused between calls */
+    int32_t *ids, *offs, *chunk_offs;
+    size_t ids_cap, offs_cap, chunk_offs_cap;
+    int chunk_tokens;            /* tokens per graph run (IA_CHUNK_TOKENS) */
+    /* decoders */
+    ia_kv_cache *kv;
+    int n_ctx;
+    int32_t *pos;                /* positions of the tokens being decoded */
+    size_t pos_cap;
+    int32_t *zeros;              /* ia_session_zeros */
+    size_t zeros_cap;
+};
+
+/* ---- weights (weights.c) ---- */
 
 /* Looks up weight `name` (with the model's prefix) and checks that it is
- * [shape...]; converts F16/BF16 to F32 once (F32 weights are used in place
- * from the mapping). Fills *t. (weights.c) */
-ia_status ia_model_weight(ia_model *m, const char *name, int ndim, const int64_t *shape,
-                          ia_tensor *t);
+ * [shape...]; fills *t as a view of the file's data (any float dtype;
+ * executors convert what they must), registers it for preparation. */
+ia_status ia_model_weight(ia_model *m, const char *name, int ndim, const int64_t *shape, ia_tensor *t);
 
-/* An embedding table [rows, cols]: F32 as ia_model_weight, or Q8_0 rows
- * used in place when model.gguf stores it so (gathers dequantise). */
+/* ia_model_weight that allows the tensor to be absent (*found = 0, *t
+ * untouched). */
+ia_status ia_model_weight_opt(ia_model *m, const char *name, int ndim, const int64_t *shape, ia_tensor *t,
+                              int *found);
+
+/* An embedding table [rows, cols]: any float or quantised dtype (gathers
+ * convert rows). */
 ia_status ia_model_table_weight(ia_model *m, const char *name, int64_t rows, int64_t cols, ia_tensor *t);
 
-/* A linear layer's weight [n, k]: F32, or QMAT when the file stores it
- * quantised or the model was opened at an integer precision. Recorded in
- * m->linears. */
+/* A linear layer's weight [n, k]: any float dtype, or quantised (ggml
+ * blocks used in place, our packed layout converted to QA blocks).
+ * Recorded in m->linears. */
 ia_status ia_model_linear_weight(ia_model *m, const char *name, int64_t n, int64_t k, ia_tensor *t);
 
-/* Frees the packing *t points to (a QMAT tensor of this model); the caller
- * points *t at other weights before the next run. */
-void ia_model_release_linear_qmat(ia_model *m, ia_tensor *t);
+/* Prepares every bound weight on m->exec (after the family's load). */
+ia_status ia_model_prepare_weights(ia_model *m);
 
-/* Packs q and makes *t a QMAT tensor over it (the model owns the packing). */
-ia_status ia_model_set_linear_qmat(ia_model *m, ia_tensor *t, const ia_qweights *q);
+/* Linear i runs from codes q (converted to a QA tensor this model owns,
+ * prepared again); IA_ERR_* when the executor cannot take it. */
+ia_status ia_model_set_linear(ia_model *m, int i, const ia_qweights *q);
 
-extern const ia_family ia_family_bert;
+/* Linear i back to the file's weights. */
+ia_status ia_model_reset_linear(ia_model *m, int i);
 
-/* ia_model_open_profile, but when `share` is a model of the same directory
- * its weights mapping is reused instead of mapped again. */
-ia_status ia_model_open_shared(const char *ref, const ia_hardware_profile *profile, ia_model *share,
-                               ia_model **out);
+/* The fp32 weights of linear i as the file has them (converted once from
+ * F16/BF16), or NULL with an error when the file stores it quantised. */
+const float *ia_model_linear_f32(ia_model *m, int i);
+
+/* Fills m->precision from the dtypes of the bound linear layers. */
+void ia_model_update_precision(ia_model *m);
+
+/* ---- opening (model.c) ---- */
+
+/* Opens a model with a resolved profile; when `share` is a model of the
+ * same directory its weights mapping is reused. No quantisation at load:
+ * that is the quantisation engine's (quant/model_open.c), which the
+ * public ia_model_open* entries go through. */
+ia_status ia_model_load(const char *ref, const ia_hardware_profile *profile, ia_model *share, ia_model **out);
+
+/* The session ia_model_embed uses (made on first use). */
+ia_status ia_model_own_session(ia_model *m, ia_session **out);
 
 /* The resolved directory of a model. Borrowed. */
 static inline const char *ia_model_dir(const ia_model *m) { return m->dir; }
+
+/* ---- sessions (session.c) ---- */
+
+/* The graph observer of the session's runs (calibration). */
+void ia_session_set_observer(ia_session *s, ia_graph_observer fn, void *ud);
+
+/* n zeros (I32) that stay valid until the session grows them again:
+ * token types of texts that have none. NULL (error set) on failure. */
+int32_t *ia_session_zeros(ia_session *s, size_t n);
+
+/* Runs the session's graph (built by the caller) and returns. */
+ia_status ia_session_compute(ia_session *s);
+
+/* Reads a contiguous F32 output of the last run into dst. */
+ia_status ia_session_read(ia_session *s, const ia_tensor *t, float *dst, size_t n);
+
+/* Decodes tokens (appending them to the KV cache) and leaves the logits
+ * tensor of the run in *logits: [n, vocab] (all_logits) or [1, vocab]. */
+ia_status ia_session_decode_tensor(ia_session *s, const int32_t *tokens, size_t n, int all_logits,
+                                   ia_tensor **logits);
+
+/* ---- named inputs and outputs (io.c) ---- */
+
+/* The input called name, or NULL. */
+const ia_io *ia_io_find(const ia_io *in, size_t n, const char *name);
+
+/* Checks an input: dtype, rank; IA_ERR_INVALID_ARG naming it otherwise. */
+ia_status ia_io_check(const ia_io *io, ia_io_dtype dtype, int ndim);
+
+/* Copies a run's F32 output t into the caller's output called name (when
+ * asked for): shape, capacity check, download. */
+ia_status ia_io_put(ia_session *s, ia_io *out, size_t n_out, const char *name, const ia_tensor *t, int ndim,
+                    const int64_t *shape);
+
+/* IA_ERR_INVALID_ARG when an output name is not one of names (NULL-ended). */
+ia_status ia_io_known(const ia_io *out, size_t n_out, const char *const *names, const char *graph);
+
+/* ---- the KV cache (kv_cache.c) ---- */
+
+/* One K and one V matrix [n_ctx, k_dim / v_dim] per layer in one state
+ * buffer of the session's device. */
+ia_status ia_kv_cache_create(ia_session *s, int n_layers, int n_ctx, int64_t k_dim, int64_t v_dim,
+                             ia_kv_cache **out);
+void ia_kv_cache_free(ia_kv_cache *kv);
+
+/* Tokens held. */
+int ia_kv_cache_used(const ia_kv_cache *kv);
+void ia_kv_cache_clear(ia_kv_cache *kv);
+int ia_kv_cache_capacity(const ia_kv_cache *kv);
+
+/* Appends WRITEs of k_new/v_new [n, dim] at rows [used, used + n) of layer
+ * l to g and returns views of rows [0, used + n) for attention. The cache
+ * counts the rows as used only after ia_kv_cache_commit. */
+ia_status ia_kv_cache_store(ia_kv_cache *kv, ia_graph *g, int layer, ia_tensor *k_new, ia_tensor *v_new,
+                            ia_tensor **k_all, ia_tensor **v_all);
+void ia_kv_cache_commit(ia_kv_cache *kv, int n);
+
+/* ---- families ---- */
+
+extern const ia_family ia_family_bert;
+extern const ia_family ia_family_llama;
+
+/* The family for config.json's model_type, or NULL. */
+const ia_family *ia_family_find(const char *model_type);
+
+/* "bert, llama, ..." for messages. */
+void ia_family_list(char *buf, size_t cap);
 
 #endif

@@ -1,14 +1,18 @@
 /*
  * weights.c — how a family gets its weights, whatever file holds them:
- * model.safetensors (F32 in place, F16/BF16 converted) or model.gguf (the
- * quantisation engine's output: F32/F16 tensors, q8_0 embedding tables,
- * linear weights as q8_0 / q4_0 / q4_1 blocks or our packed codes).
+ * model.safetensors (F32, F16, BF16, used in place) or model.gguf (F32/F16
+ * tensors, ggml's q8_0 / q4_0 / q4_1 blocks in place, and our packed codes
+ * with separate scale and min tensors, converted once to QA blocks).
+ *
+ * A weight is a tensor over the file's bytes in the file's dtype; the
+ * model's executor then prepares it for its kernels (ia_model_prepare_
+ * weights: the CPU converts F16 to F32 and packs quantised matrices), so
+ * another executor (ref, a GPU) can still read the original.
  *
  * Linear weights are bound through ia_model_linear_weight, which records
  * where the family keeps each one (m->linears): the quantisation engine
- * swaps a layer's representation there to calibrate and to measure its
- * sensitivity, and a model opened with precision int8/int4/int2 has its
- * fp32 linears quantised here at load.
+ * swaps a layer's representation there to calibrate, to measure its
+ * sensitivity, and to quantise a model at load.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +20,7 @@
 
 #include "formats/gguf.h"
 #include "models/model.h"
-#include "quant/policy.h"
-#include "quant/quantize.h"
+#include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "util/error.h"
 
@@ -40,29 +43,33 @@ static int find_raw(const ia_model *m, const char *full, raw_weight *r) {
         *r = (raw_weight){t->name, t->ndim, t->shape, (int)t->type, 1, t->data, t->nbytes};
         return 1;
     }
-    const ia_st_tensor *t = ia_safetensors_find(m->weights, full);
-    if (!t) return 0;
-    *r = (raw_weight){t->name, t->ndim, t->shape, (int)t->dtype, 0, t->data, t->nbytes};
+    {
+        const ia_st_tensor *t = ia_safetensors_find(m->weights, full);
+        if (!t) return 0;
+        *r = (raw_weight){t->name, t->ndim, t->shape, (int)t->dtype, 0, t->data, t->nbytes};
+    }
     return 1;
 }
 
-static const char *file_name(const ia_model *m) {
-    return m->wref->gguf ? "model.gguf" : "model.safetensors";
-}
+static const char *file_name(const ia_model *m) { return m->wref->gguf ? "model.gguf" : "model.safetensors"; }
 
 static ia_status own(ia_model *m, void *p) {
-    void **list = realloc(m->converted, (size_t)(m->n_converted + 1) * sizeof *list);
-    if (!list) return IA_ERR_NOMEM;
-    m->converted = list;
-    m->converted[m->n_converted++] = p;
+    void **list = realloc(m->owned, (size_t)(m->n_owned + 1) * sizeof *list);
+    if (!list) return ia_error(IA_ERR_NOMEM, "model");
+    m->owned = list;
+    m->owned[m->n_owned++] = p;
     return IA_OK;
 }
 
-static ia_status own_qmat(ia_model *m, ia_qmat *q) {
-    ia_qmat **list = realloc(m->qmats, (size_t)(m->n_qmats + 1) * sizeof *list);
-    if (!list) return IA_ERR_NOMEM;
-    m->qmats = list;
-    m->qmats[m->n_qmats++] = q;
+static ia_status add_param(ia_model *m, ia_tensor *t) {
+    if (m->n_params == m->cap_params) {
+        int cap = m->cap_params ? 2 * m->cap_params : 64;
+        ia_tensor **p = realloc(m->params, (size_t)cap * sizeof *p);
+        if (!p) return ia_error(IA_ERR_NOMEM, "model");
+        m->params = p;
+        m->cap_params = cap;
+    }
+    m->params[m->n_params++] = t;
     return IA_OK;
 }
 
@@ -73,82 +80,74 @@ static int shape_is(const raw_weight *r, int ndim, const int64_t *shape) {
     return 1;
 }
 
-static ia_status bad_shape(const ia_model *m, const char *full, int ndim, const int64_t *shape) {
-    return ia_error(IA_ERR_FORMAT, "%s: tensor '%s' has a shape that config.json does not imply "
-                    "(expected %d dims, first %lld)", file_name(m), full, ndim, (long long)shape[0]);
+static ia_status bad_shape(const ia_model *m, const raw_weight *r, int ndim, const int64_t *shape) {
+    char want[96] = "", have[96] = "";
+    size_t a = 0, b = 0;
+    for (int i = 0; i < ndim && a < sizeof want; i++)
+        a += (size_t)snprintf(want + a, sizeof want - a, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    for (int i = 0; i < r->ndim && b < sizeof have; i++)
+        b += (size_t)snprintf(have + b, sizeof have - b, "%s%lld", i ? ", " : "", (long long)r->shape[i]);
+    return ia_error(IA_ERR_FORMAT, "%s: tensor '%s' is [%s] but config.json implies [%s]", file_name(m), r->name, have,
+                    want);
 }
 
-/* F32 data of a raw weight: in place for F32, a converted copy (owned by
- * the model) for F16/BF16. */
-static ia_status as_f32(ia_model *m, const raw_weight *r, int64_t n, const float **out) {
-    int f32 = r->is_gguf ? r->type == IA_GGML_F32 : r->type == IA_DTYPE_F32;
-    int f16 = r->is_gguf ? r->type == IA_GGML_F16 : r->type == IA_DTYPE_F16;
-    int bf16 = !r->is_gguf && r->type == IA_DTYPE_BF16;
-    if (f32) {
-        *out = r->data;
-        return IA_OK;
+/* The dtype a raw weight is read as; -1 when the format has no use here. */
+static int dtype_of(const raw_weight *r) {
+    if (!r->is_gguf)
+        return r->type == IA_DTYPE_F32 || r->type == IA_DTYPE_F16 || r->type == IA_DTYPE_BF16 ? r->type : -1;
+    {
+        int dt = ia_dtype_of_ggml_type((ia_ggml_type)r->type);
+        return dt == IA_DTYPE_I8 || dt == IA_DTYPE_I32 ? -1 : dt;
     }
-    if (f16 || bf16) {
-        const uint16_t *src = r->data;
-        float *dst = malloc((size_t)n * sizeof *dst);
-        if (!dst || own(m, dst) != IA_OK) {
-            free(dst);
-            return ia_error(IA_ERR_NOMEM, "converting '%s' to F32", r->name);
-        }
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t v;
-            memcpy(&v, src + i, 2);
-            if (f16) {
-                dst[i] = ia_fp16_to_fp32(v);
-            } else {
-                uint32_t bits = (uint32_t)v << 16;
-                memcpy(&dst[i], &bits, 4);
-            }
-        }
-        *out = dst;
-        return IA_OK;
-    }
-    return ia_error(IA_ERR_UNSUPPORTED, "%s: tensor '%s' is %s; this weight must be F32, F16 or BF16", file_name(m),
-                    r->name, r->is_gguf ? ia_ggml_type_name((ia_ggml_type)r->type)
-                                        : ia_dtype_name((ia_dtype)r->type));
 }
 
-static void fill(ia_tensor *t, ia_dtype dtype, int ndim, const int64_t *shape, const char *name, void *data) {
-    memset(t, 0, sizeof *t);
-    t->dtype = dtype;
-    t->ndim = ndim;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
-    t->name = name;
-    t->is_param = 1;
-    t->data = data;
+/* *t ← a tensor over the file's bytes. */
+static void over_file(ia_tensor *t, ia_dtype dtype, int ndim, const int64_t *shape, const raw_weight *r, int use) {
+    ia_tensor_init(t, dtype, ndim, shape, 0);
+    t->data = (void *)r->data;
+    t->name = r->name;
+    t->flags = IA_TENSOR_PARAM;
+    t->use = use;
+}
+
+static ia_status bind(ia_model *m, const char *name, int ndim, const int64_t *shape, ia_tensor *t, int use,
+                      int allow_quant, int *found) {
+    char full[320];
+    raw_weight r;
+    int dt;
+    snprintf(full, sizeof full, "%s%s", m->weight_prefix, name);
+    if (!find_raw(m, full, &r)) {
+        if (found) {
+            *found = 0;
+            return IA_OK;
+        }
+        return ia_error(IA_ERR_FORMAT, "%s: missing tensor '%s'", file_name(m), full);
+    }
+    if (found) *found = 1;
+    if (!shape_is(&r, ndim, shape)) return bad_shape(m, &r, ndim, shape);
+    dt = dtype_of(&r);
+    if (dt < 0 || (ia_dtype_is_quantized((ia_dtype)dt) && !allow_quant))
+        return ia_error(IA_ERR_UNSUPPORTED, "%s: tensor '%s' is %s; this weight must be F32, F16 or BF16", file_name(m),
+                        r.name, r.is_gguf ? ia_ggml_type_name((ia_ggml_type)r.type) : ia_dtype_name((ia_dtype)r.type));
+    if (ia_dtype_is_quantized((ia_dtype)dt) && shape[ndim - 1] % IA_QK)
+        return ia_error(IA_ERR_FORMAT, "%s: '%s' has %lld columns, not whole blocks of %d", file_name(m), r.name,
+                        (long long)shape[ndim - 1], IA_QK);
+    over_file(t, (ia_dtype)dt, ndim, shape, &r, use);
+    return add_param(m, t);
 }
 
 ia_status ia_model_weight(ia_model *m, const char *name, int ndim, const int64_t *shape, ia_tensor *t) {
-    char full[320];
-    raw_weight r;
-    int64_t n = 1;
-    const float *data = NULL;
-    ia_status st;
-    snprintf(full, sizeof full, "%s%s", m->weight_prefix, name);
-    if (!find_raw(m, full, &r)) return ia_error(IA_ERR_FORMAT, "%s: missing tensor '%s'", file_name(m), full);
-    if (!shape_is(&r, ndim, shape)) return bad_shape(m, full, ndim, shape);
-    for (int i = 0; i < ndim; i++) n *= shape[i];
-    if ((st = as_f32(m, &r, n, &data)) != IA_OK) return st;
-    fill(t, IA_DTYPE_F32, ndim, shape, r.name, (void *)data);
-    return IA_OK;
+    return bind(m, name, ndim, shape, t, IA_USE_OTHER, 0, NULL);
+}
+
+ia_status ia_model_weight_opt(ia_model *m, const char *name, int ndim, const int64_t *shape, ia_tensor *t,
+                              int *found) {
+    return bind(m, name, ndim, shape, t, IA_USE_OTHER, 0, found);
 }
 
 ia_status ia_model_table_weight(ia_model *m, const char *name, int64_t rows, int64_t cols, ia_tensor *t) {
-    char full[320];
-    raw_weight r;
     const int64_t shape[2] = {rows, cols};
-    snprintf(full, sizeof full, "%s%s", m->weight_prefix, name);
-    if (find_raw(m, full, &r) && r.is_gguf && r.type == IA_GGML_Q8_0) {
-        if (!shape_is(&r, 2, shape)) return bad_shape(m, full, 2, shape);
-        fill(t, IA_DTYPE_Q8_0, 2, shape, r.name, (void *)r.data);
-        return IA_OK;
-    }
-    return ia_model_weight(m, name, 2, shape, t);
+    return bind(m, name, 2, shape, t, IA_USE_TABLE, 1, NULL);
 }
 
 static void read_scales(const ia_gguf_tensor *t, float *out, int64_t n) {
@@ -208,7 +207,29 @@ static ia_status read_packed_codes(ia_model *m, const raw_weight *r, const char 
     return IA_OK;
 }
 
-static ia_status record_linear(ia_model *m, const char *name, ia_tensor *t, const float *f32) {
+/* *t ← a QA tensor over a copy of q this model owns. */
+static ia_status qa_tensor(ia_model *m, const ia_qweights *q, const char *name, ia_tensor *t, void **owned) {
+    ia_dtype dt = ia_qweights_qa_dtype(q);
+    size_t bytes = ia_qweights_dtype_bytes(q, dt);
+    const int64_t shape[2] = {q->n, q->k};
+    void *data;
+    ia_status st;
+    if (!bytes) return ia_error(IA_ERR_UNSUPPORTED, "%s: %d-bit codes in groups of %lld", name, q->bits, (long long)q->group);
+    if (!(data = malloc(bytes))) return ia_error(IA_ERR_NOMEM, "%s: %zu bytes", name, bytes);
+    if ((st = ia_qweights_to_dtype(q, dt, data)) != IA_OK) {
+        free(data);
+        return st;
+    }
+    ia_tensor_init(t, dt, 2, shape, q->group);
+    t->data = data;
+    t->name = name;
+    t->flags = IA_TENSOR_PARAM;
+    t->use = IA_USE_MATMUL;
+    *owned = data;
+    return IA_OK;
+}
+
+static ia_status record_linear(ia_model *m, const char *name, ia_tensor *t, void *owned) {
     ia_model_linear *l = realloc(m->linears, (size_t)(m->n_linears + 1) * sizeof *l);
     if (!l) return ia_error(IA_ERR_NOMEM, "model");
     m->linears = l;
@@ -216,81 +237,110 @@ static ia_status record_linear(ia_model *m, const char *name, ia_tensor *t, cons
     memset(l, 0, sizeof *l);
     snprintf(l->name, sizeof l->name, "%s", name);
     l->slot = t;
-    l->f32 = f32;
+    l->file = *t;
+    l->owned = owned;
     return IA_OK;
-}
-
-ia_status ia_model_set_linear_qmat(ia_model *m, ia_tensor *t, const ia_qweights *q) {
-    ia_qmat *p = NULL;
-    ia_status st = ia_qmat_pack(q, &p);
-    if (st != IA_OK) return st;
-    if (own_qmat(m, p) != IA_OK) {
-        ia_qmat_free(p);
-        return ia_error(IA_ERR_NOMEM, "model");
-    }
-    t->dtype = IA_DTYPE_QMAT;
-    t->data = p;
-    return IA_OK;
-}
-
-void ia_model_release_linear_qmat(ia_model *m, ia_tensor *t) {
-    if (t->dtype != IA_DTYPE_QMAT) return;
-    for (int i = 0; i < m->n_qmats; i++)
-        if (m->qmats[i] == t->data) {
-            ia_qmat_free(m->qmats[i]);
-            m->qmats[i] = m->qmats[--m->n_qmats];
-            break;
-        }
-    t->data = NULL;
 }
 
 ia_status ia_model_linear_weight(ia_model *m, const char *name, int64_t n, int64_t k, ia_tensor *t) {
     char full[320];
     raw_weight r;
     const int64_t shape[2] = {n, k};
-    ia_qweights q = {0};
     ia_status st;
     snprintf(full, sizeof full, "%s%s", m->weight_prefix, name);
     if (!find_raw(m, full, &r)) return ia_error(IA_ERR_FORMAT, "%s: missing tensor '%s'", file_name(m), full);
-    if (r.is_gguf && (r.type == IA_GGML_Q8_0 || r.type == IA_GGML_Q4_0 || r.type == IA_GGML_Q4_1 ||
-                      r.type == IA_GGML_I8)) {
-        if (r.type == IA_GGML_I8) {
-            st = read_packed_codes(m, &r, full, n, k, &q);
-        } else {
-            if (!shape_is(&r, 2, shape)) return bad_shape(m, full, 2, shape);
-            st = ia_qweights_from_blocks(r.type, r.data, n, k, &q);
-            if (st != IA_OK) st = ia_error_prefix(st, "model.gguf: '%s'", full);
-        }
-        if (st != IA_OK) return st;
-        fill(t, IA_DTYPE_QMAT, 2, shape, r.name, NULL);
-        st = ia_model_set_linear_qmat(m, t, &q);
+    if (r.is_gguf && r.type == IA_GGML_I8) { /* our packed codes */
+        ia_qweights q = {0};
+        void *owned = NULL;
+        if ((st = read_packed_codes(m, &r, full, n, k, &q)) != IA_OK) return st;
+        st = qa_tensor(m, &q, r.name, t, &owned);
         ia_qweights_free(&q);
-        if (st != IA_OK) return ia_error_prefix(st, "model.gguf: '%s'", full);
+        if (st != IA_OK) return ia_error_prefix(st, "model.gguf");
+        if ((st = own(m, owned)) != IA_OK) {
+            free(owned);
+            return st;
+        }
+        if ((st = add_param(m, t)) != IA_OK) return st;
         return record_linear(m, name, t, NULL);
     }
-    if ((st = ia_model_weight(m, name, 2, shape, t)) != IA_OK) return st;
-    if ((st = record_linear(m, name, t, t->data)) != IA_OK) return st;
-    if (m->load_bits) { /* precision int8/int4/int2 asked of an fp32 model */
-        ia_quant_params p = ia_quant_params_for(m->load_bits, k);
-        if ((st = ia_quantize_weights(t->data, n, k, &p, &q)) != IA_OK) return st;
-        st = ia_model_set_linear_qmat(m, t, &q);
-        ia_qweights_free(&q);
-        if (st == IA_ERR_UNSUPPORTED) { /* a shape the kernels do not take: stays fp32 */
-            t->dtype = IA_DTYPE_F32;
-            t->data = (void *)m->linears[m->n_linears - 1].f32;
-            return IA_OK;
-        }
-        if (st != IA_OK) return st;
+    if ((st = bind(m, name, 2, shape, t, IA_USE_MATMUL, 1, NULL)) != IA_OK) return st;
+    return record_linear(m, name, t, NULL);
+}
+
+ia_status ia_model_prepare_weights(ia_model *m) {
+    if (!m->exec->iface->prepare_weight) return IA_OK;
+    for (int i = 0; i < m->n_params; i++) {
+        ia_status st = m->exec->iface->prepare_weight(m->exec, m->params[i]);
+        if (st != IA_OK) return ia_error_prefix(st, "preparing %s", m->params[i]->name ? m->params[i]->name : "?");
     }
     return IA_OK;
+}
+
+static void release(ia_model *m, ia_tensor *t) {
+    if (m->exec && m->exec->iface->release_weight) m->exec->iface->release_weight(m->exec, t);
+}
+
+static ia_status reprepare(ia_model *m, ia_tensor *t) {
+    return m->exec && m->exec->iface->prepare_weight ? m->exec->iface->prepare_weight(m->exec, t) : IA_OK;
+}
+
+ia_status ia_model_set_linear(ia_model *m, int i, const ia_qweights *q) {
+    ia_model_linear *l = &m->linears[i];
+    ia_tensor t;
+    void *owned = NULL;
+    ia_status st;
+    if (q->n != l->file.shape[0] || q->k != l->file.shape[1])
+        return ia_error(IA_ERR_INVALID_ARG, "%s: codes of %lld x %lld for a [%lld, %lld] weight", l->name,
+                        (long long)q->n, (long long)q->k, (long long)l->file.shape[0], (long long)l->file.shape[1]);
+    if ((st = qa_tensor(m, q, l->file.name, &t, &owned)) != IA_OK) return st;
+    release(m, l->slot);
+    free(l->owned);
+    *l->slot = t;
+    l->owned = owned;
+    if ((st = reprepare(m, l->slot)) != IA_OK) {
+        ia_model_reset_linear(m, i);
+        return st;
+    }
+    return IA_OK;
+}
+
+ia_status ia_model_reset_linear(ia_model *m, int i) {
+    ia_model_linear *l = &m->linears[i];
+    release(m, l->slot);
+    free(l->owned);
+    l->owned = NULL;
+    *l->slot = l->file;
+    l->slot->extra = NULL;
+    return reprepare(m, l->slot);
+}
+
+const float *ia_model_linear_f32(ia_model *m, int i) {
+    ia_model_linear *l = &m->linears[i];
+    const ia_tensor *f = &l->file;
+    int64_t rows = f->shape[0], cols = f->shape[1];
+    if (f->dtype == IA_DTYPE_F32) return f->data;
+    if (l->f32) return l->f32;
+    if (ia_dtype_is_quantized(f->dtype) || (f->dtype != IA_DTYPE_F16 && f->dtype != IA_DTYPE_BF16)) {
+        ia_error(IA_ERR_INVALID_ARG, "%s is stored as %s, not as floats", l->name, ia_dtype_name(f->dtype));
+        return NULL;
+    }
+    if (!(l->f32 = malloc((size_t)(rows * cols) * sizeof *l->f32)) || own(m, l->f32) != IA_OK) {
+        free(l->f32);
+        l->f32 = NULL;
+        ia_error(IA_ERR_NOMEM, "converting %s to F32", l->name);
+        return NULL;
+    }
+    for (int64_t r = 0; r < rows; r++)
+        ia_dtype_row_to_f32(f->dtype, 0, (const char *)f->data + r * f->stride[0], l->f32 + r * cols, cols);
+    return l->f32;
 }
 
 void ia_model_update_precision(ia_model *m) {
     int seen[33] = {0};
     size_t len = 0;
     for (int i = 0; i < m->n_linears; i++) {
-        const ia_tensor *t = m->linears[i].slot;
-        seen[t->dtype == IA_DTYPE_QMAT ? ia_qmat_bits(t->data) : 32] = 1;
+        int b = ia_dtype_bits(m->linears[i].slot->dtype);
+        seen[b ? b : 32] = 1;
     }
     m->precision[0] = '\0';
     for (int b = 2; b <= 32; b++) { /* narrowest first: "int2+int4+fp32" */

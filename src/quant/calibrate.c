@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/stsb.h"
+#include "util/cosine.h"
 #include "util/error.h"
 
 typedef struct stats_ctx {
@@ -23,6 +23,7 @@ static void observe(void *ud, const ia_node *n) {
     if (n->op != IA_OP_LINEAR) return;
     for (int i = 0; i < c->m->n_linears; i++) {
         if (c->m->linears[i].slot != n->src[1]) continue;
+        if (!n->src[0]->data || n->src[0]->dtype != IA_DTYPE_F32 || !ia_tensor_is_contiguous(n->src[0])) return;
         const float *x = n->src[0]->data;
         int64_t rows = ia_tensor_rows(n->src[0]), k = ia_tensor_cols(n->src[0]);
         double *s = c->sumsq[i];
@@ -73,9 +74,13 @@ ia_status ia_calibrate(ia_model *m, const char *const *texts, size_t n, ia_calib
             goto done;
         }
     }
-    ia_graph_set_observer(m->graph, observe, &c);
-    st = ia_calib_embed(m, texts, n, emb);
-    ia_graph_set_observer(m->graph, NULL, NULL);
+    {
+        ia_session *s;
+        if ((st = ia_model_own_session(m, &s)) != IA_OK) goto done;
+        ia_session_set_observer(s, observe, &c);
+        st = ia_calib_embed(m, texts, n, emb);
+        ia_session_set_observer(s, NULL, NULL);
+    }
     if (st != IA_OK) goto done;
     for (int i = 0; i < m->n_linears; i++) {
         int64_t k = ia_tensor_cols(m->linears[i].slot);

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "formats/gguf.h"
-#include "quant/blocks.h"
+#include "tensor/blocks.h"
 #include "quant/policy.h"
 #include "quant/quantize.h"
 #include "tensor/fp16.h"
@@ -123,15 +123,16 @@ static ia_status add_scales(ia_gguf_writer *w, const char *name, const int64_t *
 
 /* Adds one quantised linear layer; *bytes gets what it occupies in the file. */
 static ia_status add_linear(ia_gguf_writer *w, const char *full, const ia_qweights *q, long long *bytes) {
-    int type = ia_qweights_ggml_type(q);
+    int dtype = ia_qweights_block_dtype(q);
     int64_t shape[2] = {q->n, q->k};
     ia_status st;
-    if (type >= 0) {
-        size_t nb = ia_ggml_nbytes((ia_ggml_type)type, q->k, q->n * q->k);
+    if (dtype >= 0) {
+        ia_ggml_type type = (ia_ggml_type)ia_ggml_type_of_dtype((ia_dtype)dtype);
+        size_t nb = ia_ggml_nbytes(type, q->k, q->n * q->k);
         void *blocks = malloc(nb);
         if (!blocks) return ia_error(IA_ERR_NOMEM, "%s", full);
-        st = ia_qweights_to_blocks(q, type, blocks);
-        if (st == IA_OK) st = ia_gguf_writer_add_tensor(w, full, (ia_ggml_type)type, 2, shape, blocks, nb);
+        st = ia_qweights_to_dtype(q, (ia_dtype)dtype, blocks);
+        if (st == IA_OK) st = ia_gguf_writer_add_tensor(w, full, type, 2, shape, blocks, nb);
         free(blocks);
         *bytes = (long long)nb;
         return st;

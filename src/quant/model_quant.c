@@ -24,6 +24,7 @@
 #include "quant/export.h"
 #include "quant/policy.h"
 #include "util/error.h"
+#include "util/struct_size.h"
 
 /* Used for sensitivity when mixed precision is asked without calibration
  * texts: short and long, plain and technical, so every layer sees varied
@@ -67,12 +68,8 @@ static void progress_at(ia_progress_fn fn, void *ctx, int done, int total, const
     if (fn) fn(ctx, done, total, what);
 }
 
-/* Puts layer i back to its fp32 weights and frees the trial packing. */
-static void restore(ia_model *m, int i) {
-    ia_model_release_linear_qmat(m, m->linears[i].slot);
-    m->linears[i].slot->dtype = IA_DTYPE_F32;
-    m->linears[i].slot->data = (void *)m->linears[i].f32;
-}
+/* Puts layer i back to its fp32 weights and frees the trial codes. */
+static ia_status restore(ia_model *m, int i) { return ia_model_reset_linear(m, i); }
 
 static ia_status quantise_layer(ia_model *m, int i, const ia_quant_config *cfg, int width, const ia_calib *cal,
                                 ia_qweights *q) {
@@ -83,7 +80,9 @@ static ia_status quantise_layer(ia_model *m, int i, const ia_quant_config *cfg, 
     if (cfg->group > 0 && k % cfg->group != 0)
         return ia_error(IA_ERR_INVALID_ARG, "group %d does not divide the %lld inputs of %s (use a divisor, or "
                         "channel)", cfg->group, (long long)k, m->linears[i].name);
-    st = ia_quantize_weights(m->linears[i].f32, n, k, &p, q);
+    const float *w = ia_model_linear_f32(m, i);
+    if (!w) return ia_error_prefix(IA_ERR_INVALID_ARG, "%s", m->linears[i].name);
+    st = ia_quantize_weights(w, n, k, &p, q);
     return st == IA_OK ? IA_OK : ia_error_prefix(st, "%s", m->linears[i].name);
 }
 
@@ -98,15 +97,10 @@ static ia_status plan_mixed(ia_model *m, const ia_quant_config *cfg, const ia_ca
         if (plan[i].excluded) continue;
         progress_at(progress, ctx, i, n, m->linears[i].name);
         if ((st = quantise_layer(m, i, cfg, cfg->bits, cal, &q)) != IA_OK) break;
-        st = ia_model_set_linear_qmat(m, m->linears[i].slot, &q);
+        st = ia_model_set_linear(m, i, &q);
         ia_qweights_free(&q);
-        if (st == IA_ERR_UNSUPPORTED) { /* a shape the kernels do not take: fp32 */
-            plan[i].width = 32;
-            st = IA_OK;
-            continue;
-        }
         if (st == IA_OK) st = ia_calib_drift(m, texts, n_texts, ref, &plan[i].sensitivity);
-        restore(m, i);
+        if (st == IA_OK) st = restore(m, i);
     }
     if (st != IA_OK) return st;
     /* Budget: bits + 1 bits per weight on average over the quantised layers. */
@@ -147,10 +141,10 @@ static cJSON *report_layer(const ia_model *m, int i, const layer_plan *p, const 
     cJSON_AddNumberToObject(o, "params", (double)ia_tensor_nelem(m->linears[i].slot));
     cJSON_AddNumberToObject(o, "bits", p->width);
     if (p->width < 32) {
-        int type = ia_qweights_ggml_type(&p->q);
+        int type = ia_qweights_block_dtype(&p->q);
         cJSON_AddNumberToObject(o, "group", (double)p->q.group);
         cJSON_AddStringToObject(o, "scheme", cfg->asymmetric ? "asymmetric" : "symmetric");
-        cJSON_AddStringToObject(o, "format", type >= 0 ? ia_ggml_type_name((ia_ggml_type)type) : "ia_packed");
+        cJSON_AddStringToObject(o, "format", type >= 0 ? ia_ggml_type_name(ia_ggml_type_of_dtype((ia_dtype)type)) : "ia_packed");
         cJSON_AddNumberToObject(o, "rel_error", p->error);
     } else {
         cJSON_AddStringToObject(o, "format", "F32");
@@ -162,7 +156,8 @@ static cJSON *report_layer(const ia_model *m, int i, const layer_plan *p, const 
 
 ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, const char *out_dir,
                             ia_progress_fn progress, void *ctx, char **report_json) {
-    ia_hardware_profile prof = ia_hardware_profile_default();
+    ia_hardware_profile prof;
+    ia_quant_config full;
     ia_model *m = NULL;
     ia_calib cal = {0};
     layer_plan *plan = NULL;
@@ -174,11 +169,16 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
     ia_export_info info;
     ia_status st;
     if (report_json) *report_json = NULL;
+    if (!cfg) return ia_error(IA_ERR_INVALID_ARG, "quantisation config is NULL");
+    IA_QUANT_CONFIG_INIT(&full, 8);
+    if ((st = ia_struct_import(&full, sizeof full, cfg, "IA_QUANT_CONFIG_INIT")) != IA_OK) return st;
+    cfg = &full;
     if ((st = ia_quant_config_check(cfg)) != IA_OK) return st;
     if (!out_dir || !*out_dir) return ia_error(IA_ERR_INVALID_ARG, "output directory is empty");
+    IA_HARDWARE_PROFILE_INIT(&prof);
     prof.backend = "cpu";
     prof.threads = cfg->threads;
-    if ((st = ia_model_open_profile(model_ref, &prof, &m)) != IA_OK) return st;
+    if ((st = ia_model_load(model_ref, &prof, NULL, &m)) != IA_OK) return st;
     if ((st = ia_export_check_dir(m->dir, out_dir)) != IA_OK) goto done; /* before minutes of work */
     if (!m->weights) {
         st = ia_error(IA_ERR_INVALID_ARG, "%s holds model.gguf, already quantised: quantise the fp32 model", m->dir);
@@ -196,10 +196,7 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
         plan[i].excluded = ia_quant_excluded(cfg, m->linears[i].name);
         plan[i].width = plan[i].excluded ? 32 : cfg->bits;
         plan[i].sensitivity = NAN;
-        if (!m->linears[i].f32) {
-            st = ia_error(IA_ERR_INTERNAL, "%s: no fp32 weights", m->linears[i].name);
-            goto done;
-        }
+        if (!ia_model_linear_f32(m, i)) goto done_err;
     }
     if (cfg->n_calibration) {
         progress_at(progress, ctx, 0, 1, "calibrating");
@@ -219,14 +216,8 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
         if (plan[i].width == 32) continue;
         progress_at(progress, ctx, i, m->n_linears, "quantising");
         if ((st = quantise_layer(m, i, cfg, plan[i].width, &cal, &plan[i].q)) != IA_OK) goto done;
-        plan[i].error = ia_quant_error(m->linears[i].f32, &plan[i].q, cal.importance ? cal.importance[i] : NULL);
-        st = ia_model_set_linear_qmat(m, m->linears[i].slot, &plan[i].q);
-        if (st == IA_ERR_UNSUPPORTED) {
-            ia_qweights_free(&plan[i].q);
-            plan[i].width = 32;
-            st = IA_OK;
-        }
-        if (st != IA_OK) goto done;
+        plan[i].error = ia_quant_error(ia_model_linear_f32(m, i), &plan[i].q, cal.importance ? cal.importance[i] : NULL);
+        if ((st = ia_model_set_linear(m, i, &plan[i].q)) != IA_OK) goto done;
     }
     if (n_texts && (st = ia_calib_drift(m, texts, n_texts, ref, &drift)) != IA_OK) goto done;
 
@@ -275,6 +266,9 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
         cJSON_Delete(r);
         if (!*report_json) st = ia_error(IA_ERR_NOMEM, "report");
     }
+    goto done;
+done_err:
+    st = ia_error_prefix(IA_ERR_INVALID_ARG, "quantise");
 done:
     if (plan)
         for (int i = 0; i < (m ? m->n_linears : 0); i++) ia_qweights_free(&plan[i].q);

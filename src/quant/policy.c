@@ -8,13 +8,15 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/struct_size.h"
 
-ia_quant_config ia_quant_config_default(int bits) {
-    ia_quant_config c;
-    memset(&c, 0, sizeof c);
-    c.bits = bits;
-    c.clip_search = 1;
-    return c;
+void ia_quant_config_init(ia_quant_config *c, size_t struct_size, int bits) {
+    ia_quant_config d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    d.bits = bits;
+    d.clip_search = 1;
+    ia_struct_export(c, struct_size, &d, sizeof d);
 }
 
 ia_status ia_quant_config_check(const ia_quant_config *cfg) {
@@ -61,7 +63,8 @@ ia_quant_params ia_quant_layer_params(const ia_quant_config *cfg, int bits, int6
 }
 
 ia_quant_params ia_quant_params_for(int bits, int64_t k) {
-    ia_quant_config c = ia_quant_config_default(bits);
+    ia_quant_config c;
+    IA_QUANT_CONFIG_INIT(&c, bits);
     return ia_quant_layer_params(&c, bits, k, NULL);
 }
 

@@ -299,7 +299,7 @@ static ia_status quantize_ggml(int type, const float *w, int64_t n, int64_t k, i
                                     : ia_quantize_q4_1(row, dst, k);
         if (st != IA_OK) goto done;
     }
-    st = ia_qweights_from_blocks(type, blocks, n, k, out);
+    st = ia_qweights_from_dtype((ia_dtype)ia_dtype_of_ggml_type((ia_ggml_type)type), 0, blocks, n, k, out);
 done:
     free(blocks);
     free(row);

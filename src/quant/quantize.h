@@ -19,8 +19,8 @@
 
 #include <stdint.h>
 
-#include "quant/blocks.h"
-#include "quant/qmat.h"
+#include "tensor/blocks.h"
+#include "tensor/qweights.h"
 
 typedef enum ia_quant_scheme {
     IA_QUANT_SYMMETRIC = 0,  /* levels symmetric around 0 (m = -d·2^(bits-1), or -1.5 d at 2 bits) */
@@ -45,27 +45,5 @@ ia_status ia_quantize_weights(const float *w, int64_t n, int64_t k, const ia_qua
 /* Importance-weighted relative error of a quantisation:
  * Σ imp·(w−ŵ)² / Σ imp·w² over the whole matrix (imp = 1 if NULL). */
 double ia_quant_error(const float *w, const ia_qweights *q, const float *importance);
-
-/* ---- the ggml layouts ---- */
-
-/* The ggml type that stores these codes exactly, or -1 when none does:
- * q8_0 for 8-bit symmetric group 32 (d in fp16, m = -128 d), q4_0 for
- * 4-bit symmetric group 32 (m = -8 d), q4_1 for 4-bit asymmetric group 32
- * (d, m in fp16). Returns the IA_GGML_* id from formats/gguf.h. */
-int ia_qweights_ggml_type(const ia_qweights *q);
-
-/* Codes → ggml blocks (n*k/32 blocks of the type above) and back. The
- * conversion is exact: to_blocks fails with IA_ERR_INVALID_ARG when q does
- * not fit the type (scale not representable in fp16, m not -128 d, ...). */
-ia_status ia_qweights_to_blocks(const ia_qweights *q, int ggml_type, void *blocks);
-ia_status ia_qweights_from_blocks(int ggml_type, const void *blocks, int64_t n, int64_t k,
-                                  ia_qweights *out);
-
-/* ---- our own layout, for everything else (per-channel int8, groups of
- * 64/128, 2-bit): codes packed LSB-first, k*bits/8 bytes per row (code j
- * of a row at bit j*bits of the row), plus float d and m [n][k/group]. ---- */
-size_t ia_qweights_packed_row_bytes(int bits, int64_t k);
-void ia_qweights_pack_codes(const ia_qweights *q, uint8_t *out);  /* n * row_bytes */
-ia_status ia_qweights_unpack_codes(const uint8_t *in, ia_qweights *q); /* q allocated; checks codes */
 
 #endif

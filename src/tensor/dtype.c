@@ -1,23 +1,128 @@
 /*
- * dtype.c — sizes and names of element types.
+ * dtype.c — sizes, names and row conversion of element types.
  */
 #include "tensor/dtype.h"
 
+#include <string.h>
+
+#include "tensor/blocks.h"
+#include "tensor/fp16.h"
+
 static const struct {
     const char *name;
-    size_t size;
+    size_t size;   /* bytes per element (plain) or per block (ggml's) */
+    int bits;      /* code width of quantised types */
 } dtype_info[IA_DTYPE_COUNT] = {
-    [IA_DTYPE_F32] = {"F32", 4}, [IA_DTYPE_F16] = {"F16", 2},
-    [IA_DTYPE_BF16] = {"BF16", 2}, [IA_DTYPE_I32] = {"I32", 4},
-    [IA_DTYPE_I64] = {"I64", 8}, [IA_DTYPE_I8] = {"I8", 1},
-    [IA_DTYPE_U8] = {"U8", 1}, [IA_DTYPE_Q8_0] = {"Q8_0", 0},
-    [IA_DTYPE_QMAT] = {"QMAT", 0},
+    [IA_DTYPE_F32] = {"F32", 4, 0},  [IA_DTYPE_F16] = {"F16", 2, 0},   [IA_DTYPE_BF16] = {"BF16", 2, 0},
+    [IA_DTYPE_I32] = {"I32", 4, 0},  [IA_DTYPE_I64] = {"I64", 8, 0},   [IA_DTYPE_I8] = {"I8", 1, 0},
+    [IA_DTYPE_U8] = {"U8", 1, 0},    [IA_DTYPE_Q8_0] = {"Q8_0", 34, 8}, [IA_DTYPE_Q4_0] = {"Q4_0", 18, 4},
+    [IA_DTYPE_Q4_1] = {"Q4_1", 20, 4}, [IA_DTYPE_QA8] = {"QA8", 0, 8}, [IA_DTYPE_QA4] = {"QA4", 0, 4},
+    [IA_DTYPE_QA2] = {"QA2", 0, 2},
 };
 
+static int known(ia_dtype t) { return (unsigned)t < IA_DTYPE_COUNT; }
+static int is_qa(ia_dtype t) { return t == IA_DTYPE_QA8 || t == IA_DTYPE_QA4 || t == IA_DTYPE_QA2; }
+
+int ia_dtype_is_quantized(ia_dtype t) { return known(t) && dtype_info[t].bits != 0; }
+int ia_dtype_bits(ia_dtype t) { return known(t) ? dtype_info[t].bits : 0; }
+const char *ia_dtype_name(ia_dtype t) { return known(t) ? dtype_info[t].name : "?"; }
+
 size_t ia_dtype_size(ia_dtype t) {
-    return (unsigned)t < IA_DTYPE_COUNT ? dtype_info[t].size : 0;
+    return known(t) && !ia_dtype_is_quantized(t) ? dtype_info[t].size : 0;
 }
 
-const char *ia_dtype_name(ia_dtype t) {
-    return (unsigned)t < IA_DTYPE_COUNT ? dtype_info[t].name : "?";
+int64_t ia_dtype_block_elems(ia_dtype t, int64_t group) {
+    if (!known(t)) return 0;
+    if (is_qa(t)) return group > 0 ? group : 0;
+    return ia_dtype_is_quantized(t) ? IA_QK : 1;
+}
+
+size_t ia_dtype_block_bytes(ia_dtype t, int64_t group) {
+    if (!known(t)) return 0;
+    if (is_qa(t)) {
+        int bits = dtype_info[t].bits;
+        if (group < 1 || (group * bits) % 8) return 0;
+        return 2 * sizeof(float) + (size_t)(group * bits / 8);
+    }
+    return dtype_info[t].size;
+}
+
+int ia_dtype_group_ok(ia_dtype t, int64_t group, int64_t cols) {
+    if (!is_qa(t)) return 0;
+    return group >= 1 && cols >= 1 && cols % group == 0 && (group * dtype_info[t].bits) % 8 == 0;
+}
+
+size_t ia_dtype_row_bytes(ia_dtype t, int64_t group, int64_t cols) {
+    int64_t be = ia_dtype_block_elems(t, group);
+    size_t bb = ia_dtype_block_bytes(t, group);
+    if (be < 1 || bb == 0 || cols < 0 || cols % be) return 0;
+    return (size_t)(cols / be) * bb;
+}
+
+/* One QA block: d, m (floats, read with memcpy: blocks need not be
+ * aligned), then LSB-first codes. */
+static void qa_block_to_f32(int bits, int64_t group, const unsigned char *b, float *out) {
+    float d, m;
+    unsigned mask = (1u << bits) - 1;
+    const unsigned char *q = b + 2 * sizeof(float);
+    memcpy(&d, b, sizeof d);
+    memcpy(&m, b + sizeof d, sizeof m);
+    for (int64_t j = 0; j < group; j++) {
+        unsigned code = (q[(j * bits) >> 3] >> ((j * bits) & 7)) & mask;
+        out[j] = d * (float)code + m;
+    }
+}
+
+void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out, int64_t cols) {
+    const unsigned char *p = row;
+    switch (t) {
+    case IA_DTYPE_F32: memcpy(out, row, (size_t)cols * sizeof *out); return;
+    case IA_DTYPE_F16:
+        for (int64_t i = 0; i < cols; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            out[i] = ia_fp16_to_fp32(h);
+        }
+        return;
+    case IA_DTYPE_BF16:
+        for (int64_t i = 0; i < cols; i++) {
+            uint16_t h;
+            uint32_t bits;
+            memcpy(&h, p + 2 * i, 2);
+            bits = (uint32_t)h << 16;
+            memcpy(&out[i], &bits, 4);
+        }
+        return;
+    case IA_DTYPE_I32:
+        for (int64_t i = 0; i < cols; i++) {
+            int32_t v;
+            memcpy(&v, p + 4 * i, 4);
+            out[i] = (float)v;
+        }
+        return;
+    case IA_DTYPE_I64:
+        for (int64_t i = 0; i < cols; i++) {
+            int64_t v;
+            memcpy(&v, p + 8 * i, 8);
+            out[i] = (float)v;
+        }
+        return;
+    case IA_DTYPE_I8:
+        for (int64_t i = 0; i < cols; i++) out[i] = (float)(int8_t)p[i];
+        return;
+    case IA_DTYPE_U8:
+        for (int64_t i = 0; i < cols; i++) out[i] = (float)p[i];
+        return;
+    case IA_DTYPE_Q8_0: ia_dequantize_q8_0(row, out, cols); return;
+    case IA_DTYPE_Q4_0: ia_dequantize_q4_0(row, out, cols); return;
+    case IA_DTYPE_Q4_1: ia_dequantize_q4_1(row, out, cols); return;
+    case IA_DTYPE_QA8:
+    case IA_DTYPE_QA4:
+    case IA_DTYPE_QA2: {
+        size_t bb = ia_dtype_block_bytes(t, group);
+        for (int64_t b = 0; bb && b < cols / group; b++) qa_block_to_f32(dtype_info[t].bits, group, p + b * bb, out + b * group);
+        return;
+    }
+    default: memset(out, 0, (size_t)cols * sizeof *out);
+    }
 }

@@ -1,15 +1,25 @@
 /*
  * dtype.h — element types of tensors, as stored in files and in memory.
  *
- * Quantised weights are two kinds of tensor: IA_DTYPE_Q8_0 rows in ggml's
- * q8_0 block layout (embedding tables, dequantised row by row on gather),
- * and IA_DTYPE_QMAT, whose data is an ia_qmat (quant/qmat.h: a packed
- * matrix for the quantised linear kernels). The list is append-only.
+ * Quantised weights are dtypes too (as in ggml): their rows are sequences
+ * of blocks that carry their own scales, so a quantised matrix is one
+ * tensor with one data pointer, which any backend can upload, download or
+ * repack. Two families:
+ *
+ *   ggml's blocks of 32 (Q8_0, Q4_0, Q4_1): byte-identical to GGUF files;
+ *   our affine groups (QA8, QA4, QA2): per block of `group` weights (the
+ *       tensor's qgroup: 32, 64, 128, ... or a whole row) a float scale d,
+ *       a float minimum m and the codes q, w = d·q + m (tensor/qweights.h).
+ *
+ * Block sizes depend on the group for QA types, so sizes are asked of the
+ * (dtype, group) pair. The list is internal and may be reordered; files
+ * map their own type ids onto it.
  */
 #ifndef IA_TENSOR_DTYPE_H
 #define IA_TENSOR_DTYPE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum ia_dtype {
     IA_DTYPE_F32 = 0,
@@ -19,16 +29,45 @@ typedef enum ia_dtype {
     IA_DTYPE_I64,
     IA_DTYPE_I8,
     IA_DTYPE_U8,
-    IA_DTYPE_Q8_0, /* 34-byte blocks of 32: fp16 scale + 32 int8 */
-    IA_DTYPE_QMAT, /* data is an ia_qmat *, weights only */
+    IA_DTYPE_Q8_0, /* 34-byte blocks of 32: fp16 d + 32 int8, w = d·s      */
+    IA_DTYPE_Q4_0, /* 18-byte blocks of 32: fp16 d + 16 nibble pairs, d·(q−8) */
+    IA_DTYPE_Q4_1, /* 20-byte blocks of 32: fp16 d, fp16 m + nibbles, d·q+m  */
+    IA_DTYPE_QA8,  /* affine groups: f32 d, f32 m, group bytes              */
+    IA_DTYPE_QA4,  /*                f32 d, f32 m, group / 2 bytes          */
+    IA_DTYPE_QA2,  /*                f32 d, f32 m, group / 4 bytes          */
     IA_DTYPE_COUNT
 } ia_dtype;
 
-/* Bytes per element; 0 for an unknown type and for the block types
- * (ia_tensor_nbytes knows their sizes). */
+/* Bytes per element of a plain type; 0 for block types and unknown ones. */
 size_t ia_dtype_size(ia_dtype t);
 
-/* "F32", "F16", ... as safetensors spells them. */
+/* 1 for block types (quantised). */
+int ia_dtype_is_quantized(ia_dtype t);
+
+/* Weights per block: 1 for plain types, 32 for ggml's, `group` for QA. */
+int64_t ia_dtype_block_elems(ia_dtype t, int64_t group);
+
+/* Bytes per block (the element size for plain types); 0 when unknown or
+ * the group does not suit the type (QA groups: a positive multiple of
+ * 8 / bits codes... see ia_dtype_group_ok). */
+size_t ia_dtype_block_bytes(ia_dtype t, int64_t group);
+
+/* 1 when `group` is valid for a QA type over rows of `cols` weights:
+ * group >= 1, divides cols, and group · bits is a whole number of bytes. */
+int ia_dtype_group_ok(ia_dtype t, int64_t group, int64_t cols);
+
+/* Code width of a quantised type (8, 4, 2), 0 for plain types. */
+int ia_dtype_bits(ia_dtype t);
+
+/* "F32", "F16", "Q8_0", "QA4", ... */
 const char *ia_dtype_name(ia_dtype t);
+
+/* Bytes of a row of `cols` elements; 0 when cols is not a whole number of
+ * blocks. */
+size_t ia_dtype_row_bytes(ia_dtype t, int64_t group, int64_t cols);
+
+/* Row of `cols` elements of type t → floats (any type but the integer
+ * ones, which give 0). */
+void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out, int64_t cols);
 
 #endif

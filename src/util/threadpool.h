@@ -27,6 +27,12 @@ int ia_pool_size(const ia_pool *pool);      /* threads including the caller */
  * a task must not call ia_pool_run on the same pool. */
 void ia_pool_run(ia_pool *pool, int n_tasks, ia_pool_fn fn, void *ctx);
 
+/* ia_pool_run on at most max_threads threads (0 = all). */
+void ia_pool_run_n(ia_pool *pool, int n_tasks, int max_threads, ia_pool_fn fn, void *ctx);
+
+/* The process-wide pool, created on first use. */
+ia_pool *ia_pool_global(void);
+
 /* Number of online CPUs (>= 1). */
 int ia_cpu_count(void);
 

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/model.h"
+#include "quant/model_open.h"
+#include "util/struct_size.h"
 #include "util/error.h"
 
 typedef struct managed {
@@ -28,7 +29,14 @@ ia_status ia_model_manager_create(const ia_hardware_profile *profile, ia_model_m
     if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_model_manager_create: out is NULL");
     *out = NULL;
     if (!(mm = calloc(1, sizeof *mm))) return ia_error(IA_ERR_NOMEM, "model manager");
-    mm->profile = profile ? *profile : ia_hardware_profile_default();
+    IA_HARDWARE_PROFILE_INIT(&mm->profile);
+    if (profile) {
+        ia_status st = ia_struct_import(&mm->profile, sizeof mm->profile, profile, "IA_HARDWARE_PROFILE_INIT");
+        if (st != IA_OK) {
+            free(mm);
+            return st;
+        }
+    }
     snprintf(mm->backend, sizeof mm->backend, "%s", mm->profile.backend ? mm->profile.backend : "auto");
     mm->profile.backend = mm->backend;
     *out = mm;

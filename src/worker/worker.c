@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/model.h"
+#include "backends/backend.h"
+#include "quant/model_open.h"
 #include "util/error.h"
 
 struct ia_endpoint {
@@ -126,19 +127,25 @@ static ia_model *model_endpoint(ia_worker *w, const char *model) {
 
 ia_status ia_worker_init(ia_worker *w, const char *const *models, size_t n_models, const char *const *devices,
                          size_t n_devices) {
-    static const char *const default_devices[] = {"cpu"}; /* every backend that can run models */
+    const char *usable[16];
     size_t first = w ? w->n : 0;
     ia_status st = IA_OK;
     if (!w || (n_models && !models)) return ia_error(IA_ERR_INVALID_ARG, "ia_worker_init: NULL argument");
-    if (!devices || n_devices == 0) {
-        devices = default_devices;
-        n_devices = 1;
+    if (!devices || n_devices == 0) { /* every device kind that runs models here (not the ref oracle) */
+        const ia_backend_ops *const *kinds = ia_backend_list();
+        char reason[256];
+        n_devices = 0;
+        for (int k = 0; kinds[k] && n_devices < sizeof usable / sizeof *usable; k++)
+            if (strcmp(kinds[k]->name, "ref") != 0 && kinds[k]->probe(reason, sizeof reason))
+                usable[n_devices++] = kinds[k]->name;
+        devices = usable;
     }
     for (size_t i = 0; i < n_models && st == IA_OK; i++) {
         for (size_t d = 0; d < n_devices && st == IA_OK; d++) {
-            ia_hardware_profile p = ia_hardware_profile_default();
+            ia_hardware_profile p;
             char backend[32], canon[48];
             ia_endpoint *e;
+            IA_HARDWARE_PROFILE_INIT(&p);
             if (!models[i] || !devices[d]) {
                 st = ia_error(IA_ERR_INVALID_ARG, "ia_worker_init: NULL model or device");
                 break;

@@ -73,7 +73,7 @@ static int check_shape(shape s, int pad, int shift, ia_pool *pools[3], int *ia_f
                 for (int p = 0; p < 3; p++) {
                     int bad = 0;
                     for (size_t i = 0; i < csize + 2 * GUARD + shift; i++) cbuf[i] = GUARD_VAL;
-                    ia_sgemm_with(impl, pools[p], trans_b, s.m, s.n, s.k, A, lda, B, ldb, bb,
+                    ia_sgemm_with(impl, pools[p], 0, trans_b, s.m, s.n, s.k, A, lda, B, ldb, bb,
                                   C, ldc, NULL);
                     for (int i = 0; i < s.m && !bad; i++)
                         for (int j = 0; j < s.n && !bad; j++) {

@@ -14,7 +14,8 @@
 
 #include "backends/cpu/qgemm.h"
 #include "harness.h"
-#include "quant/qmat.h"
+#include "backends/cpu/qmat.h"
+#include "backends/ref/ref.h"
 
 #define GUARD 64
 #define GUARD_VAL 1234.5f
@@ -185,7 +186,7 @@ static int run_case(qcase c, ia_pool *pool, int *ia_failed_) {
                 int bad = 0;
                 for (size_t i = 0; i < ylen + 2 * GUARD; i++) ybuf[i] = GUARD_VAL;
                 memset(ws, 0x5A, ia_qgemm_workspace_size(q, c.m)); /* no inherited codes */
-                ia_qgemm(impls[v], pool, q, c.m, x, ldx, bb, y, ldy, ep ? twice_plus_one : NULL, ws);
+                ia_qgemm(impls[v], pool, 0, q, c.m, x, ldx, bb, y, ldy, ep ? twice_plus_one : NULL, ws);
                 for (int r = 0; r < c.m && !bad; r++)
                     for (int j = 0; j < c.n && !bad; j++) {
                         size_t i = (size_t)r * ldy + j;
@@ -475,9 +476,9 @@ IA_TEST(qgemm_threads_bitwise) {
                 /* poison the workspace before each call: rows one path
                  * forgot to quantise must not inherit the other's codes */
                 memset(ws, 0x5A, ia_qgemm_workspace_size(q, m));
-                ia_qgemm(impls[v], NULL, q, m, x, k, bias, y1, n, twice_plus_one, ws);
+                ia_qgemm(impls[v], NULL, 0, q, m, x, k, bias, y1, n, twice_plus_one, ws);
                 memset(ws, 0x5A, ia_qgemm_workspace_size(q, m));
-                ia_qgemm(impls[v], pool, q, m, x, k, bias, y2, n, twice_plus_one, ws);
+                ia_qgemm(impls[v], pool, 0, q, m, x, k, bias, y2, n, twice_plus_one, ws);
                 CHECK_MSG(memcmp(y1, y2, (size_t)m * n * sizeof *y1) == 0,
                           "%s bits=%d m=%d n=%d k=%d: 1 and 2 threads differ",
                           ia_qgemm_impl_name(impls[v]), bits, m, n, k);
@@ -507,7 +508,7 @@ IA_TEST(qgemm_nan_propagates) {
     x[128 + 77] = nanf("");
     ia_qgemm_reference(&w, 3, x, 128, NULL, ref, 20);
     for (int v = 0; v < nimpl; v++) {
-        ia_qgemm(impls[v], NULL, q, 3, x, 128, NULL, y, 20, NULL, ws);
+        ia_qgemm(impls[v], NULL, 0, q, 3, x, 128, NULL, y, 20, NULL, ws);
         for (int j = 0; j < 20; j++) {
             CHECK_MSG(isnan(y[20 + j]) && isnan(ref[20 + j]), "%s y[1][%d] = %g",
                       ia_qgemm_impl_name(impls[v]), j, y[20 + j]);

@@ -213,7 +213,8 @@ IA_TEST(stsb_evaluate_rejects_bad_arguments) {
 IA_TEST(stsb_minilm_matches_sentence_transformers) {
     cJSON *root = load_fixture();
     const cJSON *cj, *want_rho;
-    ia_model_options o = ia_model_options_default(); /* default threads */
+    ia_model_options o;
+    IA_MODEL_OPTIONS_INIT(&o); /* default threads */
     ia_model *m = NULL;
     ia_stsb_data d = {0};
     const char *dir = ia_test_model_dir();

@@ -40,7 +40,8 @@ IA_TEST(profile_precisions_parse) {
 }
 
 IA_TEST(profile_is_enforced_when_opening) {
-    ia_hardware_profile p = ia_hardware_profile_default();
+    ia_hardware_profile p;
+    IA_HARDWARE_PROFILE_INIT(&p);
     ia_model *m = NULL;
     const char *dir = ia_test_model_dir();
     REQUIRE(dir);
@@ -61,13 +62,13 @@ IA_TEST(profile_is_enforced_when_opening) {
     ia_model_free(m);
     m = NULL;
     /* a precision the backend cannot run */
-    p = ia_hardware_profile_default();
+    IA_HARDWARE_PROFILE_INIT(&p);
     p.backend = "cpu";
     p.precision = IA_PRECISION_FP16;
     CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_ERR_UNSUPPORTED);
     CHECK(strstr(ia_last_error(), "fp16") != NULL && strstr(ia_last_error(), "int8") != NULL);
     /* absent backend: the hardware reason, not a generic one */
-    p = ia_hardware_profile_default();
+    IA_HARDWARE_PROFILE_INIT(&p);
     p.backend = "cuda";
     CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_ERR_UNAVAILABLE);
     CHECK(strstr(ia_last_error(), "cuda") != NULL);
@@ -106,7 +107,8 @@ IA_TEST(device_heuristic_follows_the_figures) {
  * float rounding of the best kernels. */
 IA_TEST(profile_optimization_level_selects_kernels) {
     static const char *const t[] = {"Portable kernels must agree with the fast ones."};
-    ia_hardware_profile p = ia_hardware_profile_default();
+    ia_hardware_profile p;
+    IA_HARDWARE_PROFILE_INIT(&p);
     ia_model *m0 = NULL, *m2 = NULL;
     float a[384], b[384];
     double worst = 0;

@@ -68,7 +68,8 @@ static int compare(const fixture *f, const char *key, int i, const float *got, d
 }
 
 static ia_model *open_model(int threads) {
-    ia_model_options o = ia_model_options_default();
+    ia_model_options o;
+    IA_MODEL_OPTIONS_INIT(&o);
     ia_model *m = NULL;
     const char *dir = ia_test_model_dir();
     o.threads = threads;
@@ -162,7 +163,8 @@ IA_TEST(bert_minilm_single_thread_and_repeat) {
 
 IA_TEST(model_open_errors_are_clear) {
     ia_model *m = (ia_model *)1;
-    ia_model_options o = ia_model_options_default();
+    ia_model_options o;
+    IA_MODEL_OPTIONS_INIT(&o);
     CHECK_STATUS(ia_model_open("no-such-model-xyz", NULL, &m), IA_ERR_NOT_FOUND);
     CHECK(m == NULL);
     CHECK(strstr(ia_last_error(), "no-such-model-xyz") != NULL);

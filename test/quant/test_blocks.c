@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "quant/blocks.h"
+#include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "util/mapped_file.h"
 

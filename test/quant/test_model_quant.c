@@ -46,7 +46,8 @@ static void remove_tree(const char *dir) {
 
 /* Embeds texts with the model at `ref` (profile precision p). */
 static int embed(const char *ref, ia_precision p, float *out, char *precision, size_t cap) {
-    ia_hardware_profile prof = ia_hardware_profile_default();
+    ia_hardware_profile prof;
+    IA_HARDWARE_PROFILE_INIT(&prof);
     ia_model *m = NULL;
     prof.backend = "cpu";
     prof.precision = p;
@@ -127,7 +128,8 @@ static int count_type(const char *dir, ia_ggml_type type, int *total_linear) {
 }
 
 IA_TEST(quant_model_int8_default) {
-    ia_quant_config cfg = ia_quant_config_default(8);
+    ia_quant_config cfg;
+    IA_QUANT_CONFIG_INIT(&cfg, 8);
     cJSON *r = NULL, *l;
     char *dir = quantise_and_check(ia_failed_, &cfg, 0.99, "int8", &r);
     REQUIRE(dir && r);
@@ -148,7 +150,8 @@ IA_TEST(quant_model_int8_default) {
 }
 
 IA_TEST(quant_model_int4_is_ggml_q4) {
-    ia_quant_config cfg = ia_quant_config_default(4);
+    ia_quant_config cfg;
+    IA_QUANT_CONFIG_INIT(&cfg, 4);
     cJSON *r = NULL;
     int total = 0;
     char *dir = quantise_and_check(ia_failed_, &cfg, 0.90, "int4", &r);
@@ -168,7 +171,8 @@ IA_TEST(quant_model_int4_is_ggml_q4) {
 }
 
 IA_TEST(quant_model_exclusions_stay_fp32) {
-    ia_quant_config cfg = ia_quant_config_default(8);
+    ia_quant_config cfg;
+    IA_QUANT_CONFIG_INIT(&cfg, 8);
     const char *excl[] = {"attention.output.dense", "embeddings", "encoder.layer.5.*"};
     cJSON *r = NULL, *l;
     int fp32 = 0, total = 0;
@@ -192,7 +196,8 @@ IA_TEST(quant_model_exclusions_stay_fp32) {
 }
 
 IA_TEST(quant_model_int2_mixed_with_calibration) {
-    ia_quant_config cfg = ia_quant_config_default(2);
+    ia_quant_config cfg;
+    IA_QUANT_CONFIG_INIT(&cfg, 2);
     const char *calib[] = {"A man is playing a guitar on stage.", "The weather will be sunny tomorrow.",
                            "Researchers published the results in a peer-reviewed journal.",
                            "Children are playing in the park.", "The function returns NULL on failure.",
@@ -239,7 +244,8 @@ IA_TEST(quant_model_precision_at_load) {
 
 IA_TEST(quant_model_errors_are_clear) {
     const char *model = ia_test_model_dir();
-    ia_quant_config cfg = ia_quant_config_default(3);
+    ia_quant_config cfg;
+    IA_QUANT_CONFIG_INIT(&cfg, 3);
     char *dir = make_tmp(), *json = NULL;
     REQUIRE(model && dir);
     CHECK_STATUS(ia_quantize_model(model, &cfg, dir, NULL, NULL, &json), IA_ERR_INVALID_ARG);
@@ -266,7 +272,8 @@ IA_TEST(quant_model_errors_are_clear) {
     }
     {
         /* a quantised file runs at its stored widths, not another */
-        ia_hardware_profile p = ia_hardware_profile_default();
+        ia_hardware_profile p;
+        IA_HARDWARE_PROFILE_INIT(&p);
         ia_model *m = NULL;
         p.backend = "cpu";
         p.precision = IA_PRECISION_INT8;

@@ -28,7 +28,8 @@ static double reference_spearman(void) {
 }
 
 static void check_precision(int *ia_failed_, ia_precision p, double max_loss) {
-    ia_hardware_profile prof = ia_hardware_profile_default();
+    ia_hardware_profile prof;
+    IA_HARDWARE_PROFILE_INIT(&prof);
     ia_model *m = NULL;
     double ref = reference_spearman(), rho = 0;
     size_t pairs = 0;

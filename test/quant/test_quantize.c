@@ -14,6 +14,7 @@
 
 #include "formats/gguf.h"
 #include "harness.h"
+#include "tensor/qweights.h"
 #include "quant/quantize.h"
 #include "tensor/fp16.h"
 #include "util/mapped_file.h"
@@ -199,14 +200,14 @@ static const struct {
     size_t block;
     const char *name;
 } GGML[3] = {
-    {8, 0, IA_GGML_Q8_0, sizeof(ia_block_q8_0), "q8_0"},
-    {4, 0, IA_GGML_Q4_0, sizeof(ia_block_q4_0), "q4_0"},
-    {4, 1, IA_GGML_Q4_1, sizeof(ia_block_q4_1), "q4_1"},
+    {8, 0, IA_DTYPE_Q8_0, sizeof(ia_block_q8_0), "q8_0"},
+    {4, 0, IA_DTYPE_Q4_0, sizeof(ia_block_q4_0), "q4_0"},
+    {4, 1, IA_DTYPE_Q4_1, sizeof(ia_block_q4_1), "q4_1"},
 };
 
 static ia_status ggml_ref(int type, const float *x, void *blocks, int64_t count) {
-    return type == IA_GGML_Q8_0   ? ia_quantize_q8_0(x, blocks, count)
-           : type == IA_GGML_Q4_0 ? ia_quantize_q4_0(x, blocks, count)
+    return type == IA_DTYPE_Q8_0   ? ia_quantize_q8_0(x, blocks, count)
+           : type == IA_DTYPE_Q4_0 ? ia_quantize_q4_0(x, blocks, count)
                                   : ia_quantize_q4_1(x, blocks, count);
 }
 
@@ -215,7 +216,7 @@ static int ggml_has_inf(int t, const unsigned char *blocks, int64_t nb) {
     for (int64_t b = 0; b < nb; b++) {
         uint16_t h[2];
         memcpy(h, blocks + (size_t)b * GGML[t].block, sizeof h);
-        if ((h[0] & 0x7c00) == 0x7c00 || (GGML[t].type == IA_GGML_Q4_1 && (h[1] & 0x7c00) == 0x7c00)) return 1;
+        if ((h[0] & 0x7c00) == 0x7c00 || (GGML[t].type == IA_DTYPE_Q4_1 && (h[1] & 0x7c00) == 0x7c00)) return 1;
     }
     return 0;
 }
@@ -239,11 +240,11 @@ static void check_ggml_identity(int *ia_failed_, int t, const float *x, const fl
     } else if (st != IA_OK) {
         CHECK_MSG(0, "%s %s: %s", what, GGML[t].name, ia_last_error());
     } else {
-        int type = ia_qweights_ggml_type(&q);
+        int type = ia_qweights_block_dtype(&q);
         /* q4_1 codes whose every m is -8 d (a zero row) fit q4_0 too, which is smaller */
-        CHECK_MSG(type == GGML[t].type || (GGML[t].type == IA_GGML_Q4_1 && type == IA_GGML_Q4_0), "%s %s: type %d",
+        CHECK_MSG(type == GGML[t].type || (GGML[t].type == IA_DTYPE_Q4_1 && type == IA_DTYPE_Q4_0), "%s %s: type %d",
                   what, GGML[t].name, type);
-        CHECK_STATUS(ia_qweights_to_blocks(&q, GGML[t].type, ours), IA_OK);
+        CHECK_STATUS(ia_qweights_to_dtype(&q, GGML[t].type, ours), IA_OK);
         CHECK_MSG(memcmp(ours, ref, (size_t)nb * GGML[t].block) == 0, "%s %s: blocks differ from ggml's", what,
                   GGML[t].name);
         if (want_hex)
@@ -326,21 +327,21 @@ IA_TEST(quantize_blocks_round_trip_exact) {
         ia_quant_params cp = params(GGML[t].bits, GGML[t].asym, 32, 1, 1);
         for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)(urand() * 256);
         for (int64_t b = 0; b < nb; b++) /* finite scales: exponent field below 31 */
-            for (int h = 0; h < (GGML[t].type == IA_GGML_Q4_1 ? 2 : 1); h++)
+            for (int h = 0; h < (GGML[t].type == IA_DTYPE_Q4_1 ? 2 : 1); h++)
                 raw[(size_t)b * GGML[t].block + 2 * (size_t)h + 1] &= 0xbf;
-        CHECK_STATUS(ia_qweights_from_blocks(GGML[t].type, raw, n, k, &q), IA_OK);
+        CHECK_STATUS(ia_qweights_from_dtype(GGML[t].type, 0, raw, n, k, &q), IA_OK);
         if (!q.q) continue;
-        CHECK(ia_qweights_ggml_type(&q) == GGML[t].type || (t == 2 && ia_qweights_ggml_type(&q) == IA_GGML_Q4_0));
+        CHECK(ia_qweights_block_dtype(&q) == GGML[t].type || (t == 2 && ia_qweights_block_dtype(&q) == IA_DTYPE_Q4_0));
         memset(back, 0, sizeof back);
-        CHECK_STATUS(ia_qweights_to_blocks(&q, GGML[t].type, back), IA_OK);
+        CHECK_STATUS(ia_qweights_to_dtype(&q, GGML[t].type, back), IA_OK);
         CHECK_MSG(memcmp(raw, back, (size_t)nb * GGML[t].block) == 0, "%s: blocks -> codes -> blocks differ",
                   GGML[t].name);
         ia_qweights_free(&q);
 
         CHECK_STATUS(ia_quantize_weights(w, n, k, &cp, &p), IA_OK);
-        CHECK(ia_qweights_ggml_type(&p) == GGML[t].type);
-        CHECK_STATUS(ia_qweights_to_blocks(&p, GGML[t].type, back), IA_OK);
-        CHECK_STATUS(ia_qweights_from_blocks(GGML[t].type, back, n, k, &q2), IA_OK);
+        CHECK(ia_qweights_block_dtype(&p) == GGML[t].type);
+        CHECK_STATUS(ia_qweights_to_dtype(&p, GGML[t].type, back), IA_OK);
+        CHECK_STATUS(ia_qweights_from_dtype(GGML[t].type, 0, back, n, k, &q2), IA_OK);
         CHECK_MSG(q2.q && qweights_equal(&p, &q2), "%s: codes -> blocks -> codes differ", GGML[t].name);
         ia_qweights_free(&p), ia_qweights_free(&q2);
     }
@@ -359,45 +360,45 @@ IA_TEST(quantize_blocks_reject_nonconforming) {
     REQUIRE(w);
     CHECK_STATUS(ia_quantize_weights(w, n, k, &p, &q), IA_OK);
     REQUIRE(q.q);
-    CHECK(ia_qweights_ggml_type(&q) == IA_GGML_Q8_0);
-    CHECK_STATUS(ia_qweights_to_blocks(&q, IA_GGML_Q4_0, big), IA_ERR_INVALID_ARG); /* 8 bits in a 4-bit type */
-    CHECK_STATUS(ia_qweights_to_blocks(&q, IA_GGML_F16, big), IA_ERR_INVALID_ARG);
+    CHECK(ia_qweights_block_dtype(&q) == IA_DTYPE_Q8_0);
+    CHECK_STATUS(ia_qweights_to_dtype(&q, IA_DTYPE_Q4_0, big), IA_ERR_INVALID_ARG); /* 8 bits in a 4-bit type */
+    CHECK_STATUS(ia_qweights_to_dtype(&q, IA_DTYPE_F16, big), IA_ERR_INVALID_ARG);
     q.m[1] = -127.0f * q.d[1]; /* not q8_0's offset */
-    CHECK(ia_qweights_ggml_type(&q) == -1);
-    CHECK_STATUS(ia_qweights_to_blocks(&q, IA_GGML_Q8_0, big), IA_ERR_INVALID_ARG);
+    CHECK(ia_qweights_block_dtype(&q) == -1);
+    CHECK_STATUS(ia_qweights_to_dtype(&q, IA_DTYPE_Q8_0, big), IA_ERR_INVALID_ARG);
     q.d[1] = 0.1f, q.m[1] = -12.8f; /* 0.1 is not a half */
-    CHECK_STATUS(ia_qweights_to_blocks(&q, IA_GGML_Q8_0, big), IA_ERR_INVALID_ARG);
+    CHECK_STATUS(ia_qweights_to_dtype(&q, IA_DTYPE_Q8_0, big), IA_ERR_INVALID_ARG);
     ia_qweights_free(&q);
 
     p = params(4, 1, 32, 0, 0); /* float scales: almost never halves */
     CHECK_STATUS(ia_quantize_weights(w, n, k, &p, &q), IA_OK);
-    CHECK(ia_qweights_ggml_type(&q) == -1);
-    CHECK_STATUS(ia_qweights_to_blocks(&q, IA_GGML_Q4_1, big), IA_ERR_INVALID_ARG);
+    CHECK(ia_qweights_block_dtype(&q) == -1);
+    CHECK_STATUS(ia_qweights_to_dtype(&q, IA_DTYPE_Q4_1, big), IA_ERR_INVALID_ARG);
     ia_qweights_free(&q);
     p = params(4, 1, 64, 0, 1); /* group 64: no ggml type */
     CHECK_STATUS(ia_quantize_weights(w, n, k, &p, &q), IA_OK);
-    CHECK(ia_qweights_ggml_type(&q) == -1);
-    CHECK_STATUS(ia_qweights_to_blocks(&q, IA_GGML_Q4_1, big), IA_ERR_INVALID_ARG);
+    CHECK(ia_qweights_block_dtype(&q) == -1);
+    CHECK_STATUS(ia_qweights_to_dtype(&q, IA_DTYPE_Q4_1, big), IA_ERR_INVALID_ARG);
     ia_qweights_free(&q);
     p = params(2, 0, 32, 0, 1); /* 2 bits: no ggml type */
     CHECK_STATUS(ia_quantize_weights(w, n, k, &p, &q), IA_OK);
-    CHECK(ia_qweights_ggml_type(&q) == -1);
+    CHECK(ia_qweights_block_dtype(&q) == -1);
     ia_qweights_free(&q);
     p = params(4, 0, 32, 0, 1);
     CHECK_STATUS(ia_quantize_weights(w, n, k, &p, &q), IA_OK);
-    CHECK(ia_qweights_ggml_type(&q) == IA_GGML_Q4_0);
+    CHECK(ia_qweights_block_dtype(&q) == IA_DTYPE_Q4_0);
     q.q[5] = 16; /* not a 4-bit code */
-    CHECK_STATUS(ia_qweights_to_blocks(&q, IA_GGML_Q4_0, big), IA_ERR_INVALID_ARG);
+    CHECK_STATUS(ia_qweights_to_dtype(&q, IA_DTYPE_Q4_0, big), IA_ERR_INVALID_ARG);
     ia_qweights_free(&q);
 
     memset(blk, 0, sizeof blk);
     blk[2].m = 0x7c00; /* q4_1 block 2: min = +inf */
-    CHECK_STATUS(ia_qweights_from_blocks(IA_GGML_Q4_1, blk, n, k, &r), IA_ERR_FORMAT);
+    CHECK_STATUS(ia_qweights_from_dtype(IA_DTYPE_Q4_1, 0, blk, n, k, &r), IA_ERR_FORMAT);
     CHECK(r.q == NULL);
     blk[2].m = 0, blk[1].d = 0x7e00; /* NaN scale */
-    CHECK_STATUS(ia_qweights_from_blocks(IA_GGML_Q4_1, blk, n, k, &r), IA_ERR_FORMAT);
-    CHECK_STATUS(ia_qweights_from_blocks(IA_GGML_Q4_1, blk, 1, 48, &r), IA_ERR_INVALID_ARG);
-    CHECK_STATUS(ia_qweights_from_blocks(IA_GGML_F32, blk, 1, 32, &r), IA_ERR_INVALID_ARG);
+    CHECK_STATUS(ia_qweights_from_dtype(IA_DTYPE_Q4_1, 0, blk, n, k, &r), IA_ERR_FORMAT);
+    CHECK_STATUS(ia_qweights_from_dtype(IA_DTYPE_Q4_1, 0, blk, 1, 48, &r), IA_ERR_INVALID_ARG);
+    CHECK_STATUS(ia_qweights_from_dtype(IA_DTYPE_F32, 0, blk, 1, 32, &r), IA_ERR_INVALID_ARG);
     free(w);
 }
 

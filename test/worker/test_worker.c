@@ -44,7 +44,8 @@ IA_TEST(worker_hwtest_and_endpoints) {
     static const char *const models[] = {"all-MiniLM-L6-v2"};
     static const char *const cuda[] = {"cuda:0"};
     static const char *const bad[] = {"cpu:x"};
-    ia_model_options o = ia_model_options_default();
+    ia_model_options o;
+    IA_MODEL_OPTIONS_INIT(&o);
     CHECK_STATUS(ia_worker_create(&w), IA_OK);
     REQUIRE(w);
     CHECK_STATUS(ia_worker_init_hardware(w, &hw), IA_OK);
@@ -102,7 +103,8 @@ IA_TEST(model_manager_loads_share_weights) {
     ia_model *sep = NULL;
     float v[3 * 384];
     long long r0, r1, r2;
-    ia_hardware_profile p = ia_hardware_profile_default();
+    ia_hardware_profile p;
+    IA_HARDWARE_PROFILE_INIT(&p);
     const char *dir = ia_test_model_dir();
     REQUIRE(dir);
     p.threads = 1; /* no pool threads: their stacks would blur the numbers */

@@ -226,11 +226,14 @@ static void plan(sgemm_job *j, int threads) {
     j->slice = (size_t)j->kc * (size_t)j->nc;
 }
 
-void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int trans_b, int m, int n,
+void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int max_threads, int trans_b, int m, int n,
                    int k, const float *A, int lda, const float *B, int ldb,
                    const float *bias, float *C, int ldc, ia_gemm_epilogue epilogue) {
     sgemm_job j;
-    int threads = ia_pool_size(pool), tasks;
+    /* scratch slices are indexed by pool thread index, so there are as
+     * many as the pool has threads; the plan uses at most max_threads */
+    int slices = pool ? ia_pool_size(pool) : 1, tasks;
+    int threads = max_threads > 0 && max_threads < slices ? max_threads : slices;
     void *raw = NULL;
 
     if (m <= 0 || n <= 0) return;
@@ -253,7 +256,7 @@ void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int trans_b, int m,
     if (j.slice) {
         const size_t align = SCRATCH_ALIGN / sizeof(float);
         j.slice = (j.slice + align - 1) / align * align;
-        raw = malloc(j.slice * sizeof(float) * (size_t)threads + SCRATCH_ALIGN);
+        raw = malloc(j.slice * sizeof(float) * (size_t)slices + SCRATCH_ALIGN);
         if (!raw) {
             /* Out of memory: still answer, on this thread, packing B in
              * blocks of at most 64 × nr from the stack (nr ≤ 64: 16 KiB). */
@@ -273,7 +276,7 @@ void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int trans_b, int m,
                               ~(uintptr_t)(SCRATCH_ALIGN - 1));
     }
     if (tasks == 1) run_task(&j, 0, 0);
-    else ia_pool_run(pool, tasks, run_task, &j);
+    else ia_pool_run_n(pool, tasks, threads, run_task, &j);
     free(raw);
 }
 
@@ -333,13 +336,13 @@ static const ia_sgemm_impl *pick(void) {
 
 void ia_sgemm(ia_pool *pool, int trans_b, int m, int n, int k, const float *A, int lda,
               const float *B, int ldb, const float *bias, float *C, int ldc) {
-    ia_sgemm_with(pick(), pool, trans_b, m, n, k, A, lda, B, ldb, bias, C, ldc, NULL);
+    ia_sgemm_with(pick(), pool, 0, trans_b, m, n, k, A, lda, B, ldb, bias, C, ldc, NULL);
 }
 
 void ia_sgemm_ep(ia_pool *pool, int trans_b, int m, int n, int k, const float *A, int lda,
                  const float *B, int ldb, const float *bias, float *C, int ldc,
                  ia_gemm_epilogue epilogue) {
-    ia_sgemm_with(pick(), pool, trans_b, m, n, k, A, lda, B, ldb, bias, C, ldc, epilogue);
+    ia_sgemm_with(pick(), pool, 0, trans_b, m, n, k, A, lda, B, ldb, bias, C, ldc, epilogue);
 }
 
 const char *ia_sgemm_kernel_name(void) { return pick()->name; }

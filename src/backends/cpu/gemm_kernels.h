@@ -69,7 +69,7 @@ const ia_sgemm_impl *ia_sgemm_impl_find(const char *name);
 const ia_sgemm_impl *ia_sgemm_impl_pick(const char *request);
 
 /* ia_sgemm() with an explicit variant instead of the dispatcher's pick. */
-void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int trans_b, int m, int n,
+void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int max_threads, int trans_b, int m, int n,
                    int k, const float *A, int lda, const float *B, int ldb,
                    const float *bias, float *C, int ldc,
                    ia_gemm_epilogue epilogue);

@@ -141,10 +141,11 @@ static void gemm_task(void *ctx, int task, int thread) {
     }
 }
 
-void ia_qgemm(const ia_qgemm_impl *impl, ia_pool *pool, const ia_qmat *w, int m, const float *x,
+void ia_qgemm(const ia_qgemm_impl *impl, ia_pool *pool, int max_threads, const ia_qmat *w, int m, const float *x,
               int ldx, const float *bias, float *y, int ldy, ia_gemm_epilogue epilogue, void *ws) {
     qgemm_job j;
-    int threads = ia_pool_size(pool), blocks;
+    int threads = pool ? ia_pool_size(pool) : 1, blocks;
+    if (max_threads > 0 && max_threads < threads) threads = max_threads;
     uintptr_t p = (uintptr_t)ws;
 
     if (m <= 0) return;
@@ -178,7 +179,7 @@ void ia_qgemm(const ia_qgemm_impl *impl, ia_pool *pool, const ia_qmat *w, int m,
         j.shared_rows = 1;
         j.slices = (m + QUANT_ROWS - 1) / QUANT_ROWS;
     }
-    ia_pool_run(pool, j.tm * j.tn, gemm_task, &j);
+    ia_pool_run_n(pool, j.tm * j.tn, threads, gemm_task, &j);
 }
 
 /* ---- dispatch ---------------------------------------------------------- */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #include "backends/cpu/gemm.h"
-#include "quant/qmat.h"
+#include "backends/cpu/qmat.h"
 #include "util/threadpool.h"
 
 typedef struct ia_qgemm_impl ia_qgemm_impl;
@@ -31,8 +31,9 @@ size_t ia_qgemm_workspace_size(const ia_qmat *w, int m);
 /* y[m][n] = x[m][k] · dequant(w)^T + bias (bias may be NULL), then
  * epilogue(row, row, len) over finished row segments (NULL: none).
  * ws: at least ia_qgemm_workspace_size(w, m) bytes, 64-byte aligned.
- * pool may be NULL (caller's thread only). */
-void ia_qgemm(const ia_qgemm_impl *impl, ia_pool *pool, const ia_qmat *w, int m, const float *x,
+ * pool may be NULL (caller's thread only); max_threads caps the threads
+ * taking part (0: the whole pool). */
+void ia_qgemm(const ia_qgemm_impl *impl, ia_pool *pool, int max_threads, const ia_qmat *w, int m, const float *x,
               int ldx, const float *bias, float *y, int ldy, ia_gemm_epilogue epilogue, void *ws);
 
 #endif

@@ -38,7 +38,7 @@
 /* ---- activation quantisation ----------------------------------------- */
 
 /* Per (row, group): amax with 4 independent chains (plus a NaN flag:
- * vmaxps skips NaN, and a NaN must stick as in ia_qmat_amax_step), then
+ * vmaxps skips NaN, and a NaN must stick as in ia_qact_amax_step), then
  * 32 codes at a time through saturating packs and one dword permute, and
  * their sum through vpmaddubsw/vpmaddwd against ones. No clamp is needed
  * (|x| ≤ amax; see qgemm_vnni.c). */
@@ -71,7 +71,7 @@ static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t
             m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
             m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
             amax = _mm256_movemask_ps(nan) ? NAN : _mm_cvtss_f32(m4);
-            ia_qmat_act_scale(amax, &s, &inv);
+            ia_qact_scale(amax, &s, &inv);
             vinv = _mm256_set1_ps(inv);
             for (int p = 0; p < group; p += 32) {
                 __m256i c[4], b;

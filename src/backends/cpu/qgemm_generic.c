@@ -49,10 +49,10 @@ static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t
         for (int g = 0; g < groups; g++) {
             float amax = 0.0f, s, inv;
             int sum = 0;
-            for (int p = g * group; p < (g + 1) * group; p++) amax = ia_qmat_amax_step(amax, xr[p]);
-            ia_qmat_act_scale(amax, &s, &inv);
+            for (int p = g * group; p < (g + 1) * group; p++) amax = ia_qact_amax_step(amax, xr[p]);
+            ia_qact_scale(amax, &s, &inv);
             for (int p = g * group; p < (g + 1) * group; p++) {
-                int c = ia_qmat_act_code(xr[p], inv);
+                int c = ia_qact_code(xr[p], inv);
                 qr[p] = (int8_t)c;
                 sum += c;
             }

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "backends/cpu/qgemm.h"
-#include "quant/qmat_layout.h"
+#include "backends/cpu/qmat_layout.h"
 
 struct ia_qgemm_impl {
     const char *name; /* "avx512-vnni", "avx2", "generic" */
@@ -26,7 +26,7 @@ struct ia_qgemm_impl {
     /* For rows r < m of x (row r at x + r*ldx, k floats): the int8 codes
      * into xq[r*k ..], and per group g (k / group of them) the scale
      * sa[r*groups + g] and sas[r*groups + g] = sa · Σ codes of the group,
-     * exactly as qmat.h defines them (ia_qmat_act_scale/_code). */
+     * exactly as qmat.h defines them (ia_qact_scale/_code). */
     void (*quantize)(int m, int k, int group, const float *x, size_t ldx, int8_t *xq,
                      float *sa, float *sas);
 

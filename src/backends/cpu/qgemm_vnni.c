@@ -81,7 +81,7 @@
  * No clamp is needed: |x| ≤ amax, so |x · 127/amax| ≤ 127 · (1 + 2^-23)^2
  * rounds to at most 127. NaN: vrangeps skips it, but x · inv is then NaN,
  * converts to INT32_MIN and packs to -128, a code no finite x gets — so a
- * -128 makes the unit's scale NaN, as ia_qmat_amax_step does. */
+ * -128 makes the unit's scale NaN, as ia_qact_amax_step does. */
 
 #define QBATCH 16
 
@@ -133,7 +133,7 @@ static void quantize_batch(const float *const xs[QBATCH], int8_t *const qs[QBATC
     REDUCE_TREE(__m512, fmax_mag, _mm512_shuffle_f32x4, _mm512_unpacklo_ps, _mm512_unpackhi_ps,
                 lo64_ps, hi64_ps, v, amax);
     amax = _mm512_permutexvar_ps(untree, amax);
-    /* ia_qmat_act_scale, 16 at a time (IEEE division: the same values) */
+    /* ia_qact_scale, 16 at a time (IEEE division: the same values) */
     vsa = _mm512_div_ps(amax, _mm512_set1_ps(127.0f));
     vinv = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ),
                                _mm512_set1_ps(127.0f), amax);

@@ -18,6 +18,11 @@ typedef struct ia_vec_ops {
      * r may be NULL. Two passes, biased variance (as torch.layer_norm). */
     void (*layer_norm)(float *y, const float *x, const float *r, const float *g,
                        const float *b, int n, float eps);
+    /* y[i] = x[i] / (1 + e^−x[i]); y may equal x. */
+    void (*silu)(float *y, const float *x, size_t n);
+    /* y = (x + r) / sqrt(mean((x + r)²) + eps) · g over one row of n; r
+     * and g may be NULL (as torch's LlamaRMSNorm in float32). */
+    void (*rms_norm)(float *y, const float *x, const float *r, const float *g, int n, float eps);
 } ia_vec_ops;
 
 /* The portable variant, the reference in tests. */

@@ -120,9 +120,39 @@ static void layer_norm_avx512(float *y, const float *x, const float *r,
     }
 }
 
+static void silu_avx512(float *y, const float *x, size_t n) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask((int)(n - i < 16 ? n - i : 16));
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), v));
+        _mm512_mask_storeu_ps(y + i, m, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+    }
+}
+
+static void rms_norm_avx512(float *y, const float *x, const float *r, const float *g, int n, float eps) {
+    __m512 acc = _mm512_setzero_ps(), vinv;
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        if (r) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r + i));
+        _mm512_mask_storeu_ps(y + i, m, v);
+        acc = _mm512_fmadd_ps(v, v, acc);
+    }
+    vinv = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(acc) / (float)n + eps));
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + i), vinv);
+        if (g) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, g + i));
+        _mm512_mask_storeu_ps(y + i, m, v);
+    }
+}
+
 const ia_vec_ops ia_vec_ops_avx512_table = {
     .name = "avx512",
     .softmax = softmax_avx512,
     .gelu = gelu_avx512,
     .layer_norm = layer_norm_avx512,
+    .silu = silu_avx512,
+    .rms_norm = rms_norm_avx512,
 };

@@ -38,11 +38,28 @@ static void layer_norm_generic(float *y, const float *x, const float *r,
     for (int i = 0; i < n; i++) y[i] = (y[i] - mean) * inv * g[i] + b[i];
 }
 
+static void silu_generic(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+static void rms_norm_generic(float *y, const float *x, const float *r, const float *g, int n, float eps) {
+    float ss = 0.0f, inv;
+    for (int i = 0; i < n; i++) {
+        float v = r ? x[i] + r[i] : x[i];
+        y[i] = v;
+        ss += v * v;
+    }
+    inv = 1.0f / sqrtf(ss / (float)n + eps);
+    for (int i = 0; i < n; i++) y[i] = g ? y[i] * inv * g[i] : y[i] * inv;
+}
+
 static const ia_vec_ops generic_ops = {
     .name = "generic",
     .softmax = softmax_generic,
     .gelu = gelu_generic,
     .layer_norm = layer_norm_generic,
+    .silu = silu_generic,
+    .rms_norm = rms_norm_generic,
 };
 
 const ia_vec_ops *ia_vec_ops_generic(void) { return &generic_ops; }

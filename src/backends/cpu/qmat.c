@@ -21,61 +21,17 @@
  * pair per 32 inputs, and AVX2's int16 partial sums are exact over 32
  * inputs), group ≤ 65536 (int32 sums exact), n and k within int.
  */
-#include "quant/qmat.h"
+#include "backends/cpu/qmat.h"
 
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "quant/qmat_layout.h"
+#include "backends/cpu/qmat_layout.h"
 #include "util/error.h"
 
 static int bits_ok(int bits) { return bits == 8 || bits == 4 || bits == 2; }
-
-ia_status ia_qweights_alloc(ia_qweights *w, int bits, int64_t n, int64_t k, int64_t group) {
-    size_t codes, scales;
-    if (!w) return ia_error(IA_ERR_INVALID_ARG, "qweights: NULL");
-    memset(w, 0, sizeof *w);
-    if (!bits_ok(bits)) return ia_error(IA_ERR_INVALID_ARG, "qweights: bits %d not 2, 4 or 8", bits);
-    if (n < 1 || k < 1 || group < 1 || k % group != 0)
-        return ia_error(IA_ERR_INVALID_ARG,
-                        "qweights: bad shape n=%lld k=%lld group=%lld (group must divide k)",
-                        (long long)n, (long long)k, (long long)group);
-    if ((uint64_t)n > SIZE_MAX / (uint64_t)k / sizeof(float))
-        return ia_error(IA_ERR_NOMEM, "qweights: %lld x %lld too large", (long long)n,
-                        (long long)k);
-    codes = (size_t)n * (size_t)k;
-    scales = (size_t)n * (size_t)(k / group);
-    w->q = calloc(codes, 1);
-    w->d = calloc(scales, sizeof *w->d);
-    w->m = calloc(scales, sizeof *w->m);
-    if (!w->q || !w->d || !w->m) {
-        ia_qweights_free(w);
-        return ia_error(IA_ERR_NOMEM, "qweights: out of memory for %lld x %lld",
-                        (long long)n, (long long)k);
-    }
-    w->bits = bits;
-    w->n = n, w->k = k, w->group = group;
-    return IA_OK;
-}
-
-void ia_qweights_free(ia_qweights *w) {
-    if (!w) return;
-    free(w->q);
-    free(w->d);
-    free(w->m);
-    memset(w, 0, sizeof *w);
-}
-
-void ia_qweights_dequantize(const ia_qweights *w, float *out) {
-    int64_t groups = w->k / w->group;
-    for (int64_t j = 0; j < w->n; j++)
-        for (int64_t p = 0; p < w->k; p++) {
-            size_t s = (size_t)j * (size_t)groups + (size_t)(p / w->group);
-            out[(size_t)j * w->k + p] = w->d[s] * (float)w->q[(size_t)j * w->k + p] + w->m[s];
-        }
-}
 
 /* ---- packing ----------------------------------------------------------- */
 
@@ -208,30 +164,3 @@ ia_status ia_qmat_unpack(const ia_qmat *q, ia_qweights *out) {
  * with the kernels except the two helpers that define the codes), integer
  * sums in int64, the float combination in double, so the result is the
  * exact value of the formula rounded once. */
-void ia_qgemm_reference(const ia_qweights *w, int m, const float *x, int ldx, const float *bias,
-                        float *y, int ldy) {
-    int64_t groups = w->k / w->group;
-    for (int r = 0; r < m; r++) {
-        const float *xr = x + (size_t)r * (size_t)ldx;
-        for (int64_t j = 0; j < w->n; j++) {
-            const uint8_t *qr = w->q + (size_t)j * (size_t)w->k;
-            double acc = 0.0;
-            for (int64_t g = 0; g < groups; g++) {
-                int64_t k0 = g * w->group;
-                float amax = 0.0f, sa, inv;
-                int64_t dot = 0, s = 0;
-                size_t si = (size_t)j * (size_t)groups + (size_t)g;
-                for (int64_t p = k0; p < k0 + w->group; p++) amax = ia_qmat_amax_step(amax, xr[p]);
-                ia_qmat_act_scale(amax, &sa, &inv);
-                for (int64_t p = k0; p < k0 + w->group; p++) {
-                    int xq = ia_qmat_act_code(xr[p], inv);
-                    dot += (int64_t)xq * qr[p];
-                    s += xq;
-                }
-                acc += (double)sa * ((double)w->d[si] * (double)dot + (double)w->m[si] * (double)s);
-            }
-            if (bias) acc += bias[j];
-            y[(size_t)r * (size_t)ldy + j] = (float)acc;
-        }
-    }
-}

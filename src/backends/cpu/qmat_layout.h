@@ -1,6 +1,6 @@
 /*
- * qmat_layout.h — the packed layout of ia_qmat, private to quant/qmat.c and
- * the CPU qgemm kernels (backends/cpu/qgemm*.c). Users see ia_qmat opaque
+ * qmat_layout.h — the packed layout of ia_qmat, private to backends/cpu/qmat.c and
+ * the CPU qgemm kernels (qgemm*.c). Users see ia_qmat opaque
  * (qmat.h); only these files may depend on what follows.
  *
  * Channels (output rows n) are packed in blocks of 16, one 512-bit vector of
@@ -21,14 +21,14 @@
  * Scales: d and m as [block][group][16] floats, so one aligned 64-byte load
  * gives the 16 channels of a block for one group.
  */
-#ifndef IA_QUANT_QMAT_LAYOUT_H
-#define IA_QUANT_QMAT_LAYOUT_H
+#ifndef IA_BACKENDS_CPU_QMAT_LAYOUT_H
+#define IA_BACKENDS_CPU_QMAT_LAYOUT_H
 
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "quant/qmat.h"
+#include "backends/cpu/qmat.h"
 
 #define IA_QMAT_BLOCK 16 /* channels per packed block */
 #define IA_QMAT_ALIGN 64 /* codes and scales start on a cache line */
@@ -48,31 +48,5 @@ struct ia_qmat {
     size_t bytes;        /* codes + d + m as allocated */
     void *mem;           /* the one allocation the three live in */
 };
-
-/* One step of amax = max |x| over a group. A NaN sticks, in every kernel,
- * so a NaN input makes its group's scale NaN and the row's outputs NaN
- * (fmaxf would silently skip it). */
-static inline float ia_qmat_amax_step(float amax, float x) {
-    float a = fabsf(x);
-    return a > amax || a != a ? a : amax;
-}
-
-/* amax of a group → (scale, inverse scale), the one place both are formed. */
-static inline void ia_qmat_act_scale(float amax, float *sa, float *inv) {
-    *sa = amax / 127.0f;
-    *inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-}
-
-/* The activation code of x under inv = 127 / amax, as qmat.h defines it:
- * round half to even (rintf in the default rounding mode, which the SIMD
- * conversions use too), clamped to ±127 (for finite x the clamp never
- * acts: |x| ≤ amax). Non-finite x: the clamp keeps the conversion defined;
- * the code is unspecified (kernels differ) and the group's scale is NaN or
- * infinite anyway. */
-static inline int ia_qmat_act_code(float x, float inv) {
-    float v = fminf(x * inv, 127.0f);
-    v = fmaxf(v, -127.0f);
-    return (int)rintf(v);
-}
 
 #endif

@@ -3,7 +3,7 @@
  * and q4_1, written from the layout and rounding rules ggml documents
  * (roundf, +8.5 / +0.5 truncation, scale from the signed extreme for q4_0).
  */
-#include "quant/blocks.h"
+#include "tensor/blocks.h"
 
 #include <float.h>
 #include <math.h>

@@ -5,8 +5,8 @@
  * quantisers are ggml's reference ones (quantize_row_*_ref); a test checks
  * them against gguf-py's on random and adversarial rows.
  */
-#ifndef IA_QUANT_BLOCKS_H
-#define IA_QUANT_BLOCKS_H
+#ifndef IA_TENSOR_BLOCKS_H
+#define IA_TENSOR_BLOCKS_H
 
 #include <stddef.h>
 #include <stdint.h>
