@@ -70,4 +70,13 @@ const char *ia_test_source_path(const char *rel);
  * (tests that need it then fail: setup must have placed it). */
 const char *ia_test_model_dir(void);
 
+/* The whole file, NUL-terminated (caller frees); NULL if unreadable. */
+char *ia_test_read_file(const char *path, size_t *len);
+
+/* Runs `.venv/bin/python <script> <args...>` of this checkout (the
+ * generators under scripts/ that make model directories at test time:
+ * weights are never committed), stdout discarded. Returns its exit
+ * status; args are passed as separate words, NULL-terminated. */
+int ia_test_run_python(const char *script, ...);
+
 #endif

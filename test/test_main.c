@@ -2,6 +2,7 @@
  * test_main.c — runs every registered test (or those whose name contains
  * argv[1]) and prints "N passed, N failed" last.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,59 @@ const char *ia_test_model_dir(void) {
     static char buf[4096];
     if (ia_model_resolve("all-MiniLM-L6-v2", buf, sizeof buf) != IA_OK) return NULL;
     return buf;
+}
+
+char *ia_test_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[n] = '\0';
+            if (len) *len = (size_t)n;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Appends s to buf as one single-quoted shell word. */
+static void sh_quote(char *buf, size_t cap, const char *s) {
+    size_t n = strlen(buf);
+    if (n + 2 < cap) buf[n++] = ' ', buf[n++] = '\'';
+    for (; *s && n + 5 < cap; s++) {
+        if (*s == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *s;
+        }
+    }
+    if (n + 1 < cap) buf[n++] = '\'';
+    buf[n] = '\0';
+}
+
+int ia_test_run_python(const char *script, ...) {
+    char cmd[16384] = "";
+    const char *arg;
+    va_list ap;
+    int rc;
+    sh_quote(cmd, sizeof cmd, ia_test_source_path(".venv/bin/python"));
+    sh_quote(cmd, sizeof cmd, ia_test_source_path(script));
+    va_start(ap, script);
+    while ((arg = va_arg(ap, const char *)) != NULL) sh_quote(cmd, sizeof cmd, arg);
+    va_end(ap);
+    strncat(cmd, " >/dev/null", sizeof cmd - strlen(cmd) - 1);
+    fflush(stdout);
+    fflush(stderr);
+    rc = system(cmd);
+    if (rc != 0) fprintf(stderr, "  exit %d:%s\n", rc, cmd);
+    return rc;
 }
 
 int main(int argc, char **argv) {

@@ -69,18 +69,24 @@ static ia_status read_params(ia_model *m, llama_params *p) {
     if (p->head_dim % 2) return ia_error(IA_ERR_FORMAT, "config.json: head_dim %d is odd (rotary needs pairs)", p->head_dim);
     if ((st = ia_config_float(c, "rms_norm_eps", 0, 1e-12, 1.0, 1e-6, &f)) != IA_OK) return st;
     p->eps = (float)f;
+    /* RoPE: transformers 5 writes "rope_parameters" {rope_type, rope_theta,
+     * factor}; checkpoints of transformers 4 have top-level "rope_theta" and
+     * "rope_scaling" {rope_type or type, factor}. Both are read. */
+    if ((st = ia_config_object(c, "rope_parameters", &scaling)) != IA_OK) return st;
+    if (!scaling && (st = ia_config_object(c, "rope_scaling", &scaling)) != IA_OK) return st;
     if ((st = ia_config_float(c, "rope_theta", 0, 1.0, 1e12, 10000.0, &f)) != IA_OK) return st;
+    if (scaling && (st = ia_config_float(scaling, "rope_theta", 0, 1.0, 1e12, f, &f)) != IA_OK) return st;
     p->rope_base = (float)f;
     p->rope_scale = 1.0f;
-    if ((st = ia_config_object(c, "rope_scaling", &scaling)) != IA_OK) return st;
     if (scaling) {
         if ((st = ia_config_string(scaling, "rope_type", "", rope_type, sizeof rope_type)) != IA_OK) return st;
-        if (!rope_type[0] && (st = ia_config_string(scaling, "type", "", rope_type, sizeof rope_type)) != IA_OK) return st;
+        if (!rope_type[0] && (st = ia_config_string(scaling, "type", "default", rope_type, sizeof rope_type)) != IA_OK)
+            return st;
         if (strcmp(rope_type, "linear") == 0) {
             if ((st = ia_config_float(scaling, "factor", 1, 1e-3, 1e6, 1.0, &f)) != IA_OK) return st;
             p->rope_scale = (float)(1.0 / f); /* transformers divides the frequencies by factor */
         } else if (strcmp(rope_type, "default") != 0) {
-            return ia_error(IA_ERR_UNSUPPORTED, "config.json: rope_scaling type \"%s\" is not supported yet (linear is)",
+            return ia_error(IA_ERR_UNSUPPORTED, "config.json: rope type \"%s\" is not supported yet (default and linear are)",
                             rope_type);
         }
     }
@@ -96,8 +102,9 @@ static ia_status read_params(ia_model *m, llama_params *p) {
         p->qkv_bias = bias || strcmp(m->cfg.model_type, "qwen2") == 0;
         p->o_bias = bias;
     }
-    if ((st = ia_config_bool(c, "tie_word_embeddings", strcmp(m->cfg.model_type, "qwen2") != 0 ? 0 : 0, &p->tied)) != IA_OK)
-        return st;
+    /* transformers' default for both configs is untied (LlamaConfig,
+     * Qwen2Config: tie_word_embeddings=False) */
+    if ((st = ia_config_bool(c, "tie_word_embeddings", 0, &p->tied)) != IA_OK) return st;
     return IA_OK;
 }
 

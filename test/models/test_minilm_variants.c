@@ -44,28 +44,9 @@ typedef struct vfixture {
     const char **texts;
 } vfixture;
 
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)n + 1)) != NULL) {
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
 static int load_vfixture(vfixture *f) {
     size_t len = 0;
-    char *text = read_all(ia_test_source_path("test/fixtures/minilm_variants_reference.json"), &len);
+    char *text = ia_test_read_file(ia_test_source_path("test/fixtures/minilm_variants_reference.json"), &len);
     const cJSON *t;
     int i = 0;
     memset(f, 0, sizeof *f);
@@ -110,22 +91,6 @@ static void distance(const float *want, const float *got, int dim, double *cos_o
     *abs_out = maxabs;
 }
 
-/* Appends s to buf as one single-quoted shell word. */
-static void sh_quote(char *buf, size_t cap, const char *s) {
-    size_t n = strlen(buf);
-    if (n + 1 < cap) buf[n++] = '\'';
-    for (; *s && n + 5 < cap; s++) {
-        if (*s == '\'') {
-            memcpy(buf + n, "'\\''", 4);
-            n += 4;
-        } else {
-            buf[n++] = *s;
-        }
-    }
-    if (n + 1 < cap) buf[n++] = '\'';
-    buf[n] = '\0';
-}
-
 /* The directory holding the variant dirs: $IA_VARIANTS_DIR, or
  * build-variants/ of the source tree, made (or refreshed) by
  * scripts/make_minilm_variants.py once per process. NULL on failure. */
@@ -133,9 +98,7 @@ static const char *variants_dir(void) {
     static char dir[4096];
     static int state; /* 0 not yet, 1 ready, -1 failed */
     const char *env = getenv("IA_VARIANTS_DIR");
-    char cmd[16384] = "";
     const char *model;
-    int rc;
     if (env && *env) return env;
     if (state) return state > 0 ? dir : NULL;
     state = -1;
@@ -145,18 +108,8 @@ static const char *variants_dir(void) {
         return NULL;
     }
     snprintf(dir, sizeof dir, "%s", ia_test_source_path("build-variants"));
-    sh_quote(cmd, sizeof cmd, ia_test_source_path(".venv/bin/python"));
-    strcat(cmd, " ");
-    sh_quote(cmd, sizeof cmd, ia_test_source_path("scripts/make_minilm_variants.py"));
-    strcat(cmd, " --src ");
-    sh_quote(cmd, sizeof cmd, model);
-    strcat(cmd, " --out ");
-    sh_quote(cmd, sizeof cmd, dir);
-    strcat(cmd, " >/dev/null");
-    fflush(stdout);
-    rc = system(cmd);
-    if (rc != 0) {
-        fprintf(stderr, "  IA_VARIANTS_DIR not set and making the variants failed (exit %d): %s\n", rc, cmd);
+    if (ia_test_run_python("scripts/make_minilm_variants.py", "--src", model, "--out", dir, (const char *)NULL) != 0) {
+        fprintf(stderr, "  IA_VARIANTS_DIR not set and making the variants failed\n");
         return NULL;
     }
     state = 1;
@@ -170,7 +123,7 @@ static void check_variant(const char *name, int *ia_failed_) {
     const cJSON *v, *rows1, *rowsb, *base;
     const char *vdir;
     char path[4096];
-    ia_model_options o = ia_model_options_default();
+    ia_model_options o;
     ia_model *m = NULL;
     float *want = NULL, *one = NULL, *all = NULL, *b = NULL;
     double worst_cos1 = 1, worst_abs1 = 0, worst_cosb = 1, worst_absb = 0;
@@ -195,6 +148,7 @@ static void check_variant(const char *name, int *ia_failed_) {
         free_vfixture(&f);
         REQUIRE(!"variant path too long");
     }
+    IA_MODEL_OPTIONS_INIT(&o);
     o.threads = 2;
     if (ia_model_open(path, &o, &m) != IA_OK) {
         fprintf(stderr, "  cannot open %s: %s\n", path, ia_last_error());
