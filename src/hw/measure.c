@@ -1,44 +1,132 @@
 /*
- * measure.c — CPU micro-benchmarks for the hardware report.
+ * measure.c — the hardware report's micro-benchmarks (contracts in
+ * measure.h).
  *
- * GEMM: C[m,n] = A[m,k]·W[n,k]^T with the backend's own ia_sgemm at the
- * shape of all-MiniLM's FFN up-projection over one 512-token chunk
- * (512 × 1536 × 384) — what the model really runs. Best of several timed
- * repetitions, each long enough (≥ 20 ms quick, ≥ 100 ms full) to swamp
- * timer noise.
+ * GEMM through the backend interface: nothing here knows a kernel. The
+ * executor comes from kind->init, the weight is prepared by the executor
+ * (the CPU repacks it for its GEMM, a GPU kind would upload it), the graph
+ * is one LINEAR node and ia_sched_run places and runs it, synchronising at
+ * the end — so the time is what a model's LINEAR costs on that kind. Each
+ * timed repetition is long enough (min_s: 20 ms quick, 100 ms full) to
+ * swamp timer noise.
  *
- * Memory: a threaded copy (b = a) between two buffers of twice the
- * last-level cache each (at least 64 MiB, at most 512 MiB), so the copy
- * streams from DRAM rather than the cache;
- * bandwidth counts the bytes read plus the bytes written. Pages are touched
- * before timing so first-touch faults are not measured.
+ * Memory: a threaded memcpy between two buffers of twice the last-level
+ * cache each, so the copy streams from DRAM rather than the cache. Pages
+ * are touched before timing so first-touch faults are not measured.
  */
 #include "hw/measure.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/cpu/gemm.h"
-#include "util/error.h"
+#include "backends/sched.h"
 #include "util/clock.h"
+#include "util/error.h"
 #include "util/threadpool.h"
 
-/* Best GFLOP/s over `reps` timed runs of at least min_s seconds each. */
-static double time_gemm(ia_pool *pool, int m, int n, int k, const float *A, const float *W,
-                        const float *bias, float *C, int reps, double min_s) {
+/* Values of ordinary size (denormals or NaNs would slow some devices) and
+ * not all alike, so a wrong result shows in the check. */
+static void fill(float *p, size_t n, int mod) {
+    for (size_t i = 0; i < n; i++) p[i] = (float)(i % (size_t)mod) / (float)mod - 0.5f;
+}
+
+/* Compares rows 0, m/2 and m-1 (every column) of the device's output with
+ * a host computation in double. The tolerance covers fp32 accumulation
+ * over k terms in any order (the values are below 1 in magnitude). */
+static int output_ok(const float *x, const float *w, const float *b, const float *out, int m, int n, int k) {
+    const int rows[3] = {0, m / 2, m - 1};
+    for (int r = 0; r < 3; r++)
+        for (int j = 0; j < n; j++) {
+            double want = b[j];
+            for (int i = 0; i < k; i++) want += (double)x[(size_t)rows[r] * k + i] * w[(size_t)j * k + i];
+            if (!(fabs(out[(size_t)rows[r] * n + j] - want) <= 1e-4 * k + 1e-3 * fabs(want))) return 0;
+        }
+    return 1;
+}
+
+ia_status ia_hw_measure_linear(const ia_backend_ops *kind, int device, int threads, int m, int n, int k, int reps,
+                               double min_s, double *gflops) {
+    ia_backend_config cfg;
+    ia_backend *exec = NULL;
+    ia_sched *sched = NULL;
+    ia_graph *g = NULL;
+    ia_tensor w, b, *x, *y;
+    float *xd = NULL, *wd = NULL, *bd = NULL, *out = NULL;
+    int w_prepared = 0, b_prepared = 0;
+    const int64_t xs[2] = {m, k}, ws[2] = {n, k}, bs[1] = {n}, ys[2] = {m, n};
     double best = 0.0;
-    ia_sgemm(pool, 1, m, n, k, A, k, W, k, bias, C, n); /* warm-up: caches, pages */
+    ia_status st;
+    *gflops = 0.0;
+    if (!kind || m < 3 || n < 1 || k < 1 || reps < 1)
+        return ia_error(IA_ERR_INVALID_ARG, "measure linear: bad arguments");
+    ia_backend_config_init(&cfg);
+    cfg.device = device;
+    cfg.threads = threads;
+    if ((st = kind->init(&cfg, &exec)) != IA_OK) return st;
+    xd = malloc((size_t)m * k * sizeof *xd);
+    wd = malloc((size_t)n * k * sizeof *wd);
+    bd = malloc((size_t)n * sizeof *bd);
+    out = malloc((size_t)m * n * sizeof *out);
+    if (!xd || !wd || !bd || !out) {
+        st = ia_error(IA_ERR_NOMEM, "measure linear: %d x %d x %d", m, n, k);
+        goto done;
+    }
+    fill(xd, (size_t)m * k, 97);
+    fill(wd, (size_t)n * k, 89);
+    fill(bd, (size_t)n, 7);
+
+    /* The weight and bias as a model binds them: parameters over host
+     * data, prepared by the executor for its kernels. */
+    ia_tensor_init(&w, IA_DTYPE_F32, 2, ws, 0);
+    w.data = wd, w.flags = IA_TENSOR_PARAM, w.use = IA_USE_MATMUL, w.name = "measure.weight";
+    ia_tensor_init(&b, IA_DTYPE_F32, 1, bs, 0);
+    b.data = bd, b.flags = IA_TENSOR_PARAM, b.use = IA_USE_OTHER, b.name = "measure.bias";
+    if (exec->iface->prepare_weight) {
+        if ((st = exec->iface->prepare_weight(exec, &w)) != IA_OK) goto done;
+        w_prepared = 1;
+        if ((st = exec->iface->prepare_weight(exec, &b)) != IA_OK) goto done;
+        b_prepared = 1;
+    }
+    if ((st = ia_graph_create(&g)) != IA_OK) goto done;
+    if (!(x = ia_graph_input(g, IA_DTYPE_F32, 2, xs, xd, "measure.x")) ||
+        !(y = ia_graph_op(g, IA_OP_LINEAR, 2, ys, x, &w, &b, NULL))) {
+        st = ia_error(IA_ERR_NOMEM, "measure linear: graph");
+        goto done;
+    }
+    ia_graph_last(g)->iparam[0] = IA_ACT_NONE;
+    if ((st = ia_graph_mark_output(g, y)) != IA_OK) goto done;
+    if ((st = ia_sched_create(&exec, 1, &sched)) != IA_OK) goto done;
+
+    /* Warm-up (caches, pages, lazy device setup) and the correctness check. */
+    if ((st = ia_sched_run(sched, g)) != IA_OK) goto done;
+    if ((st = ia_tensor_download(y, out, (size_t)m * n * sizeof *out)) != IA_OK) goto done;
+    if (!output_ok(xd, wd, bd, out, m, n, k)) {
+        st = ia_error(IA_ERR_INTERNAL, "measure linear: the %s backend computed a wrong result", kind->name);
+        goto done;
+    }
     for (int r = 0; r < reps; r++) {
         int iters = 0;
         double t0 = ia_now_sec(), dt;
         do {
-            ia_sgemm(pool, 1, m, n, k, A, k, W, k, bias, C, n);
+            if ((st = ia_sched_run(sched, g)) != IA_OK) goto done;
             iters++;
         } while ((dt = ia_now_sec() - t0) < min_s);
-        double g = 2.0 * m * n * (double)k * iters / dt / 1e9;
-        best = g > best ? g : best;
+        double gf = 2.0 * m * n * (double)k * iters / dt / 1e9;
+        best = gf > best ? gf : best;
     }
-    return best;
+    *gflops = best;
+done:
+    ia_sched_free(sched);
+    ia_graph_free(g);
+    if (w_prepared && exec->iface->release_weight) exec->iface->release_weight(exec, &w);
+    if (b_prepared && exec->iface->release_weight) exec->iface->release_weight(exec, &b);
+    ia_backend_free(exec);
+    free(xd);
+    free(wd);
+    free(bd);
+    free(out);
+    return st;
 }
 
 typedef struct copy_job {
@@ -55,69 +143,41 @@ static void copy_task(void *ctx, int t, int thread) {
     memcpy(j->dst + off, j->src + off, len);
 }
 
-static double time_copy(ia_pool *pool, char *a, char *b, size_t bytes, int reps) {
-    copy_job j = {a, b, bytes, ia_pool_size(pool)};
-    double best = 0.0;
-    ia_pool_run(pool, j.parts, copy_task, &j); /* warm-up */
-    for (int r = 0; r < reps; r++) {
-        double t0 = ia_now_sec(), dt;
-        ia_pool_run(pool, j.parts, copy_task, &j);
-        dt = ia_now_sec() - t0;
-        if (dt > 0 && 2.0 * (double)bytes / dt / 1e9 > best) best = 2.0 * (double)bytes / dt / 1e9;
-    }
-    return best;
-}
-
-ia_status ia_hw_measure_cpu(ia_hw_bench_mode mode, int threads, long long llc_bytes,
-                            ia_hw_cpu_figures *out) {
-    const int m = 512, n = 1536, k = 384;
-    size_t buf_bytes = llc_bytes > 0 ? 2 * (size_t)llc_bytes : (size_t)64 << 20;
-    double t_start = ia_now_sec(), min_s = mode == IA_HW_BENCH_FULL ? 0.1 : 0.02;
+ia_status ia_hw_measure_host_memory(ia_hw_bench_mode mode, int threads, long long llc_bytes, double *gbps,
+                                    double *buffer_mib) {
+    size_t bytes = llc_bytes > 0 ? 2 * (size_t)llc_bytes : (size_t)64 << 20;
     int reps = mode == IA_HW_BENCH_FULL ? 7 : 3;
-    float *A = NULL, *W = NULL, *bias = NULL, *C = NULL;
     char *a = NULL, *b = NULL;
-    ia_pool *pool = NULL, *one = NULL;
+    ia_pool *pool = NULL;
     ia_status st;
-    memset(out, 0, sizeof *out);
+    *gbps = 0.0;
+    *buffer_mib = 0.0;
     if (mode == IA_HW_BENCH_NONE) return IA_OK;
-    if (buf_bytes < ((size_t)64 << 20)) buf_bytes = (size_t)64 << 20;
-    if (buf_bytes > ((size_t)512 << 20)) buf_bytes = (size_t)512 << 20;
+    if (bytes < ((size_t)64 << 20)) bytes = (size_t)64 << 20;
+    if (bytes > ((size_t)512 << 20)) bytes = (size_t)512 << 20;
     if ((st = ia_pool_create(threads, &pool)) != IA_OK) return st;
-    A = malloc((size_t)m * k * sizeof *A);
-    W = malloc((size_t)n * k * sizeof *W);
-    bias = malloc((size_t)n * sizeof *bias);
-    C = malloc((size_t)m * n * sizeof *C);
-    a = malloc(buf_bytes);
-    b = malloc(buf_bytes);
-    if (!A || !W || !bias || !C || !a || !b) {
-        st = ia_error(IA_ERR_NOMEM, "hardware benchmark buffers (2 x %zu MiB)", buf_bytes >> 20);
+    a = malloc(bytes);
+    b = malloc(bytes);
+    if (!a || !b) {
+        st = ia_error(IA_ERR_NOMEM, "memory benchmark buffers (2 x %zu MiB)", bytes >> 20);
         goto done;
     }
-    /* Values of ordinary size: denormals or NaNs would slow some CPUs. */
-    for (size_t i = 0; i < (size_t)m * k; i++) A[i] = (float)(i % 97) / 97.0f - 0.5f;
-    for (size_t i = 0; i < (size_t)n * k; i++) W[i] = (float)(i % 89) / 89.0f - 0.5f;
-    for (int i = 0; i < n; i++) bias[i] = 0.01f * (float)(i % 7);
-    memset(a, 1, buf_bytes);
-    memset(b, 2, buf_bytes);
-
-    out->threads = ia_pool_size(pool);
-    out->gemm_m = m, out->gemm_n = n, out->gemm_k = k;
-    out->gemm_gflops = time_gemm(pool, m, n, k, A, W, bias, C, reps, min_s);
-    if (mode == IA_HW_BENCH_FULL) {
-        if ((st = ia_pool_create(1, &one)) != IA_OK) goto done;
-        out->gemm_gflops_1thread = time_gemm(one, m, n, k, A, W, bias, C, reps, min_s);
+    memset(a, 1, bytes);
+    memset(b, 2, bytes);
+    {
+        copy_job j = {a, b, bytes, ia_pool_size(pool)};
+        ia_pool_run(pool, j.parts, copy_task, &j); /* warm-up */
+        for (int r = 0; r < reps; r++) {
+            double t0 = ia_now_sec(), dt;
+            ia_pool_run(pool, j.parts, copy_task, &j);
+            dt = ia_now_sec() - t0;
+            if (dt > 0 && 2.0 * (double)bytes / dt / 1e9 > *gbps) *gbps = 2.0 * (double)bytes / dt / 1e9;
+        }
     }
-    out->mem_gbps = time_copy(pool, a, b, buf_bytes, reps);
-    out->mem_buffer_mib = (double)(buf_bytes >> 20);
-    out->seconds = ia_now_sec() - t_start;
+    *buffer_mib = (double)(bytes >> 20);
 done:
-    free(A);
-    free(W);
-    free(bias);
-    free(C);
     free(a);
     free(b);
-    ia_pool_free(one);
     ia_pool_free(pool);
     return st;
 }

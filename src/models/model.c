@@ -96,8 +96,12 @@ void ia_model_free(ia_model *m) {
     free(m);
 }
 
-/* The device kind and why: the profile's, or the heuristic's for "auto". */
-static ia_status pick_device(const char *ref, const ia_hardware_profile *o, const ia_backend_ops **out, char *why,
+static int weights_path(const char *dir, char *path, size_t cap, int64_t *bytes);
+
+/* The device kind and why: the profile's, or the heuristic's for "auto"
+ * (which may also set o->device_index). A named kind is checked with its
+ * own probe only: opening on "cpu" probes no accelerator. */
+static ia_status pick_device(const char *ref, ia_hardware_profile *o, const ia_backend_ops **out, char *why,
                              size_t why_cap) {
     char device[32], reason[512];
     const ia_backend_ops *kind;
@@ -105,9 +109,19 @@ static ia_status pick_device(const char *ref, const ia_hardware_profile *o, cons
     ia_status st;
     if (!o->backend || strcmp(o->backend, "auto") == 0) {
         /* Layering: models may not reach the benchmark store, so "auto" at
-         * open is the heuristic; ia_select_device adds measured results. */
-        if ((st = ia_hw_select_heuristic(ref, "embedding", 0, 0, device, sizeof device, why, why_cap)) != IA_OK)
+         * open is the heuristic; ia_select_device adds measured results.
+         * The heuristic weighs the weights file's size (a stat, no read);
+         * the batch is not known at open, so it is taken as 1. */
+        char dir[4096], path[4200], *colon;
+        int64_t bytes = 0;
+        if (ia_model_resolve(ref, dir, sizeof dir) == IA_OK) weights_path(dir, path, sizeof path, &bytes);
+        else ia_error_clear(); /* reported by the open itself */
+        if ((st = ia_hw_select_heuristic(ref, NULL, 1, bytes, device, sizeof device, why, why_cap)) != IA_OK)
             return st;
+        if ((colon = strchr(device, ':')) != NULL) {
+            o->device_index = atoi(colon + 1);
+            *colon = '\0';
+        }
     } else {
         snprintf(device, sizeof device, "%.31s", o->backend);
         snprintf(why, why_cap, "requested");

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/backend.h"
+#include "hw/hw.h"
 #include "quant/model_open.h"
 #include "util/error.h"
 
@@ -127,17 +127,23 @@ static ia_model *model_endpoint(ia_worker *w, const char *model) {
 
 ia_status ia_worker_init(ia_worker *w, const char *const *models, size_t n_models, const char *const *devices,
                          size_t n_devices) {
-    const char *usable[16];
+    const char *usable[32];
+    char names[32][48];
     size_t first = w ? w->n : 0;
     ia_status st = IA_OK;
     if (!w || (n_models && !models)) return ia_error(IA_ERR_INVALID_ARG, "ia_worker_init: NULL argument");
-    if (!devices || n_devices == 0) { /* every device kind that runs models here (not the ref oracle) */
-        const ia_backend_ops *const *kinds = ia_backend_list();
-        char reason[256];
+    if (!devices || n_devices == 0) {
+        /* Every device of every kind that runs models here (not the ref
+         * oracle): "cpu", "cuda", "cuda:1", ... */
+        const ia_backend_ops *kinds[16];
+        int n = ia_hw_usable_kinds(kinds, 16);
         n_devices = 0;
-        for (int k = 0; kinds[k] && n_devices < sizeof usable / sizeof *usable; k++)
-            if (strcmp(kinds[k]->name, "ref") != 0 && kinds[k]->probe(reason, sizeof reason))
-                usable[n_devices++] = kinds[k]->name;
+        for (int k = 0; k < n; k++)
+            for (int d = 0; d < kinds[k]->device_count() && n_devices < sizeof usable / sizeof *usable; d++) {
+                canonical_device(kinds[k]->name, d, names[n_devices], sizeof names[n_devices]);
+                usable[n_devices] = names[n_devices];
+                n_devices++;
+            }
         devices = usable;
     }
     for (size_t i = 0; i < n_models && st == IA_OK; i++) {

@@ -1,13 +1,12 @@
 /*
  * test_profile.c — hardware profiles are enforced (absent backend, precision,
- * memory limit, device index), sizes and precisions parse, and the device
- * heuristic follows the figures it is given.
+ * memory limit, device index), sizes and precisions parse (the device
+ * heuristic: test_select.c).
  */
 #include <math.h>
 #include <string.h>
 
 #include "harness.h"
-#include "hw/hw.h"
 #include "ipfs_accelerate.h"
 
 IA_TEST(profile_memory_sizes_parse) {
@@ -79,28 +78,6 @@ IA_TEST(profile_is_enforced_when_opening) {
     p.optimization_level = 9;
     CHECK_STATUS(ia_model_open_profile(dir, &p, &m), IA_ERR_INVALID_ARG);
     CHECK(m == NULL);
-}
-
-IA_TEST(device_heuristic_follows_the_figures) {
-    char why[256];
-    const long long w = 100LL << 20;
-    ia_hw_candidate c[3] = {
-        {"cpu", 1, 300.0, 40.0, 0},
-        {"gpu_a", 1, 50000.0, 30.0, 80LL << 30},   /* fast compute, slow memory (made up) */
-        {"gpu_b", 1, 20000.0, 3000.0, 110LL << 20}, /* fast memory, too small for 1.2 x weights */
-    };
-    CHECK(ia_hw_pick(c, 3, 32, w, why, sizeof why) == 1);
-    CHECK(strstr(why, "gpu_a") && strstr(why, "GFLOP/s"));
-    CHECK(ia_hw_pick(c, 3, 1, w, why, sizeof why) == 0); /* gpu_b excluded: memory */
-    CHECK(strstr(why, "GB/s") != NULL);
-    c[2].memory_bytes = 16LL << 30;
-    CHECK(ia_hw_pick(c, 3, 1, w, why, sizeof why) == 2);
-    c[1].available = 0;
-    c[2].available = 0;
-    CHECK(ia_hw_pick(c, 3, 32, w, why, sizeof why) == 0);
-    c[0].available = 0;
-    CHECK(ia_hw_pick(c, 3, 32, w, why, sizeof why) == -1);
-    CHECK(strstr(why, "no available device") != NULL);
 }
 
 /* optimization_level picks the kernel family and the results stay within
