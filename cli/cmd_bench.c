@@ -12,8 +12,37 @@
 #include "cli.h"
 #include "ipfs_accelerate.h"
 
-#define DEFAULT_DB "./benchmark_db.duckdb"
 #define MAX_LIST 32
+
+/* --db's default: $IA_BENCH_DB, else ~/.cache/ipfs_accelerate/benchmark_db.duckdb
+ * (what device choice reads). NULL after reporting when neither can be had. */
+static const char *default_db(char *buf, size_t cap) {
+    if (ia_benchmark_default_db(buf, cap) != IA_OK) {
+        ia_cli_fail("benchmark database");
+        return NULL;
+    }
+    return buf;
+}
+
+/* The devices the hardware report says can run models ("cpu", ...): the
+ * public API's view of the default device list. Returns the count. */
+static size_t available_devices(char names[][32], size_t cap) {
+    char *report = NULL;
+    cJSON *r, *b;
+    size_t n = 0;
+    if (ia_hw_report_json(IA_HW_NO_BENCH, 0, &report) != IA_OK) return 0;
+    r = cJSON_Parse(report);
+    ia_free(report);
+    cJSON_ArrayForEach(b, cJSON_GetObjectItem(r, "backends")) {
+        const cJSON *name = cJSON_GetObjectItem(b, "name");
+        /* "gpu" is an alias of the first accelerator, not a device */
+        if (n < cap && cJSON_IsTrue(cJSON_GetObjectItem(b, "available")) && cJSON_IsString(name) &&
+            strcmp(name->valuestring, "gpu") != 0)
+            snprintf(names[n++], 32, "%s", name->valuestring);
+    }
+    cJSON_Delete(r);
+    return n;
+}
 
 /* Splits "a,b,c" in place into at most MAX_LIST items; returns the count,
  * or 0 (after saying so) when there are more. */
@@ -68,11 +97,11 @@ static void col(double v, int width, int prec) {
 static void print_table(const char *json) {
     cJSON *rows = cJSON_Parse(json);
     const cJSON *r;
-    printf("%4s  %-20s %-7s %5s %5s %9s %9s %9s %10s %11s  %s\n", "run", "model", "backend", "batch", "seq", "p50 ms",
-           "p90 ms", "p99 ms", "items/s", "tokens/s", "note");
+    printf("%4s  %-20s %-7s %-9s %5s %5s %9s %9s %9s %10s %11s  %s\n", "run", "model", "backend", "precision",
+           "batch", "seq", "p50 ms", "p90 ms", "p99 ms", "items/s", "tokens/s", "note");
     cJSON_ArrayForEach(r, rows) {
-        printf("%4.0f  %-20.20s %-7.7s %5.0f %5.0f", num(r, "run_id"), str(r, "model"), str(r, "backend"),
-               num(r, "batch"), num(r, "seq_len"));
+        printf("%4.0f  %-20.20s %-7.7s %-9.9s %5.0f %5.0f", num(r, "run_id"), str(r, "model"), str(r, "backend"),
+               str(r, "precision"), num(r, "batch"), num(r, "seq_len"));
         col(num(r, "latency_ms_p50"), 9, 3);
         col(num(r, "latency_ms_p90"), 9, 3);
         col(num(r, "latency_ms_p99"), 9, 3);
@@ -90,25 +119,33 @@ static void bench_usage(FILE *f) {
             "Benchmarks models on devices and stores the results in DuckDB.\n"
             "\n"
             "  --model M[,M...]     models (default " IA_DEFAULT_MODEL ")\n"
-            "  --device D[,D...]    backends (default cpu; absent ones are recorded as skipped)\n"
+            "  --device D[,D...]    devices (default: every one that runs models here; absent\n"
+            "                       ones are recorded as skipped, with the reason)\n"
+            "  --precision P[,P...] fp32, int8, int4, int2, fp16, bf16 (default: as stored); each\n"
+            "                       device runs each precision (int widths quantise at load;\n"
+            "                       what a device cannot run is recorded as skipped)\n"
             "  --batch N[,N...]     batch sizes (default 1,8,32)\n"
             "  --seq N[,N...]       tokens per text (default 128)\n"
             "  --iterations N       timed passes per configuration (default 10)\n"
             "  --warmup N           untimed passes first (default 2)\n"
             "  --threads N          threads (default: one per CPU)\n"
-            "  --db PATH            database (default " DEFAULT_DB "); --no-store: keep nothing\n"
+            "  --db PATH            database (default $IA_BENCH_DB, else\n"
+            "                       ~/.cache/ipfs_accelerate/benchmark_db.duckdb); --no-store: keep nothing\n"
             "  --json               print the result rows as JSON\n");
 }
 
 int ia_cmd_bench(int argc, char **argv) {
-    const char *models[MAX_LIST] = {IA_DEFAULT_MODEL}, *backends[MAX_LIST] = {"cpu"}, *db = DEFAULT_DB;
-    int batches[MAX_LIST] = {1, 8, 32}, seqs[MAX_LIST] = {128}, json = 0;
+    const char *models[MAX_LIST] = {IA_DEFAULT_MODEL}, *backends[MAX_LIST], *precisions[MAX_LIST], *db = NULL;
+    int batches[MAX_LIST] = {1, 8, 32}, seqs[MAX_LIST] = {128}, json = 0, no_store = 0;
+    size_t n_precisions = 0;
+    ia_hardware_profile profiles[MAX_LIST * 8];
+    char dbbuf[4096], found[16][32];
     ia_benchmark_config cfg;
     int64_t run_id = 0;
     char *rows = NULL;
     IA_BENCHMARK_CONFIG_INIT(&cfg);
     cfg.models = models, cfg.n_models = 1;
-    cfg.backends = backends, cfg.n_backends = 1;
+    cfg.backends = backends, cfg.n_backends = 0; /* 0: every device that runs here */
     cfg.batches = batches, cfg.n_batches = 3;
     cfg.seq_lens = seqs, cfg.n_seq_lens = 1;
     cfg.iterations = 10, cfg.warmup = 2, cfg.threads = 0, cfg.store_iterations = 1;
@@ -121,7 +158,7 @@ int ia_cmd_bench(int argc, char **argv) {
         } else if (!strcmp(a, "--json")) {
             json = 1;
         } else if (!strcmp(a, "--no-store")) {
-            db = NULL;
+            no_store = 1;
         } else if (!val) {
             fprintf(stderr, "ipfs-accelerate: bench: %s needs a value (or is unknown)\n", a);
             return 2;
@@ -130,6 +167,9 @@ int ia_cmd_bench(int argc, char **argv) {
             i++;
         } else if (!strcmp(a, "--device")) {
             if (!(cfg.n_backends = split(val, backends))) return 2;
+            i++;
+        } else if (!strcmp(a, "--precision")) {
+            if (!(n_precisions = split(val, precisions))) return 2;
             i++;
         } else if (!strcmp(a, "--batch")) {
             if (parse_ints(a, val, batches, &cfg.n_batches)) return 2;
@@ -154,6 +194,26 @@ int ia_cmd_bench(int argc, char **argv) {
             return 2;
         }
     }
+    if (n_precisions) { /* devices x precisions as profiles */
+        size_t n_dev = cfg.n_backends, k = 0;
+        if (!n_dev) {
+            n_dev = available_devices(found, 16);
+            for (size_t d = 0; d < n_dev; d++) backends[d] = found[d];
+        }
+        for (size_t d = 0; d < n_dev; d++)
+            for (size_t q = 0; q < n_precisions; q++, k++) {
+                IA_HARDWARE_PROFILE_INIT(&profiles[k]);
+                profiles[k].backend = backends[d];
+                if (ia_precision_parse(precisions[q], &profiles[k].precision) != IA_OK) {
+                    ia_cli_fail("bench");
+                    return 2;
+                }
+            }
+        cfg.n_backends = 0;
+        cfg.profiles = profiles, cfg.n_profiles = k;
+    }
+    if (!no_store && !db && !(db = default_db(dbbuf, sizeof dbbuf))) return 1;
+    if (no_store) db = NULL;
     if (ia_benchmark_run(&cfg, db, progress_bar, NULL, &run_id, &rows) != IA_OK) return ia_cli_fail("bench");
     if (json) {
         printf("%s\n", rows);
@@ -190,7 +250,8 @@ static int csv_to_stdout(const char *db) {
 }
 
 int ia_cmd_results(int argc, char **argv) {
-    const char *db = DEFAULT_DB, *format = "table", *models[MAX_LIST], *backends[MAX_LIST];
+    const char *db = NULL, *format = "table", *models[MAX_LIST], *backends[MAX_LIST];
+    char dbbuf[4096];
     size_t n_models = 0, n_backends = 0;
     char *rows = NULL;
     for (int i = 1; i < argc; i++) {
@@ -198,7 +259,8 @@ int ia_cmd_results(int argc, char **argv) {
         char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             printf("usage: ipfs-accelerate results [--db PATH] [--format table|csv|json] [--model M,...] "
-                   "[--backend B,...]\n");
+                   "[--backend B,...]\n"
+                   "  --db PATH  default $IA_BENCH_DB, else ~/.cache/ipfs_accelerate/benchmark_db.duckdb\n");
             return 0;
         } else if (!val) {
             fprintf(stderr, "ipfs-accelerate: results: %s needs a value (or is unknown)\n", a);
@@ -218,6 +280,7 @@ int ia_cmd_results(int argc, char **argv) {
             return 2;
         }
     }
+    if (!db && !(db = default_db(dbbuf, sizeof dbbuf))) return 1;
     if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json")) {
         fprintf(stderr, "ipfs-accelerate: results: --format must be table, csv or json\n");
         return 2;
@@ -242,13 +305,15 @@ int ia_cmd_results(int argc, char **argv) {
 }
 
 int ia_cmd_report(int argc, char **argv) {
-    const char *db = DEFAULT_DB, *out = NULL;
+    const char *db = NULL, *out = NULL;
+    char dbbuf[4096];
     long long cmp[2];
     int have_cmp = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: ipfs-accelerate report [--db PATH] --out report.html [--compare ID,ID]\n");
+            printf("usage: ipfs-accelerate report [--db PATH] --out report.html [--compare ID,ID]\n"
+                   "  --db PATH  default $IA_BENCH_DB, else ~/.cache/ipfs_accelerate/benchmark_db.duckdb\n");
             return 0;
         } else if (!val) {
             fprintf(stderr, "ipfs-accelerate: report: %s needs a value (or is unknown)\n", a);
@@ -272,6 +337,7 @@ int ia_cmd_report(int argc, char **argv) {
         fprintf(stderr, "ipfs-accelerate: report: --out FILE is required\n");
         return 2;
     }
+    if (!db && !(db = default_db(dbbuf, sizeof dbbuf))) return 1;
     if (access(db, F_OK) != 0) {
         fprintf(stderr, "ipfs-accelerate: report: %s does not exist (run ipfs-accelerate bench first)\n", db);
         return 1;

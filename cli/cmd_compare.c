@@ -36,7 +36,8 @@ static void usage(FILE *f) {
             "  --seq-len N      tokens per text when timing (default 128)\n"
             "  --iterations N   timed calls per model (default 10)\n"
             "  --threads N      worker threads (default: one per CPU)\n"
-            "  --db PATH        database (default $IA_BENCH_DB, else ./benchmark_db.duckdb)\n"
+            "  --db PATH        database (default $IA_BENCH_DB, else\n"
+            "                   ~/.cache/ipfs_accelerate/benchmark_db.duckdb)\n"
             "  --no-store       store nothing\n"
             "  --json           print the rows as JSON\n"
             "  -h, --help       this help\n");
@@ -49,14 +50,14 @@ static void on_progress(void *ctx, int done, int total, const char *what) {
 
 int ia_cmd_compare(int argc, char **argv) {
     ia_quant_compare_config cfg;
-    const char **variants = NULL, *db = getenv("IA_BENCH_DB");
+    const char **variants = NULL, *db = NULL;
+    char dbbuf[4096];
     char *json = NULL;
     int64_t run_id = 0;
     int as_json = 0, rc = 1, no_store = 0;
     IA_QUANT_COMPARE_CONFIG_INIT(&cfg);
     cfg.reference = IA_DEFAULT_MODEL;
     cfg.stsb_csv = getenv("IA_STSB_CSV") && *getenv("IA_STSB_CSV") ? getenv("IA_STSB_CSV") : IA_DEFAULT_STSB;
-    if (!db || !*db) db = "./benchmark_db.duckdb";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         int *num = NULL, lo = 1;
@@ -98,6 +99,13 @@ int ia_cmd_compare(int argc, char **argv) {
         goto bad_usage;
     }
     cfg.variants = variants;
+    if (!no_store && !db) {
+        if (ia_benchmark_default_db(dbbuf, sizeof dbbuf) != IA_OK) {
+            rc = ia_cli_fail("compare");
+            goto done;
+        }
+        db = dbbuf;
+    }
     if (ia_quant_compare(&cfg, no_store ? NULL : db, on_progress, NULL, &run_id, &json) != IA_OK) {
         if (isatty(2)) fputc('\n', stderr);
         rc = ia_cli_fail("compare");

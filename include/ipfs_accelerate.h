@@ -199,12 +199,15 @@ IA_API ia_status ia_session_run(ia_session *s, const char *graph, const ia_io *i
 #define IA_HW_QUICK_BENCH 1 /* + quick measured figures (< 2 s) */
 #define IA_HW_FULL_BENCH 2  /* + longer, steadier measurements */
 
-/* Detects the hardware and writes a JSON report: {"cpu": {..., "flags":
- * [...]}, "memory": {...}, "backends": [{"name", "available", "reason",
- * "devices": [...], "gflops", "gbps"}, ...]}. Every backend name the seed
- * spec lists appears, available or with the reason it is not; figures are
- * measured (null when not measured or not available). threads: for the CPU
- * measurements (0 = all). *json_out: caller frees with ia_free(). */
+/* Detects the hardware and writes a JSON report: {"machine_id",
+ * "machine_id_basis", "cpu": {..., "flags": [...]}, "memory": {...},
+ * "backends": [{"name", "available", "reason", "devices": [...], "gflops",
+ * "gbps"}, ...]}. Every backend name the seed spec lists appears,
+ * available or with the reason it is not; figures are measured (null when
+ * not measured or not available), GFLOP/s through each device kind's own
+ * executor. Accelerator probes run once per process and are reused.
+ * threads: for the CPU measurements (0 = all). *json_out: caller frees
+ * with ia_free(). */
 IA_API ia_status ia_hw_report_json(int bench_level, int threads, char **json_out);
 
 /* ---------------------------------------------------- hardware profiles */
@@ -246,12 +249,16 @@ IA_API const char *ia_precision_name(ia_precision p);
 IA_API ia_status ia_parse_memory_size(const char *text, int64_t *bytes);
 
 /* Picks the device for a model: measured results first — rows of the
- * benchmark database at $IA_BENCH_DB (default ./benchmark_db.duckdb, if it
- * exists) for this model, on backends that are available, nearest in batch
- * size, highest items/s — otherwise a heuristic over the detected backends.
- * Writes the device name ("cpu") and a sentence saying which rule decided
- * ("measured: ..." or "heuristic ..."). ia_model_open with device "auto"
- * uses the heuristic alone. */
+ * benchmark database (ia_benchmark_default_db: $IA_BENCH_DB, else
+ * ~/.cache/ipfs_accelerate/benchmark_db.duckdb; never the working
+ * directory) that measured this model (by content fingerprint, not by
+ * name) on this machine (by machine id), ran, and did so on a device that
+ * runs here now, nearest in batch size, highest items/s — otherwise a
+ * heuristic over the device kinds that run here (never the ref oracle):
+ * the weights file's size against each device's memory, and the batch.
+ * Nothing is benchmarked. Writes the device name ("cpu", "cuda:1") and a
+ * sentence saying which rule decided ("measured: ..." or "heuristic (rule:
+ * ...)"). ia_model_open with device "auto" uses the heuristic alone. */
 IA_API ia_status ia_select_device(const char *model_ref, const char *task, int batch,
                                   char *device, size_t device_cap, char *why, size_t why_cap);
 
@@ -278,7 +285,7 @@ IA_API const char *ia_model_device_reason(const ia_model *model);
  * model share one weights mapping. Not thread-safe; one per thread. */
 typedef struct ia_model_manager ia_model_manager;
 
-/* profile: defaults for every load (NULL = ia_hardware_profile_default()). */
+/* profile: defaults for every load (NULL = IA_HARDWARE_PROFILE_INIT's). */
 IA_API ia_status ia_model_manager_create(const ia_hardware_profile *profile, ia_model_manager **out);
 IA_API void ia_model_manager_free(ia_model_manager *mm); /* NULL-safe */
 
@@ -331,9 +338,15 @@ IA_API ia_status ia_worker_optimal_hardware(ia_worker *w, const char *model, con
 
 /* ------------------------------------------------------------ benchmarks */
 
-/* What to benchmark (the seed's BenchmarkConfig). Every model x backend x
- * batch x seq_len runs `iterations` timed passes after `warmup`; absent
- * backends are recorded as skipped with the reason. */
+/* What to benchmark (the seed's BenchmarkConfig). Every model x hardware
+ * entry x batch x seq_len runs `iterations` timed passes after `warmup`.
+ * The hardware entries are every backend name (its default profile), then
+ * every profile; with neither, every device kind that runs here (not the
+ * ref oracle). A profile is a description, checked when its rows run:
+ * absent hardware, a precision the device cannot run and a model that is
+ * not here are rows skipped with the reason; an int8/int4/int2 profile
+ * quantises an fp32 model at load. Each row records the precision and
+ * device that really ran. */
 typedef struct ia_benchmark_config {
     size_t struct_size;
     const char *const *models;   size_t n_models;
@@ -342,6 +355,10 @@ typedef struct ia_benchmark_config {
     const int *seq_lens;         size_t n_seq_lens;
     int iterations, warmup, threads;
     int store_iterations;        /* 1: keep every iteration's latency */
+    /* appended in core v2 (read only when struct_size covers them): */
+    const ia_hardware_profile *profiles; /* each filled by IA_HARDWARE_PROFILE_INIT;
+                                            its threads 0 = `threads` above */
+    size_t n_profiles;
 } ia_benchmark_config;
 
 IA_API void ia_benchmark_config_init(ia_benchmark_config *c, size_t struct_size);
@@ -350,9 +367,16 @@ IA_API void ia_benchmark_config_init(ia_benchmark_config *c, size_t struct_size)
 /* Progress: done of total configurations, `what` names the current one. */
 typedef void (*ia_progress_fn)(void *ctx, int done, int total, const char *what);
 
+/* The default benchmark database: $IA_BENCH_DB if set, else
+ * ~/.cache/ipfs_accelerate/benchmark_db.duckdb (whose missing parent
+ * directories this creates, so a write there succeeds). What the CLI and
+ * the Python package default to, and what ia_select_device reads. */
+IA_API ia_status ia_benchmark_default_db(char *buf, size_t cap);
+
 /* Runs the matrix, stores it in the DuckDB database at db_path (created if
  * needed; NULL = do not store) and returns the run id and the result rows
- * as a JSON array (caller frees with ia_free()). */
+ * as a JSON array (caller frees with ia_free()). Rows carry
+ * model_fingerprint and machine_id (schema v4). */
 IA_API ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, ia_progress_fn progress,
                                   void *ctx, int64_t *run_id, char **results_json);
 

@@ -5,9 +5,12 @@
  * writers apart.
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bench/report_html.h"
 #include "bench/runner.h"
@@ -50,6 +53,9 @@ static char *results_json(int64_t run_id, const ia_bench_result *r, size_t n) {
         add_num(o, "power_w", r[i].power_w);
         if (r[i].power_reason) cJSON_AddStringToObject(o, "power_reason", r[i].power_reason);
         if (r[i].skipped_reason) cJSON_AddStringToObject(o, "skipped_reason", r[i].skipped_reason);
+        if (r[i].model_fingerprint) cJSON_AddStringToObject(o, "model_fingerprint", r[i].model_fingerprint);
+        else cJSON_AddNullToObject(o, "model_fingerprint");
+        if (r[i].machine_id) cJSON_AddStringToObject(o, "machine_id", r[i].machine_id);
         cJSON_AddItemToArray(arr, o);
     }
     s = arr ? cJSON_PrintUnformatted(arr) : NULL;
@@ -66,11 +72,47 @@ void ia_benchmark_config_init(ia_benchmark_config *c, size_t struct_size) {
     ia_struct_export(c, struct_size, &d, sizeof d);
 }
 
+/* The caller's profiles as full-size structs: the array's stride is the
+ * caller's sizeof(ia_hardware_profile), which its first element's
+ * struct_size says (every element was filled by the same INIT macro). */
+static ia_status import_profiles(const ia_benchmark_config *cfg, ia_hardware_profile **out) {
+    size_t stride;
+    ia_hardware_profile *p;
+    *out = NULL;
+    if (!cfg->n_profiles) return IA_OK;
+    if (!cfg->profiles) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_run: n_profiles without profiles");
+    if (cfg->n_profiles > 4096) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_run: %zu profiles", cfg->n_profiles);
+    memcpy(&stride, cfg->profiles, sizeof stride);
+    if (stride < sizeof(size_t) || stride > IA_STRUCT_SIZE_MAX)
+        return ia_error(IA_ERR_INVALID_ARG, "profile 0: struct_size is %zu: fill the struct with "
+                        "IA_HARDWARE_PROFILE_INIT first", stride);
+    if (!(p = calloc(cfg->n_profiles, sizeof *p))) return ia_error(IA_ERR_NOMEM, "benchmark profiles");
+    for (size_t i = 0; i < cfg->n_profiles; i++) {
+        const char *src = (const char *)cfg->profiles + i * stride;
+        size_t size;
+        ia_status st;
+        memcpy(&size, src, sizeof size);
+        IA_HARDWARE_PROFILE_INIT(&p[i]);
+        if (size != stride)
+            st = ia_error(IA_ERR_INVALID_ARG, "profile %zu: struct_size %zu, profile 0's is %zu: fill every "
+                          "profile with IA_HARDWARE_PROFILE_INIT", i, size, stride);
+        else
+            st = ia_struct_import(&p[i], sizeof p[i], src, "IA_HARDWARE_PROFILE_INIT");
+        if (st != IA_OK) {
+            free(p);
+            return st;
+        }
+    }
+    *out = p;
+    return IA_OK;
+}
+
 ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, ia_progress_fn progress, void *ctx,
                            int64_t *run_id, char **out_json) {
     ia_bench_config c;
     ia_bench_store *store = NULL;
     ia_bench_result *res = NULL;
+    ia_hardware_profile *profiles = NULL;
     size_t n = 0;
     int64_t id = 0;
     ia_status st;
@@ -80,21 +122,59 @@ ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, 
     IA_BENCHMARK_CONFIG_INIT(&full);
     if ((st = ia_struct_import(&full, sizeof full, cfg, "IA_BENCHMARK_CONFIG_INIT")) != IA_OK) return st;
     cfg = &full;
+    if ((st = import_profiles(cfg, &profiles)) != IA_OK) return st;
     c = (ia_bench_config){cfg->models,   cfg->n_models,   cfg->backends,  cfg->n_backends,
                           cfg->batches,  cfg->n_batches,  cfg->seq_lens,  cfg->n_seq_lens,
-                          cfg->iterations, cfg->warmup, cfg->threads, cfg->store_iterations, 0};
+                          cfg->iterations, cfg->warmup, cfg->threads, cfg->store_iterations, 0,
+                          profiles, cfg->n_profiles};
     /* Check the configuration before the store is opened, so a bad one
      * leaves no database file behind. */
-    if ((st = ia_bench_check_config(&c)) != IA_OK) return st;
-    if (db_path && (st = ia_bench_store_open(db_path, &store)) != IA_OK) return st;
+    if ((st = ia_bench_check_config(&c)) != IA_OK) goto done;
+    if (db_path && (st = ia_bench_store_open(db_path, &store)) != IA_OK) goto done;
     st = ia_bench_run(&c, store, progress, ctx, &id, &res, &n);
     ia_bench_store_close(store);
-    if (st != IA_OK) return st;
+    if (st != IA_OK) goto done;
     *out_json = results_json(id, res, n);
     ia_bench_results_free(res, n);
     if (run_id) *run_id = id;
-    return *out_json ? IA_OK : ia_error(IA_ERR_NOMEM, "benchmark results");
+    st = *out_json ? IA_OK : ia_error(IA_ERR_NOMEM, "benchmark results");
+done:
+    free(profiles);
+    return st;
 }
+
+/* mkdir -p of path's parent directories (not of path itself). */
+static ia_status make_parents(const char *path) {
+    char dir[4096];
+    int n = snprintf(dir, sizeof dir, "%s", path);
+    if (n < 0 || (size_t)n >= sizeof dir) return ia_error(IA_ERR_INVALID_ARG, "path too long: %s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) return ia_error(IA_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+        *p = '/';
+    }
+    return IA_OK;
+}
+
+ia_status ia_bench_db_path(char *buf, size_t cap, int create_dirs) {
+    const char *env = getenv("IA_BENCH_DB"), *home = getenv("HOME");
+    int n;
+    if (!buf || cap == 0) return ia_error(IA_ERR_INVALID_ARG, "benchmark database path: no buffer");
+    buf[0] = '\0';
+    if (env && *env) {
+        n = snprintf(buf, cap, "%s", env);
+        if (n < 0 || (size_t)n >= cap) return ia_error(IA_ERR_INVALID_ARG, "$IA_BENCH_DB is too long");
+        return IA_OK;
+    }
+    if (!home || !*home)
+        return ia_error(IA_ERR_NOT_FOUND, "no $IA_BENCH_DB and no $HOME for the default benchmark database");
+    n = snprintf(buf, cap, "%s/.cache/ipfs_accelerate/benchmark_db.duckdb", home);
+    if (n < 0 || (size_t)n >= cap) return ia_error(IA_ERR_INVALID_ARG, "benchmark database path too long");
+    return create_dirs ? make_parents(buf) : IA_OK;
+}
+
+ia_status ia_benchmark_default_db(char *buf, size_t cap) { return ia_bench_db_path(buf, cap, 1); }
 
 ia_status ia_benchmark_query(const char *db_path, const char *const *models, size_t n_models,
                              const char *const *backends, size_t n_backends, const char *const *metrics,

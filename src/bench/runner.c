@@ -24,6 +24,8 @@
 
 #include "bench/power.h"
 #include "bench/stats.h"
+#include "formats/model_id.h"
+#include "hw/hw.h"
 #include "util/error.h"
 
 #define SYNTH_WORD "hello"
@@ -85,11 +87,14 @@ fail:
 
 /* A result row with every figure NaN ("not measured"). */
 static ia_status result_init(ia_bench_result *r, const char *model, const char *backend,
-                             const char *precision, int batch, int seq_len, const ia_bench_config *cfg) {
+                             const char *precision, int batch, int seq_len, const ia_bench_config *cfg,
+                             const char *fingerprint, const char *machine) {
     memset(r, 0, sizeof *r);
     r->model = strdup(model);
     r->backend = strdup(backend);
     r->precision = strdup(precision);
+    r->model_fingerprint = fingerprint ? strdup(fingerprint) : NULL;
+    r->machine_id = machine ? strdup(machine) : NULL;
     r->batch = batch;
     r->seq_len = seq_len;
     r->iterations = cfg->iterations;
@@ -99,7 +104,8 @@ static ia_status result_init(ia_bench_result *r, const char *model, const char *
     r->items_per_s = r->tokens_per_s = NAN;
     r->rss_delta_bytes = r->model_bytes = NAN;
     r->energy_j = r->power_w = NAN;
-    if (!r->model || !r->backend || !r->precision)
+    if (!r->model || !r->backend || !r->precision || (fingerprint && !r->model_fingerprint) ||
+        (machine && !r->machine_id))
         return ia_error(IA_ERR_NOMEM, "bench: result strings");
     return IA_OK;
 }
@@ -110,6 +116,8 @@ static void result_clear(ia_bench_result *r) {
     free((void *)r->precision);
     free((void *)r->power_reason);
     free((void *)r->skipped_reason);
+    free((void *)r->model_fingerprint);
+    free((void *)r->machine_id);
     memset(r, 0, sizeof *r);
 }
 
@@ -122,7 +130,16 @@ void ia_bench_results_free(ia_bench_result *results, size_t n) {
 /* Measures one configuration into r (already initialised). iter_ms has
  * room for cfg->iterations latencies. A configuration that cannot run
  * here sets r->skipped_reason and returns IA_OK. */
-static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, const char *backend,
+/* Replaces *field (owned) with a copy of value; IA_ERR_NOMEM on failure. */
+static ia_status set_str(const char **field, const char *value) {
+    char *p = strdup(value);
+    if (!p) return ia_error(IA_ERR_NOMEM, "bench: result strings");
+    free((void *)*field);
+    *field = p;
+    return IA_OK;
+}
+
+static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, const ia_hardware_profile *hw,
                              int batch, int seq_len, ia_bench_result *r, double *iter_ms) {
     ia_status st = IA_OK;
     ia_model *model = NULL;
@@ -132,35 +149,34 @@ static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, 
     int nomem = 0;
     int64_t rss0 = -1, rss1 = -1, hwm1 = -1;
 
-    ia_hardware_profile prof;
-    IA_HARDWARE_PROFILE_INIT(&prof);
-    prof.backend = backend;
-    prof.threads = cfg->threads;
+    ia_hardware_profile prof = *hw;
+    if (!prof.threads) prof.threads = cfg->threads;
 
     int peak_reset = ia_bench_rss_reset_peak() == 0;
     if (ia_bench_rss(&rss0, NULL) != IA_OK) rss0 = -1;
 
     st = ia_model_open_profile(model_ref, &prof, &model);
-    if (st == IA_ERR_UNAVAILABLE || st == IA_ERR_UNSUPPORTED) {
-        /* Absent hardware is a recorded fact about this machine. */
+    if (st == IA_ERR_UNAVAILABLE || st == IA_ERR_UNSUPPORTED || st == IA_ERR_NOT_FOUND) {
+        /* Absent hardware, a precision or family it cannot run, a model
+         * that is not here: recorded facts about this machine. */
         const char *msg = ia_last_error();
         r->skipped_reason = dup_printf("%s", msg && *msg ? msg : ia_status_str(st));
         st = r->skipped_reason ? IA_OK : ia_error(IA_ERR_NOMEM, "bench: skip reason");
         goto fail;
     }
     if (st != IA_OK) {
-        st = ia_error_prefix(st, "bench %s on %s", model_ref, backend);
+        st = ia_error_prefix(st, "bench %s on %s", model_ref, r->backend);
         goto fail;
     }
     r->model_bytes = (double)ia_model_weight_bytes(model);
-    if (strcmp(r->precision, ia_model_precision(model)) != 0) { /* a quantised model: its real widths */
-        char *p = strdup(ia_model_precision(model));
-        if (!p) {
-            st = ia_error(IA_ERR_NOMEM, "bench: precision");
-            goto fail;
-        }
-        free((void *)r->precision);
-        r->precision = p;
+    /* What really ran: the model's widths (a quantised file, or weights
+     * quantised at load for an int profile) and the device "auto" chose. */
+    if ((st = set_str(&r->precision, ia_model_precision(model))) != IA_OK) goto fail;
+    if (strcmp(prof.backend ? prof.backend : "auto", "auto") == 0) {
+        char dev[64];
+        if (prof.device_index) snprintf(dev, sizeof dev, "%s:%d", ia_model_device(model), prof.device_index);
+        else snprintf(dev, sizeof dev, "%s", ia_model_device(model));
+        if ((st = set_str(&r->backend, dev)) != IA_OK) goto fail;
     }
     if (seq_len > ia_model_max_tokens(model)) {
         r->skipped_reason = dup_printf("seq_len %d exceeds the %d tokens %s takes", seq_len,
@@ -219,7 +235,7 @@ static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, 
     goto fail;
 
 embed_failed:
-    st = ia_error_prefix(st, "bench %s on %s batch %d seq_len %d", model_ref, backend, batch, seq_len);
+    st = ia_error_prefix(st, "bench %s on %s batch %d seq_len %d", model_ref, r->backend, batch, seq_len);
 fail:
     ia_model_free(model);
     free(out);
@@ -254,12 +270,77 @@ static int add_str_array(cJSON *o, const char *key, const char *const *v, size_t
     return 0;
 }
 
+/* The run's hardware entries (see runner.h): *out (caller frees with
+ * free()) holds full profiles whose backend strings are borrowed from cfg
+ * or the registry. */
+static ia_status hardware_entries(const ia_bench_config *cfg, ia_hardware_profile **out, size_t *n) {
+    const ia_backend_ops *usable[16];
+    size_t k = 0, total = cfg->n_backends + cfg->n_profiles;
+    int n_usable = 0;
+    ia_hardware_profile *h;
+    if (total == 0) total = (size_t)(n_usable = ia_hw_usable_kinds(usable, 16));
+    *out = NULL;
+    *n = 0;
+    if (total == 0) return ia_error(IA_ERR_UNAVAILABLE, "bench: no device kind runs models here");
+    if (!(h = calloc(total, sizeof *h))) return ia_error(IA_ERR_NOMEM, "bench: hardware entries");
+    for (size_t i = 0; i < cfg->n_backends; i++, k++) {
+        IA_HARDWARE_PROFILE_INIT(&h[k]);
+        h[k].backend = cfg->backends[i];
+    }
+    for (size_t i = 0; i < cfg->n_profiles; i++, k++) h[k] = cfg->profiles[i];
+    for (int i = 0; i < n_usable; i++, k++) {
+        IA_HARDWARE_PROFILE_INIT(&h[k]);
+        h[k].backend = usable[i]->name;
+    }
+    *out = h;
+    *n = k;
+    return IA_OK;
+}
+
+/* "cuda" for device 0, "cuda:1" otherwise: how rows name the device. */
+static void entry_label(const ia_hardware_profile *p, char *buf, size_t cap) {
+    const char *b = p->backend ? p->backend : "auto";
+    if (p->device_index) snprintf(buf, cap, "%s:%d", b, p->device_index);
+    else snprintf(buf, cap, "%s", b);
+}
+
+static int add_hardware(cJSON *o, const ia_bench_config *cfg) {
+    ia_hardware_profile *h = NULL;
+    size_t n = 0;
+    cJSON *a;
+    int rc = -1;
+    if (hardware_entries(cfg, &h, &n) != IA_OK) {
+        ia_error_clear();
+        return cJSON_AddArrayToObject(o, "hardware") ? 0 : -1;
+    }
+    if (!(a = cJSON_AddArrayToObject(o, "hardware"))) goto done;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        if (!e || !cJSON_AddItemToArray(a, e)) {
+            cJSON_Delete(e);
+            goto done;
+        }
+        if (!cJSON_AddStringToObject(e, "backend", h[i].backend ? h[i].backend : "auto") ||
+            !cJSON_AddNumberToObject(e, "device_index", h[i].device_index) ||
+            !cJSON_AddStringToObject(e, "precision", ia_precision_name(h[i].precision)) ||
+            !cJSON_AddNumberToObject(e, "memory_limit_bytes", (double)h[i].memory_limit_bytes) ||
+            !cJSON_AddNumberToObject(e, "threads", h[i].threads ? h[i].threads : cfg->threads) ||
+            !cJSON_AddNumberToObject(e, "optimization_level", h[i].optimization_level))
+            goto done;
+    }
+    rc = 0;
+done:
+    free(h);
+    return rc;
+}
+
 char *ia_bench_config_json(const ia_bench_config *cfg) {
     char *json = NULL;
     cJSON *o = cJSON_CreateObject();
     if (!o) goto fail;
     if (add_str_array(o, "models", cfg->models, cfg->n_models) ||
         add_str_array(o, "backends", cfg->backends, cfg->n_backends) ||
+        add_hardware(o, cfg) ||
         add_int_array(o, "batches", cfg->batches, cfg->n_batches) ||
         add_int_array(o, "seq_lens", cfg->seq_lens, cfg->n_seq_lens) ||
         !cJSON_AddNumberToObject(o, "iterations", cfg->iterations) ||
@@ -276,16 +357,30 @@ fail:
 }
 
 ia_status ia_bench_check_config(const ia_bench_config *cfg) {
-    if (!cfg || !cfg->models || !cfg->n_models || !cfg->backends || !cfg->n_backends ||
-        !cfg->batches || !cfg->n_batches || !cfg->seq_lens || !cfg->n_seq_lens)
-        return ia_error(IA_ERR_INVALID_ARG, "bench: config needs models, backends, batches and seq_lens");
+    if (!cfg || !cfg->models || !cfg->n_models || (cfg->n_backends && !cfg->backends) ||
+        (cfg->n_profiles && !cfg->profiles) || !cfg->batches || !cfg->n_batches || !cfg->seq_lens ||
+        !cfg->n_seq_lens)
+        return ia_error(IA_ERR_INVALID_ARG, "bench: config needs models, batches and seq_lens (backends and "
+                        "profiles may be empty: every device kind that runs here)");
     if (cfg->iterations < 1 || cfg->warmup < 0 || cfg->threads < 0)
         return ia_error(IA_ERR_INVALID_ARG, "bench: iterations %d (>= 1), warmup %d, threads %d (>= 0)",
                         cfg->iterations, cfg->warmup, cfg->threads);
     for (size_t i = 0; i < cfg->n_models; i++)
-        if (!cfg->models[i]) return ia_error(IA_ERR_INVALID_ARG, "bench: model %zu is NULL", i);
+        if (!cfg->models[i] || !cfg->models[i][0])
+            return ia_error(IA_ERR_INVALID_ARG, "bench: model %zu is NULL or empty", i);
     for (size_t i = 0; i < cfg->n_backends; i++)
         if (!cfg->backends[i]) return ia_error(IA_ERR_INVALID_ARG, "bench: backend %zu is NULL", i);
+    /* A profile describes hardware that may be absent (that is a skipped
+     * row); only a profile no machine could honour is refused here. */
+    for (size_t i = 0; i < cfg->n_profiles; i++) {
+        const ia_hardware_profile *p = &cfg->profiles[i];
+        if ((unsigned)p->precision > IA_PRECISION_INT2 || p->device_index < 0 || p->device_index > 1024 ||
+            p->threads < 0 || p->threads > 1024 || p->optimization_level < 0 || p->optimization_level > 3 ||
+            p->memory_limit_bytes < 0)
+            return ia_error(IA_ERR_INVALID_ARG, "bench: profile %zu: precision %d, device %d, threads %d, "
+                            "optimization_level %d or memory limit %lld out of range", i, (int)p->precision,
+                            p->device_index, p->threads, p->optimization_level, (long long)p->memory_limit_bytes);
+    }
     for (size_t i = 0; i < cfg->n_batches; i++)
         if (cfg->batches[i] < 1)
             return ia_error(IA_ERR_INVALID_ARG, "bench: batch %d (must be >= 1)", cfg->batches[i]);
@@ -294,8 +389,8 @@ ia_status ia_bench_check_config(const ia_bench_config *cfg) {
             return ia_error(IA_ERR_INVALID_ARG, "bench: seq_len %d (must be >= 2: [CLS] and [SEP])",
                             cfg->seq_lens[i]);
     /* total configurations must fit the progress callback's int */
-    double total = (double)cfg->n_models * (double)cfg->n_backends * (double)cfg->n_batches *
-                   (double)cfg->n_seq_lens;
+    double total = (double)cfg->n_models * (double)(cfg->n_backends + cfg->n_profiles + 16) *
+                   (double)cfg->n_batches * (double)cfg->n_seq_lens;
     if (total > 1e6) return ia_error(IA_ERR_INVALID_ARG, "bench: %.0f configurations", total);
     return IA_OK;
 }
@@ -333,10 +428,11 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
                        void *ctx, int64_t *run_id, ia_bench_result **results, size_t *n_results) {
     ia_status st;
     ia_bench_result *res = NULL;
+    ia_hardware_profile *hw = NULL;
     double *iter_ms = NULL;
-    size_t total = 0, done = 0;
+    size_t total = 0, done = 0, n_hw = 0;
     int64_t rid = 0;
-    char what[512];
+    char what[512], machine[IA_MACHINE_ID_LEN + 1];
 
     if (results) *results = NULL;
     if (n_results) *n_results = 0;
@@ -346,7 +442,9 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
         goto fail;
     }
     if ((st = ia_bench_check_config(cfg)) != IA_OK) goto fail;
-    total = cfg->n_models * cfg->n_backends * cfg->n_batches * cfg->n_seq_lens;
+    if ((st = hardware_entries(cfg, &hw, &n_hw)) != IA_OK) goto fail;
+    if ((st = ia_hw_machine_id(machine, NULL, 0)) != IA_OK) goto fail;
+    total = cfg->n_models * n_hw * cfg->n_batches * cfg->n_seq_lens;
     res = calloc(total, sizeof *res);
     iter_ms = malloc((size_t)cfg->iterations * sizeof *iter_ms);
     if (!res || !iter_ms) {
@@ -354,19 +452,29 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
         goto fail;
     }
     if (store && (st = begin_run(cfg, store, &rid)) != IA_OK) goto fail;
-    const char *precision = ia_precision_name(IA_PRECISION_FP32); /* what a default profile runs at */
 
-    for (size_t m = 0; m < cfg->n_models; m++)
-        for (size_t b = 0; b < cfg->n_backends; b++)
+    for (size_t m = 0; m < cfg->n_models; m++) {
+        /* The model's identity, once per model: what device choice matches
+         * rows by. A model that is not here has none (its rows are skipped
+         * with the reason the open gives). */
+        char dir[4096], fp[IA_MODEL_FINGERPRINT_LEN + 1];
+        const char *fingerprint = NULL;
+        if (ia_model_resolve(cfg->models[m], dir, sizeof dir) == IA_OK && ia_model_fingerprint(dir, fp) == IA_OK)
+            fingerprint = fp;
+        ia_error_clear();
+        for (size_t b = 0; b < n_hw; b++)
             for (size_t k = 0; k < cfg->n_batches; k++)
                 for (size_t q = 0; q < cfg->n_seq_lens; q++) {
-                    const char *model = cfg->models[m], *backend = cfg->backends[b];
+                    const char *model = cfg->models[m];
                     int batch = cfg->batches[k], seq_len = cfg->seq_lens[q];
                     ia_bench_result *r = &res[done];
+                    char label[96];
+                    entry_label(&hw[b], label, sizeof label);
                     /* done counts initialised rows: the cleanup frees them. */
                     done++;
-                    st = result_init(r, model, backend, precision, batch, seq_len, cfg);
-                    if (st == IA_OK) st = measure_one(cfg, model, backend, batch, seq_len, r, iter_ms);
+                    st = result_init(r, model, label, ia_precision_name(hw[b].precision), batch, seq_len, cfg,
+                                     fingerprint, machine);
+                    if (st == IA_OK) st = measure_one(cfg, model, &hw[b], batch, seq_len, r, iter_ms);
                     if (st != IA_OK) goto fail;
                     if (store) {
                         int with_iters = cfg->store_iterations && !r->skipped_reason;
@@ -374,7 +482,8 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
                                                        with_iters ? (size_t)cfg->iterations : 0, &r->id);
                         if (st != IA_OK) goto fail;
                     }
-                    snprintf(what, sizeof what, "%s %s batch=%d seq=%d", model, backend, batch, seq_len);
+                    snprintf(what, sizeof what, "%s %s %s batch=%d seq=%d", model, r->backend, r->precision, batch,
+                             seq_len);
                     if (cfg->verbose) {
                         if (r->skipped_reason)
                             fprintf(stderr, "bench: %s: skipped: %s\n", what, r->skipped_reason);
@@ -384,6 +493,7 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
                     }
                     if (progress) progress(ctx, (int)done, (int)total, what);
                 }
+    }
 
     if (store && (st = ia_bench_store_finish_run(store, rid, "complete")) != IA_OK) goto fail;
     *results = res;
@@ -399,5 +509,6 @@ fail:
     }
     ia_bench_results_free(res, done);
     free(iter_ms);
+    free(hw);
     return st;
 }

@@ -32,6 +32,8 @@ typedef struct ia_bench_config {
     int threads;                 /* profile.threads; 0 = one per CPU */
     int store_iterations;        /* nonzero: store every iteration's latency */
     int verbose;                 /* nonzero: one line per configuration on stderr */
+    const ia_hardware_profile *profiles; /* more hardware entries, full-size structs */
+    size_t n_profiles;
 } ia_bench_config;
 
 /* Progress callback: called once per configuration after it is measured
@@ -39,22 +41,34 @@ typedef struct ia_bench_config {
  * (borrowed for the call). */
 typedef void (*ia_bench_progress_fn)(void *ctx, int done, int total, const char *what);
 
-/* Runs every configuration in the order models, backends, batches,
- * seq_lens (outermost first) and returns one result per configuration.
+/* The hardware entries of a run: every backend name (its default profile
+ * with cfg->threads), then every profile; with neither, every device kind
+ * that runs here except the ref oracle (hw/hw.h ia_hw_usable_kinds).
  *
- * Each configuration opens the model with ia_model_open_profile (backend,
- * threads; fp32), embeds a batch of synthetic texts of exactly seq_len
+ * Runs every configuration in the order models, hardware entries,
+ * batches, seq_lens (outermost first) and returns one result per
+ * configuration.
+ *
+ * Each configuration opens the model with ia_model_open_profile under the
+ * entry's profile (threads 0 = cfg->threads; a profile asking int8, int4
+ * or int2 of an fp32 model quantises it at load), records the precision
+ * the model really runs at and the device it really runs on ("auto"
+ * resolved), embeds a batch of synthetic texts of exactly seq_len
  * tokens (see runner.c), runs warmup then iterations timed calls
  * (CLOCK_MONOTONIC), and fills latency stats (stats.h: numpy "linear"
  * percentiles), items/s = batch / mean latency, tokens/s = batch * seq_len
  * / mean latency, the peak-RSS growth across load + run, the weight bytes,
- * and RAPL energy/power or power_reason (power.h).
+ * and RAPL energy/power or power_reason (power.h). Every row carries the
+ * model's fingerprint (formats/model_id.h) and this machine's id
+ * (hw/hw.h), which is what device choice matches rows by.
  *
- * A backend the profile refuses (IA_ERR_UNAVAILABLE or IA_ERR_UNSUPPORTED:
- * absent hardware, a precision it cannot run) is a result with
- * skipped_reason = the library's message, not an error of the run; so is
- * a seq_len the model cannot take. Any other failure (model not found,
- * embed failing) ends the run with that status and frees what it made.
+ * What this machine cannot run is a result with skipped_reason = the
+ * library's message, not an error of the run: a device the profile asks
+ * for that is absent (IA_ERR_UNAVAILABLE), a precision or model family it
+ * cannot run (IA_ERR_UNSUPPORTED), a model that is not here
+ * (IA_ERR_NOT_FOUND: not in the cache, no such directory), a seq_len the
+ * model cannot take. Any other failure (a malformed model, embed failing)
+ * ends the run with that status and frees what it made.
  *
  * store (may be NULL): a run row is begun first (hardware report, version,
  * $IA_GIT_COMMIT or "", threads, the config as JSON) and each result is

@@ -223,7 +223,8 @@ fail:
     return st;
 }
 
-/* Binds the 21 result columns after id (parameters 1..21). */
+/* Binds the 23 result columns after id (parameters 1..23), in the
+ * table's column order (v1's columns, then v4's). */
 static int bind_result(duckdb_prepared_statement p, int64_t run_id, const ia_bench_result *r)
 {
     int ok = 1;
@@ -248,6 +249,8 @@ static int bind_result(duckdb_prepared_statement p, int64_t run_id, const ia_ben
     ok &= bind_dbl(p, 19, r->power_w) == DuckDBSuccess;
     ok &= bind_str(p, 20, r->power_reason) == DuckDBSuccess;
     ok &= bind_str(p, 21, r->skipped_reason) == DuckDBSuccess;
+    ok &= bind_str(p, 22, r->model_fingerprint) == DuckDBSuccess;
+    ok &= bind_str(p, 23, r->machine_id) == DuckDBSuccess;
     return ok;
 }
 
@@ -271,7 +274,7 @@ ia_status ia_bench_store_add_result(ia_bench_store *s, int64_t run_id, const ia_
     if (st != IA_OK) goto fail;
     in_tx = 1;
     st = prepare(s, "INSERT INTO results VALUES (nextval('ia_results_seq'),"
-                    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", &p);
+                    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", &p);
     if (st != IA_OK) goto fail;
     if (!bind_result(p, run_id, r)) { st = ia_error(IA_ERR_INTERNAL, "%s: add_result: binding failed", s->path); goto fail; }
     st = execute(s, p, "inserting the result", &id);

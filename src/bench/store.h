@@ -16,7 +16,7 @@ typedef struct ia_bench_store ia_bench_store;
 
 /* Schema version written by this build; older versions are migrated on
  * open, newer ones refused with a clear error. */
-#define IA_BENCH_SCHEMA_VERSION 3
+#define IA_BENCH_SCHEMA_VERSION 4
 
 /* Opens or creates the database at path (":memory:" allowed) and migrates
  * it. A file that is not a DuckDB database, or one whose schema is newer
@@ -61,6 +61,8 @@ typedef struct ia_bench_result {
     const char *power_reason; /* when energy/power are NaN */
     const char *skipped_reason; /* non-NULL: the configuration did not run (absent hardware) */
     int64_t id;               /* row id once stored (the runner fills it), else 0 */
+    const char *model_fingerprint; /* formats/model_id.h; NULL = unknown (model not found) */
+    const char *machine_id;        /* hw/machine_id.c; NULL = unknown */
 } ia_bench_result;
 
 /* Inserts one result and its per-iteration latencies (may be NULL/0) in one
@@ -82,6 +84,13 @@ ia_status ia_bench_store_query_json(ia_bench_store *s, const char *const *models
                                     const char *const *backends, size_t n_backends,
                                     const char *const *metrics, size_t n_metrics, const char *group_by,
                                     char **json);
+
+/* The benchmark database device choice reads and the front ends default
+ * to: $IA_BENCH_DB, else ~/.cache/ipfs_accelerate/benchmark_db.duckdb —
+ * never the working directory, whose contents a process does not choose.
+ * create_dirs: also create the default's missing parent directories (for
+ * a write). api.c. */
+ia_status ia_bench_db_path(char *buf, size_t cap, int create_dirs);
 
 /* Exports the results (joined with runs) to path as "csv" or "json"
  * (DuckDB COPY). */

@@ -32,7 +32,7 @@ static const char ALL_COLUMNS[] =
     " r.model, r.backend, r.precision, r.batch, r.seq_len, r.iterations, r.warmup,"
     " r.latency_ms_mean, r.latency_ms_stddev, r.latency_ms_p50, r.latency_ms_p90, r.latency_ms_p99,"
     " r.items_per_s, r.tokens_per_s, r.rss_delta_bytes, r.model_bytes, r.energy_j, r.power_w,"
-    " r.power_reason, r.skipped_reason, u.status AS run_status";
+    " r.power_reason, r.skipped_reason, u.status AS run_status, r.model_fingerprint, r.machine_id";
 static const char FROM[] = " FROM results r JOIN runs u ON r.run_id = u.id";
 
 /* A growable string; on allocation failure it stays failed (oom = 1). */
@@ -165,7 +165,8 @@ ia_status ia_bench_store_query_json(ia_bench_store *s, const char *const *models
             sb_add(&b, m[i]);
         }
     } else if (n_metrics) {
-        sb_add(&b, "r.id, r.run_id, r.model, r.backend, r.precision, r.batch, r.seq_len");
+        sb_add(&b, "r.id, r.run_id, r.model, r.backend, r.precision, r.batch, r.seq_len, r.model_fingerprint,"
+                   " r.machine_id");
         for (size_t i = 0; i < nm; i++) {
             sb_add(&b, ", r.");
             sb_add(&b, m[i]);

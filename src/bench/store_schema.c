@@ -62,7 +62,17 @@ static const char STEP_V3[] =
     " reference_model VARCHAR,"      /* what cosines and relative losses compare with */
     " dataset VARCHAR);";            /* the texts or task file measured on */
 
-static const char *const STEPS[] = {STEP_V1, STEP_V2, STEP_V3};
+/* v3 -> v4: which model and which machine a result belongs to, so device
+ * choice uses only rows of this model on this machine. model_fingerprint
+ * is formats/model_id.h's content hash (not the name the model was opened
+ * by); machine_id is hw/machine_id.c's. Rows written before v4 keep NULL
+ * in both: they still show in queries and reports, but no device choice
+ * trusts them, since nothing says which model or machine they measured. */
+static const char STEP_V4[] =
+    "ALTER TABLE results ADD COLUMN model_fingerprint VARCHAR;"
+    "ALTER TABLE results ADD COLUMN machine_id VARCHAR;";
+
+static const char *const STEPS[] = {STEP_V1, STEP_V2, STEP_V3, STEP_V4};
 #define N_STEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
 _Static_assert(sizeof STEPS / sizeof STEPS[0] == IA_BENCH_SCHEMA_VERSION,
                "one migration step per schema version");

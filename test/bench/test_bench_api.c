@@ -17,6 +17,20 @@
 #include "bench/store_internal.h"
 #include "util/mapped_file.h"
 
+/* A config filled the way callers must: INIT, then the fields. */
+static ia_benchmark_config config(const char *const *models, size_t n_models, const char *const *backends,
+                                  size_t n_backends, const int *batches, size_t n_batches, const int *seqs,
+                                  int iterations, int warmup, int threads, int store_iterations) {
+    ia_benchmark_config c;
+    IA_BENCHMARK_CONFIG_INIT(&c);
+    c.models = models, c.n_models = n_models;
+    c.backends = backends, c.n_backends = n_backends;
+    c.batches = batches, c.n_batches = n_batches;
+    c.seq_lens = seqs, c.n_seq_lens = 1;
+    c.iterations = iterations, c.warmup = warmup, c.threads = threads, c.store_iterations = store_iterations;
+    return c;
+}
+
 static int lines_in(const char *path) {
     char *t = NULL;
     size_t len;
@@ -30,7 +44,7 @@ static int lines_in(const char *path) {
 IA_TEST(bench_api_round_trip) {
     static const char *const models[] = {"all-MiniLM-L6-v2"}, *const backends[] = {"cpu", "cuda"};
     static const int batches[] = {1, 3}, seqs[] = {16};
-    ia_benchmark_config cfg = {sizeof(ia_benchmark_config), models, 1, backends, 2, batches, 2, seqs, 1, 7, 1, 1, 1};
+    ia_benchmark_config cfg = config(models, 1, backends, 2, batches, 2, seqs, 7, 1, 1, 1);
     char dir[] = "/tmp/ia_bench_XXXXXX", db[256], csv[256], js[256], html[256], *rows = NULL, *q = NULL;
     int64_t run_id = 0;
     cJSON *arr;
@@ -100,7 +114,7 @@ IA_TEST(bench_api_round_trip) {
 IA_TEST(select_device_prefers_measured_rows) {
     static const char *const models[] = {"all-MiniLM-L6-v2"}, *const backends[] = {"cpu"};
     static const int batches[] = {2, 8}, seqs[] = {16};
-    ia_benchmark_config cfg = {sizeof(ia_benchmark_config), models, 1, backends, 1, batches, 2, seqs, 1, 2, 0, 1, 0};
+    ia_benchmark_config cfg = config(models, 1, backends, 1, batches, 2, seqs, 2, 0, 1, 0);
     char dir[] = "/tmp/ia_choose_XXXXXX", db[256], *rows = NULL, device[32], why[512], wal[300];
     const char *old = getenv("IA_BENCH_DB");
     char *saved = old ? strdup(old) : NULL;
@@ -131,7 +145,7 @@ IA_TEST(select_device_prefers_measured_rows) {
 IA_TEST(bench_api_bad_config_creates_nothing) {
     static const char *const models[] = {"all-MiniLM-L6-v2"}, *const backends[] = {"cpu"};
     static const int batches[] = {1}, seqs[] = {16};
-    ia_benchmark_config cfg = {sizeof(ia_benchmark_config), models, 0, backends, 1, batches, 1, seqs, 1, 1, 0, 1, 0};
+    ia_benchmark_config cfg = config(models, 0, backends, 1, batches, 1, seqs, 1, 0, 1, 0);
     char path[] = "/tmp/ia_bad_XXXXXX", db[256], *rows = NULL;
     REQUIRE(mkdtemp(path) != NULL);
     snprintf(db, sizeof db, "%s/b.duckdb", path);
@@ -147,7 +161,7 @@ IA_TEST(bench_api_bad_config_creates_nothing) {
 IA_TEST(bench_store_migrates_v1_and_marks_runs) {
     static const char *const models[] = {"all-MiniLM-L6-v2"}, *const backends[] = {"cpu"};
     static const int batches[] = {1}, seqs[] = {8};
-    ia_benchmark_config cfg = {sizeof(ia_benchmark_config), models, 1, backends, 1, batches, 1, seqs, 1, 1, 0, 1, 0};
+    ia_benchmark_config cfg = config(models, 1, backends, 1, batches, 1, seqs, 1, 0, 1, 0);
     char dir[] = "/tmp/ia_mig_XXXXXX", db[256], wal[300], *rows = NULL;
     duckdb_database ddb;
     duckdb_connection con;

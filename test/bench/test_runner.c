@@ -131,11 +131,96 @@ IA_TEST(runner_rejects_bad_config) {
     cfg.n_models = 0;
     CHECK_STATUS(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n), IA_ERR_INVALID_ARG);
     CHECK_STATUS(ia_bench_run(NULL, NULL, NULL, NULL, NULL, &res, &n), IA_ERR_INVALID_ARG);
-    /* A model that does not exist ends the run (not a skipped row). */
-    const char *nosuch[] = {"/nonexistent/model/dir"};
-    cfg = small_config(nosuch);
-    CHECK(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n) != IA_OK);
-    CHECK(res == NULL && n == 0);
+    cfg = small_config(models);
+    static const char *const empty[] = {""};
+    cfg.models = empty;
+    CHECK_STATUS(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n), IA_ERR_INVALID_ARG);
+}
+
+/* A model that is not here is a fact about this machine, as absent
+ * hardware is: its rows are skipped with the open's reason (naming the
+ * model) and have no fingerprint; the run goes on with the next model. */
+IA_TEST(runner_records_a_missing_model_as_skipped) {
+    const char *models[] = {"/nonexistent/model/dir", "no-such-cached-model", "all-MiniLM-L6-v2"};
+    ia_bench_config cfg = small_config(models);
+    ia_bench_result *res = NULL;
+    size_t n = 0;
+    static const int one[] = {1};
+    cfg.n_models = 3;
+    cfg.n_backends = 1;
+    cfg.batches = one;
+    cfg.n_batches = 1;
+    cfg.iterations = 1;
+    cfg.warmup = 0;
+    CHECK_STATUS(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n), IA_OK);
+    REQUIRE(res && n == 3);
+    for (int i = 0; i < 2; i++) {
+        CHECK_MSG(res[i].skipped_reason && strstr(res[i].skipped_reason, models[i]), "%s: %s", models[i],
+                  res[i].skipped_reason ? res[i].skipped_reason : "(measured)");
+        CHECK(res[i].model_fingerprint == NULL && isnan(res[i].items_per_s));
+        CHECK(res[i].machine_id && strlen(res[i].machine_id) == 16);
+    }
+    CHECK(!res[2].skipped_reason && res[2].items_per_s > 0);
+    CHECK(res[2].model_fingerprint && strlen(res[2].model_fingerprint) == 64);
+    ia_bench_results_free(res, n);
+}
+
+/* Profiles are hardware entries: an int8 profile quantises the fp32 model
+ * at load and the row says int8; an absent device and a precision the cpu
+ * cannot run are skipped rows with the reason; an "auto" profile's row
+ * names the device it ran on. Names first, then profiles. */
+IA_TEST(runner_profiles_are_checked_when_their_rows_run) {
+    const char *models[] = {"all-MiniLM-L6-v2"};
+    static const char *const names[] = {"cpu"};
+    static const int one[] = {2};
+    ia_hardware_profile p[4];
+    ia_bench_config cfg = small_config(models);
+    ia_bench_result *res = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) IA_HARDWARE_PROFILE_INIT(&p[i]);
+    p[0].backend = "cpu", p[0].precision = IA_PRECISION_INT8;
+    p[1].backend = "cuda", p[1].precision = IA_PRECISION_FP16;
+    p[2].backend = "cpu", p[2].precision = IA_PRECISION_FP16;
+    p[3].backend = "auto", p[3].optimization_level = 0;
+    cfg.backends = names, cfg.n_backends = 1;
+    cfg.profiles = p, cfg.n_profiles = 4;
+    cfg.batches = one, cfg.n_batches = 1;
+    cfg.iterations = 1, cfg.warmup = 0;
+    CHECK_STATUS(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n), IA_OK);
+    REQUIRE(res && n == 5);
+    CHECK(!strcmp(res[0].backend, "cpu") && !strcmp(res[0].precision, "fp32") && res[0].items_per_s > 0);
+    CHECK_MSG(!strcmp(res[1].backend, "cpu") && !strcmp(res[1].precision, "int8") && !res[1].skipped_reason &&
+                  res[1].items_per_s > 0, "%s %s %s", res[1].backend, res[1].precision,
+              res[1].skipped_reason ? res[1].skipped_reason : "");
+    CHECK(!strcmp(res[2].backend, "cuda") && !strcmp(res[2].precision, "fp16"));
+    CHECK_MSG(res[2].skipped_reason && strstr(res[2].skipped_reason, "cuda"), "%s",
+              res[2].skipped_reason ? res[2].skipped_reason : "(ran)");
+    CHECK_MSG(res[3].skipped_reason && strstr(res[3].skipped_reason, "fp16"), "%s",
+              res[3].skipped_reason ? res[3].skipped_reason : "(ran)");
+    CHECK(!strcmp(res[3].precision, "fp16"));
+    CHECK_MSG(!strcmp(res[4].backend, "cpu") && !res[4].skipped_reason, "auto ran on %s", res[4].backend);
+    ia_bench_results_free(res, n);
+    /* a profile no machine could honour is a bad config */
+    p[0].optimization_level = 7;
+    CHECK_STATUS(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n), IA_ERR_INVALID_ARG);
+}
+
+/* No backends and no profiles: every device kind that runs here, never
+ * the ref oracle. */
+IA_TEST(runner_defaults_to_every_usable_kind) {
+    const char *models[] = {"all-MiniLM-L6-v2"};
+    static const int one[] = {1};
+    ia_bench_config cfg = small_config(models);
+    ia_bench_result *res = NULL;
+    size_t n = 0;
+    cfg.n_backends = 0, cfg.backends = NULL;
+    cfg.batches = one, cfg.n_batches = 1;
+    cfg.iterations = 1, cfg.warmup = 0;
+    CHECK_STATUS(ia_bench_run(&cfg, NULL, NULL, NULL, NULL, &res, &n), IA_OK);
+    REQUIRE(res && n >= 1);
+    for (size_t i = 0; i < n; i++) CHECK_MSG(strcmp(res[i].backend, "ref") != 0, "ref is a default device");
+    CHECK(!strcmp(res[0].backend, "cpu") && res[0].items_per_s > 0);
+    ia_bench_results_free(res, n);
 }
 
 IA_TEST(runner_config_json) {

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench/store.h"
+#include "bench/store_internal.h"
 #include "harness.h"
 
 /* A fresh temp dir per test; paths inside it; removal of what we made. */
@@ -386,9 +386,66 @@ IA_TEST(store_rejects_foreign_files)
     s = NULL;
     REQUIRE(raw_exec(path, "UPDATE ia_schema SET version = 7"));
     CHECK_STATUS(ia_bench_store_open(path, &s), IA_ERR_FORMAT);
-    CHECK_MSG(strstr(ia_last_error(), "schema version 7 is newer than this build's 3"), "%s", ia_last_error());
+    {
+        char want[96];
+        snprintf(want, sizeof want, "schema version 7 is newer than this build's %d", IA_BENCH_SCHEMA_VERSION);
+        CHECK_MSG(strstr(ia_last_error(), want), "%s", ia_last_error());
+    }
 
     /* a directory that does not exist is i/o, not format */
     CHECK(ia_bench_store_open("/nonexistent-dir-ia/x.duckdb", &s) == IA_ERR_IO);
+    tmp_remove(&t);
+}
+
+/* A file schema v3 wrote (by v3's own steps), with a result row in v3's
+ * columns: a reader refuses it, a writer migrates it to v4 in place; the
+ * old row keeps its figures and gets no model or machine identity (NULL),
+ * new rows carry both. */
+IA_TEST(store_migrates_v3_rows_to_v4)
+{
+    tmpdir t;
+    char path[160];
+    ia_bench_store *s = NULL;
+    int64_t run = 0, rid = 0;
+    ia_bench_result r;
+    REQUIRE(tmp_make(&t));
+    snprintf(path, sizeof path, "%s", tmp_path(&t, "v3.duckdb"));
+    CHECK_STATUS(ia_bench_store_create_version(path, 3), IA_OK);
+    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == 3);
+    CHECK(raw_count(path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'results'") == 22);
+    REQUIRE(raw_exec(path, "INSERT INTO runs VALUES (nextval('ia_runs_seq'), now()::TIMESTAMP, '0.1.0', 'abc', 2, "
+                           "'{}', 'complete');"
+                           "INSERT INTO results VALUES (nextval('ia_results_seq'), 1, 'all-MiniLM-L6-v2', 'cpu', 'fp32',"
+                           " 8, 128, 10, 2, 5, 0.1, 5, 5.5, 6, 1600, 204800, 1e6, 9e7, NULL, NULL, 'no RAPL', NULL);"
+                           "INSERT INTO accuracy VALUES (1, 'stsb_spearman', 86.7, NULL, 'stsb')"));
+    CHECK_STATUS(ia_bench_store_open_readonly(path, &s), IA_ERR_FORMAT);
+    CHECK_MSG(strstr(ia_last_error(), "schema version 3"), "%s", ia_last_error());
+
+    CHECK_STATUS(ia_bench_store_open(path, &s), IA_OK);
+    REQUIRE(s);
+    r = sample_result("all-MiniLM-L6-v2", "cpu", 8, 4.0);
+    r.model_fingerprint = "f00d";
+    r.machine_id = "0123456789abcdef";
+    CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run), IA_OK);
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &r, NULL, 0, &rid), IA_OK);
+    CHECK(run == 2 && rid == 2);
+    ia_bench_store_close(s);
+
+    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == 4);
+    CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 1 AND items_per_s = 1600 AND "
+                          "model_fingerprint IS NULL AND machine_id IS NULL") == 1);
+    CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 2 AND model_fingerprint = 'f00d' AND "
+                          "machine_id = '0123456789abcdef'") == 1);
+    CHECK(raw_count(path, "SELECT count(*) FROM accuracy WHERE result_id = 1") == 1);
+    /* the query shows both columns, NULL for the old row */
+    CHECK_STATUS(ia_bench_store_open_readonly(path, &s), IA_OK);
+    {
+        char *json = NULL;
+        CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, NULL, 0, NULL, &json), IA_OK);
+        CHECK_MSG(json && strstr(json, "\"model_fingerprint\":null") && strstr(json, "\"machine_id\":\"0123456789abcdef\""),
+                  "%.400s", json ? json : "(null)");
+        free(json);
+    }
+    ia_bench_store_close(s);
     tmp_remove(&t);
 }

@@ -9,8 +9,8 @@ py=python3
 [ -x "$here/.venv/bin/python" ] && py="$here/.venv/bin/python"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# Device choice reads ./benchmark_db.duckdb when present; these tests must
-# not depend on what a user benchmarked in this directory.
+# Device choice reads $IA_BENCH_DB (else the user cache); these tests must
+# not depend on what a user benchmarked on this machine.
 export IA_BENCH_DB="$tmp/no-such-db.duckdb"
 passed=0
 failed=0
@@ -216,6 +216,27 @@ check "a file that is not a benchmark database fails" test $rc -ne 0
 check "... naming it" grep -q "junk.duckdb" "$tmp/e"
 "$cli" results --db "$tmp/none.duckdb" >/dev/null 2>&1; check "results on a missing database fails" test $? -ne 0
 "$cli" bench --batch 0 >/dev/null 2>&1; check "bench --batch 0 exits 2" test $? -eq 2
+
+# bench's default database is the user cache, never the working directory;
+# --precision makes every device run every precision (int8 quantised at load,
+# an absent device skipped with its reason).
+mkdir -p "$tmp/home" "$tmp/cwd"
+cli_abs="$(cd "$(dirname "$cli")" && pwd)/$(basename "$cli")"
+(cd "$tmp/cwd" && env -u IA_BENCH_DB HOME="$tmp/home" IA_MODEL_DIR="$(dirname "$model_dir")" \
+  "$cli_abs" bench --batch 2 --seq 16 --iterations 1 --warmup 0 --threads 1 --device cpu,cuda --precision fp32,int8 \
+  >"$tmp/bp.txt" 2>&1)
+check "bench --precision exits 0" test $? -eq 0
+check "... stores in ~/.cache/ipfs_accelerate" test -s "$tmp/home/.cache/ipfs_accelerate/benchmark_db.duckdb"
+check "... and nothing in the working directory" test -z "$(ls -A "$tmp/cwd")"
+"$cli" results --db "$tmp/home/.cache/ipfs_accelerate/benchmark_db.duckdb" --format json >"$tmp/bp.json"
+"$py" -c "
+import json, sys
+rows = json.load(open('$tmp/bp.json'))
+got = [(r['backend'], r['precision'], r['skipped_reason'] is None) for r in rows]
+ok = got == [('cpu', 'fp32', True), ('cpu', 'int8', True), ('cuda', 'fp32', False), ('cuda', 'int8', False)]
+ok = ok and all(len(r['machine_id']) == 16 and len(r['model_fingerprint']) == 64 for r in rows)
+sys.exit(0 if ok else print(got) or 1)"
+check "... one row per device x precision, with model and machine identity" test $? -eq 0
 
 # Quantisation: quantize writes a model directory that embed and eval load;
 # compare stores the comparison rows (results + accuracy) in DuckDB.
