@@ -76,13 +76,16 @@ ia_status ia_hw_measure_cpu(ia_hw_bench_mode mode, int threads, long long llc_by
     int reps = mode == IA_HW_BENCH_FULL ? 7 : 3;
     float *A = NULL, *W = NULL, *bias = NULL, *C = NULL;
     char *a = NULL, *b = NULL;
-    ia_pool *pool = NULL, *one = NULL;
-    ia_status st;
+    ia_pool *own = NULL, *pool;
+    ia_status st = IA_OK;
     memset(out, 0, sizeof *out);
     if (mode == IA_HW_BENCH_NONE) return IA_OK;
     if (buf_bytes < ((size_t)64 << 20)) buf_bytes = (size_t)64 << 20;
     if (buf_bytes > ((size_t)512 << 20)) buf_bytes = (size_t)512 << 20;
-    if ((st = ia_pool_create(threads, &pool)) != IA_OK) return st;
+    /* The process's pool unless a thread count is asked for: a private one
+     * of that size then (the global pool's size is fixed at its creation). */
+    if (threads > 0 && (st = ia_pool_create(threads, &own)) != IA_OK) return st;
+    pool = own ? own : ia_pool_global();
     A = malloc((size_t)m * k * sizeof *A);
     W = malloc((size_t)n * k * sizeof *W);
     bias = malloc((size_t)n * sizeof *bias);
@@ -103,10 +106,8 @@ ia_status ia_hw_measure_cpu(ia_hw_bench_mode mode, int threads, long long llc_by
     out->threads = ia_pool_size(pool);
     out->gemm_m = m, out->gemm_n = n, out->gemm_k = k;
     out->gemm_gflops = time_gemm(pool, m, n, k, A, W, bias, C, reps, min_s);
-    if (mode == IA_HW_BENCH_FULL) {
-        if ((st = ia_pool_create(1, &one)) != IA_OK) goto done;
-        out->gemm_gflops_1thread = time_gemm(one, m, n, k, A, W, bias, C, reps, min_s);
-    }
+    if (mode == IA_HW_BENCH_FULL) /* a NULL pool: the calling thread alone */
+        out->gemm_gflops_1thread = time_gemm(NULL, m, n, k, A, W, bias, C, reps, min_s);
     out->mem_gbps = time_copy(pool, a, b, buf_bytes, reps);
     out->mem_buffer_mib = (double)(buf_bytes >> 20);
     out->seconds = ia_now_sec() - t_start;
@@ -117,7 +118,6 @@ done:
     free(C);
     free(a);
     free(b);
-    ia_pool_free(one);
-    ia_pool_free(pool);
+    ia_pool_free(own);
     return st;
 }

@@ -24,7 +24,8 @@ typedef struct ia_hw_cpu_figures {
     double seconds;              /* wall time of the measurement */
 } ia_hw_cpu_figures;
 
-/* Runs the CPU micro-benchmarks with `threads` threads (0 = all CPUs).
+/* Runs the CPU micro-benchmarks with `threads` threads (0 = the process's
+ * pool, ia_pool_global: the CPUs it may use).
  * llc_bytes: the last-level cache size (0 = unknown); the bandwidth
  * buffers are made twice that (64–512 MiB each) so they stream from DRAM. */
 ia_status ia_hw_measure_cpu(ia_hw_bench_mode mode, int threads, long long llc_bytes,
