@@ -458,23 +458,3 @@ void ia_pool_run_n(ia_pool *p, int n_tasks, int max_threads, ia_pool_fn fn, void
 void ia_pool_run(ia_pool *p, int n_tasks, ia_pool_fn fn, void *ctx) {
     ia_pool_run_n(p, n_tasks, 0, fn, ctx);
 }
-
-/* Interim: the whole pool takes part whatever max_threads says. */
-void ia_pool_run_n(ia_pool *p, int n_tasks, int max_threads, ia_pool_fn fn, void *ctx) {
-    (void)max_threads;
-    ia_pool_run(p, n_tasks, fn, ctx);
-}
-
-#ifdef IA_HAVE_THREADS
-static ia_pool *global_pool;
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static void make_global(void) {
-    if (ia_pool_create(0, &global_pool) != IA_OK) global_pool = NULL;
-}
-ia_pool *ia_pool_global(void) {
-    pthread_once(&global_once, make_global);
-    return global_pool;
-}
-#else
-ia_pool *ia_pool_global(void) { return NULL; }
-#endif
