@@ -1,13 +1,15 @@
 # Two commands for a fresh machine:
 #   make run   — set up, build, embed a few sentences with all-MiniLM-L6-v2
-#   make test  — set up, build (also with ASan+UBSan), run every test
+#   make test  — set up, build (also with ASan+UBSan, and the tests with
+#                ThreadSanitizer), run every test
 # Setup (scripts/setup.sh) is idempotent: apt, pip (.venv) and the model cache.
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all setup build build-asan run test bench clean
+.PHONY: all setup build build-asan build-tsan run test bench clean
 
 all: build
 
@@ -22,14 +24,19 @@ build-asan: setup
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIA_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD)
 
+# ThreadSanitizer: only the test binary (run_tests.sh runs the threaded tests).
+build-tsan: setup
+	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIA_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) --target ia_tests
+
 run: build
 	$(BUILD)/ipfs-accelerate embed --device cpu \
 	  "The quick brown fox jumps over the lazy dog." \
 	  "A fast auburn fox leaps above a sleepy hound." \
 	  "Quantum chromodynamics describes the strong interaction."
 
-test: build build-asan
-	@scripts/run_tests.sh $(BUILD) $(ASAN_BUILD)
+test: build build-asan build-tsan
+	@scripts/run_tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 # Anchor comparison (installs torch, sentence-transformers, onnxruntime).
 bench: build
@@ -37,4 +44,4 @@ bench: build
 	@.venv/bin/python bench/embed_vs_anchors
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -3,7 +3,7 @@
  * the public API only (include/ipfs_accelerate.h).
  *
  *   ia_bench_embed --file texts.txt [--model M] [--threads N] [--batch B]
- *                  [--iters I] [--warmup W] [--limit K]
+ *                  [--iters I] [--warmup W] [--limit K] [--precision P]
  *                  [--out-embeddings PATH]
  *
  * Reads one text per line (the line break is dropped; a trailing "\r" too),
@@ -120,12 +120,14 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: ia_bench_embed --file texts.txt [--model M] [--threads N] [--batch B]\n"
             "                      [--iters I] [--warmup W] [--limit K] [--out-embeddings PATH]\n"
+            "                      [--precision fp32|int8|int4|int2]\n"
             "  --model M           model directory or cached name (default all-MiniLM-L6-v2)\n"
             "  --threads N         worker threads, 0 = all CPUs (default 0)\n"
             "  --batch B           texts per ia_model_embed() call (default 1)\n"
             "  --iters I           timed passes over all texts (default 5)\n"
             "  --warmup W          untimed passes first (default 1)\n"
             "  --limit K           use only the first K lines (default all)\n"
+            "  --precision P       fp32 (default); int8/int4/int2 quantise an fp32 model at load\n"
             "  --out-embeddings P  write the first pass's vectors (float32) to P\n");
 }
 
@@ -141,7 +143,7 @@ static int parse_long(const char *s, long min, long *out) {
 int main(int argc, char **argv) {
     const char *model_ref = "all-MiniLM-L6-v2";
     const char *file = NULL;
-    const char *emb_path = NULL;
+    const char *emb_path = NULL, *precision = "fp32";
     long threads = 0, batch = 1, iters = 5, warmup = 1, limit = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -160,6 +162,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--model")) model_ref = v;
         else if (!strcmp(a, "--file")) file = v;
         else if (!strcmp(a, "--out-embeddings")) emb_path = v;
+        else if (!strcmp(a, "--precision")) precision = v;
         else if (!strcmp(a, "--threads")) bad = parse_long(v, 0, &threads);
         else if (!strcmp(a, "--batch")) bad = parse_long(v, 1, &batch);
         else if (!strcmp(a, "--iters")) bad = parse_long(v, 1, &iters);
@@ -189,12 +192,18 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    ia_model_options opts;
-    IA_MODEL_OPTIONS_INIT(&opts);
-    opts.threads = (int)threads;
+    ia_hardware_profile prof;
+    IA_HARDWARE_PROFILE_INIT(&prof);
+    prof.backend = "cpu";
+    prof.threads = (int)threads;
+    if (ia_precision_parse(precision, &prof.precision) != IA_OK) {
+        fprintf(stderr, "ia_bench_embed: %s\n", ia_last_error());
+        texts_free(&t);
+        return 2;
+    }
     ia_model *model = NULL;
     double t_open = now_s();
-    ia_status st = ia_model_open(model_ref, &opts, &model);
+    ia_status st = ia_model_open_profile(model_ref, &prof, &model);
     t_open = now_s() - t_open;
     if (st != IA_OK) {
         fprintf(stderr, "ia_bench_embed: ia_model_open(%s): %s: %s\n", model_ref,
@@ -259,6 +268,8 @@ int main(int argc, char **argv) {
     json_str(stdout, ia_model_name(model));
     printf(",\"kernel\":");
     json_str(stdout, ia_model_kernel(model));
+    printf(",\"precision\":");
+    json_str(stdout, ia_model_precision(model));
     printf(",\"dim\":%d,\"max_tokens\":%d,\"threads\":%ld,\"batch\":%ld,\"texts\":%zu,"
            "\"iters\":%ld,\"warmup\":%ld,\"tokenization_included\":true,"
            "\"open_s\":%.4f,\"pass_s_median\":%.6f,\"pass_s_min\":%.6f,"

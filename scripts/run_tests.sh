@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# run_tests.sh BUILD ASAN_BUILD — runs every test suite and prints
+# run_tests.sh BUILD ASAN_BUILD [TSAN_BUILD] — runs every test suite and prints
 # "N passed, N failed" last (the sum over the suites).
 #   1. C tests (build/ia_tests)
 #   2. the same C tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   2a. the thread pool and the tests that run pools of 2+ threads under
+#       ThreadSanitizer (any report fails the suite)
 #   3. the model tests again with IA_KERNEL=avx2 and IA_KERNEL=generic
 #   3a. quantised models with each lower kernel family forced
 #   3b. command-line tests (test/cli/test_cli.sh)
@@ -13,6 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 asan=${2:-build-asan}
+tsan=${3:-build-tsan}
 passed=0
 failed=0
 
@@ -50,6 +53,10 @@ run_suite "C tests" "$build/ia_tests"
 # ASan: leaks are errors too; UBSan aborts on the first finding (-fno-sanitize-recover).
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
   run_suite "C tests (ASan+UBSan)" "$asan/ia_tests"
+# TSan exits 66 after a report: the suite then counts as failed.
+TSAN_OPTIONS=halt_on_error=0 run_suite "threaded C tests (TSan)" "$tsan/ia_tests" threadpool cpu_quota \
+  gemm_edge_shapes gemm_random_shapes gemm_epilogue qgemm_shapes_vs_reference worker_hwtest \
+  sessions_embed_in_parallel llama_split_across
 # The model against the reference with each lower kernel family forced.
 IA_KERNEL=avx2 run_suite "model tests, AVX2 kernels" "$build/ia_tests" bert_minilm
 IA_KERNEL=generic run_suite "model tests, portable kernels" "$build/ia_tests" bert_minilm

@@ -1,6 +1,6 @@
 /*
  * test_main.c — runs every registered test (or those whose name contains
- * argv[1]) and prints "N passed, N failed" last.
+ * any of the arguments) and prints "N passed, N failed" last.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,7 +95,9 @@ int main(int argc, char **argv) {
     int passed = 0, failed = 0;
     for (int i = 0; i < n_tests; i++) {
         int f = 0;
-        if (argc > 1 && !strstr(tests[i].name, argv[1])) continue;
+        int wanted = argc == 1;
+        for (int a = 1; a < argc && !wanted; a++) wanted = strstr(tests[i].name, argv[a]) != NULL;
+        if (!wanted) continue;
         tests[i].fn(&f);
         printf("%s %s\n", f ? "FAIL" : "ok  ", tests[i].name);
         fflush(stdout);

@@ -148,14 +148,17 @@ ia_status ia_hw_measure_host_memory(ia_hw_bench_mode mode, int threads, long lon
     size_t bytes = llc_bytes > 0 ? 2 * (size_t)llc_bytes : (size_t)64 << 20;
     int reps = mode == IA_HW_BENCH_FULL ? 7 : 3;
     char *a = NULL, *b = NULL;
-    ia_pool *pool = NULL;
-    ia_status st;
+    ia_pool *own = NULL, *pool;
+    ia_status st = IA_OK;
     *gbps = 0.0;
     *buffer_mib = 0.0;
     if (mode == IA_HW_BENCH_NONE) return IA_OK;
     if (bytes < ((size_t)64 << 20)) bytes = (size_t)64 << 20;
     if (bytes > ((size_t)512 << 20)) bytes = (size_t)512 << 20;
-    if ((st = ia_pool_create(threads, &pool)) != IA_OK) return st;
+    /* The process's pool unless a thread count is asked for: a private one
+     * of that size then (the global pool's size is fixed at its creation). */
+    if (threads > 0 && (st = ia_pool_create(threads, &own)) != IA_OK) return st;
+    pool = own ? own : ia_pool_global();
     a = malloc(bytes);
     b = malloc(bytes);
     if (!a || !b) {
@@ -178,6 +181,6 @@ ia_status ia_hw_measure_host_memory(ia_hw_bench_mode mode, int threads, long lon
 done:
     free(a);
     free(b);
-    ia_pool_free(pool);
+    ia_pool_free(own);
     return st;
 }

@@ -38,9 +38,10 @@ typedef enum ia_hw_bench_mode {
 ia_status ia_hw_measure_linear(const ia_backend_ops *kind, int device, int threads, int m, int n, int k, int reps,
                                double min_s, double *gflops);
 
-/* Host memory bandwidth: a threaded copy between two buffers of twice the
- * last-level cache each (64–512 MiB; llc_bytes 0 = unknown), counted as
- * bytes read + written per second; best of the mode's repetitions.
+/* Host memory bandwidth: a copy between two buffers of twice the
+ * last-level cache each (64–512 MiB; llc_bytes 0 = unknown) on `threads`
+ * threads (0 = the process's pool, ia_pool_global), counted as bytes read
+ * + written per second; best of the mode's repetitions.
  * *buffer_mib receives the size of each buffer. */
 ia_status ia_hw_measure_host_memory(ia_hw_bench_mode mode, int threads, long long llc_bytes, double *gbps,
                                     double *buffer_mib);

@@ -66,8 +66,8 @@ const char *ia_dtype_name(ia_dtype t);
  * blocks. */
 size_t ia_dtype_row_bytes(ia_dtype t, int64_t group, int64_t cols);
 
-/* Row of `cols` elements of type t → floats (any type but the integer
- * ones, which give 0). */
+/* Row of `cols` elements of type t → floats (integer types give their
+ * values; an unknown type gives zeros). */
 void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out, int64_t cols);
 
 #endif

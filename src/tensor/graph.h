@@ -21,6 +21,9 @@
  *     work on padding, because there is none;
  *   - weights may be of any dtype (F16, BF16, quantised blocks): a LINEAR
  *     with a quantised weight computes tensor/qweights.h's arithmetic.
+ *     A weight's prepared form (tensor->extra) belongs to the whole weight:
+ *     views of a weight are read as the file has them. Graph inputs and op
+ *     outputs are plain types (a QA group cannot be given to them).
  *
  * The op list serves every family the core runs: encoders (bert, vit),
  * decoders with a KV cache (llama), encoder–decoders (t5, whisper) and
@@ -51,11 +54,13 @@ typedef enum ia_op {
        src2 bias [n] or NULL; iparam[0] = ia_activation fused           */
     IA_OP_LINEAR,
     /* out = (x − mean) / sqrt(var + eps) · src1 + src2 over each row, with
-       x = src0 (+ src3 when set: a fused residual); fparam[0] = eps;
-       src1/src2 may be NULL (no scale / no shift)                      */
+       x = src0 (+ src3 when set: a fused residual), var the biased
+       variance (as torch); fparam[0] = eps; src1/src2 may be NULL (no
+       scale / no shift)                                                */
     IA_OP_LAYER_NORM,
-    /* out = x / sqrt(mean(x²) + eps) · src1 (src1 may be NULL);
-       fparam[0] = eps; src3 optional residual as LAYER_NORM            */
+    /* out = x / sqrt(mean(x²) + eps) · src1 (src1 may be NULL; src2 must
+       be NULL: no shift); fparam[0] = eps; src3 optional residual as
+       LAYER_NORM                                                       */
     IA_OP_RMS_NORM,
     IA_OP_GELU,   /* out = x · Φ(x), exact erf form                     */
     IA_OP_SILU,   /* out = x · sigmoid(x)                               */
@@ -76,14 +81,16 @@ typedef enum ia_op {
        iparam[2] = flags (IA_ATTN_CAUSAL); fparam[0] = scale on Q·Kᵀ.
        src3 (optional) masks: I32 offsets [n+1] (packed sequences: a query
        sees only keys of its own sequence; needs Tq == Tk), or F32 additive
-       mask [Tq, Tk] or [Hq, Tq, Tk] (−inf hides a key; relative-position
-       biases go here too). Causal: query i sees keys j ≤ i + (Tk − Tq)
+       mask [Tq, Tk], [1, Tq, Tk] or [Hq, Tq, Tk], contiguous (−inf hides
+       a key; relative-position biases go here too). Causal: query i sees keys j ≤ i + (Tk − Tq)
        (the new tokens are the last Tq of the Tk; within each sequence
        when offsets are given). A query that sees no key gives 0.       */
     IA_OP_ATTENTION,
-    /* out[s,:] = mean of src0 rows of sequence s; src1 offsets          */
+    /* out[s,:] = mean of src0 rows of sequence s (0 for an empty one);
+       src1 offsets                                                     */
     IA_OP_MEAN_POOL,
-    /* out[s,:] = first row of sequence s; src1 offsets                  */
+    /* out[s,:] = first row of sequence s; src1 offsets; an empty
+       sequence is an error (IA_ERR_INVALID_ARG)                        */
     IA_OP_CLS_POOL,
     /* out[r,:] = x[r,:] / max(||x[r,:]||, 1e-12)                        */
     IA_OP_L2_NORMALIZE,
@@ -99,7 +106,8 @@ typedef enum ia_op {
     IA_OP_WRITE,
     /* 1-d convolution: src0 [Cin, L] or [N, Cin, L], src1 weight
        [Cout, Cin, K], src2 bias [Cout] or NULL; iparam[0] stride,
-       iparam[1] padding (both sides, zeros), iparam[2] dilation;
+       iparam[1] padding (both sides, zeros), iparam[2] dilation (0
+       means 1, so an unset parameter is the plain convolution);
        out [(N,) Cout, Lout], Lout = (L + 2p − d(K−1) − 1) / s + 1       */
     IA_OP_CONV1D,
     /* 2-d convolution: src0 [Cin, H, W] or [N, Cin, H, W], src1 weight

@@ -15,8 +15,8 @@
  * Products with activations x[r][k] quantise x dynamically, per row r and
  * per group g of the same width, symmetrically to int8:
  *
- *     sa[r][g] = max_k∈g |x[r][k]| / 127      (0 when the group is all zero)
- *     xq[r][k] = clamp(round_half_even(x[r][k] / sa[r][g]), -127, 127)
+ *     amax     = max_k∈g |x[r][k]|,  sa[r][g] = amax / 127   (0 for an all-zero group)
+ *     xq[r][k] = clamp(round_half_even(x[r][k] · (127 / amax)), -127, 127)
  *     S[r][g]  = Σ_k∈g xq[r][k]
  *
  * and the exact integer dot products give
@@ -26,6 +26,9 @@
  * Every backend that runs a quantised linear layer computes exactly this
  * (the integer parts bit-exact; only the order of the float sums over g
  * may differ): the ref backend in plain C, the CPU backend with VNNI/AVX2.
+ * The codes are formed with one float multiply by 127 / amax (not a
+ * division by sa: the two round differently about once in 10^6), exactly
+ * as ia_qact_scale and ia_qact_code below do.
  */
 #ifndef IA_TENSOR_QWEIGHTS_H
 #define IA_TENSOR_QWEIGHTS_H

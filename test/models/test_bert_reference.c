@@ -177,3 +177,94 @@ IA_TEST(model_open_errors_are_clear) {
     CHECK_STATUS(ia_model_open("all-MiniLM-L6-v2", &o, &m), IA_ERR_INVALID_ARG);
     ia_model_free(NULL);
 }
+
+/* The named graph "encoder" on HF-shaped inputs (padded ids + attention
+ * mask) gives the same sentence embeddings as ia_model_embed, and hidden
+ * states only where the mask is 1. */
+IA_TEST(bert_named_encoder_matches_embed) {
+    fixture f;
+    ia_model *m;
+    ia_session *s = NULL;
+    ia_tokenizer *tok = NULL;
+    enum { N = 5, MAXT = 64 };
+    int32_t ids[N * MAXT], mask[N * MAXT];
+    size_t seq = 0;
+    float *emb, *pooled, *hidden;
+    char path[4200];
+    double worst = 0;
+    REQUIRE(load_fixture(&f));
+    m = open_model(2);
+    if (!m) {
+        free_fixture(&f);
+        REQUIRE(m != NULL);
+    }
+    snprintf(path, sizeof path, "%s/tokenizer.json", ia_test_model_dir());
+    emb = malloc((size_t)N * (size_t)f.dim * sizeof *emb);
+    pooled = malloc((size_t)N * (size_t)f.dim * sizeof *pooled);
+    hidden = malloc((size_t)N * MAXT * (size_t)f.dim * sizeof *hidden);
+    CHECK_STATUS(ia_tokenizer_open(path, &tok), IA_OK);
+    CHECK_STATUS(ia_tokenizer_encode_batch(tok, f.texts + 10, N, MAXT, ids, mask, &seq), IA_OK);
+    CHECK_STATUS(ia_model_embed(m, f.texts + 10, N, emb), IA_OK);
+    CHECK_STATUS(ia_session_create(m, NULL, &s), IA_OK);
+    if (s && emb && pooled && hidden) {
+        ia_io in[2] = {{"input_ids", IA_IO_I32, 2, {N, (int64_t)seq}, ids, 0},
+                       {"attention_mask", IA_IO_I32, 2, {N, (int64_t)seq}, mask, 0}};
+        ia_io out[2] = {{"sentence_embedding", IA_IO_F32, 0, {0}, pooled, (size_t)N * (size_t)f.dim * sizeof(float)},
+                        {"last_hidden_state", IA_IO_F32, 0, {0}, hidden, (size_t)N * seq * (size_t)f.dim * sizeof(float)}};
+        ia_io small = {"sentence_embedding", IA_IO_F32, 0, {0}, pooled, 16};
+        ia_io unknown = {"logits", IA_IO_F32, 0, {0}, pooled, 16};
+        CHECK_STATUS(ia_session_run(s, "encoder", in, 2, out, 2), IA_OK);
+        CHECK(out[0].ndim == 2 && out[0].shape[0] == N && out[0].shape[1] == f.dim);
+        CHECK(out[1].ndim == 3 && out[1].shape[1] == (int64_t)seq && out[1].shape[2] == f.dim);
+        for (int i = 0; i < N * f.dim; i++) {
+            double d = fabs((double)pooled[i] - emb[i]);
+            worst = d > worst ? d : worst;
+        }
+        CHECK_MSG(worst <= 1e-5, "named encoder vs embed: max-abs %.3g", worst);
+        for (int b = 0; b < N; b++)
+            for (size_t j = 0; j < seq; j++) {
+                const float *h = hidden + ((size_t)b * seq + j) * (size_t)f.dim;
+                double ss = 0;
+                for (int k = 0; k < f.dim; k++) ss += (double)h[k] * h[k];
+                CHECK_MSG(mask[(size_t)b * seq + j] ? ss > 0 : ss == 0, "row %d token %zu: |h|^2 %.3g with mask %d", b,
+                          j, ss, mask[(size_t)b * seq + j]);
+            }
+        CHECK_STATUS(ia_session_run(s, "encoder", in, 2, &small, 1), IA_ERR_INVALID_ARG);
+        CHECK_STATUS(ia_session_run(s, "encoder", in, 2, &unknown, 1), IA_ERR_INVALID_ARG);
+        CHECK_STATUS(ia_session_run(s, "decoder", in, 2, out, 1), IA_ERR_NOT_FOUND);
+        CHECK_STATUS(ia_session_run(s, "encoder", in + 1, 1, out, 1), IA_ERR_INVALID_ARG); /* no input_ids */
+        CHECK_STATUS(ia_session_decode(s, ids, 1, pooled), IA_ERR_UNSUPPORTED);          /* an encoder */
+    }
+    printf("  named encoder: %d texts padded to %zu tokens, max-abs to ia_model_embed %.2e\n", N, seq, worst);
+    ia_session_free(s);
+    ia_tokenizer_free(tok);
+    free(emb);
+    free(pooled);
+    free(hidden);
+    ia_model_free(m);
+    free_fixture(&f);
+}
+
+/* The whole MiniLM graph on the ref executor matches the reference: the
+ * oracle runs real models, not only single ops. */
+IA_TEST(bert_minilm_on_the_ref_executor) {
+    fixture f;
+    ia_model_options o;
+    ia_model *m = NULL;
+    float out[3 * 384];
+    REQUIRE(load_fixture(&f));
+    IA_MODEL_OPTIONS_INIT(&o);
+    o.device = "ref";
+    CHECK_STATUS(ia_model_open(ia_test_model_dir(), &o, &m), IA_OK);
+    if (m && f.dim == 384) {
+        CHECK(strcmp(ia_model_device(m), "ref") == 0);
+        CHECK_STATUS(ia_model_embed(m, f.texts + 20, 3, out), IA_OK);
+        for (int i = 0; i < 3; i++) {
+            double c, a;
+            CHECK_MSG(compare(&f, "embeddings", 20 + i, out + i * 384, &c, &a), "ref: text %d: cosine %.7f, max abs %.2e",
+                      20 + i, c, a);
+        }
+    }
+    ia_model_free(m);
+    free_fixture(&f);
+}

@@ -46,7 +46,9 @@ static void cpu_free(ia_backend *b) {
     if (!b) return;
     c = b->ctx;
     if (c) {
-        if (c->profile) print_profile(c);
+        long calls = 0;
+        for (int i = 0; i < IA_OP_COUNT; i++) calls += c->op_calls[i];
+        if (c->profile && calls) print_profile(c);
         for (int i = 0; c->scratch && i < c->n_scratch; i++) free(c->scratch[i]);
         free(c->scratch);
         free(c->qws);

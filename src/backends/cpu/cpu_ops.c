@@ -50,6 +50,7 @@ typedef struct row_job {
     ia_cpu_ctx *c;
     ia_node *n;
     int64_t rows;
+    int64_t ld[IA_MAX_SRC]; /* row strides of the sources, in bytes */
 } row_job;
 
 static int n_row_tasks(int64_t rows) { return (int)((rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK); }
@@ -58,13 +59,21 @@ static int n_row_tasks(int64_t rows) { return (int)((rows + ROWS_PER_TASK - 1) /
     int64_t r0 = (int64_t)(task) * ROWS_PER_TASK;                            \
     int64_t r1 = r0 + ROWS_PER_TASK < (rows) ? r0 + ROWS_PER_TASK : (rows)
 
-/* Row r of a rowwise float tensor. */
-static inline const float *row_of(const ia_tensor *t, int64_t r) {
-    return (const float *)((const char *)t->data + r * ia_tensor_row_stride(t));
+/* Row r of source k of a row job. */
+static inline const float *row_of(const row_job *j, int k, int64_t r) {
+    return (const float *)((const char *)j->n->src[k]->data + r * j->ld[k]);
+}
+
+static void job_init(row_job *j, ia_cpu_ctx *c, ia_node *n, int64_t rows) {
+    j->c = c;
+    j->n = n;
+    j->rows = rows;
+    for (int k = 0; k < IA_MAX_SRC; k++) j->ld[k] = n->src[k] ? ia_tensor_row_stride(n->src[k]) : 0;
 }
 
 static void run_rows(ia_cpu_ctx *c, ia_node *n, int64_t rows, double bytes_per_row, ia_pool_fn fn) {
-    row_job j = {c, n, rows};
+    row_job j;
+    job_init(&j, c, n, rows);
     ia_cpu_run(c, n_row_tasks(rows), ia_cpu_threads_for(c, bytes_per_row * (double)rows), fn, &j);
 }
 
@@ -111,7 +120,7 @@ static void binary_task(void *ctx, int task, int thread) {
     int mul = j->n->op == IA_OP_MUL;
     ROW_RANGE(task, j->rows, r0, r1);
     for (int64_t r = r0; r < r1; r++) {
-        const float *x = row_of(a, r), *y = row_of(b, brows == 1 ? 0 : r);
+        const float *x = row_of(j, 0, r), *y = row_of(j, 1, brows == 1 ? 0 : r);
         float *o = (float *)j->n->out->data + r * cols;
         if (mul)
             for (int64_t i = 0; i < cols; i++) o[i] = x[i] * y[i];
@@ -129,7 +138,7 @@ ia_status ia_cpu_binary(ia_cpu_ctx *c, ia_node *n) {
 
 static void add_positions_task(void *ctx, int task, int thread) {
     row_job *j = ctx;
-    const ia_tensor *a = j->n->src[0], *p = j->n->src[1];
+    const ia_tensor *a = j->n->src[0];
     const int32_t *offs = j->n->src[2]->data;
     int64_t cols = ia_tensor_cols(a), nseq = ia_tensor_nelem(j->n->src[2]) - 1, s = 0;
     ROW_RANGE(task, j->rows, r0, r1);
@@ -137,8 +146,8 @@ static void add_positions_task(void *ctx, int task, int thread) {
         const float *x, *y;
         float *o = (float *)j->n->out->data + r * cols;
         while (s + 1 < nseq && offs[s + 1] <= r) s++;
-        x = row_of(a, r);
-        y = row_of(p, r - offs[s] + j->n->iparam[0]);
+        x = row_of(j, 0, r);
+        y = row_of(j, 1, r - offs[s] + j->n->iparam[0]);
         for (int64_t i = 0; i < cols; i++) o[i] = x[i] + y[i];
     }
 }
@@ -211,11 +220,11 @@ static void norm_task(void *ctx, int task, int thread) {
     ROW_RANGE(task, j->rows, r0, r1);
     for (int64_t r = r0; r < r1; r++) {
         float *y = (float *)n->out->data + r * cols;
-        const float *res = n->src[3] ? row_of(n->src[3], r) : NULL;
+        const float *res = n->src[3] ? row_of(j, 3, r) : NULL;
         if (n->op == IA_OP_LAYER_NORM)
-            j->c->vec->layer_norm(y, row_of(n->src[0], r), res, g, b, (int)cols, n->fparam[0]);
+            j->c->vec->layer_norm(y, row_of(j, 0, r), res, g, b, (int)cols, n->fparam[0]);
         else
-            j->c->vec->rms_norm(y, row_of(n->src[0], r), res, g, (int)cols, n->fparam[0]);
+            j->c->vec->rms_norm(y, row_of(j, 0, r), res, g, (int)cols, n->fparam[0]);
     }
 }
 
@@ -236,7 +245,7 @@ static void unary_task(void *ctx, int task, int thread) {
     ROW_RANGE(task, j->rows, r0, r1);
     for (int64_t r = r0; r < r1; r++) {
         float *y = (float *)n->out->data + r * cols;
-        const float *x = row_of(n->src[0], r);
+        const float *x = row_of(j, 0, r);
         if (n->op == IA_OP_GELU) j->c->vec->gelu(y, x, (size_t)cols);
         else if (n->op == IA_OP_SILU) j->c->vec->silu(y, x, (size_t)cols);
         else
@@ -258,8 +267,8 @@ static void swiglu_task(void *ctx, int task, int thread) {
     ROW_RANGE(task, j->rows, r0, r1);
     for (int64_t r = r0; r < r1; r++) {
         float *y = (float *)n->out->data + r * cols;
-        const float *up = row_of(n->src[1], r);
-        j->c->vec->silu(y, row_of(n->src[0], r), (size_t)cols);
+        const float *up = row_of(j, 1, r);
+        j->c->vec->silu(y, row_of(j, 0, r), (size_t)cols);
         for (int64_t i = 0; i < cols; i++) y[i] *= up[i];
     }
 }
@@ -282,7 +291,7 @@ static void rope_task(void *ctx, int task, int thread) {
     for (int64_t r = r0; r < r1; r++) {
         float *y = (float *)n->out->data + r * cols;
         float p = (float)pos[r] * scale;
-        memcpy(y, row_of(n->src[0], r), (size_t)cols * sizeof *y);
+        memcpy(y, row_of(j, 0, r), (size_t)cols * sizeof *y);
         for (int i = 0; i < nrot / 2; i++) {
             /* as transformers: inv_freq = 1 / base^(2i / n) in float32,
              * θ = position · inv_freq, then cos and sin of θ */
@@ -313,21 +322,21 @@ static void pool_task(void *ctx, int s, int thread) {
     float *out = (float *)j->n->out->data + (int64_t)s * cols;
     int len = o[s + 1] - o[s];
     if (j->n->op == IA_OP_CLS_POOL) {
-        memcpy(out, row_of(x, o[s]), (size_t)cols * sizeof *out);
+        memcpy(out, row_of(j, 0, o[s]), (size_t)cols * sizeof *out);
         return;
     }
     /* sentence-transformers: sum(x·mask) / clamp(sum(mask), 1e-9), the
      * sequence's own length */
     memset(out, 0, (size_t)cols * sizeof *out);
     for (int t = o[s]; t < o[s + 1]; t++) {
-        const float *xr = row_of(x, t);
+        const float *xr = row_of(j, 0, t);
         for (int64_t i = 0; i < cols; i++) out[i] += xr[i];
     }
     for (int64_t i = 0; i < cols; i++) out[i] /= len > 0 ? (float)len : 1e-9f;
 }
 
 ia_status ia_cpu_pool_rows(ia_cpu_ctx *c, ia_node *n) {
-    row_job j = {c, n, 0};
+    row_job j;
     int64_t nseq = ia_tensor_nelem(n->src[1]) - 1;
     ia_status st = ia_cpu_check_offsets(n->src[1], ia_tensor_rows(n->src[0]));
     if (st != IA_OK) return st;
@@ -336,6 +345,7 @@ ia_status ia_cpu_pool_rows(ia_cpu_ctx *c, ia_node *n) {
         for (int64_t s = 0; s < nseq; s++)
             if (o[s + 1] == o[s]) return ia_error(IA_ERR_INVALID_ARG, "cls pooling of an empty sequence");
     }
+    job_init(&j, c, n, 0);
     ia_cpu_run(c, (int)nseq, ia_cpu_threads_for(c, 4.0 * (double)ia_tensor_nelem(n->src[0])), pool_task, &j);
     return IA_OK;
 }
@@ -347,7 +357,7 @@ static void l2_task(void *ctx, int task, int thread) {
     int64_t cols = ia_tensor_cols(j->n->src[0]);
     ROW_RANGE(task, j->rows, r0, r1);
     for (int64_t r = r0; r < r1; r++) {
-        const float *x = row_of(j->n->src[0], r);
+        const float *x = row_of(j, 0, r);
         float *y = (float *)j->n->out->data + r * cols;
         double ss = 0.0;
         float inv;

@@ -50,7 +50,11 @@ int ia_cpu_supports(ia_backend *b, const ia_node *n) {
         if (!f32_rows(s0) || (s2 && !dense_f32_weight(s2))) return 0;
         if (n->iparam[0] != IA_ACT_NONE && n->iparam[0] != IA_ACT_GELU && n->iparam[0] != IA_ACT_SILU) return 0;
         if (ia_cpu_qmat(s1)) return 1;
-        return s1->ndim == 2 && dense_f32_weight(s1);
+        /* a quantised weight the qgemm kernels cannot take (k or group not
+         * a multiple of 32) is not run as a float GEMM of its dequantised
+         * values: graph.h asks for qweights.h's arithmetic (activations
+         * quantised too), so it is left to another executor */
+        return !ia_dtype_is_quantized(s1->dtype) && s1->ndim == 2 && dense_f32_weight(s1);
     case IA_OP_LAYER_NORM:
         return f32_rows(s0) && f32_weight(s1) && f32_weight(s2) && (!s3 || (f32_rows(s3) && ia_tensor_same_shape(s0, s3)));
     case IA_OP_RMS_NORM:
@@ -125,7 +129,10 @@ ia_status ia_cpu_prepare_weight(ia_backend *b, ia_tensor *w) {
         if (st == IA_OK) {
             st = ia_qmat_pack(&q, &e->qmat);
             ia_qweights_free(&q);
-            if (st == IA_ERR_UNSUPPORTED) st = to_f32_copy(w, &e->f32); /* a shape the kernels do not take */
+            if (st == IA_ERR_UNSUPPORTED) { /* a shape the kernels do not take: nothing to prepare */
+                free(e);
+                return IA_OK;
+            }
         }
     } else {
         st = to_f32_copy(w, &e->f32);

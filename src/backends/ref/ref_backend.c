@@ -55,6 +55,7 @@ static int ref_supports(ia_backend *b, const ia_node *n) {
         return n->out->dtype == n->src[0]->dtype || (dtype_plain_float(n->out->dtype) &&
                                                      (dtype_plain_float(n->src[0]->dtype) || ia_dtype_is_quantized(n->src[0]->dtype)));
     case IA_OP_WRITE: return dtype_plain_float(ia_tensor_root(n->src[1])->dtype);
+    case IA_OP_RMS_NORM: return n->src[2] == NULL && n->out->dtype == IA_DTYPE_F32; /* no shift */
     default: return n->out->dtype == IA_DTYPE_F32;
     }
 }
