@@ -35,7 +35,7 @@ from .errors import (
     UnsupportedError,
 )
 from .hardware import HardwareDetector, HardwareProfile, parse_memory_size, parse_precision
-from .model import Model, resolve_model
+from .model import Model, Session, resolve_model
 from .model_manager import ManagedModel, ModelManager
 from .worker import DeviceChoice, EndpointHandler, Worker
 from .benchmark import Benchmark, BenchmarkConfig, BenchmarkRun, BenchmarkRunner, DuckDBStorage
@@ -59,6 +59,7 @@ __all__ = [
     "ModelManager",
     "ManagedModel",
     "Model",
+    "Session",
     "resolve_model",
     "parse_memory_size",
     "parse_precision",

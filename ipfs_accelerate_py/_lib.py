@@ -23,6 +23,11 @@ To declare another function, add a row to ``_SIGNATURES`` (name, restype,
 argtypes); ``STATUS`` as restype means "returns ia_status, raise on
 failure". Opaque handles get their own pointer types (``ModelP`` ...), so
 ctypes refuses a worker where a model is expected.
+
+Caller-filled structs mirror the header field for field and open with
+``struct_size``; :func:`new_struct` fills one through the core's
+``ia_*_init`` with ``ctypes.sizeof`` of the mirror, so the core reads
+exactly the fields this mirror has (and its own defaults for the rest).
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ from ctypes import (
     c_char_p,
     c_float,
     c_int,
+    c_int32,
     c_int64,
     c_longlong,
     c_size_t,
@@ -49,7 +55,11 @@ __all__ = [
     "lib",
     "library_path",
     "HardwareProfileC",
+    "ModelOptionsC",
+    "SessionOptionsC",
+    "new_struct",
     "ModelP",
+    "SessionP",
     "ModelManagerP",
     "WorkerP",
     "EndpointP",
@@ -112,6 +122,10 @@ class _Model(_Opaque):
     pass
 
 
+class _Session(_Opaque):
+    pass
+
+
 class _ModelManager(_Opaque):
     pass
 
@@ -125,12 +139,20 @@ class _Endpoint(_Opaque):
 
 
 ModelP = POINTER(_Model)
+SessionP = POINTER(_Session)
 ModelManagerP = POINTER(_ModelManager)
 WorkerP = POINTER(_Worker)
 EndpointP = POINTER(_Endpoint)
 
 
-class HardwareProfileC(ctypes.Structure):
+class _SizedStruct(ctypes.Structure):
+    """A caller-filled struct of the header: ``struct_size`` first, filled
+    by the core's ``ia_*_init`` (see :func:`new_struct`). Borrowed pointers
+    in it (strings, arrays) are kept alive by whoever fills it, usually by
+    storing the Python objects on the struct (``_keep``)."""
+
+
+class HardwareProfileC(_SizedStruct):
     """``ia_hardware_profile`` (include/ipfs_accelerate.h), field for field.
 
     ``backend`` is a borrowed ``const char *``: whoever fills it keeps the
@@ -138,6 +160,7 @@ class HardwareProfileC(ctypes.Structure):
     """
 
     _fields_ = [
+        ("struct_size", c_size_t),
         ("backend", c_char_p),
         ("device_index", c_int),
         ("precision", c_int),  # ia_precision: a C enum, int-sized on every ABI we build for
@@ -147,27 +170,42 @@ class HardwareProfileC(ctypes.Structure):
     ]
 
 
+class ModelOptionsC(_SizedStruct):
+    """``ia_model_options``."""
+
+    _fields_ = [("struct_size", c_size_t), ("threads", c_int), ("device", c_char_p)]
+
+
+class SessionOptionsC(_SizedStruct):
+    """``ia_session_options``."""
+
+    _fields_ = [("struct_size", c_size_t), ("n_ctx", c_int), ("threads", c_int), ("fallback", c_char_p)]
+
+
 _c_char_pp_t = POINTER(c_char_p)
 
 
-class BenchmarkConfigC(ctypes.Structure):
+class BenchmarkConfigC(_SizedStruct):
     """``ia_benchmark_config``: the arrays are borrowed — whoever fills the
     struct keeps them (and the bytes they point to) alive during the call."""
 
     _fields_ = [
+        ("struct_size", c_size_t),
         ("models", _c_char_pp_t), ("n_models", c_size_t),
         ("backends", _c_char_pp_t), ("n_backends", c_size_t),
         ("batches", POINTER(c_int)), ("n_batches", c_size_t),
         ("seq_lens", POINTER(c_int)), ("n_seq_lens", c_size_t),
         ("iterations", c_int), ("warmup", c_int), ("threads", c_int),
         ("store_iterations", c_int),
+        ("profiles", POINTER(HardwareProfileC)), ("n_profiles", c_size_t),
     ]
 
 
-class QuantConfigC(ctypes.Structure):
+class QuantConfigC(_SizedStruct):
     """``ia_quant_config`` (borrowed arrays, as for BenchmarkConfigC)."""
 
     _fields_ = [
+        ("struct_size", c_size_t),
         ("bits", c_int),
         ("asymmetric", c_int),
         ("group", c_int),
@@ -179,10 +217,11 @@ class QuantConfigC(ctypes.Structure):
     ]
 
 
-class QuantCompareConfigC(ctypes.Structure):
+class QuantCompareConfigC(_SizedStruct):
     """``ia_quant_compare_config`` (borrowed strings and arrays)."""
 
     _fields_ = [
+        ("struct_size", c_size_t),
         ("reference", c_char_p),
         ("variants", _c_char_pp_t), ("n_variants", c_size_t),
         ("batch", c_int), ("seq_len", c_int),
@@ -224,21 +263,33 @@ _SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
     ("ia_free", None, [c_void_p]),
     # models
     ("ia_model_resolve", STATUS, [c_char_p, c_char_p, c_size_t]),
+    ("ia_model_options_init", None, [POINTER(ModelOptionsC), c_size_t]),
+    ("ia_model_open", STATUS, [c_char_p, POINTER(ModelOptionsC), POINTER(ModelP)]),
     ("ia_model_open_profile", STATUS, [c_char_p, POINTER(HardwareProfileC), POINTER(ModelP)]),
     ("ia_model_free", None, [ModelP]),
     ("ia_model_dim", c_int, [ModelP]),
     ("ia_model_name", c_char_p, [ModelP]),
+    ("ia_model_family", c_char_p, [ModelP]),
     ("ia_model_device", c_char_p, [ModelP]),
     ("ia_model_kernel", c_char_p, [ModelP]),
     ("ia_model_threads", c_int, [ModelP]),
     ("ia_model_max_tokens", c_int, [ModelP]),
+    ("ia_model_vocab_size", c_int, [ModelP]),
     ("ia_model_embed", STATUS, [ModelP, _c_char_pp, c_size_t, _c_float_p]),
     ("ia_model_weight_bytes", c_int64, [ModelP]),
     ("ia_model_precision", c_char_p, [ModelP]),
     ("ia_model_device_reason", c_char_p, [ModelP]),
+    # sessions
+    ("ia_session_options_init", None, [POINTER(SessionOptionsC), c_size_t]),
+    ("ia_session_create", STATUS, [ModelP, POINTER(SessionOptionsC), POINTER(SessionP)]),
+    ("ia_session_free", None, [SessionP]),
+    ("ia_session_embed", STATUS, [SessionP, _c_char_pp, c_size_t, _c_float_p]),
+    ("ia_session_decode", STATUS, [SessionP, POINTER(c_int32), c_size_t, _c_float_p]),
+    ("ia_session_position", c_int, [SessionP]),
+    ("ia_session_reset", None, [SessionP]),
     # hardware and profiles
     ("ia_hw_report_json", STATUS, [c_int, c_int, POINTER(c_void_p)]),
-    ("ia_hardware_profile_default", HardwareProfileC, []),
+    ("ia_hardware_profile_init", None, [POINTER(HardwareProfileC), c_size_t]),
     ("ia_precision_parse", STATUS, [c_char_p, POINTER(c_int)]),
     ("ia_precision_name", c_char_p, [c_int]),
     ("ia_parse_memory_size", STATUS, [c_char_p, POINTER(c_int64)]),
@@ -260,6 +311,8 @@ _SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
     ("ia_worker_optimal_hardware", STATUS,
      [WorkerP, c_char_p, c_char_p, c_int, c_char_p, c_size_t, c_char_p, c_size_t]),
     # benchmarks
+    ("ia_benchmark_config_init", None, [POINTER(BenchmarkConfigC), c_size_t]),
+    ("ia_benchmark_default_db", STATUS, [c_char_p, c_size_t]),
     ("ia_benchmark_run", STATUS,
      [POINTER(BenchmarkConfigC), c_char_p, ProgressFn, c_void_p, POINTER(c_int64), POINTER(c_void_p)]),
     ("ia_benchmark_query", STATUS,
@@ -267,12 +320,33 @@ _SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
     ("ia_benchmark_export", STATUS, [c_char_p, c_char_p, c_char_p]),
     ("ia_benchmark_report", STATUS, [c_char_p, POINTER(c_longlong), c_char_p]),
     # quantisation
-    ("ia_quant_config_default", QuantConfigC, [c_int]),
+    ("ia_quant_config_init", None, [POINTER(QuantConfigC), c_size_t, c_int]),
     ("ia_quantize_model", STATUS,
      [c_char_p, POINTER(QuantConfigC), c_char_p, ProgressFn, c_void_p, POINTER(c_void_p)]),
+    ("ia_quant_compare_config_init", None, [POINTER(QuantCompareConfigC), c_size_t]),
     ("ia_quant_compare", STATUS,
      [POINTER(QuantCompareConfigC), c_char_p, ProgressFn, c_void_p, POINTER(c_int64), POINTER(c_void_p)]),
 ]
+
+
+#: The ``ia_*_init`` function of each caller-filled struct mirror.
+_INITS = {
+    "HardwareProfileC": "ia_hardware_profile_init",
+    "ModelOptionsC": "ia_model_options_init",
+    "SessionOptionsC": "ia_session_options_init",
+    "BenchmarkConfigC": "ia_benchmark_config_init",
+    "QuantConfigC": "ia_quant_config_init",
+    "QuantCompareConfigC": "ia_quant_compare_config_init",
+}
+
+
+def new_struct(cls: Any, *args: Any) -> Any:
+    """A ``cls`` mirror filled with the core's defaults by its ``ia_*_init``
+    (``args`` after the size: the bits of ``ia_quant_config_init``), its
+    ``struct_size`` = ``ctypes.sizeof(cls)``."""
+    s = cls()
+    getattr(lib, _INITS[cls.__name__])(ctypes.byref(s), ctypes.sizeof(cls), *args)
+    return s
 
 
 def _declare() -> None:

@@ -11,8 +11,12 @@ parses the JSON the core returns. The one thing drawn in Python is
 returned — matplotlib is optional and imported only there.
 
 Absent hardware is a result, not an error: a backend the machine lacks
-(``"cuda"`` here) comes back as a row with ``skipped_reason`` — the core's
-reason — and no figures.
+(``"cuda"`` here), a precision a device cannot run and a model that is not
+here come back as rows with ``skipped_reason`` — the core's reason — and
+no figures. Hardware profiles go to the core as they are
+(``ia_benchmark_config.profiles``); an int8/int4/int2 profile has the core
+quantise the model for its rows, and every row says the precision and the
+device that really ran.
 """
 from __future__ import annotations
 
@@ -22,9 +26,9 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
-from ._lib import BenchmarkConfigC, lib
+from ._lib import BenchmarkConfigC, HardwareProfileC, lib, new_struct
 from ._native import ProgressCallback, c_string_array, call_with_progress, encode, take_json
-from .hardware import OPTIMIZATION_LEVELS, HardwareProfile
+from .hardware import HardwareProfile
 
 __all__ = [
     "BenchmarkConfig",
@@ -34,7 +38,7 @@ __all__ = [
     "Benchmark",
     "METRICS",
     "METRIC_GROUPS",
-    "DEFAULT_DB_PATH",
+    "default_db_path",
 ]
 
 #: The metric columns the core stores per result (``ia_benchmark_query``'s allow-list).
@@ -66,8 +70,16 @@ _PLOT_METRICS: Mapping[str, Tuple[str, Optional[str], str]] = {
     "power": ("power_w", None, "power (W)"),
 }
 
-#: The core's default database (the CLI's and device choice's): $IA_BENCH_DB, else this.
-DEFAULT_DB_PATH = "./benchmark_db.duckdb"
+
+def default_db_path() -> str:
+    """The core's default benchmark database (``ia_benchmark_default_db``):
+    ``$IA_BENCH_DB``, else ``~/.cache/ipfs_accelerate/benchmark_db.duckdb``
+    (its directory is created) — the CLI's default and the database device
+    choice (``get_optimal_hardware``) reads. Never the working directory."""
+    buf = ctypes.create_string_buffer(4096)
+    lib.ia_benchmark_default_db(buf, len(buf))
+    return buf.value.decode("utf-8", "replace")
+
 
 _OPTIONS = ("store_results", "verbose", "collect_metrics_per_iteration")
 
@@ -112,37 +124,22 @@ def _names(name: str, values: Any) -> List[str]:
     return out
 
 
-def _backend_of(spec: HardwareSpec, threads: int) -> str:
-    """The backend name the core's runner gets for a hardware entry.
-
-    The runner opens every model with the default profile of that backend
-    and the config's threads, so a profile asking for anything else
-    (precision, a memory limit, another kernel level or thread count) is
-    refused rather than silently measured without it.
-    """
-    if isinstance(spec, str):
-        encode(spec, "hardware")
-        if not spec:
-            raise ValueError("a hardware backend name must not be empty")
+def _profile_of(spec: HardwareSpec) -> HardwareProfile:
+    """A hardware entry as a profile: a name ("cuda", "cuda:1") is that
+    device's default profile. Nothing is checked here: the core checks each
+    profile when its rows run (absent hardware and unsupported precisions
+    are skipped rows with the reason)."""
+    if isinstance(spec, HardwareProfile):
         return spec
-    if not isinstance(spec, HardwareProfile):
+    if not isinstance(spec, str):
         raise TypeError(f"hardware entries must be backend names or HardwareProfile, not {type(spec).__name__}")
-    unsupported = []
-    if spec.precision != "fp32":
-        unsupported.append(f"precision={spec.precision!r} (the runner measures each model at the precision it is "
-                           "stored in: quantise it with QuantizationEngine.quantize and benchmark the output "
-                           "directory as a model)")
-    if spec.memory_limit_bytes:
-        unsupported.append(f"memory_limit={spec.memory_limit_bytes}")
-    if spec.optimization_level != OPTIMIZATION_LEVELS["default"]:
-        unsupported.append(f"optimization_level={spec.optimization_level}")
-    if spec.threads and spec.threads != threads:
-        unsupported.append(f"threads={spec.threads} (use BenchmarkConfig(threads=...), which applies to every run)")
-    if unsupported:
-        raise ValueError(f"HardwareProfile(backend={spec.backend!r}): the core's benchmark runner "
-                         "(ia_benchmark_config) takes backend names only, so it cannot honour "
-                         + "; ".join(unsupported))
-    return spec.device
+    encode(spec, "hardware")
+    if not spec:
+        raise ValueError("a hardware backend name must not be empty")
+    name, sep, index = spec.partition(":")
+    if sep and not index.isdigit():
+        raise ValueError(f"hardware {spec!r} is not NAME or NAME:INDEX")
+    return HardwareProfile(backend=name, device_index=int(index) if sep else 0)
 
 
 class BenchmarkConfig:
@@ -153,15 +150,15 @@ class BenchmarkConfig:
     Args:
         models: model directories or cached names (the seed's
             ``model_names`` is accepted too).
-        hardware: backend names ("cpu", "cuda", ...) or
+        hardware: device names ("cpu", "cuda", "cuda:1", ...) or
             :class:`~ipfs_accelerate_py.hardware.HardwareProfile` objects
-            (the seed's ``hardware_profiles``). Absent hardware is fine
-            here: the core records it as skipped with its reason. Build
-            profiles of absent backends with ``check_available=False`` (or
-            just give the name). Only the backend and device index of a
-            profile reach the core (see ``_backend_of``): a profile with
-            another precision, a memory limit, a kernel level or threads
-            is refused with ValueError.
+            (the seed's ``hardware_profiles``), run in this order; None
+            (default): every device that runs models here. Each reaches
+            the core whole (``ia_benchmark_config.profiles``): its
+            precision (int8/int4/int2 quantise the model for its rows),
+            memory limit, kernel level and threads (0: the config's).
+            Absent hardware and precisions a device cannot run are fine
+            here: the core records those rows as skipped, with the reason.
         batch_sizes: texts per call (default 1, 8, 32 — the CLI's).
         sequence_lengths: tokens per synthetic text, [CLS]/[SEP] included
             (default 128; at least 2).
@@ -182,7 +179,7 @@ class BenchmarkConfig:
     def __init__(
         self,
         models: Optional[Sequence[str]] = None,
-        hardware: Sequence[HardwareSpec] = ("cpu",),
+        hardware: Optional[Sequence[HardwareSpec]] = None,
         batch_sizes: Sequence[int] = (1, 8, 32),
         sequence_lengths: Sequence[int] = (128,),
         iterations: int = 10,
@@ -214,10 +211,11 @@ class BenchmarkConfig:
         if unknown:
             raise ValueError(f"unknown options {unknown}; supported: {', '.join(_OPTIONS)}")
         self.models: List[str] = _names("models", models)
-        self.hardware: List[HardwareSpec] = list([hardware] if isinstance(hardware, (str, HardwareProfile))
-                                                 else hardware)
-        if not self.hardware:
-            raise ValueError("hardware must not be empty")
+        self.hardware: List[HardwareSpec] = (
+            [] if hardware is None else [hardware] if isinstance(hardware, (str, HardwareProfile)) else list(hardware))
+        if hardware is not None and not self.hardware:
+            raise ValueError("hardware must not be empty (None: every device that runs models here)")
+        self.profiles: List[HardwareProfile] = [_profile_of(h) for h in self.hardware]
         self.batch_sizes: List[int] = _int_list("batch_sizes", batch_sizes, 1)
         self.sequence_lengths: List[int] = _int_list("sequence_lengths", sequence_lengths, 2)
         self.iterations = iterations
@@ -229,10 +227,12 @@ class BenchmarkConfig:
         # A single metric name is one metric, not a sequence of letters.
         self.metrics: Optional[List[str]] = (
             None if metrics is None else [metrics] if isinstance(metrics, str) else list(metrics))
-        self.backends: List[str] = [_backend_of(h, threads) for h in self.hardware]
+        #: The devices the entries name ("cpu", "cuda:1"); empty: every device here.
+        self.backends: List[str] = [p.device for p in self.profiles]
 
     def __repr__(self) -> str:
-        return (f"BenchmarkConfig(models={self.models}, hardware={self.backends}, batch_sizes={self.batch_sizes}, "
+        hw = self.profiles if self.profiles else "every device here"
+        return (f"BenchmarkConfig(models={self.models}, hardware={hw}, batch_sizes={self.batch_sizes}, "
                 f"sequence_lengths={self.sequence_lengths}, iterations={self.iterations}, warmup={self.warmup}, "
                 f"threads={self.threads})")
 
@@ -243,11 +243,13 @@ class BenchmarkRun(NamedTuple):
 
     ``run_id`` is the run's id in the database (None when nothing was
     stored); ``results`` one dict per configuration, in the core's order
-    (model, backend, batch, seq_len nested): ``run_id, model, backend,
-    precision, batch, seq_len, iterations``, the :data:`METRICS` (None
-    where not measured, e.g. power without RAPL), ``power_reason`` where
-    power was not measured, and ``skipped_reason`` — the core's reason —
-    for a configuration that could not run here.
+    (model, hardware entry, batch, seq_len nested): ``run_id, model,
+    backend`` (the device that ran), ``precision`` (what ran: "int8" for an
+    int8 profile), ``batch, seq_len, iterations``, the :data:`METRICS`
+    (None where not measured, e.g. power without RAPL), ``power_reason``
+    where power was not measured, ``skipped_reason`` — the core's reason —
+    for a configuration that could not run here, and ``model_fingerprint``
+    / ``machine_id`` (which model, by content, on which machine).
     """
 
     run_id: Optional[int]
@@ -256,13 +258,20 @@ class BenchmarkRun(NamedTuple):
 
 def _run(config: BenchmarkConfig, db_path: Optional[str], progress: Optional[ProgressCallback]) -> BenchmarkRun:
     models = [encode(m, "model") for m in config.models]
-    backends = [encode(b, "backend") for b in config.backends]
     batches = (ctypes.c_int * len(config.batch_sizes))(*config.batch_sizes)
     seqs = (ctypes.c_int * len(config.sequence_lengths))(*config.sequence_lengths)
-    c_models, c_backends = c_string_array(models), c_string_array(backends)
-    cfg = BenchmarkConfigC(c_models, len(models), c_backends, len(backends), batches, len(config.batch_sizes),
-                           seqs, len(config.sequence_lengths), config.iterations, config.warmup, config.threads,
-                           1 if config.store_iterations else 0)
+    c_models = c_string_array(models)
+    profiles = [p.to_c() for p in config.profiles]  # each keeps its backend bytes alive
+    c_profiles = (HardwareProfileC * len(profiles))(*profiles) if profiles else None
+    cfg = new_struct(BenchmarkConfigC)
+    cfg.models, cfg.n_models = c_models, len(models)
+    cfg.batches, cfg.n_batches = batches, len(config.batch_sizes)
+    cfg.seq_lens, cfg.n_seq_lens = seqs, len(config.sequence_lengths)
+    cfg.iterations, cfg.warmup, cfg.threads = config.iterations, config.warmup, config.threads
+    cfg.store_iterations = 1 if config.store_iterations else 0
+    if c_profiles is not None:
+        cfg.profiles = ctypes.cast(c_profiles, ctypes.POINTER(HardwareProfileC))
+        cfg.n_profiles = len(profiles)
     if progress is None and config.verbose:
         def progress(done: int, total: int, what: str) -> None:
             print(f"benchmark {done}/{total}: {what}", file=sys.stderr, flush=True)
@@ -286,20 +295,64 @@ def _need_matplotlib() -> Any:
     return plt
 
 
+def _plot(rows: List[Mapping[str, Any]], metric: str, output_path: Union[str, Path], title: Optional[str],
+          include_error_bars: bool) -> str:
+    """The bar chart of :meth:`DuckDBStorage.plot_comparison` over ``rows``."""
+    plt = _need_matplotlib()
+    col, err_col, label = _PLOT_METRICS.get(metric, (metric, None, metric))
+    if col not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}: one of {', '.join(list(_PLOT_METRICS) + list(METRICS))}")
+    if not rows:
+        raise ValueError("no result rows to plot")
+    names, values, errors = [], [], []
+    for r in rows:
+        if "model" in r and "backend" in r:
+            name = f"{Path(str(r['model'])).name}\n{r['backend']}"
+            if "batch" in r:
+                name += f" b{r['batch']}"
+            if "seq_len" in r:
+                name += f" s{r['seq_len']}"
+        else:  # a grouped row: its key is the one of model/backend/batch present
+            key = next((k for k in ("model", "backend", "batch") if k in r), None)
+            name = f"{key}={r[key]}" if key else "?"
+        names.append(name)
+        v = r.get(col)
+        values.append(float(v) if v is not None else 0.0)
+        e = r.get(err_col) if (include_error_bars and err_col) else None
+        errors.append(float(e) if e is not None else 0.0)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(rows)), 4.5))
+    bars = ax.bar(range(len(rows)), values, yerr=errors if include_error_bars and err_col else None,
+                  capsize=4, color="#4878a8")
+    for i, r in enumerate(rows):
+        if r.get(col) is None:
+            bars[i].set_alpha(0.0)
+            ax.annotate("not measured", (i, 0), ha="center", va="bottom", fontsize=8, rotation=90)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels(names, fontsize=8)
+    ax.set_ylabel(label)
+    ax.set_title(title or f"{label} by configuration")
+    fig.tight_layout()
+    path = str(output_path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 class DuckDBStorage:
     """The benchmark database (DuckDB), read and written by the core.
 
     Args:
         db_path: the database file (created by the first run that stores
-            into it). Default: ``$IA_BENCH_DB``, else
-            ``./benchmark_db.duckdb`` — the database the core's device
-            choice (``get_optimal_hardware``) reads measured results from.
+            into it). Default: :func:`default_db_path` — ``$IA_BENCH_DB``,
+            else ``~/.cache/ipfs_accelerate/benchmark_db.duckdb``, the
+            database the core's device choice (``get_optimal_hardware``)
+            reads measured results from (rows of the same model, by
+            content, measured on this machine).
     """
 
     def __init__(self, db_path: Optional[Union[str, Path]] = None) -> None:
-        import os
         if db_path is None:
-            db_path = os.environ.get("IA_BENCH_DB") or DEFAULT_DB_PATH
+            db_path = default_db_path()
         self.db_path = str(db_path)
         encode(self.db_path, "db_path")
 
@@ -427,45 +480,8 @@ class DuckDBStorage:
         skipped configurations, power without a meter — are drawn as
         empty bars labelled "not measured". Returns the path.
         """
-        plt = _need_matplotlib()
-        col, err_col, label = _PLOT_METRICS.get(metric, (metric, None, metric))
-        if col not in METRICS:
-            raise ValueError(f"unknown metric {metric!r}: one of {', '.join(list(_PLOT_METRICS) + list(METRICS))}")
         rows = list(results) if results is not None else self.query_results()
-        if not rows:
-            raise ValueError("no result rows to plot")
-        names, values, errors = [], [], []
-        for r in rows:
-            if "model" in r and "backend" in r:
-                name = f"{Path(str(r['model'])).name}\n{r['backend']}"
-                if "batch" in r:
-                    name += f" b{r['batch']}"
-                if "seq_len" in r:
-                    name += f" s{r['seq_len']}"
-            else:  # a grouped row: its key is the one of model/backend/batch present
-                key = next((k for k in ("model", "backend", "batch") if k in r), None)
-                name = f"{key}={r[key]}" if key else "?"
-            names.append(name)
-            v = r.get(col)
-            values.append(float(v) if v is not None else 0.0)
-            e = r.get(err_col) if (include_error_bars and err_col) else None
-            errors.append(float(e) if e is not None else 0.0)
-        fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(rows)), 4.5))
-        bars = ax.bar(range(len(rows)), values, yerr=errors if include_error_bars and err_col else None,
-                      capsize=4, color="#4878a8")
-        for i, r in enumerate(rows):
-            if r.get(col) is None:
-                bars[i].set_alpha(0.0)
-                ax.annotate("not measured", (i, 0), ha="center", va="bottom", fontsize=8, rotation=90)
-        ax.set_xticks(range(len(rows)))
-        ax.set_xticklabels(names, fontsize=8)
-        ax.set_ylabel(label)
-        ax.set_title(title or f"{label} by configuration")
-        fig.tight_layout()
-        path = str(output_path)
-        fig.savefig(path)
-        plt.close(fig)
-        return path
+        return _plot(rows, metric, output_path, title, include_error_bars)
 
 
 class BenchmarkRunner:
@@ -553,10 +569,11 @@ class BenchmarkRunner:
         last run's rows (then the storage's)."""
         if results is None and self.last_run is not None:
             results = self.last_run.results
-        storage = self.storage if self.storage is not None else DuckDBStorage(DEFAULT_DB_PATH)
         if results is None:
             results = self._storage().query_results()
-        return storage.plot_comparison(results, **kwargs)
+        kwargs.setdefault("metric", "latency")
+        return _plot(list(results), kwargs.pop("metric"), kwargs.pop("output_path", "comparison.png"),
+                     kwargs.pop("title", None), kwargs.pop("include_error_bars", False), **kwargs)
 
 
 class Benchmark:
@@ -565,8 +582,9 @@ class Benchmark:
 
     Args:
         model_ids: model directories or cached names.
-        hardware_profiles: backend names or HardwareProfiles (absent ones
-            come back skipped, with the core's reason).
+        hardware_profiles: device names or HardwareProfiles (absent ones
+            come back skipped, with the core's reason); None: every device
+            that runs models here.
         metrics: default columns for :meth:`BenchmarkRunner.query_results`
             (the core measures all of them).
         worker: accepted for the seed's signature (unused by the core's runner).
@@ -575,7 +593,7 @@ class Benchmark:
             sequence_lengths, iterations, warmup, threads, ...).
     """
 
-    def __init__(self, model_ids: Sequence[str], hardware_profiles: Sequence[HardwareSpec] = ("cpu",),
+    def __init__(self, model_ids: Sequence[str], hardware_profiles: Optional[Sequence[HardwareSpec]] = None,
                  metrics: Optional[Sequence[str]] = None, worker: Any = None,
                  db_path: Optional[Union[str, Path]] = None, **kwargs: Any) -> None:
         self.config = BenchmarkConfig(models=model_ids, hardware=hardware_profiles, metrics=metrics, **kwargs)

@@ -5,6 +5,11 @@ Both are views of the C core: sizes and precision names are parsed by
 ``ia_hw_report_json``, and whether a backend is present is what that report
 says ("available" there means ipfs_accelerate can run models on it now, and
 an absent backend comes with the core's reason).
+
+A profile is a description: it may name hardware this machine lacks or a
+precision a device cannot run. It is checked where it is used — opening a
+model raises with the core's reason, a benchmark records a skipped row
+with it — or on request with :meth:`HardwareProfile.check_available`.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import ctypes
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 from . import _lib
-from ._lib import HardwareProfileC, lib
+from ._lib import HardwareProfileC, lib, new_struct
 from ._native import encode, take_json
 from .errors import HardwareUnavailableError
 
@@ -28,8 +33,9 @@ __all__ = [
 #: Names accepted for ``optimization_level`` besides the ints 0-3 of
 #: ``ia_hardware_profile.optimization_level``: 0 portable kernels (the same
 #: results on every CPU), 1 at most AVX2, 2 (default) and 3 the best kernels
-#: this CPU runs. "performance" is the seed's name for the highest level.
-OPTIMIZATION_LEVELS: Mapping[str, int] = {"portable": 0, "avx2": 1, "default": 2, "performance": 3}
+#: this CPU runs. "high" and "performance" are the seed's names for the
+#: highest level.
+OPTIMIZATION_LEVELS: Mapping[str, int] = {"portable": 0, "avx2": 1, "default": 2, "high": 3, "performance": 3}
 
 _MEASURE_LEVELS: Mapping[str, int] = {
     "none": _lib.IA_HW_NO_BENCH,
@@ -86,17 +92,19 @@ class HardwareProfile:
         optimization_level: 0-3 or one of :data:`OPTIMIZATION_LEVELS`.
         threads: CPU threads; 0 (default) = one per CPU.
         device_index: which device of a multi-device backend (0).
-        check_available: when true (default), a backend other than "auto"
-            that the hardware report lists as absent raises
+        check_available: when true, a backend other than "auto" that the
+            hardware report lists as absent raises
             :class:`HardwareUnavailableError` here, with the core's reason.
-            Pass False to describe hardware that may be absent (e.g. a
-            benchmark that records absent backends as skipped); opening a
-            model with such a profile still raises.
+            Default False: a profile describes hardware that may be absent
+            (the seed's ``HardwareProfile(backend="cuda", precision="fp16")``
+            on a machine without CUDA); opening a model with it raises,
+            a benchmark records its rows as skipped with the reason.
 
     Raises:
         ValueError: a malformed memory size, precision or level (the
             core's message for sizes and precisions).
-        HardwareUnavailableError: the backend or device is absent.
+        HardwareUnavailableError: only with ``check_available=True``: the
+            backend or device is absent.
 
     Profiles are immutable and compare equal field by field.
     """
@@ -113,7 +121,7 @@ class HardwareProfile:
         threads: int = 0,
         device_index: int = 0,
         *,
-        check_available: bool = True,
+        check_available: bool = False,
     ) -> None:
         encode(backend, "backend")
         if not backend:
@@ -228,12 +236,19 @@ class HardwareProfile:
                 f"{self._backend} device{'s' if n_devices > 1 else ''}")
 
     def to_c(self) -> HardwareProfileC:
-        """The ``ia_hardware_profile`` struct. Its ``backend`` points into a
-        bytes object that the struct keeps alive (``_keep``); pass the
-        struct itself, not a copy of its fields."""
+        """The ``ia_hardware_profile`` struct, filled by the core's
+        ``ia_hardware_profile_init`` and then with this profile's fields.
+        Its ``backend`` points into a bytes object that the struct keeps
+        alive (``_keep``); pass the struct itself, not a copy of its
+        fields."""
         backend = encode(self._backend, "backend")
-        c = HardwareProfileC(backend, self._device_index, self._precision, self._memory_limit_bytes,
-                             self._threads, self._optimization_level)
+        c = new_struct(HardwareProfileC)
+        c.backend = backend
+        c.device_index = self._device_index
+        c.precision = self._precision
+        c.memory_limit_bytes = self._memory_limit_bytes
+        c.threads = self._threads
+        c.optimization_level = self._optimization_level
         c._keep = backend  # type: ignore[attr-defined]
         return c
 

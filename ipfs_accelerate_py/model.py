@@ -1,19 +1,22 @@
 """model.py — one opened model (``ia_model``): open under a hardware
-profile, embed texts into numpy arrays, read what the core chose.
+profile, embed texts into numpy arrays, read what the core chose; and
+sessions (``ia_session``): what one request holds — a decoder's KV cache
+and position — while the model's weights are shared.
 """
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Optional
+import weakref
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _lib
-from ._lib import ModelP, lib
+from ._lib import ModelP, SessionOptionsC, SessionP, lib, new_struct
 from ._native import DEFAULT_BATCH_SIZE, NativeHandle, TextInput, embed_into, encode, text_list
 from .hardware import HardwareProfile
 
-__all__ = ["Model", "resolve_model", "model_info"]
+__all__ = ["Model", "Session", "resolve_model", "model_info"]
 
 
 def resolve_model(ref: str) -> str:
@@ -28,12 +31,14 @@ def resolve_model(ref: str) -> str:
 
 def model_info(ptr: Any) -> dict:
     """What the core says about an open ``ia_model *`` (borrowed strings
-    copied): name, dim, device, device_reason, precision, kernel, threads,
-    max_tokens, weight_bytes."""
+    copied): name, family, dim, vocab_size, device, device_reason,
+    precision, kernel, threads, max_tokens, weight_bytes."""
     s = _lib.optional_str
     return {
         "name": s(lib.ia_model_name(ptr)),
+        "family": s(lib.ia_model_family(ptr)),
         "dim": lib.ia_model_dim(ptr),
+        "vocab_size": lib.ia_model_vocab_size(ptr),
         "device": s(lib.ia_model_device(ptr)),
         "device_reason": s(lib.ia_model_device_reason(ptr)),
         "precision": s(lib.ia_model_precision(ptr)),
@@ -49,8 +54,8 @@ def _shape_result(out: np.ndarray, single: bool) -> np.ndarray:
 
 
 class Model(NativeHandle):
-    """A sentence-embedding model opened by the core (weights memory-mapped,
-    never copied).
+    """A model opened by the core (weights memory-mapped, never copied): a
+    sentence-embedding encoder (``embed``) or a decoder (``session()``).
 
     Args:
         ref: a model directory, or a cached name such as
@@ -77,6 +82,20 @@ class Model(NativeHandle):
         lib.ia_model_open_profile(encode(ref, "model"), ctypes.byref(c_profile), ctypes.byref(ptr))
         self._adopt(ptr, lib.ia_model_free)
         self._dim = lib.ia_model_dim(ptr)
+        self._sessions: "weakref.WeakSet[Session]" = weakref.WeakSet()
+
+    def session(self, n_ctx: int = 0, threads: int = 0) -> "Session":
+        """A new :class:`Session` on this model (``ia_session_create``):
+        its own KV cache of ``n_ctx`` tokens (0: the model's maximum, at
+        most 4096) and ``threads`` (0: the model's). Sessions of one model
+        run in parallel, one thread each; closing the model closes them."""
+        return Session(self, n_ctx, threads)
+
+    def close(self) -> None:
+        """Frees the model, after closing its sessions. Idempotent."""
+        for s in list(getattr(self, "_sessions", ())):
+            s.close()
+        super().close()
 
     def embed(self, texts: TextInput, batch_size: int = DEFAULT_BATCH_SIZE,
               out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -140,6 +159,17 @@ class Model(NativeHandle):
         return self._str(lib.ia_model_kernel)
 
     @property
+    def family(self) -> str:
+        """The family that runs it ("bert", "llama")."""
+        return self._str(lib.ia_model_family)
+
+    @property
+    def vocab_size(self) -> int:
+        """Rows of a decoder's logits (the vocabulary)."""
+        with self._using() as ptr:
+            return lib.ia_model_vocab_size(ptr)
+
+    @property
     def max_tokens(self) -> int:
         """Tokens per text; longer texts are truncated."""
         with self._using() as ptr:
@@ -155,3 +185,82 @@ class Model(NativeHandle):
         if self.closed:
             return "<Model closed>"
         return f"<Model {self.name!r} on {self.device} ({self.precision}, dim {self.dim})>"
+
+
+TokenInput = Union[int, Sequence[int], np.ndarray]
+
+
+class Session(NativeHandle):
+    """One request's state on a :class:`Model` (``ia_session``): a decoder's
+    KV cache and the tokens so far. Made by :meth:`Model.session`; keeps
+    its model alive, and is closed when the model is.
+
+    ``decode(tokens)`` appends tokens (a prompt in one call, then one token
+    per step) and returns the logits that follow the last of them.
+    """
+
+    def __init__(self, model: Model, n_ctx: int = 0, threads: int = 0) -> None:
+        super().__init__()
+        if not isinstance(model, Model):
+            raise TypeError(f"model must be a Model, not {type(model).__name__}")
+        for name, value in (("n_ctx", n_ctx), ("threads", threads)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0, not {value!r}")
+        opts = new_struct(SessionOptionsC)
+        opts.n_ctx, opts.threads = n_ctx, threads
+        ptr = SessionP()
+        with model._using() as m:
+            lib.ia_session_create(m, ctypes.byref(opts), ctypes.byref(ptr))
+            self._vocab = lib.ia_model_vocab_size(m)
+            self._dim = lib.ia_model_dim(m)
+        self._adopt(ptr, lib.ia_session_free)
+        self.model = model
+        model._sessions.add(self)
+
+    def decode(self, tokens: TokenInput, out: Optional[np.ndarray] = None) -> np.ndarray:
+        """Appends ``tokens`` (one id, or a sequence / int array of them) to
+        the session's sequence and returns the logits after the last one:
+        float32 [vocab_size], written by the core straight into ``out`` (a
+        C-contiguous writeable float32 array of that shape) when given.
+
+        Raises InvalidArgumentError when the context would overflow (the
+        session is then unchanged), ValueError for an empty token list."""
+        ids = np.ascontiguousarray(np.atleast_1d(np.asarray(tokens)))
+        if ids.ndim != 1 or ids.size == 0:
+            raise ValueError(f"tokens must be one id or a non-empty 1-d sequence, not shape {ids.shape}")
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"tokens must be integers, not {ids.dtype}")
+        if ids.min() < 0 or ids.max() >= self._vocab:
+            raise ValueError(f"token ids must be in [0, {self._vocab}), got {int(ids.min())}..{int(ids.max())}")
+        ids = ids.astype(np.int32, copy=False)
+        if out is None:
+            out = np.empty(self._vocab, dtype=np.float32)
+        elif (not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != (self._vocab,)
+              or not out.flags.c_contiguous or not out.flags.writeable):
+            raise ValueError(f"out must be a writeable C-contiguous float32 array of shape ({self._vocab},)")
+        with self._using() as s:
+            lib.ia_session_decode(s, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), ids.size,
+                                  out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+        return out
+
+    def embed(self, texts: TextInput, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """:meth:`Model.embed` on this session (encoders)."""
+        encoded, single = text_list(texts)
+        with self._using() as s:
+            result = embed_into(lambda arr, n, dst: lib.ia_session_embed(s, arr, n, dst), encoded, self._dim,
+                                batch_size, None)
+        return result[0] if single else result
+
+    @property
+    def position(self) -> int:
+        """Tokens in the session's sequence so far."""
+        with self._using() as s:
+            return lib.ia_session_position(s)
+
+    def reset(self) -> None:
+        """Forgets the sequence (the KV cache is kept for reuse)."""
+        with self._using() as s:
+            lib.ia_session_reset(s)
+
+    def __repr__(self) -> str:
+        return "<Session closed>" if self.closed else f"<Session at position {self.position}>"

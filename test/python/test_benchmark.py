@@ -108,18 +108,47 @@ def test_seed_names_and_benchmark_convenience(cuda_absent):
     assert rows[1]["backend"] == "qualcomm" and "not available" in rows[1]["skipped_reason"]
 
 
-def test_profiles_the_runner_cannot_honour_are_refused():
-    with pytest.raises(ValueError, match="precision='int8'"):
-        BenchmarkConfig(models=[MODEL], hardware=[ia.HardwareProfile(backend="qualcomm", precision="int8",
-                                                                      check_available=False)])
-    with pytest.raises(ValueError, match="memory_limit"):
-        BenchmarkConfig(models=[MODEL], hardware=[ia.HardwareProfile(backend="cpu", memory_limit="1GB")])
+def test_profiles_reach_the_core_and_are_checked_when_their_rows_run(cuda_absent):
+    """A profile is a description: int8 runs quantised (the row says so), an
+    absent device or a precision the cpu cannot run is a skipped row with
+    the core's reason, a memory limit below the weights is too."""
+    rows = BenchmarkRunner(BenchmarkConfig(models=[MODEL], hardware=[
+        ia.HardwareProfile(backend="cpu", precision="int8"),
+        ia.HardwareProfile(backend="qualcomm", precision="int8"),
+        ia.HardwareProfile(backend="cpu", precision="fp16"),
+        "cpu",
+    ], **TINY)).run().results
+    assert [(r["backend"], r["precision"]) for r in rows] == [
+        ("cpu", "int8"), ("qualcomm", "int8"), ("cpu", "fp16"), ("cpu", "fp32")]
+    assert rows[0]["items_per_s"] > 0 and "skipped_reason" not in rows[0]
+    assert "not available" in rows[1]["skipped_reason"] and rows[1]["items_per_s"] is None
+    assert "fp16" in rows[2]["skipped_reason"]
+    assert rows[3]["items_per_s"] > 0
+    assert len({r["machine_id"] for r in rows}) == 1 and len(rows[0]["model_fingerprint"]) == 64
+
+
+def test_missing_models_are_skipped_rows_and_bad_configs_raise():
+    rows = BenchmarkRunner(BenchmarkConfig(models=["no-such-model", MODEL], hardware=["cpu"], **TINY)).run().results
+    assert "no-such-model" in rows[0]["skipped_reason"] and rows[0]["model_fingerprint"] is None
+    assert rows[1]["items_per_s"] > 0
     with pytest.raises(ValueError, match="unknown options"):
         BenchmarkConfig(models=[MODEL], options={"browser_info": True})
     with pytest.raises(ValueError):
         BenchmarkConfig(models=[MODEL], batch_sizes=[0])
-    with pytest.raises(ia.NotFoundError, match="no-such-model"):
-        BenchmarkRunner(BenchmarkConfig(models=["no-such-model"], hardware=["cpu"], **TINY)).run()
+    with pytest.raises(ValueError, match="NAME:INDEX"):
+        BenchmarkConfig(models=[MODEL], hardware=["cuda:x"])
+
+
+def test_default_hardware_is_every_device_here_and_default_db_is_the_user_cache(monkeypatch, tmp_path):
+    rows = BenchmarkRunner(BenchmarkConfig(models=[MODEL], **TINY)).run().results
+    # "gpu" is the report's alias of the first accelerator, not a device of its own
+    assert [r["backend"] for r in rows] == [b for b in ia.HardwareDetector().available_backends() if b != "gpu"]
+    monkeypatch.delenv("IA_BENCH_DB")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert DuckDBStorage().db_path == str(tmp_path / ".cache" / "ipfs_accelerate" / "benchmark_db.duckdb")
+    assert (tmp_path / ".cache" / "ipfs_accelerate").is_dir()
+    assert not (tmp_path / "benchmark_db.duckdb").exists()
 
 
 def test_progress_exception_is_reraised_after_the_run(tmp_path):

@@ -1,5 +1,7 @@
 """HardwareProfile and HardwareDetector over the core's parsers and
-hardware report."""
+hardware report; the C struct mirrors."""
+import ctypes
+
 import pytest
 
 import ipfs_accelerate_py as ia
@@ -20,6 +22,8 @@ def test_detect_all_without_measurement():
     for b in report["backends"]:
         assert b["available"] or b["reason"], f"{b['name']} absent without a reason"
     assert "cpu" in ia.HardwareDetector().available_backends()
+    assert "ref" not in names  # the oracle is no accelerator
+    assert len(report["machine_id"]) == 16 and report["cpu"]["model"] in report["machine_id_basis"]
 
 
 def test_detect_all_measures_by_default():
@@ -34,23 +38,26 @@ def test_detect_all_rejects_unknown_mode():
         ia.HardwareDetector().detect_all(measure="fast")
 
 
-def test_profile_for_absent_cuda_raises(cuda_absent):
+def test_profile_is_a_description_checked_when_used(cuda_absent):
+    # The seed's profiles construct on any machine; absence shows where they are used.
+    p = HardwareProfile(backend="cuda", memory_limit="4GB", precision="fp16", optimization_level="performance")
+    assert (p.backend, p.precision, p.memory_limit_bytes, p.optimization_level) == ("cuda", "fp16", 4_000_000_000, 3)
+    assert HardwareProfile(backend="cpu", optimization_level="high").optimization_level == 3
     with pytest.raises(ia.HardwareUnavailableError) as e:
-        HardwareProfile(backend="cuda")
+        p.check_available()
     assert "cuda" in str(e.value) and cuda_absent in str(e.value)
-
-
-def test_seed_cuda_profile_raises_unavailable(cuda_absent):
-    # Every other argument of the seed's example parses; the hardware is what is missing.
     with pytest.raises(ia.HardwareUnavailableError, match="cuda"):
-        HardwareProfile(backend="cuda", memory_limit="4GB", precision="fp16", optimization_level="performance")
+        HardwareProfile(backend="cuda", check_available=True)
 
 
-def test_unknown_backend_and_device_index_raise():
+def test_unknown_backend_and_device_index_are_reported_when_checked():
+    HardwareProfile(backend="tpu"), HardwareProfile(backend="cpu", device_index=1)  # descriptions: fine
     with pytest.raises(ia.HardwareUnavailableError, match="tpu"):
-        HardwareProfile(backend="tpu")
+        HardwareProfile(backend="tpu").check_available()
     with pytest.raises(ia.HardwareUnavailableError, match="cpu:1"):
-        HardwareProfile(backend="cpu", device_index=1)
+        HardwareProfile(backend="cpu", device_index=1).check_available()
+    with pytest.raises(ia.HardwareUnavailableError, match="tpu"):
+        ia.Model(MODEL, HardwareProfile(backend="tpu"))
 
 
 @pytest.mark.parametrize("bad", ["fp8", "", "int3", "FP32x"])
@@ -80,6 +87,29 @@ def test_memory_sizes_as_the_core_parses_them():
 def test_bad_fields_are_valueerror(kwargs):
     with pytest.raises(ValueError):
         HardwareProfile(**kwargs)
+
+
+def test_c_struct_mirrors_are_filled_by_the_cores_init_functions():
+    """Each mirror opens with struct_size and gets the core's defaults in
+    the right fields (a field out of place would show a default elsewhere)."""
+    from ipfs_accelerate_py import _lib
+    p = _lib.new_struct(_lib.HardwareProfileC)
+    assert p.struct_size == ctypes.sizeof(_lib.HardwareProfileC)
+    assert (p.backend, p.device_index, p.precision, p.memory_limit_bytes, p.threads, p.optimization_level) == \
+        (b"auto", 0, 0, 0, 0, 2)
+    b = _lib.new_struct(_lib.BenchmarkConfigC)
+    assert (b.struct_size, b.iterations, b.warmup, b.n_profiles) == (ctypes.sizeof(_lib.BenchmarkConfigC), 10, 2, 0)
+    q = _lib.new_struct(_lib.QuantConfigC, 4)
+    assert (q.struct_size, q.bits, q.clip_search) == (ctypes.sizeof(_lib.QuantConfigC), 4, 1)
+    o = _lib.new_struct(_lib.ModelOptionsC)
+    assert (o.struct_size, o.threads, o.device) == (ctypes.sizeof(_lib.ModelOptionsC), 0, b"cpu")
+    s = _lib.new_struct(_lib.SessionOptionsC)
+    assert (s.struct_size, s.n_ctx, s.threads, s.fallback) == (ctypes.sizeof(_lib.SessionOptionsC), 0, 0, None)
+    c = _lib.new_struct(_lib.QuantCompareConfigC)
+    assert c.struct_size == ctypes.sizeof(_lib.QuantCompareConfigC) and c.reference is None
+    # ... and the core reads what Python wrote there.
+    with ia.Model(MODEL, HardwareProfile(backend="cpu", threads=1, optimization_level=0)) as m:
+        assert m.info()["threads"] == 1 and m.kernel == "generic"
 
 
 def test_profile_fields_equality_and_c_struct():

@@ -166,3 +166,30 @@ def test_benchmark_comparison_refusals(q8, stsb40, cuda_absent, monkeypatch, tmp
                                     batch_size=4, seq_len=16, iterations=1, threads=2)
     monkeypatch.setenv("IA_STSB_CSV", str(stsb40))
     assert default_stsb_csv() == str(stsb40)
+
+
+def test_quantize_without_output_dir_writes_the_model_cache_not_tmp(tmp_path, monkeypatch):
+    """No output_dir: the model cache (``$IA_MODEL_DIR``), one directory per
+    request — not a new temporary directory per call that nobody removes."""
+    import tempfile
+    from ipfs_accelerate_py.quantization import _cached_output, model_cache_dir
+    cache, tmp = tmp_path / "models", tmp_path / "tmp"
+    cache.mkdir(), tmp.mkdir()
+    (cache / MODEL).symlink_to(Path(ia.resolve_model(MODEL)))
+    monkeypatch.setenv("IA_MODEL_DIR", str(cache))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    assert model_cache_dir() == cache
+    config = {"bits": 8, "clip_search": False, "threads": 2}
+    engine = QuantizationEngine()
+    a = engine.quantize(MODEL, quantization_config=config)
+    b = engine.quantize(MODEL, quantization_config=config)
+    assert a.path == b.path and Path(a.path).parent == cache and Path(a.path).name.startswith(f"{MODEL}-int8-")
+    assert sorted(p.name for p in cache.iterdir()) == sorted([MODEL, Path(a.path).name])
+    assert list(tmp.iterdir()) == []
+    # a cached name like any other
+    with ia.Model(Path(a.path).name, ia.HardwareProfile(**CPU2)) as m:
+        assert m.precision == "int8"
+    # another request, another directory
+    assert _cached_output(MODEL, 4, dict(config, bits=4), []) != Path(a.path)
+    assert _cached_output(MODEL, 8, config, ["a calibration text"]) != Path(a.path)

@@ -64,9 +64,24 @@ def test_init_worker_on_absent_device_creates_nothing(cuda_absent):
 def test_get_optimal_hardware(worker):
     choice = worker.get_optimal_hardware(model_name="bert-base-uncased", task_type="text-embedding", batch_size=16)
     device, reason = choice
-    assert device == "cpu" and reason.startswith("heuristic") and "cuda" in reason
+    # No measured rows (conftest points $IA_BENCH_DB at nothing): the
+    # heuristic, which names its rule, the batch and where it looked.
+    assert device == "cpu" and reason.startswith("heuristic (rule: ") and "batch 16" in reason
+    assert "no benchmark database at" in reason
     # The seed indexes endpoint_handler with the result directly.
     assert worker.endpoint_handler[MODEL][choice]("x").shape == (DIM,)
+    # The model's size is part of the rule: the cached MiniLM weighs ~90 MB.
+    assert "90.9 MB of weights" in worker.get_optimal_hardware(MODEL, batch_size=1).reason
+
+
+def test_get_optimal_hardware_prefers_this_machines_rows(worker, tmp_path, monkeypatch):
+    db = tmp_path / "b.duckdb"
+    monkeypatch.setenv("IA_BENCH_DB", str(db))
+    ia.BenchmarkRunner(ia.BenchmarkConfig(models=[MODEL], hardware=["cpu"], batch_sizes=[2], sequence_lengths=[16],
+                                          iterations=1, warmup=0, threads=1),
+                       storage=ia.DuckDBStorage(db)).run()
+    device, reason = worker.get_optimal_hardware(MODEL, batch_size=2)
+    assert device == "cpu" and reason.startswith("measured: cpu gave") and str(db) in reason
 
 
 def test_handlers_fail_cleanly_after_close():
