@@ -308,6 +308,8 @@ def _plot(rows: List[Mapping[str, Any]], metric: str, output_path: Union[str, Pa
     for r in rows:
         if "model" in r and "backend" in r:
             name = f"{Path(str(r['model'])).name}\n{r['backend']}"
+            if r.get("precision"):
+                name += f" {r['precision']}"
             if "batch" in r:
                 name += f" b{r['batch']}"
             if "seq_len" in r:
