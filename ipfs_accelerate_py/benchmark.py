@@ -496,7 +496,8 @@ class BenchmarkRunner:
         worker: accepted for the seed's signature; the core's runner opens
             its own models, so a Worker's endpoints are not used.
         progress: optional ``progress(done, total, what)``, called after
-            each configuration (``what`` = "model backend batch=N seq=N").
+            each configuration (``what`` = "model device precision batch=N
+            seq=N").
             An exception it raises is re-raised once the run returns (the
             core cannot be interrupted mid-run; the run still completes
             and is stored).

@@ -219,8 +219,11 @@ class Worker(NativeHandle):
     def get_optimal_hardware(self, model_name: str, task_type: str = "text-embedding",
                              batch_size: int = 1) -> DeviceChoice:
         """The device the core picks for this model, task and batch size:
-        measured results from the benchmark database ($IA_BENCH_DB) first,
-        else a heuristic over the detected backends.
+        measured results first — rows of the benchmark database
+        (``$IA_BENCH_DB``, else ``~/.cache/ipfs_accelerate/benchmark_db.duckdb``)
+        that measured this model (by content) on this machine — else a
+        heuristic over the devices here that weighs the model's weights and
+        the batch; the reason names the rule that decided.
 
         Returns:
             :class:`DeviceChoice` ``(device, reason)``.

@@ -37,7 +37,8 @@ typedef struct ia_bench_config {
 } ia_bench_config;
 
 /* Progress callback: called once per configuration after it is measured
- * (or skipped), done = 1..total, what = "model backend batch=B seq=S"
+ * (or skipped), done = 1..total, what = "model device precision batch=B
+ * seq=S"
  * (borrowed for the call). */
 typedef void (*ia_bench_progress_fn)(void *ctx, int done, int total, const char *what);
 

@@ -67,7 +67,7 @@ typedef struct report_ctx {
 
 /* A registered kind's entry: devices from device_props, measured figures. */
 static ia_status add_kind(cJSON *list, const ia_backend_ops *kind, report_ctx *rc) {
-    char reason[256], kernel[64];
+    char reason[256], kernel[64], measure_error[512] = "";
     int available = kind->probe(reason, sizeof reason), n = available ? kind->device_count() : 0, host = 0;
     double gflops = 0.0, gbps = 0.0;
     cJSON *devs = cJSON_CreateArray();
@@ -116,12 +116,21 @@ static ia_status add_kind(cJSON *list, const ia_backend_ops *kind, report_ctx *r
             }
             gbps = rc->mem_gbps;
         }
-        if (st != IA_OK) {
+        if (st == IA_ERR_NOMEM) {
             cJSON_Delete(devs);
             return ia_error_prefix(st, "measuring %s", kind->name);
         }
+        if (st != IA_OK) { /* a kind that cannot be measured is still reported, with why */
+            snprintf(measure_error, sizeof measure_error, "%s", ia_last_error());
+            ia_error_clear();
+            gflops = gbps = 0.0;
+        }
     }
-    cJSON_AddItemToArray(list, backend_json(kind->name, available, reason, devs, gflops, gbps));
+    {
+        cJSON *b = backend_json(kind->name, available, reason, devs, gflops, gbps);
+        if (b && measure_error[0]) cJSON_AddStringToObject(b, "measure_error", measure_error);
+        cJSON_AddItemToArray(list, b);
+    }
     return IA_OK;
 }
 

@@ -34,20 +34,33 @@ IA_TEST(probe_cache_probes_each_kind_once) {
     CHECK_MSG(ia_hw_probe_runs() - r0 == 12, "a cleared cache probes again: %ld", ia_hw_probe_runs() - r0);
 }
 
+static pthread_barrier_t start_line;
+
 static void *ask_rocm(void *arg) {
     char reason[512];
-    for (int i = 0; i < 20; i++) ia_hw_absence_reason("rocm", reason, sizeof reason);
+    pthread_barrier_wait(&start_line); /* all ask at once: the first probe is raced for */
+    for (int i = 0; i < 5; i++) ia_hw_absence_reason("rocm", reason, sizeof reason);
     return arg;
 }
 
+/* 8 threads ask for an empty cache at the same moment, 50 times over:
+ * each time exactly one probe runs. */
 IA_TEST(probe_cache_is_thread_safe) {
-    pthread_t t[8];
-    long r0;
-    ia_hw_probe_cache_clear();
-    r0 = ia_hw_probe_runs();
-    for (int i = 0; i < 8; i++) REQUIRE(pthread_create(&t[i], NULL, ask_rocm, NULL) == 0);
-    for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
-    CHECK_MSG(ia_hw_probe_runs() - r0 == 1, "8 threads ran %ld rocm probes", ia_hw_probe_runs() - r0);
+    enum { THREADS = 8, ROUNDS = 50 };
+    pthread_t t[THREADS];
+    long r0 = ia_hw_probe_runs(), extra = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        long before;
+        ia_hw_probe_cache_clear();
+        before = ia_hw_probe_runs();
+        REQUIRE(pthread_barrier_init(&start_line, NULL, THREADS) == 0);
+        for (int i = 0; i < THREADS; i++) REQUIRE(pthread_create(&t[i], NULL, ask_rocm, NULL) == 0);
+        for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&start_line);
+        extra += ia_hw_probe_runs() - before - 1;
+    }
+    CHECK_MSG(extra == 0 && ia_hw_probe_runs() - r0 == ROUNDS, "%ld rounds of %d threads ran %ld probes",
+              (long)ROUNDS, THREADS, ia_hw_probe_runs() - r0);
 }
 
 IA_TEST(model_open_on_cpu_probes_no_accelerator) {
