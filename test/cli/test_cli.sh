@@ -71,6 +71,35 @@ check "embed --file gives the same vectors (batch 2)" test $? -eq 0
 check "human output exits 0" test $? -eq 0
 check "human output names device and kernel" grep -qE 'on cpu \((avx512|avx2|generic) kernels, 1 threads\)' "$tmp/human"
 
+# The human output's preview of each text is cut at 60 bytes on a character
+# boundary: Japanese and Chinese (3-byte characters) after one ASCII byte,
+# so that byte 60 falls inside a character, and a 4-byte emoji there too.
+ja="x$(printf '日本語の文章を埋め込みます。これは長いテキストです%.0s' 1 2)"
+zh="x$(printf '这是一个很长的中文句子，用于测试截断%.0s' 1 2 3)"
+emoji="$(printf 'a%.0s' $(seq 58))😀😀 tail"
+"$cli" embed --threads 1 "$ja" "$zh" "$emoji" "短い" >"$tmp/utf8.txt" 2>"$tmp/e"
+check "embed of Japanese and Chinese exits 0" test $? -eq 0
+check "... and its stdout is valid UTF-8" "$py" -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' <"$tmp/utf8.txt"
+"$py" - "$tmp/utf8.txt" "$ja" "$zh" "$emoji" <<'PY'
+import sys
+lines = [l for l in open(sys.argv[1], "rb").read().decode("utf-8").splitlines() if l.startswith("[")]
+texts = sys.argv[2:] + ["短い"]
+assert len(lines) == len(texts), lines
+for line, text in zip(lines, texts):
+    shown = line.split("]  ", 1)[1]
+    raw = text.encode()
+    if len(raw) <= 60:
+        assert shown == text, (shown, text)
+        continue
+    # the longest whole-character prefix of at most 60 bytes, then "..."
+    cut = 60
+    while raw[cut] & 0xC0 == 0x80:
+        cut -= 1
+    assert shown == raw[:cut].decode() + "...", (shown, text)
+    assert 57 <= cut < 60, cut  # each case really splits a character at 60
+PY
+check "... and each preview is the longest whole-character prefix of <= 60 bytes" test $? -eq 0
+
 # Errors: stderr, non-zero exit, a message that says what is wrong.
 "$cli" embed --model no-such-model "x" >"$tmp/o" 2>"$tmp/e"
 rc=$?
