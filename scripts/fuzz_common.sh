@@ -8,7 +8,9 @@
 #                    aborts on the first finding), -Werror, the include paths
 #   fuzz_library     builds the whole core as build-fuzz/lib/libipfs_accelerate.a
 #                    with the same sanitizers (CMake, so the SIMD kernel files
-#                    get their ISA flags); FUZZ_LIBS: what a target links with
+#                    get their ISA flags) and -DIA_NO_MMAP (files are read into
+#                    heap blocks of their exact size, so ASan sees a read past
+#                    a file's end); FUZZ_LIBS: what a target links with
 #
 # Not executable on its own.
 
@@ -52,7 +54,7 @@ fuzz_library() {
     # fuzzer-no-link: coverage for libFuzzer, its runtime linked by the target.
     # IA_WERROR off: the project's -Werror is kept for gcc, this is clang.
     cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-        -DIA_SANITIZE=ON -DIA_WERROR=OFF -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
+        -DIA_SANITIZE=ON -DIA_WERROR=OFF -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link -DIA_NO_MMAP" >/dev/null
     cmake --build "$dir" --target ipfs_accelerate_static >/dev/null
     FUZZ_LIBS=("$dir/libipfs_accelerate.a" -lcjson third_party/duckdb/lib/libduckdb.so
                -Wl,-rpath,"$PWD/third_party/duckdb/lib" -lpthread -lm)
