@@ -26,100 +26,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/config_keys.h"
 #include "util/error.h"
-#include "util/mapped_file.h"
-
-#define CONFIG_MAX_BYTES (4u << 20)
 
 /* Path names in messages: dir + file, clipped to what the 1 KiB error
  * buffer can hold with the rest of the message. */
 #define CONFIG_PATH_MAX 4096
 
-/* obj[key], or NULL when absent or null. */
-static const cJSON *present(const cJSON *obj, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return v && !cJSON_IsNull(v) ? v : NULL;
-}
-
-/* The JSON type of v, for "must be X, not Y" messages. */
-static const char *json_type(const cJSON *v) {
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsNull(v)) return "null";
-    if (cJSON_IsArray(v)) return "an array";
-    if (cJSON_IsObject(v)) return "an object";
-    return "invalid";
-}
-
-/* Parses path; its top level must be an array (want_array) or an object.
- * A missing file is IA_ERR_NOT_FOUND (its message names the path). */
-static ia_status load_json(const char *path, int want_array, cJSON **out) {
-    char *text = NULL;
-    size_t len = 0;
-    ia_status st;
-    *out = NULL;
-    st = ia_read_text_file(path, CONFIG_MAX_BYTES, &text, &len);
-    if (st != IA_OK) return st;
-    *out = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!*out) return ia_error(IA_ERR_FORMAT, "%s: not valid JSON", path);
-    if (!(want_array ? cJSON_IsArray(*out) : cJSON_IsObject(*out))) {
-        ia_status e = ia_error(IA_ERR_FORMAT, "%s: top level is %s, not a JSON %s", path, json_type(*out),
-                               want_array ? "array" : "object");
-        cJSON_Delete(*out);
-        *out = NULL;
-        return e;
-    }
-    return IA_OK;
-}
-
-/* obj[key] as an integer in [lo, hi]. Absent: dflt, or an error when the
- * key is required (required != 0). */
+/* obj[key] as an int in [lo, hi] (config_keys.h's reader, narrowed). */
 static ia_status get_int(const char *path, const cJSON *obj, const char *key, int lo, int hi, int required,
                          int dflt, int *out) {
-    const cJSON *v = present(obj, key);
-    if (!v) {
-        if (required) return ia_error(IA_ERR_FORMAT, "%s: missing \"%s\"", path, key);
-        *out = dflt;
-        return IA_OK;
-    }
-    if (!cJSON_IsNumber(v))
-        return ia_error(IA_ERR_FORMAT, "%s: \"%s\" must be an integer, not %s", path, key, json_type(v));
-    /* range first: converting an out-of-range double to an integer is UB */
-    if (!(v->valuedouble >= lo && v->valuedouble <= hi) || v->valuedouble != (double)(int)v->valuedouble)
-        return ia_error(IA_ERR_FORMAT, "%s: \"%s\" must be an integer in [%d, %d], not %.17g", path, key, lo,
-                        hi, v->valuedouble);
-    *out = (int)v->valuedouble;
-    return IA_OK;
-}
-
-/* obj[key] as a string that fits buf (cap bytes with the NUL). Absent:
- * dflt. */
-static ia_status get_string(const char *path, const cJSON *obj, const char *key, const char *dflt, char *buf,
-                            size_t cap) {
-    const cJSON *v = present(obj, key);
-    if (!v) {
-        snprintf(buf, cap, "%s", dflt);
-        return IA_OK;
-    }
-    if (!cJSON_IsString(v))
-        return ia_error(IA_ERR_FORMAT, "%s: \"%s\" must be a string, not %s", path, key, json_type(v));
-    if (strlen(v->valuestring) >= cap)
-        return ia_error(IA_ERR_FORMAT, "%s: \"%s\" is longer than %zu bytes", path, key, cap - 1);
-    snprintf(buf, cap, "%s", v->valuestring);
-    return IA_OK;
-}
-
-/* obj[key] as a boolean. Absent: 0. */
-static ia_status get_bool(const char *path, const cJSON *obj, const char *key, int *out) {
-    const cJSON *v = present(obj, key);
-    *out = 0;
-    if (!v) return IA_OK;
-    if (!cJSON_IsBool(v))
-        return ia_error(IA_ERR_FORMAT, "%s: \"%s\" must be true or false, not %s", path, key, json_type(v));
-    *out = cJSON_IsTrue(v);
-    return IA_OK;
+    long long v;
+    ia_status st = ia_json_int(path, obj, key, required, lo, hi, dflt, &v);
+    if (st == IA_OK) *out = (int)v;
+    return st;
 }
 
 /* Contract (hf_config.h): fills c from dir/config.json. On failure c is
@@ -128,17 +48,25 @@ static ia_status get_bool(const char *path, const cJSON *obj, const char *key, i
 ia_status ia_hf_config_load(const char *dir, ia_hf_config *c) {
     char path[CONFIG_PATH_MAX];
     cJSON *j = NULL;
-    const cJSON *eps;
     ia_status st;
     memset(c, 0, sizeof *c);
     snprintf(path, sizeof path, "%s/config.json", dir);
-    if ((st = load_json(path, 0, &j)) != IA_OK) return st;
+    if ((st = ia_json_load(path, 0, &j)) != IA_OK) return st;
+    st = ia_hf_config_parse(path, j, c);
+    cJSON_Delete(j);
+    return st;
+}
+
+ia_status ia_hf_config_parse(const char *path, const cJSON *j, ia_hf_config *c) {
+    const cJSON *eps;
+    ia_status st;
+    memset(c, 0, sizeof *c);
     /* Bounds: generous for any real encoder, small enough that products of
      * two of them fit comfortably in 64 bits. Required keys have no default
      * (HF's own defaults are BERT-base sizes, which a checkpoint of another
      * size would contradict). */
-    if ((st = get_string(path, j, "model_type", "", c->model_type, sizeof c->model_type)) != IA_OK ||
-        (st = get_string(path, j, "hidden_act", "gelu", c->hidden_act, sizeof c->hidden_act)) != IA_OK ||
+    if ((st = ia_json_string(path, j, "model_type", "", c->model_type, sizeof c->model_type)) != IA_OK ||
+        (st = ia_json_string(path, j, "hidden_act", "gelu", c->hidden_act, sizeof c->hidden_act)) != IA_OK ||
         (st = get_int(path, j, "hidden_size", 1, 1 << 16, 1, 0, &c->hidden_size)) != IA_OK ||
         (st = get_int(path, j, "num_hidden_layers", 1, 1024, 1, 0, &c->num_hidden_layers)) != IA_OK ||
         (st = get_int(path, j, "num_attention_heads", 1, 1024, 1, 0, &c->num_attention_heads)) != IA_OK ||
@@ -148,11 +76,11 @@ ia_status ia_hf_config_load(const char *dir, ia_hf_config *c) {
         (st = get_int(path, j, "type_vocab_size", 1, 1 << 16, 0, 2, &c->type_vocab_size)) != IA_OK ||
         (st = get_int(path, j, "vocab_size", 1, 1 << 24, 1, 0, &c->vocab_size)) != IA_OK)
         goto done;
-    eps = present(j, "layer_norm_eps");
+    eps = ia_json_present(j, "layer_norm_eps");
     if (!eps) {
         c->layer_norm_eps = 1e-12f; /* HF BertConfig's default */
     } else if (!cJSON_IsNumber(eps)) {
-        st = ia_error(IA_ERR_FORMAT, "%s: \"layer_norm_eps\" must be a number, not %s", path, json_type(eps));
+        st = ia_error(IA_ERR_FORMAT, "%s: \"layer_norm_eps\" must be a number, not %s", path, ia_json_type(eps));
         goto done;
     } else {
         /* Checked as the float the kernels use: 1e-50 is a positive double
@@ -168,7 +96,6 @@ ia_status ia_hf_config_load(const char *dir, ia_hf_config *c) {
         st = ia_error(IA_ERR_FORMAT, "%s: \"hidden_size\" %d is not a multiple of \"num_attention_heads\" %d", path,
                       c->hidden_size, c->num_attention_heads);
 done:
-    cJSON_Delete(j);
     return st;
 }
 
@@ -185,12 +112,12 @@ static ia_status load_pooling(const char *dir, const char *sub, ia_st_config *c)
         "pooling_mode_cls_token",          "pooling_mode_mean_tokens",         "pooling_mode_max_tokens",
         "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"};
     snprintf(path, sizeof path, "%s/%s/config.json", dir, sub);
-    if ((st = load_json(path, 0, &j)) != IA_OK) return st;
+    if ((st = ia_json_load(path, 0, &j)) != IA_OK) return st;
     for (int i = 0; i < 6; i++) {
-        if ((st = get_bool(path, j, modes[i], &on[i])) != IA_OK) goto done;
+        if ((st = ia_json_bool(path, j, modes[i], 0, &on[i])) != IA_OK) goto done;
         n_on += on[i];
     }
-    if ((st = get_bool(path, j, "include_prompt", &include_prompt)) != IA_OK) goto done;
+    if ((st = ia_json_bool(path, j, "include_prompt", 0, &include_prompt)) != IA_OK) goto done;
     /* Not used (the model's hidden_size decides), but a wrong one is a
      * broken file. */
     if ((st = get_int(path, j, "word_embedding_dimension", 1, 1 << 16, 0, 1, &dim)) != IA_OK) goto done;
@@ -219,16 +146,16 @@ static ia_status check_module(const char *path, int i, const cJSON *m) {
         int is_string;
     } keys[] = {{"type", 1}, {"path", 1}, {"name", 1}, {"idx", 0}};
     if (!cJSON_IsObject(m))
-        return ia_error(IA_ERR_FORMAT, "%s: module %d is %s, not an object", path, i, json_type(m));
+        return ia_error(IA_ERR_FORMAT, "%s: module %d is %s, not an object", path, i, ia_json_type(m));
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        const cJSON *v = present(m, keys[k].key);
+        const cJSON *v = ia_json_present(m, keys[k].key);
         if (!v) {
             if (k == 0) return ia_error(IA_ERR_FORMAT, "%s: module %d has no \"type\"", path, i);
             continue;
         }
         if (keys[k].is_string ? !cJSON_IsString(v) : !cJSON_IsNumber(v))
             return ia_error(IA_ERR_FORMAT, "%s: module %d: \"%s\" must be %s, not %s", path, i, keys[k].key,
-                            keys[k].is_string ? "a string" : "a number", json_type(v));
+                            keys[k].is_string ? "a string" : "a number", ia_json_type(v));
     }
     return IA_OK;
 }
@@ -242,7 +169,7 @@ static ia_status load_sentence_bert(const char *dir, ia_st_config *c) {
     int dlc;
     ia_status st;
     snprintf(path, sizeof path, "%s/sentence_bert_config.json", dir);
-    st = load_json(path, 0, &j);
+    st = ia_json_load(path, 0, &j);
     if (st == IA_ERR_NOT_FOUND) {
         ia_error_clear();
         return IA_OK;
@@ -250,7 +177,7 @@ static ia_status load_sentence_bert(const char *dir, ia_st_config *c) {
     if (st != IA_OK) return st;
     st = get_int(path, j, "max_seq_length", 2, 1 << 20, 0, 0, &c->max_seq_length);
     /* read by the tokenizer's own config, but typed here all the same */
-    if (st == IA_OK) st = get_bool(path, j, "do_lower_case", &dlc);
+    if (st == IA_OK) st = ia_json_bool(path, j, "do_lower_case", 0, &dlc);
     cJSON_Delete(j);
     return st;
 }
@@ -264,7 +191,7 @@ ia_status ia_st_config_load(const char *dir, ia_st_config *c) {
     memset(c, 0, sizeof *c);
     c->pooling = IA_POOLING_MEAN;
     snprintf(path, sizeof path, "%s/modules.json", dir);
-    st = load_json(path, 1, &mods);
+    st = ia_json_load(path, 1, &mods);
     if (st == IA_ERR_NOT_FOUND) { /* plain HF model: mean pooling */
         ia_error_clear();
         return IA_OK;
@@ -273,8 +200,8 @@ ia_status ia_st_config_load(const char *dir, ia_st_config *c) {
     cJSON_ArrayForEach(m, mods) {
         const cJSON *type, *sub;
         if ((st = check_module(path, i, m)) != IA_OK) break;
-        type = present(m, "type");
-        sub = present(m, "path");
+        type = ia_json_present(m, "type");
+        sub = ia_json_present(m, "path");
         if (strstr(type->valuestring, "Pooling")) {
             if (!sub || strstr(sub->valuestring, "..")) {
                 st = ia_error(IA_ERR_FORMAT, "%s: module %d (pooling) without a safe \"path\"", path, i);

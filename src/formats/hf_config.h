@@ -8,6 +8,8 @@
 #ifndef IA_FORMATS_HF_CONFIG_H
 #define IA_FORMATS_HF_CONFIG_H
 
+#include <cjson/cJSON.h>
+
 #include "ipfs_accelerate.h"
 
 typedef struct ia_hf_config {
@@ -42,6 +44,9 @@ typedef struct ia_st_config {
  * options): model_type "", hidden_act "gelu", max_position_embeddings 512,
  * type_vocab_size 2, layer_norm_eps 1e-12. */
 ia_status ia_hf_config_load(const char *dir, ia_hf_config *out);
+
+/* The same from config.json already parsed (path names it in messages). */
+ia_status ia_hf_config_parse(const char *path, const cJSON *json, ia_hf_config *out);
 
 /* Reads modules.json and what it points to. A plain HF directory without
  * modules.json gets mean pooling, no normalisation (sentence-transformers'
