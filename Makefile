@@ -2,19 +2,24 @@
 #   make run   — set up, build, embed a few sentences with all-MiniLM-L6-v2
 #   make test  — set up, build (also with ASan+UBSan, and the tests with
 #                ThreadSanitizer), run every test
-# Setup (scripts/setup.sh) is idempotent: apt, pip (.venv) and the model cache.
+# Setup is idempotent: scripts/setup.sh installs what running needs (build
+# tools, libcjson, DuckDB, the model); scripts/setup_test.sh adds what only
+# the tests need (clang + wasm32 toolchain, node, chromium, pytest, ...).
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all setup build build-asan build-tsan run test bench clean
+.PHONY: all setup setup-test build build-asan build-tsan run test bench clean
 
 all: build
 
 setup:
 	@scripts/setup.sh
+
+setup-test: setup
+	@scripts/setup_test.sh
 
 build: setup
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -35,7 +40,7 @@ run: build
 	  "A fast auburn fox leaps above a sleepy hound." \
 	  "Quantum chromodynamics describes the strong interaction."
 
-test: build build-asan build-tsan
+test: setup-test build build-asan build-tsan
 	@scripts/run_tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 # Anchor comparison (installs torch, sentence-transformers, onnxruntime).

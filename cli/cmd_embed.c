@@ -51,6 +51,21 @@ static void json_string(const char *s) {
     putchar('"');
 }
 
+/* Bytes of the preview shown beside each vector in the human output. */
+#define PREVIEW_BYTES 60
+
+/* Length of the longest prefix of s that is at most max bytes and does not
+ * end inside a UTF-8 sequence: the cut backs off over continuation bytes
+ * (10xxxxxx), at most 3 of them (the longest tail of a valid sequence), so
+ * that printing the prefix never splits a character. */
+static size_t preview_len(const char *s, size_t max) {
+    size_t n = strlen(s), cut;
+    if (n <= max) return n;
+    cut = max;
+    for (int back = 0; back < 3 && cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; back++) cut--;
+    return cut;
+}
+
 int ia_cmd_embed(int argc, char **argv) {
     ia_hardware_profile opts;
     const char *model_ref = IA_DEFAULT_MODEL, *file = NULL;
@@ -169,9 +184,10 @@ int ia_cmd_embed(int argc, char **argv) {
         printf("loaded in %.1f ms; embedded %zu text%s in %.1f ms (%.1f texts/s)\n", 1e3 * t_load, n,
                n == 1 ? "" : "s", 1e3 * t_embed, t_embed > 0 ? (double)n / t_embed : 0.0);
         for (size_t i = 0; i < n; i++) {
+            size_t shown = preview_len(texts[i], PREVIEW_BYTES);
             printf("[%zu] [", i);
             for (int j = 0; j < 5 && j < dim; j++) printf(j ? ", %.5f" : "%.5f", vecs[i * (size_t)dim + (size_t)j]);
-            printf(", ...]  %.60s%s\n", texts[i], strlen(texts[i]) > 60 ? "..." : "");
+            printf(", ...]  %.*s%s\n", (int)shown, texts[i], texts[i][shown] ? "..." : "");
         }
     }
     rc = 0;

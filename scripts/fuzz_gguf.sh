@@ -7,48 +7,23 @@
 #   (grows across runs; seeded here from the gguf-py fixture and a few small
 #   valid and hostile files); crashes land in build-fuzz/artifacts/.
 #   Installs clang (and the compiler-rt fuzzer runtime) with apt-get if
-#   missing; safe to rerun. Exit status: 0 if no crash was found.
+#   missing (scripts/fuzz_common.sh); safe to rerun. Exit status: 0 if no
+#   crash was found.
 set -euo pipefail
-
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/fuzz_common.sh"
+fuzz_init fuzz_gguf
 SECONDS_TO_RUN=${1:-30}
 shift || true
-OUT=build-fuzz
+OUT=$FUZZ_OUT
 BIN=$OUT/fuzz_gguf
 SEEDS=$OUT/seeds_gguf
 CORPUS=$OUT/corpus_gguf
-export LC_ALL=C # ${#s} counts bytes
-
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-        echo "fuzz_gguf: need root to run: $*" >&2; return 1; fi
-}
-
-# --- toolchain: clang with libFuzzer ---------------------------------------
-if ! command -v clang >/dev/null; then
-    echo "fuzz_gguf: installing clang"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null
-fi
-probe=$(mktemp -d)
-trap 'rm -rf "$probe"' EXIT
-echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' \
-    >"$probe/p.c"
-if ! clang -fsanitize=fuzzer "$probe/p.c" -o "$probe/p" 2>/dev/null; then
-    major=$(clang -dumpversion | cut -d. -f1)
-    echo "fuzz_gguf: installing libclang-rt-$major-dev (libFuzzer runtime)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "libclang-rt-$major-dev" >/dev/null
-fi
 
 # --- build -------------------------------------------------------------------
 # util/mapped_file.c is left out on purpose: the target supplies its own
 # ia_mapped_file_open() that serves the fuzz input (see fuzz_gguf.c).
-mkdir -p "$OUT" "$SEEDS" "$CORPUS" "$OUT/artifacts"
-clang -std=c11 -g -O1 -fno-omit-frame-pointer \
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Wall -Wextra -Werror -Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-    -DIA_VERSION_STRING='"fuzz"' \
-    src/util/error.c src/formats/gguf.c test/fuzz/fuzz_gguf.c -o "$BIN"
+mkdir -p "$SEEDS" "$CORPUS"
+clang "${FUZZ_CFLAGS[@]}" src/util/error.c src/formats/gguf.c test/fuzz/fuzz_gguf.c -o "$BIN"
 
 # --- seed corpus -------------------------------------------------------------
 # le N VALUE: VALUE as N little-endian bytes. str S: u64 length + bytes.

@@ -4,22 +4,19 @@
 #
 # Usage: scripts/fuzz_tokenizer.sh [SECONDS] [extra libFuzzer flags...]
 #   SECONDS defaults to 30; corpus in build-fuzz/corpus_tokenizer (seeded from
-#   the reference texts); crashes land in build-fuzz/artifacts/. Needs clang
-#   with libFuzzer (scripts/fuzz_safetensors.sh installs it) and the cached
+#   the reference texts); crashes land in build-fuzz/artifacts/. Installs
+#   clang with libFuzzer if missing (scripts/fuzz_common.sh); needs the cached
 #   model (scripts/setup.sh).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/fuzz_common.sh"
+fuzz_init fuzz_tokenizer
 SECONDS_TO_RUN=${1:-30}
 shift || true
-OUT=build-fuzz
+OUT=$FUZZ_OUT
 BIN=$OUT/fuzz_tokenizer
 CORPUS=$OUT/corpus_tokenizer
-mkdir -p "$OUT/artifacts" "$CORPUS"
-clang -std=c11 -g -O1 -fno-omit-frame-pointer \
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Wall -Wextra -Werror -Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-    -DIA_VERSION_STRING='"fuzz"' \
-    src/util/error.c src/util/mapped_file.c src/tokenize/*.c test/fuzz/fuzz_tokenizer.c \
+mkdir -p "$CORPUS"
+clang "${FUZZ_CFLAGS[@]}" src/util/error.c src/util/mapped_file.c src/tokenize/*.c test/fuzz/fuzz_tokenizer.c \
     -lcjson -lm -o "$BIN"
 # Seeds: each reference text as one file.
 python3 - "$CORPUS" <<'PY'

@@ -9,7 +9,8 @@
 #   3a. quantised models with each lower kernel family forced
 #   3b. command-line tests (test/cli/test_cli.sh)
 #   3c. GGUF interop with gguf-py (scripts/check_gguf_interop.py)
-#   4. the portable core compiles for wasm32 (scripts/check_wasm32.sh)
+#   4. the portable core as a wasm32-wasi module: compiled, linked, run under
+#      node's WASI against the native CLI (scripts/check_wasm32.sh)
 #   5. Python tests (pytest test/python), if any
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -65,7 +66,7 @@ IA_KERNEL=generic run_suite "quantised model, portable kernels" "$build/ia_tests
 run_suite "CLI tests" test/cli/test_cli.sh "$build/ipfs-accelerate"
 interop() { .venv/bin/python scripts/check_gguf_interop.py --ia-tests "$build/ia_tests" && echo "1 passed, 0 failed"; }
 run_suite "GGUF interop (gguf-py)" interop
-run_suite "wasm32 compile check" scripts/check_wasm32.sh
+run_suite "wasm32 module" scripts/check_wasm32.sh "$build/ipfs-accelerate"
 if ls test/python/test_*.py >/dev/null 2>&1; then
   out=$(mktemp)
   echo "== Python tests"

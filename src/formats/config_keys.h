@@ -1,9 +1,10 @@
 /*
- * config_keys.h — typed, checked reads of a model's config.json for the
- * keys each family needs beyond the common ones (hf_config.h): a key of
- * the wrong JSON type or out of range is an error naming the key, never a
- * silent default; an absent key takes the default the caller gives (or is
- * an error when the caller says it is required).
+ * config_keys.h — typed, checked reads of JSON config files (config.json,
+ * the sentence-transformers files): a key of the wrong JSON type or out of
+ * range is an error naming the file and the key, never a silent default;
+ * an absent key (or JSON null, which transformers writes for unset
+ * options) takes the caller's default, or is an error when required.
+ * `path` is the file's name as messages should show it.
  */
 #ifndef IA_FORMATS_CONFIG_KEYS_H
 #define IA_FORMATS_CONFIG_KEYS_H
@@ -12,20 +13,29 @@
 
 #include "ipfs_accelerate.h"
 
-/* Parses dir/config.json (size-limited); caller deletes with cJSON_Delete. */
+/* Parses path (at most 4 MiB); its top level must be an array (want_array)
+ * or an object. A missing file is IA_ERR_NOT_FOUND naming the path.
+ * Caller deletes with cJSON_Delete. */
+ia_status ia_json_load(const char *path, int want_array, cJSON **out);
+
+/* dir/config.json as an object. */
 ia_status ia_config_json_load(const char *dir, cJSON **out);
 
-/* required: 1 = absence is IA_ERR_FORMAT; 0 = *out = dflt. JSON null counts
- * as absent (transformers writes null for unset options). */
-ia_status ia_config_int(const cJSON *obj, const char *key, int required, long long lo, long long hi,
-                        long long dflt, long long *out);
-ia_status ia_config_float(const cJSON *obj, const char *key, int required, double lo, double hi, double dflt,
-                          double *out);
-ia_status ia_config_bool(const cJSON *obj, const char *key, int dflt, int *out);
-ia_status ia_config_string(const cJSON *obj, const char *key, const char *dflt, char *buf, size_t cap);
+/* "a string", "a number", ... for "must be X, not Y" messages. */
+const char *ia_json_type(const cJSON *v);
 
-/* The object under key, NULL when absent or null; IA_ERR_FORMAT when it is
- * another type. */
-ia_status ia_config_object(const cJSON *obj, const char *key, const cJSON **out);
+/* obj[key], or NULL when absent or null. */
+const cJSON *ia_json_present(const cJSON *obj, const char *key);
+
+ia_status ia_json_int(const char *path, const cJSON *obj, const char *key, int required, long long lo, long long hi,
+                      long long dflt, long long *out);
+ia_status ia_json_float(const char *path, const cJSON *obj, const char *key, int required, double lo, double hi,
+                        double dflt, double *out);
+ia_status ia_json_bool(const char *path, const cJSON *obj, const char *key, int dflt, int *out);
+/* Fits buf (cap bytes with the NUL) or is an error. */
+ia_status ia_json_string(const char *path, const cJSON *obj, const char *key, const char *dflt, char *buf,
+                         size_t cap);
+/* The object under key, NULL when absent; another type is an error. */
+ia_status ia_json_object(const char *path, const cJSON *obj, const char *key, const cJSON **out);
 
 #endif

@@ -29,9 +29,12 @@
  *     rather than silently slow or undefined.
  *
  * Dtypes: F32, F16, BF16, I64, I32, I8, U8 map to ia_dtype. Dtypes that
- * safetensors defines but we do not (F64, I16, U16, U32, U64, BOOL, F8_*)
- * are IA_ERR_UNSUPPORTED; any other string is IA_ERR_FORMAT. Both name the
- * tensor, so a file with an F64 tensor says which one and why.
+ * safetensors defines but we do not (F64, I16, U16, U32, U64, BOOL, F8_*,
+ * F6_*, F4, C64) are IA_ERR_UNSUPPORTED; any other string, including the
+ * names of our internal block types ("Q8_0", "Q4_0", "QA8", ...), is
+ * IA_ERR_FORMAT.
+ * Both name the tensor and the dtype, so a file with an F64 tensor says
+ * which one and why.
  *
  * JSON numbers arrive as doubles (cJSON), exact only up to 2^53; larger
  * values are refused. 2^53 bytes is 8 PiB, far beyond any real file.
@@ -108,21 +111,37 @@ static int exact_uint(const cJSON *j, uint64_t *v) {
     return 1;
 }
 
+/* The dtype strings a safetensors file can hold (the Rust crate's Dtype
+ * enum, 0.6: every spelling a conforming writer may emit). Those the core
+ * runs map to an ia_dtype; the rest are refused as unsupported.
+ *
+ * The table is ours and closed on purpose: ia_dtype also has internal
+ * block types (Q8_0, Q4_0, QA8, ...) whose element size is 0, and a header
+ * naming one of them must be a format error here, never a tensor of
+ * elements of size 0 (that used to divide by zero in the overflow check). */
+static const struct {
+    const char *name;
+    int supported;
+    ia_dtype dtype; /* when supported */
+} st_dtypes[] = {
+    {"F32", 1, IA_DTYPE_F32},   {"F16", 1, IA_DTYPE_F16}, {"BF16", 1, IA_DTYPE_BF16},
+    {"I64", 1, IA_DTYPE_I64},   {"I32", 1, IA_DTYPE_I32}, {"I8", 1, IA_DTYPE_I8},
+    {"U8", 1, IA_DTYPE_U8},     {"F64", 0, 0},            {"I16", 0, 0},
+    {"U16", 0, 0},              {"U32", 0, 0},            {"U64", 0, 0},
+    {"BOOL", 0, 0},             {"F8_E4M3", 0, 0},        {"F8_E5M2", 0, 0},
+    {"F8_E8M0", 0, 0},          {"F6_E2M3", 0, 0},        {"F6_E3M2", 0, 0},
+    {"F4", 0, 0},               {"C64", 0, 0},
+};
+
 /* Maps a safetensors dtype string. IA_OK, IA_ERR_UNSUPPORTED (a dtype the
  * format has but we do not) or IA_ERR_FORMAT (not a safetensors dtype). */
 static ia_status map_dtype(const char *s, ia_dtype *out) {
-    static const char *const unsupported[] = {
-        "F64", "I16", "U16", "U32", "U64", "BOOL", "F8_E4M3", "F8_E5M2",
-        "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64",
-    };
-    for (int t = 0; t < IA_DTYPE_COUNT; t++) {
-        if (strcmp(s, ia_dtype_name((ia_dtype)t)) == 0) {
-            *out = (ia_dtype)t;
-            return IA_OK;
-        }
+    for (size_t i = 0; i < sizeof st_dtypes / sizeof st_dtypes[0]; i++) {
+        if (strcmp(s, st_dtypes[i].name) != 0) continue;
+        if (!st_dtypes[i].supported) return IA_ERR_UNSUPPORTED;
+        *out = st_dtypes[i].dtype;
+        return IA_OK;
     }
-    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
-        if (strcmp(s, unsupported[i]) == 0) return IA_ERR_UNSUPPORTED;
     return IA_ERR_FORMAT;
 }
 
@@ -167,6 +186,9 @@ static ia_status parse_tensor(const cJSON *entry, const uint8_t *area,
                         ia_shown_name(dtype->valuestring, dn, sizeof dn));
     }
     elsize = ia_dtype_size(t->dtype);
+    if (elsize == 0) /* every mapped dtype has a size; kept so no table edit can divide by 0 */
+        return ia_error(IA_ERR_FORMAT, "tensor '%s': dtype %s has no element size",
+                        ia_shown_name(t->name, nm, sizeof nm), dtype->valuestring);
 
     if (!shape || !cJSON_IsArray(shape))
         return ia_error(IA_ERR_FORMAT, "tensor '%s': %s", ia_shown_name(t->name, nm, sizeof nm),

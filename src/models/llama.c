@@ -56,7 +56,7 @@ static ia_status read_params(ia_model *m, llama_params *p) {
     p->heads = m->cfg.num_attention_heads;
     p->ffn = m->cfg.intermediate_size;
     p->vocab = m->cfg.vocab_size;
-    if ((st = ia_config_int(c, "num_key_value_heads", 0, 1, p->heads, p->heads, &v)) != IA_OK) return st;
+    if ((st = ia_json_int("config.json", c, "num_key_value_heads", 0, 1, p->heads, p->heads, &v)) != IA_OK) return st;
     p->kv_heads = (int)v;
     if (p->heads % p->kv_heads)
         return ia_error(IA_ERR_FORMAT, "config.json: num_attention_heads %d is not a multiple of num_key_value_heads %d",
@@ -64,39 +64,39 @@ static ia_status read_params(ia_model *m, llama_params *p) {
     if (p->hidden % p->heads && !cJSON_GetObjectItemCaseSensitive(c, "head_dim"))
         return ia_error(IA_ERR_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
                         p->hidden, p->heads);
-    if ((st = ia_config_int(c, "head_dim", 0, 2, 1 << 12, p->hidden / p->heads, &v)) != IA_OK) return st;
+    if ((st = ia_json_int("config.json", c, "head_dim", 0, 2, 1 << 12, p->hidden / p->heads, &v)) != IA_OK) return st;
     p->head_dim = (int)v;
     if (p->head_dim % 2) return ia_error(IA_ERR_FORMAT, "config.json: head_dim %d is odd (rotary needs pairs)", p->head_dim);
-    if ((st = ia_config_float(c, "rms_norm_eps", 0, 1e-12, 1.0, 1e-6, &f)) != IA_OK) return st;
+    if ((st = ia_json_float("config.json", c, "rms_norm_eps", 0, 1e-12, 1.0, 1e-6, &f)) != IA_OK) return st;
     p->eps = (float)f;
     /* RoPE: transformers 5 writes "rope_parameters" {rope_type, rope_theta,
      * factor}; checkpoints of transformers 4 have top-level "rope_theta" and
      * "rope_scaling" {rope_type or type, factor}. Both are read. */
-    if ((st = ia_config_object(c, "rope_parameters", &scaling)) != IA_OK) return st;
-    if (!scaling && (st = ia_config_object(c, "rope_scaling", &scaling)) != IA_OK) return st;
-    if ((st = ia_config_float(c, "rope_theta", 0, 1.0, 1e12, 10000.0, &f)) != IA_OK) return st;
-    if (scaling && (st = ia_config_float(scaling, "rope_theta", 0, 1.0, 1e12, f, &f)) != IA_OK) return st;
+    if ((st = ia_json_object("config.json", c, "rope_parameters", &scaling)) != IA_OK) return st;
+    if (!scaling && (st = ia_json_object("config.json", c, "rope_scaling", &scaling)) != IA_OK) return st;
+    if ((st = ia_json_float("config.json", c, "rope_theta", 0, 1.0, 1e12, 10000.0, &f)) != IA_OK) return st;
+    if (scaling && (st = ia_json_float("config.json", scaling, "rope_theta", 0, 1.0, 1e12, f, &f)) != IA_OK) return st;
     p->rope_base = (float)f;
     p->rope_scale = 1.0f;
     if (scaling) {
-        if ((st = ia_config_string(scaling, "rope_type", "", rope_type, sizeof rope_type)) != IA_OK) return st;
-        if (!rope_type[0] && (st = ia_config_string(scaling, "type", "default", rope_type, sizeof rope_type)) != IA_OK)
+        if ((st = ia_json_string("config.json", scaling, "rope_type", "", rope_type, sizeof rope_type)) != IA_OK) return st;
+        if (!rope_type[0] && (st = ia_json_string("config.json", scaling, "type", "default", rope_type, sizeof rope_type)) != IA_OK)
             return st;
         if (strcmp(rope_type, "linear") == 0) {
-            if ((st = ia_config_float(scaling, "factor", 1, 1e-3, 1e6, 1.0, &f)) != IA_OK) return st;
+            if ((st = ia_json_float("config.json", scaling, "factor", 1, 1e-3, 1e6, 1.0, &f)) != IA_OK) return st;
             p->rope_scale = (float)(1.0 / f); /* transformers divides the frequencies by factor */
         } else if (strcmp(rope_type, "default") != 0) {
             return ia_error(IA_ERR_UNSUPPORTED, "config.json: rope type \"%s\" is not supported yet (default and linear are)",
                             rope_type);
         }
     }
-    if ((st = ia_config_string(c, "hidden_act", "silu", act, sizeof act)) != IA_OK) return st;
+    if ((st = ia_json_string("config.json", c, "hidden_act", "silu", act, sizeof act)) != IA_OK) return st;
     if (strcmp(act, "silu") != 0)
         return ia_error(IA_ERR_UNSUPPORTED, "%s: hidden_act \"%s\" (the llama family runs silu)", m->cfg.model_type, act);
     {
         int bias, mlp_bias;
-        if ((st = ia_config_bool(c, "attention_bias", 0, &bias)) != IA_OK) return st;
-        if ((st = ia_config_bool(c, "mlp_bias", 0, &mlp_bias)) != IA_OK) return st;
+        if ((st = ia_json_bool("config.json", c, "attention_bias", 0, &bias)) != IA_OK) return st;
+        if ((st = ia_json_bool("config.json", c, "mlp_bias", 0, &mlp_bias)) != IA_OK) return st;
         if (mlp_bias) return ia_error(IA_ERR_UNSUPPORTED, "config.json: mlp_bias is not supported yet");
         /* Qwen2 has biases on q, k and v by design, whatever the config says */
         p->qkv_bias = bias || strcmp(m->cfg.model_type, "qwen2") == 0;
@@ -104,7 +104,7 @@ static ia_status read_params(ia_model *m, llama_params *p) {
     }
     /* transformers' default for both configs is untied (LlamaConfig,
      * Qwen2Config: tie_word_embeddings=False) */
-    if ((st = ia_config_bool(c, "tie_word_embeddings", 0, &p->tied)) != IA_OK) return st;
+    if ((st = ia_json_bool("config.json", c, "tie_word_embeddings", 0, &p->tied)) != IA_OK) return st;
     return IA_OK;
 }
 

@@ -238,8 +238,12 @@ ia_status ia_model_load(const char *ref, const ia_hardware_profile *profile, ia_
                       "limit of %lld bytes", m->name, (long long)m->weight_bytes, (long long)o.memory_limit_bytes);
         goto fail;
     }
-    if ((st = ia_hf_config_load(m->dir, &m->cfg)) != IA_OK) goto fail;
     if ((st = ia_config_json_load(m->dir, &m->config)) != IA_OK) goto fail;
+    {
+        char cfg_path[4200];
+        snprintf(cfg_path, sizeof cfg_path, "%s/config.json", m->dir);
+        if ((st = ia_hf_config_parse(cfg_path, m->config, &m->cfg)) != IA_OK) goto fail;
+    }
     if ((st = ia_st_config_load(m->dir, &m->st_cfg)) != IA_OK) goto fail;
     if (!(m->family = ia_family_find(m->cfg.model_type))) {
         ia_family_list(list, sizeof list);

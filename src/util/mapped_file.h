@@ -2,7 +2,8 @@
  * mapped_file.h — read-only view of a whole file.
  *
  * mmap where the platform has it (weights are then shared by every user of
- * the file and never copied); a plain read into memory otherwise (wasm32).
+ * the file and never copied); a plain read into memory otherwise (wasm32,
+ * and builds with -DIA_NO_MMAP, as the fuzz targets are).
  */
 #ifndef IA_UTIL_MAPPED_FILE_H
 #define IA_UTIL_MAPPED_FILE_H

@@ -71,6 +71,35 @@ check "embed --file gives the same vectors (batch 2)" test $? -eq 0
 check "human output exits 0" test $? -eq 0
 check "human output names device and kernel" grep -qE 'on cpu \((avx512|avx2|generic) kernels, 1 threads\)' "$tmp/human"
 
+# The human output's preview of each text is cut at 60 bytes on a character
+# boundary: Japanese and Chinese (3-byte characters) after one ASCII byte,
+# so that byte 60 falls inside a character, and a 4-byte emoji there too.
+ja="x$(printf '日本語の文章を埋め込みます。これは長いテキストです%.0s' 1 2)"
+zh="x$(printf '这是一个很长的中文句子，用于测试截断%.0s' 1 2 3)"
+emoji="$(printf 'a%.0s' $(seq 58))😀😀 tail"
+"$cli" embed --threads 1 "$ja" "$zh" "$emoji" "短い" >"$tmp/utf8.txt" 2>"$tmp/e"
+check "embed of Japanese and Chinese exits 0" test $? -eq 0
+check "... and its stdout is valid UTF-8" "$py" -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' <"$tmp/utf8.txt"
+"$py" - "$tmp/utf8.txt" "$ja" "$zh" "$emoji" <<'PY'
+import sys
+lines = [l for l in open(sys.argv[1], "rb").read().decode("utf-8").splitlines() if l.startswith("[")]
+texts = sys.argv[2:] + ["短い"]
+assert len(lines) == len(texts), lines
+for line, text in zip(lines, texts):
+    shown = line.split("]  ", 1)[1]
+    raw = text.encode()
+    if len(raw) <= 60:
+        assert shown == text, (shown, text)
+        continue
+    # the longest whole-character prefix of at most 60 bytes, then "..."
+    cut = 60
+    while raw[cut] & 0xC0 == 0x80:
+        cut -= 1
+    assert shown == raw[:cut].decode() + "...", (shown, text)
+    assert 57 <= cut < 60, cut  # each case really splits a character at 60
+PY
+check "... and each preview is the longest whole-character prefix of <= 60 bytes" test $? -eq 0
+
 # Errors: stderr, non-zero exit, a message that says what is wrong.
 "$cli" embed --model no-such-model "x" >"$tmp/o" 2>"$tmp/e"
 rc=$?
@@ -123,6 +152,60 @@ PY
   "$cli" embed --model "$tmp/$case" "x" >/dev/null 2>"$tmp/e"; rc=$?
   check "weights with a $case tensor fail" test $rc -ne 0
   check "... and name the tensor" grep -q "encoder.layer.3.output.dense.weight" "$tmp/e"
+done
+
+# Directories whose files agree with each other but describe a model that
+# cannot run, or a weights file naming a dtype that is not a safetensors
+# dtype, fail at open with exit 1 and a message naming the key or tensor,
+# never a crash (exit 139 before: an empty token-type table was indexed).
+#   emptytypes: "type_vocab_size": 0 and a [0, 384] token-type tensor
+#   q8dtype:    the token-type tensor's dtype is our internal "Q8_0"
+#   epsstring:  "layer_norm_eps": "x" (ran with the default before)
+for case in emptytypes q8dtype epsstring; do
+  mkdir -p "$tmp/$case"
+  for f in tokenizer.json modules.json sentence_bert_config.json 1_Pooling; do
+    ln -s "$model_dir/$f" "$tmp/$case/$f"
+  done
+  "$py" - "$model_dir" "$tmp/$case" "$case" <<'PY'
+import json, os, struct, sys
+src, dst, case = sys.argv[1:]
+config = json.load(open(os.path.join(src, "config.json")))
+with open(os.path.join(src, "model.safetensors"), "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    header = json.loads(f.read(n))
+    data = f.read()
+t = header["embeddings.token_type_embeddings.weight"]
+if case == "emptytypes":
+    # No bytes, placed at the very end of a file whose size is a multiple
+    # of the page size: reading its "row 0" then faults, as it did.
+    config["type_vocab_size"] = 0
+    t["shape"] = [0, config["hidden_size"]]
+    for _ in range(3):  # the header's length depends on the offsets' digits
+        raw = json.dumps(header).encode()
+        raw += b" " * (-len(raw) % 8)
+        end = len(data) + (-(8 + len(raw) + len(data)) % 4096)
+        t["data_offsets"] = [end, end]
+    data += b"\0" * (end - len(data))
+elif case == "q8dtype":
+    t["dtype"] = "Q8_0"
+else:
+    config["layer_norm_eps"] = "x"
+json.dump(config, open(os.path.join(dst, "config.json"), "w"))
+raw = json.dumps(header).encode()
+raw += b" " * (-len(raw) % 8)
+assert case != "emptytypes" or (8 + len(raw) + len(data)) % 4096 == 0
+with open(os.path.join(dst, "model.safetensors"), "wb") as f:
+    f.write(struct.pack("<Q", len(raw)) + raw + data)
+PY
+  "$cli" embed --model "$tmp/$case" "x" >"$tmp/o" 2>"$tmp/e"; rc=$?
+  check "$case model fails cleanly at open (exit 1, got $rc)" test $rc -eq 1
+  check "... printing nothing on stdout" test ! -s "$tmp/o"
+  case $case in
+    emptytypes) check "... naming type_vocab_size" grep -q '"type_vocab_size" must be an integer in \[1,' "$tmp/e" ;;
+    q8dtype) check "... naming the tensor and the dtype" \
+      grep -q "tensor 'embeddings.token_type_embeddings.weight': unknown dtype 'Q8_0'" "$tmp/e" ;;
+    epsstring) check "... naming layer_norm_eps" grep -q '"layer_norm_eps" must be a number, not a string' "$tmp/e" ;;
+  esac
 done
 
 # A tokenizer.json truncation limit past 2^32 (and no sentence_bert_config.json)

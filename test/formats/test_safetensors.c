@@ -386,6 +386,80 @@ IA_TEST(st_bad_dtype) {
         IA_ERR_FORMAT, "tensor 't': \"dtype\" is not a string");
 }
 
+/* Internal block types (ia_dtype Q8_0, Q4_0, QA8, ...: element size 0; QMAT
+ * in an earlier core) are not safetensors dtypes. They used to be accepted
+ * by name and then divided by their element size of 0 (SIGFPE) or, with an
+ * empty shape, handed out as 0-byte tensors of a type no safetensors file
+ * can hold. */
+IA_TEST(st_internal_dtypes_refused) {
+    BAD(ONE("\"dtype\":\"Q8_0\",\"shape\":[2,32],\"data_offsets\":[0,68]"), 72,
+        IA_ERR_FORMAT, "tensor 't': unknown dtype 'Q8_0'");
+    BAD(ONE("\"dtype\":\"Q8_0\",\"shape\":[0,32],\"data_offsets\":[0,0]"), 8,
+        IA_ERR_FORMAT, "tensor 't': unknown dtype 'Q8_0'");
+    BAD(ONE("\"dtype\":\"QMAT\",\"shape\":[4],\"data_offsets\":[0,8]"), 8,
+        IA_ERR_FORMAT, "tensor 't': unknown dtype 'QMAT'");
+    BAD(ONE("\"dtype\":\"QMAT\",\"shape\":[],\"data_offsets\":[0,0]"), 8,
+        IA_ERR_FORMAT, "unknown dtype 'QMAT'");
+    BAD(ONE("\"dtype\":\"QA4\",\"shape\":[4],\"data_offsets\":[0,8]"), 8,
+        IA_ERR_FORMAT, "tensor 't': unknown dtype 'QA4'");
+}
+
+/* Every ia_dtype the core knows, spelled as a header dtype: only the seven
+ * safetensors types the core maps may open, each with its element size;
+ * any other (today's block types, and any appended to ia_dtype later)
+ * must be refused, whatever its element size. */
+IA_TEST(st_only_safetensors_dtypes_map) {
+    static const struct { const char *name; size_t size; } ok[] = {
+        {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4}, {"I8", 1}, {"U8", 1}};
+    for (int t = 0; t < IA_DTYPE_COUNT; t++) {
+        const char *name = ia_dtype_name((ia_dtype)t);
+        size_t want = 0;
+        for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+            if (strcmp(name, ok[i].name) == 0) want = ok[i].size;
+        /* two elements, and none: an empty tensor must not slip through */
+        for (int empty = 0; empty < 2; empty++) {
+            char json[256], unknown[64], unsupported[64];
+            size_t size, nbytes = empty ? 0 : 2 * (want ? want : 4);
+            uint8_t *p;
+            ia_safetensors *st = NULL;
+            ia_status got;
+            snprintf(json, sizeof json,
+                     "{\"t\":{\"dtype\":\"%s\",\"shape\":[%s],\"data_offsets\":[0,%zu]}}", name,
+                     empty ? "0" : "2", nbytes);
+            p = img(json, 16, &size);
+            got = ia_safetensors_open_memory(p, size, &st);
+            if (want) {
+                const ia_st_tensor *x = got == IA_OK ? ia_safetensors_find(st, "t") : NULL;
+                CHECK_MSG(got == IA_OK, "dtype %s: %s", name, ia_last_error());
+                CHECK_MSG(x && x->dtype == (ia_dtype)t && x->nbytes == nbytes, "dtype %s", name);
+            } else {
+                snprintf(unknown, sizeof unknown, "tensor 't': unknown dtype '%s'", name);
+                snprintf(unsupported, sizeof unsupported, "tensor 't': dtype %s is not supported", name);
+                CHECK_MSG(st == NULL && ((got == IA_ERR_FORMAT && strstr(ia_last_error(), unknown)) ||
+                                         (got == IA_ERR_UNSUPPORTED && strstr(ia_last_error(), unsupported))),
+                          "internal dtype %s (%s): %s \"%s\"", name, empty ? "empty" : "2 elements",
+                          ia_status_str(got), ia_last_error());
+            }
+            ia_safetensors_free(st);
+            free(p);
+        }
+    }
+}
+
+/* Every dtype of the format is recognised: refused as unsupported (with
+ * the tensor and the dtype named), never as an unknown string. */
+IA_TEST(st_spec_dtypes_known) {
+    static const char *const spec[] = {"F64", "I16", "U16", "U32", "U64", "BOOL", "F8_E4M3",
+                                       "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64"};
+    for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
+        char json[256], needle[64];
+        snprintf(json, sizeof json,
+                 "{\"w\":{\"dtype\":\"%s\",\"shape\":[1],\"data_offsets\":[0,8]}}", spec[i]);
+        snprintf(needle, sizeof needle, "tensor 'w': dtype %s is not supported", spec[i]);
+        BAD(json, 8, IA_ERR_UNSUPPORTED, needle);
+    }
+}
+
 IA_TEST(st_bad_shape) {
     BAD(ONE("\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]"), 16,
         IA_ERR_FORMAT, "tensor 't': shape[0] is not an integer");

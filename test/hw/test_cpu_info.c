@@ -15,9 +15,12 @@
 
 /* Every flag name we may report; each is also a /proc/cpuinfo name. */
 static const char *const known_x86[] = {
-    "sse4_2",   "avx",         "avx2",        "fma",         "f16c",
-    "avx512f",  "avx512bw",    "avx512vl",    "avx512dq",    "avx512_vnni",
-    "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8",    "amx_bf16", NULL};
+    "sse2",        "ssse3",        "sse4_1",        "sse4_2",           "avx",
+    "avx2",        "fma",          "f16c",          "avx512f",          "avx512bw",
+    "avx512vl",    "avx512dq",     "avx512ifma",    "avx512cd",         "avx512vbmi",
+    "avx512_vbmi2", "avx512_vnni", "avx512_bitalg", "avx512_vpopcntdq", "avx_vnni",
+    "avx512_bf16", "avx512_fp16",  "amx_tile",      "amx_int8",         "amx_bf16",
+    NULL};
 static const char *const known_arm[] = {"asimd", "asimddp", "sve", "i8mm", NULL};
 
 /* Value of the first "key<ws>: value" line of /proc/cpuinfo, trimmed, in
@@ -89,7 +92,8 @@ IA_TEST(cpu_info_flags_match_proc_cpuinfo) {
     }
 }
 
-/* The GEMM dispatch's own detection must agree with the report's. */
+/* The GEMM dispatch and the report decode the same registers with the same
+ * decoder (util/cpuid.h), so they must agree. */
 IA_TEST(cpu_info_flags_match_gemm_dispatch) {
     ia_hw_cpu cpu;
     CHECK_STATUS(ia_hw_cpu_detect(&cpu), IA_OK);
@@ -101,6 +105,7 @@ IA_TEST(cpu_info_flags_match_gemm_dispatch) {
     CHECK(f.avx512bw == cpu_has(&cpu, "avx512bw"));
     CHECK(f.avx512vl == cpu_has(&cpu, "avx512vl"));
     CHECK(f.avx512dq == cpu_has(&cpu, "avx512dq"));
+    CHECK(f.avx512vnni == cpu_has(&cpu, "avx512_vnni"));
 }
 
 IA_TEST(cpu_info_vendor_model) {

@@ -285,16 +285,24 @@ void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int max_threads, in
 /* Best first; IA_KERNEL names a starting point in this list. */
 static const char *const variant_names[] = {"avx512", "avx2", "generic"};
 
+/* The ISA kernel files (gemm_avx512.c, gemm_avx2.c) are built only for
+ * x86, so only x86 builds reference them; elsewhere (wasm32, arm64) the
+ * dispatch cannot name a symbol the link does not have. */
 static const ia_sgemm_impl *variant(int i) {
     ia_cpu_features f = ia_cpu_features_get();
+    (void)f; /* unread where no ISA kernel is built */
     switch (i) {
     case 0: /* the file is built with F/BW/VL/DQ + AVX2/FMA/F16C flags, and
              * the compiler may use any of them, so all are required */
+#if defined(__x86_64__) || defined(__i386__)
         if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx2 && f.fma && f.f16c)
             return ia_sgemm_impl_avx512();
+#endif
         return NULL;
     case 1:
+#if defined(__x86_64__) || defined(__i386__)
         if (f.avx2 && f.fma && f.f16c) return ia_sgemm_impl_avx2();
+#endif
         return NULL;
     default:
         return ia_sgemm_impl_generic();

@@ -188,17 +188,24 @@ void ia_qgemm(const ia_qgemm_impl *impl, ia_pool *pool, int max_threads, const i
  * sgemm spelling (IA_KERNEL is shared with it) and means the VNNI variant. */
 static const char *const variant_names[] = {"avx512-vnni", "avx2", "generic"};
 
+/* As in gemm.c: the ISA kernel files (qgemm_vnni.c, qgemm_avx2.c) are built
+ * only for x86, so only x86 builds reference them. */
 static const ia_qgemm_impl *variant(int i) {
     ia_cpu_features f = ia_cpu_features_get();
+    (void)f; /* unread where no ISA kernel is built */
     switch (i) {
     case 0: /* the file is built with F/BW/VL/DQ/VNNI + AVX2/FMA/F16C flags,
              * and the compiler may use any of them, so all are required */
+#if defined(__x86_64__) || defined(__i386__)
         if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.avx2 &&
             f.fma && f.f16c)
             return ia_qgemm_impl_vnni();
+#endif
         return NULL;
     case 1:
+#if defined(__x86_64__) || defined(__i386__)
         if (f.avx2 && f.fma && f.f16c) return ia_qgemm_impl_avx2();
+#endif
         return NULL;
     default:
         return ia_qgemm_impl_generic();

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# setup_test.sh — installs, idempotently, what `make test` needs beyond what
+# `make run` needs (scripts/setup.sh, which this runs first):
+#
+#   apt:  clang, lld and the compiler runtime for wasm32, wasi-libc (the
+#         wasm32 module check, scripts/check_wasm32.sh); nodejs (runs that
+#         module under node:wasi); dpkg-dev (unpacks cJSON's Debian source);
+#         chromium (the test that renders the benchmark report)
+#   src:  cJSON's source from Debian's source package, compiled into the
+#         wasm32 module (scripts/fetch_cjson_src.sh)
+#   pip:  numpy, pytest, tokenizers (tokenizer checks), gguf (llama.cpp's
+#         gguf-py, for the GGUF interop check), matplotlib (the seed's
+#         benchmark example plots with it: test/python/test_seed_examples.py)
+#         in .venv
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+apt_install() {
+  echo "setup_test: apt-get install $*"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+need_apt=()
+command -v clang >/dev/null || need_apt+=(clang)
+command -v chromium >/dev/null || need_apt+=(chromium)   # renders the HTML report in a test
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)
+[ -f /usr/include/wasm32-wasi/stdio.h ] || need_apt+=(wasi-libc)
+[ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
+# The linker and the wasm32 builtins of the installed clang's version.
+major=$(clang -dumpversion | cut -d. -f1)
+need_apt=()
+[ -x "$(dirname "$(readlink -f "$(command -v clang)")")/wasm-ld" ] || command -v wasm-ld >/dev/null ||
+  need_apt+=("lld-$major")
+[ -f "$(clang -print-resource-dir)/lib/wasi/libclang_rt.builtins-wasm32.a" ] ||
+  need_apt+=("libclang-rt-$major-dev-wasm32")
+[ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
+
+scripts/fetch_cjson_src.sh
+
+pip_has() { .venv/bin/python -c "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('$1') else 1)"; }
+want=()
+pip_has numpy || want+=(numpy)
+pip_has pytest || want+=(pytest)
+pip_has tokenizers || want+=(tokenizers)
+pip_has gguf || want+=(gguf)
+pip_has matplotlib || want+=(matplotlib)
+if [ ${#want[@]} -gt 0 ]; then
+  echo "setup_test: pip install ${want[*]}"
+  .venv/bin/pip install -q "${want[@]}"
+fi
