@@ -64,10 +64,11 @@ static void attention_task(void *ctx, int task, int thread) {
             const float *mr = j->mask + ((j->mask_heads > 1 ? h : 0) * j->tq + i) * j->tk;
             for (int64_t t = 0; t < seen; t++) s[t] = s[t] * j->scale + mr[t];
         }
-        if (seen > 0) {
+        if (j->mask && seen > 0) { /* only a mask can hide every key; the scan is a
+                                     * serial max chain, so it is skipped without one */
             float mx = -INFINITY;
             for (int64_t t = 0; t < seen; t++) mx = s[t] > mx ? s[t] : mx;
-            if (mx == -INFINITY) seen = 0; /* every key masked */
+            if (mx == -INFINITY) seen = 0;
         }
         if (seen == 0) {
             memset(o, 0, (size_t)j->dv * sizeof *o);

@@ -168,6 +168,25 @@ static void run_task(void *ctx, int task, int thread) {
     }
 }
 
+/* The packing scratch of calls made from this thread, kept between calls:
+ * with 16 pool threads a call needs 16 slices of up to 768 KiB, and a
+ * fresh malloc per call was an mmap, page faults and an munmap for every
+ * linear layer. Per calling thread, so sessions on different application
+ * threads never share it; it only grows. */
+static _Thread_local void *scratch_mem;
+static _Thread_local size_t scratch_cap;
+
+static void *call_scratch(size_t bytes) {
+    if (bytes > scratch_cap) {
+        void *p = NULL;
+        if (posix_memalign(&p, SCRATCH_ALIGN, bytes) != 0) return NULL;
+        free(scratch_mem);
+        scratch_mem = p;
+        scratch_cap = bytes;
+    }
+    return scratch_mem;
+}
+
 /* C = bias (or 0) broadcast over rows: the whole answer when k == 0. */
 static void fill_bias(int m, int n, const float *bias, float *C, int ldc) {
     for (int i = 0; i < m; i++) {
@@ -256,7 +275,7 @@ void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int max_threads, in
     if (j.slice) {
         const size_t align = SCRATCH_ALIGN / sizeof(float);
         j.slice = (j.slice + align - 1) / align * align;
-        raw = malloc(j.slice * sizeof(float) * (size_t)slices + SCRATCH_ALIGN);
+        raw = call_scratch(j.slice * sizeof(float) * (size_t)slices);
         if (!raw) {
             /* Out of memory: still answer, on this thread, packing B in
              * blocks of at most 64 × nr from the stack (nr ≤ 64: 16 KiB). */
@@ -272,12 +291,10 @@ void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int max_threads, in
             run_task(&j, 0, 0);
             return;
         }
-        j.scratch = (float *)(((uintptr_t)raw + SCRATCH_ALIGN - 1) &
-                              ~(uintptr_t)(SCRATCH_ALIGN - 1));
+        j.scratch = raw;
     }
     if (tasks == 1) run_task(&j, 0, 0);
     else ia_pool_run_n(pool, tasks, threads, run_task, &j);
-    free(raw);
 }
 
 /* ---- dispatch ---------------------------------------------------------- */
