@@ -25,10 +25,12 @@ import sys
 PROFILE_LINE = re.compile(r"^\s+(\w+)\s+(\d+) calls\s+([\d.]+) ms")
 
 
-def run_once(bench, model, file, threads, batch, iters, precision):
+def run_once(bench, model, file, threads, batch, iters, precision, precision_flag=True):
     env = dict(os.environ, IA_PROFILE="1")
     cmd = [bench, "--file", file, "--model", model, "--threads", str(threads), "--batch", str(batch),
-           "--iters", str(iters), "--warmup", "1", "--precision", precision]
+           "--iters", str(iters), "--warmup", "1"]
+    if precision_flag:  # builds before core v2 had no --precision (fp32 only)
+        cmd += ["--precision", precision]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
     if p.returncode != 0:
         sys.exit(f"thread_scaling: {' '.join(cmd)} failed ({p.returncode}): {p.stderr[-2000:]}")
@@ -53,13 +55,16 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--out", default="bench/out/thread_scaling.json")
+    ap.add_argument("--no-precision-flag", action="store_true",
+                    help="the bench binary predates --precision (fp32 only)")
     a = ap.parse_args()
     threads = [int(t) for t in a.threads.split(",")]
     out = {"batch": a.batch, "runs": a.runs, "model": a.model, "cpu": cpu_name(), "results": {}}
     for prec in a.precision.split(","):
         rows = []
         for t in threads:
-            runs = [run_once(a.bench, a.model, a.file, t, a.batch, a.iters, prec) for _ in range(a.runs)]
+            runs = [run_once(a.bench, a.model, a.file, t, a.batch, a.iters, prec, not a.no_precision_flag)
+                    for _ in range(a.runs)]
             ips = statistics.median(r[0] for r in runs)
             names = sorted({k for r in runs for k in r[1]})
             ops = {k: statistics.median(r[1].get(k, 0.0) for r in runs) for k in names}
@@ -69,6 +74,7 @@ def main():
         out["results"][prec] = rows
         base = {r["threads"]: r["sentences_per_s"] for r in rows}
         if 2 in base and max(threads) in base:
+            out.setdefault("speedup_2_to_max", {})[prec] = base[max(threads)] / base[2]
             print(f"{prec}: {max(threads)} vs 2 threads: {base[max(threads)] / base[2]:.2f}x")
         ops = sorted({k for r in rows for k in r["op_ms_per_pass"]})
         print(f"{prec}: ms per pass by op (* = slower than with fewer threads)")
