@@ -702,3 +702,5 @@ int ia_ggml_type_of_dtype(ia_dtype dtype) {
     default: return -1;
     }
 }
+
+const ia_mapped_file *ia_gguf_mapping(const ia_gguf *f) { return f ? &f->file : NULL; }

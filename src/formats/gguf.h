@@ -20,6 +20,7 @@
 
 #include "ipfs_accelerate.h"
 #include "tensor/dtype.h"
+#include "util/mapped_file.h"
 
 /* ggml type ids, as gguf.md numbers them (only those we read or write). */
 typedef enum ia_ggml_type {
@@ -83,6 +84,9 @@ ia_status ia_gguf_get_str_array(const ia_gguf *f, const char *key, size_t *count
  * the type is unknown. */
 size_t ia_ggml_nbytes(ia_ggml_type type, int64_t row, int64_t nelem);
 const char *ia_ggml_type_name(ia_ggml_type type); /* "F32", "Q8_0", ... */
+
+/* The mapping the tensors point into (see ia_safetensors_mapping). */
+const ia_mapped_file *ia_gguf_mapping(const ia_gguf *f);
 
 /* The tensor dtype a GGUF type is read as, and back; -1 when the other
  * side has no such type. */

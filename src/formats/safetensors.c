@@ -525,3 +525,5 @@ const ia_st_tensor *ia_safetensors_find(const ia_safetensors *st, const char *na
     }
     return NULL;
 }
+
+const ia_mapped_file *ia_safetensors_mapping(const ia_safetensors *st) { return st ? &st->file : NULL; }

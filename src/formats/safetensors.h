@@ -46,4 +46,8 @@ const ia_st_tensor *ia_safetensors_at(const ia_safetensors *st, size_t i);
 /* NULL if absent (no error set: absence is for the caller to judge). */
 const ia_st_tensor *ia_safetensors_find(const ia_safetensors *st, const char *name);
 
+/* The mapping the tensors point into (to release pages of weights a
+ * backend has copied; zeroed for an in-memory image). */
+const ia_mapped_file *ia_safetensors_mapping(const ia_safetensors *st);
+
 #endif

@@ -77,14 +77,14 @@ ia_status ia_model_resolve(const char *ref, char *buf, size_t cap) {
 void ia_model_free(ia_model *m) {
     if (!m) return;
     ia_session_free(m->own_session);
-    for (int i = 0; m->exec && m->exec->iface->release_weight && i < m->n_params; i++)
-        m->exec->iface->release_weight(m->exec, m->params[i]);
+    for (int i = 0; m->exec && m->wref && i < m->n_params; i++) ia_prepared_release(m->wref->prepared, m->exec, m->params[i]);
     for (int i = 0; i < m->n_linears; i++) free(m->linears[i].owned);
     if (m->family && m->family_state) m->family->free_state(m->family_state);
     ia_backend_free(m->exec);
     ia_tokenizer_free(m->tok);
     cJSON_Delete(m->config);
     if (m->wref && atomic_fetch_sub(&m->wref->refs, 1) == 1) {
+        ia_prepared_cache_free(m->wref->prepared);
         ia_safetensors_free(m->wref->st);
         ia_gguf_free(m->wref->gguf);
         free(m->wref);
@@ -174,6 +174,7 @@ static ia_status open_weights(ia_model *m, ia_model *share, const char *path, in
         ia_status st;
         if (!(m->wref = calloc(1, sizeof *m->wref))) return ia_error(IA_ERR_NOMEM, "model");
         atomic_init(&m->wref->refs, 1);
+        if ((st = ia_prepared_cache_create(&m->wref->prepared)) != IA_OK) return st;
         st = is_gguf ? ia_gguf_open(path, &m->wref->gguf) : ia_safetensors_open(path, &m->wref->st);
         if (st != IA_OK) return st;
     }

@@ -22,9 +22,13 @@
 #include "formats/safetensors.h"
 #include "tensor/graph.h"
 #include "tensor/qweights.h"
+#include "util/mutex.h"
 
-/* Tokens per encoder graph run; see ia_session_embed. */
+/* Tokens per encoder graph run: at least IA_CHUNK_TOKENS, and
+ * IA_CHUNK_PER_THREAD per thread the session runs with; see
+ * ia_session_embed. */
 #define IA_CHUNK_TOKENS 512
+#define IA_CHUNK_PER_THREAD 128
 
 typedef enum ia_family_kind {
     IA_FAMILY_ENCODER = 1,         /* bert, vit: inputs → hidden states → pooled */
@@ -66,11 +70,26 @@ typedef struct ia_family {
 /* A mapped weights file shared by every handle of one model (endpoints on
  * several devices, repeated loads in a ModelManager): the mapping is made
  * once and freed with its last user. */
+typedef struct ia_prepared_cache ia_prepared_cache;
+
 typedef struct ia_weights_ref {
     ia_safetensors *st; /* model.safetensors, or */
     ia_gguf *gguf;      /* model.gguf (a quantised model) */
+    ia_prepared_cache *prepared; /* executors' copies of its weights */
     _Atomic int refs;
 } ia_weights_ref;
+
+/* ---- prepared weights shared by the handles of a mapping (prepared.c) ---- */
+
+ia_status ia_prepared_cache_create(ia_prepared_cache **out);
+void ia_prepared_cache_free(ia_prepared_cache *c); /* after every release */
+
+/* t->extra ← b's prepared form of t: the one another handle made, or a new
+ * one (b->iface->prepare_weight). */
+ia_status ia_prepared_acquire(ia_prepared_cache *c, ia_backend *b, ia_tensor *t);
+
+/* Drops t's reference; the last frees the form with b (same kind). */
+void ia_prepared_release(ia_prepared_cache *c, ia_backend *b, ia_tensor *t);
 
 /* A linear layer's weight as the family holds it: the quantisation engine
  * swaps the representation (ia_model_set_linear / _reset_linear). */

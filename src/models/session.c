@@ -90,8 +90,17 @@ ia_status ia_session_create(ia_model *m, const ia_session_options *opts, ia_sess
     }
     if ((st = ia_sched_create(s->exec, s->n_exec, &s->sched)) != IA_OK) goto fail;
     if ((st = ia_graph_create(&s->graph)) != IA_OK) goto fail;
-    s->chunk_tokens = getenv("IA_CHUNK_TOKENS") ? atoi(getenv("IA_CHUNK_TOKENS")) : IA_CHUNK_TOKENS;
-    if (s->chunk_tokens < 1 || s->chunk_tokens > (1 << 20)) s->chunk_tokens = IA_CHUNK_TOKENS;
+    /* A chunk of IA_CHUNK_TOKENS keeps two threads' activations in their
+     * L2 caches; more threads each get fewer rows of it, so the chunk grows
+     * with them (IA_CHUNK_PER_THREAD tokens each): on 16 cores a 512-token
+     * chunk left each op a few microseconds of work per thread, less than
+     * waking the threads costs. */
+    {
+        int threads = s->threads > 0 ? s->threads : ia_model_threads(m);
+        int want = threads * IA_CHUNK_PER_THREAD > IA_CHUNK_TOKENS ? threads * IA_CHUNK_PER_THREAD : IA_CHUNK_TOKENS;
+        s->chunk_tokens = getenv("IA_CHUNK_TOKENS") ? atoi(getenv("IA_CHUNK_TOKENS")) : want;
+        if (s->chunk_tokens < 1 || s->chunk_tokens > (1 << 20)) s->chunk_tokens = want;
+    }
     if (m->family->init_memory) {
         int limit = m->cfg.max_position_embeddings < DEFAULT_MAX_CTX ? m->cfg.max_position_embeddings : DEFAULT_MAX_CTX;
         s->n_ctx = o.n_ctx ? o.n_ctx : limit;

@@ -268,20 +268,26 @@ ia_status ia_model_linear_weight(ia_model *m, const char *name, int64_t n, int64
 }
 
 ia_status ia_model_prepare_weights(ia_model *m) {
+    const ia_mapped_file *map = m->wref->gguf ? ia_gguf_mapping(m->wref->gguf) : ia_safetensors_mapping(m->weights);
     if (!m->exec->iface->prepare_weight) return IA_OK;
     for (int i = 0; i < m->n_params; i++) {
-        ia_status st = m->exec->iface->prepare_weight(m->exec, m->params[i]);
-        if (st != IA_OK) return ia_error_prefix(st, "preparing %s", m->params[i]->name ? m->params[i]->name : "?");
+        ia_tensor *t = m->params[i];
+        ia_status st = ia_prepared_acquire(m->wref->prepared, m->exec, t);
+        if (st != IA_OK) return ia_error_prefix(st, "preparing %s", t->name ? t->name : "?");
+        /* the executor reads its own copy from now on: the file's pages of
+         * this weight may leave memory (they come back if anything else
+         * reads them — the ref executor, the quantisation engine) */
+        if (t->extra) ia_mapped_file_release(map, t->data, ia_tensor_nbytes(t));
     }
     return IA_OK;
 }
 
 static void release(ia_model *m, ia_tensor *t) {
-    if (m->exec && m->exec->iface->release_weight) m->exec->iface->release_weight(m->exec, t);
+    if (m->exec) ia_prepared_release(m->wref->prepared, m->exec, t);
 }
 
 static ia_status reprepare(ia_model *m, ia_tensor *t) {
-    return m->exec && m->exec->iface->prepare_weight ? m->exec->iface->prepare_weight(m->exec, t) : IA_OK;
+    return m->exec ? ia_prepared_acquire(m->wref->prepared, m->exec, t) : IA_OK;
 }
 
 ia_status ia_model_set_linear(ia_model *m, int i, const ia_qweights *q) {

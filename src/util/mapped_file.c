@@ -122,3 +122,15 @@ ia_status ia_read_text_file(const char *path, size_t max_bytes, char **out,
     if (len_out) *len_out = len;
     return IA_OK;
 }
+
+void ia_mapped_file_release(const ia_mapped_file *f, const void *ptr, size_t len) {
+#ifdef IA_HAVE_MMAP
+    uintptr_t lo = (uintptr_t)ptr, hi = lo + len, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    if (!f || !f->is_mmap || !f->data || lo < (uintptr_t)f->data || hi > (uintptr_t)f->data + f->size || hi < lo) return;
+    lo = (lo + page - 1) / page * page; /* whole pages inside: neighbours keep theirs */
+    hi = hi / page * page;
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+#else
+    (void)f, (void)ptr, (void)len;
+#endif
+}

@@ -25,6 +25,13 @@ ia_status ia_mapped_file_open(const char *path, ia_mapped_file *out);
 /* NULL-safe; leaves *f zeroed. */
 void ia_mapped_file_close(ia_mapped_file *f);
 
+/* Tells the system the bytes [ptr, ptr + len) of a mapped file are not
+ * needed for now (a weight a backend has copied into its own layout): the
+ * whole pages inside the range leave the resident set and come back from
+ * the file if read again. A no-op for the read fallback (heap memory must
+ * keep its bytes) and for ranges outside the file. */
+void ia_mapped_file_release(const ia_mapped_file *f, const void *ptr, size_t len);
+
 /* Reads a whole (small) file into a NUL-terminated heap buffer.
  * Caller frees with free(). Files over max_bytes are refused. */
 ia_status ia_read_text_file(const char *path, size_t max_bytes, char **out,

@@ -17,12 +17,14 @@
 
 extern const ia_backend_ops ia_cpu_backend;
 
+
 /* A weight prepared for the CPU kernels (tensor->extra). */
 typedef struct ia_cpu_weight {
     ia_weight_extra head; /* .kind = &ia_cpu_backend */
     float *f32;           /* converted copy (F16/BF16 weights, or a
                              quantised matrix the kernels cannot take) */
     ia_qmat *qmat;        /* packed quantised matrix for ia_qgemm */
+    ia_sgemm_packed *packed; /* an F32 matrix in the GEMM's panels */
 } ia_cpu_weight;
 
 typedef struct ia_cpu_ctx {
@@ -56,6 +58,10 @@ const float *ia_cpu_f32(const ia_tensor *t);
 
 /* The packed matrix of a prepared quantised weight, or NULL. */
 const ia_qmat *ia_cpu_qmat(const ia_tensor *t);
+
+/* The prepacked F32 panels of a weight (for the GEMM variant that packed
+ * them), or NULL. */
+const ia_sgemm_packed *ia_cpu_packed(const ia_tensor *t);
 
 int ia_cpu_supports(ia_backend *b, const ia_node *n);
 ia_status ia_cpu_prepare_weight(ia_backend *b, ia_tensor *w);

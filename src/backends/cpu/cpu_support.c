@@ -4,6 +4,7 @@
  * another executor, ref at the end) and how it prepares weights (F16/BF16
  * converted to F32 once, quantised matrices packed for the qgemm kernels).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +50,7 @@ int ia_cpu_supports(ia_backend *b, const ia_node *n) {
     case IA_OP_LINEAR:
         if (!f32_rows(s0) || (s2 && !dense_f32_weight(s2))) return 0;
         if (n->iparam[0] != IA_ACT_NONE && n->iparam[0] != IA_ACT_GELU && n->iparam[0] != IA_ACT_SILU) return 0;
-        if (ia_cpu_qmat(s1)) return 1;
+        if (ia_cpu_qmat(s1) || ia_cpu_packed(s1)) return 1;
         /* a quantised weight the qgemm kernels cannot take (k or group not
          * a multiple of 32) is not run as a float GEMM of its dequantised
          * values: graph.h asks for qweights.h's arithmetic (activations
@@ -113,12 +114,53 @@ static ia_status to_f32_copy(const ia_tensor *w, float **out) {
     return IA_OK;
 }
 
+static void free_extra(ia_cpu_weight *e) {
+    ia_qmat_free(e->qmat);
+    ia_sgemm_packed_free(e->packed);
+    free(e->f32);
+    free(e);
+}
+
+/* A float matrix weight: its panels for this executor's GEMM, which every
+ * linear layer then reads (an F16/BF16 weight's F32 copy only feeds the
+ * packing). */
+static ia_status prepare_float_matrix(ia_backend *b, ia_tensor *w) {
+    const ia_cpu_ctx *c = b->ctx;
+    ia_cpu_weight *e = new_extra();
+    const float *f;
+    int64_t ld;
+    ia_status st = IA_OK;
+    if (!e) return ia_error(IA_ERR_NOMEM, "weight %s", w->name ? w->name : "?");
+    if (w->dtype == IA_DTYPE_F32) {
+        f = w->data;
+        ld = ia_tensor_row_stride(w) / 4;
+    } else {
+        st = to_f32_copy(w, &e->f32);
+        f = e->f32;
+        ld = w->shape[1];
+    }
+    if (st == IA_OK && w->shape[0] <= INT32_MAX && w->shape[1] <= INT32_MAX)
+        st = ia_sgemm_pack(c->gemm, (int)w->shape[0], (int)w->shape[1], f, (int)ld, &e->packed);
+    free(e->f32);
+    e->f32 = NULL;
+    if (st != IA_OK) {
+        free_extra(e);
+        return st;
+    }
+    w->extra = e;
+    return IA_OK;
+}
+
 ia_status ia_cpu_prepare_weight(ia_backend *b, ia_tensor *w) {
     ia_cpu_weight *e;
     ia_status st = IA_OK;
     int quant = ia_dtype_is_quantized(w->dtype);
     ia_cpu_release_weight(b, w);
-    if (w->dtype == IA_DTYPE_F32 || !w->data) return IA_OK;   /* read in place */
+    if (!w->data) return IA_OK;
+    if (!quant && w->use == IA_USE_MATMUL && w->ndim == 2 && ia_tensor_is_rowwise(w, NULL) &&
+        (w->dtype == IA_DTYPE_F32 || w->dtype == IA_DTYPE_F16 || w->dtype == IA_DTYPE_BF16))
+        return prepare_float_matrix(b, w);
+    if (w->dtype == IA_DTYPE_F32) return IA_OK;                 /* read in place */
     if (w->use == IA_USE_TABLE && (quant || w->dtype == IA_DTYPE_F16 || w->dtype == IA_DTYPE_BF16))
         return IA_OK;                                          /* rows converted as gathered */
     if (!quant && w->dtype != IA_DTYPE_F16 && w->dtype != IA_DTYPE_BF16) return IA_OK; /* integer data */
@@ -138,9 +180,7 @@ ia_status ia_cpu_prepare_weight(ia_backend *b, ia_tensor *w) {
         st = to_f32_copy(w, &e->f32);
     }
     if (st != IA_OK) {
-        ia_qmat_free(e->qmat);
-        free(e->f32);
-        free(e);
+        free_extra(e);
         return st;
     }
     w->extra = e;
@@ -151,8 +191,6 @@ void ia_cpu_release_weight(ia_backend *b, ia_tensor *w) {
     ia_cpu_weight *e;
     if (!ia_weight_prepared_by(w, &ia_cpu_backend)) return;
     e = w->extra;
-    ia_qmat_free(e->qmat);
-    free(e->f32);
-    free(e);
+    free_extra(e);
     w->extra = NULL;
 }

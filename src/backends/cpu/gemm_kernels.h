@@ -16,6 +16,7 @@
 #define IA_BACKENDS_CPU_GEMM_KERNELS_H
 
 #include "backends/cpu/gemm.h"
+#include "ipfs_accelerate.h"
 
 typedef struct ia_sgemm_impl {
     const char *name; /* "avx512", "avx2", "generic" */
@@ -53,6 +54,23 @@ typedef struct ia_sgemm_impl {
     void (*block_t)(int m, int n, int kc, const float *At, const float *B, int ldb,
                     const float *bias, float *C, int ldc, int accumulate);
 } ia_sgemm_impl;
+
+/* ---- weights packed once (gemm_packed.c) ---- */
+
+typedef struct ia_sgemm_packed ia_sgemm_packed;
+
+/* B [n, k] (row stride ldb: a linear layer's weight, trans_b = 1) packed
+ * for impl's kernels; free with ia_sgemm_packed_free. */
+ia_status ia_sgemm_pack(const ia_sgemm_impl *impl, int n, int k, const float *B, int ldb, ia_sgemm_packed **out);
+void ia_sgemm_packed_free(ia_sgemm_packed *p); /* NULL-safe */
+const ia_sgemm_impl *ia_sgemm_packed_impl(const ia_sgemm_packed *p);
+size_t ia_sgemm_packed_bytes(const ia_sgemm_packed *p);
+
+/* C[m, n] = A[m, k] · Bᵀ (+ bias), then epilogue on finished segments, with
+ * B packed by ia_sgemm_pack; at most max_threads threads of pool (NULL:
+ * the caller's only). */
+void ia_sgemm_prepacked(const ia_sgemm_packed *p, ia_pool *pool, int max_threads, int m, const float *A, int lda,
+                        const float *bias, float *C, int ldc, ia_gemm_epilogue epilogue);
 
 /* NULL when the file was built without the ISA (non-x86 targets). */
 const ia_sgemm_impl *ia_sgemm_impl_avx512(void);
