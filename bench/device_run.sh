@@ -16,6 +16,6 @@ export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 cat "$out/machine.txt"
 py=$(command -v python3)
 "$py" bench/thread_scaling.py --bench "$dir/ia_bench_embed" --model "$dir/minilm" --file "$dir/texts128.txt" \
-  --threads 1,2,4,8,16 --precision fp32,int8 --batch 32 --runs 3 --iters 2 --out "$out/thread_scaling.json"
+  --threads ${IA_THREAD_LIST:-1,2,4,8,16} --precision fp32,int8 --batch 32 --runs 3 --iters 2 --out "$out/thread_scaling.json"
 "$py" bench/thread_scaling.py --bench "$dir/ia_bench_embed_old" --model "$dir/minilm" --file "$dir/texts128.txt" \
-  --threads 2,8,16 --precision fp32 --batch 32 --runs 3 --iters 2 --out "$out/thread_scaling_old.json" --no-precision-flag
+  --threads ${IA_OLD_THREAD_LIST:-2,8,16} --precision fp32 --batch 32 --runs 3 --iters 2 --out "$out/thread_scaling_old.json" --no-precision-flag
