@@ -30,25 +30,14 @@ static ia_status cpu_device_props(int device, ia_device_props *p) {
     return IA_OK;
 }
 
-static void print_profile(const ia_cpu_ctx *c) {
-    double total = 0;
-    for (int i = 0; i < IA_OP_COUNT; i++) total += c->op_seconds[i];
-    fprintf(stderr, "ipfs_accelerate cpu profile (%d threads, %s kernels): %.1f ms in ops\n", c->threads,
-            c->gemm->name, 1e3 * total);
-    for (int i = 0; i < IA_OP_COUNT; i++)
-        if (c->op_calls[i])
-            fprintf(stderr, "  %-14s %6ld calls %9.2f ms %5.1f %%\n", ia_op_name((ia_op)i), c->op_calls[i],
-                    1e3 * c->op_seconds[i], total > 0 ? 100.0 * c->op_seconds[i] / total : 0.0);
-}
-
 static void cpu_free(ia_backend *b) {
     ia_cpu_ctx *c;
     if (!b) return;
     c = b->ctx;
     if (c) {
-        long calls = 0;
-        for (int i = 0; i < IA_OP_COUNT; i++) calls += c->op_calls[i];
-        if (c->profile && calls) print_profile(c);
+        char who[96];
+        snprintf(who, sizeof who, "cpu (%d threads, %s kernels)", c->threads, c->gemm->name);
+        ia_op_profile_print(&c->prof, who);
         for (int i = 0; c->scratch && i < c->n_scratch; i++) free(c->scratch[i]);
         free(c->scratch);
         free(c->qws);
@@ -79,7 +68,7 @@ static ia_status cpu_compute(ia_backend *b, ia_graph *g, ia_node *const *nodes, 
     ia_status st = IA_OK;
     for (int i = 0; st == IA_OK && i < count; i++) {
         ia_node *n = nodes[i];
-        double t0 = c->profile ? ia_now_sec() : 0.0;
+        double t0 = ia_op_profile_start(&c->prof);
         switch (n->op) {
         case IA_OP_GET_ROWS: st = ia_cpu_get_rows(c, n); break;
         case IA_OP_ADD:
@@ -105,10 +94,7 @@ static ia_status cpu_compute(ia_backend *b, ia_graph *g, ia_node *const *nodes, 
         default: st = ia_error(IA_ERR_UNSUPPORTED, "cpu backend: op %s", ia_op_name(n->op));
         }
         if (st == IA_OK) ia_graph_notify(g, n);
-        if (c->profile && (unsigned)n->op < IA_OP_COUNT) {
-            c->op_seconds[n->op] += ia_now_sec() - t0;
-            c->op_calls[n->op]++;
-        }
+        ia_op_profile_add(&c->prof, n->op, t0);
     }
     return st;
 }
@@ -172,7 +158,7 @@ static ia_status cpu_init(const ia_backend_config *cfg, ia_backend **out) {
     c->vec = strcmp(c->gemm->name, "avx512") == 0 && ia_vec_ops_avx512() ? ia_vec_ops_avx512()
                                                                           : ia_vec_ops_generic();
     c->qgemm = ia_qgemm_pick(cfg ? cfg->kernel : NULL);
-    c->profile = getenv("IA_PROFILE") && strcmp(getenv("IA_PROFILE"), "1") == 0;
+    ia_op_profile_init(&c->prof);
     *out = b;
     return IA_OK;
 }

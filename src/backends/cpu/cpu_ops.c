@@ -147,13 +147,21 @@ static void add_positions_task(void *ctx, int task, int thread) {
     const int32_t *offs = j->n->src[2]->data;
     int64_t cols = ia_tensor_cols(a), nseq = ia_tensor_nelem(j->n->src[2]) - 1, s = 0;
     ROW_RANGE(task, j->rows, r0, r1);
+    const ia_tensor *tab = j->n->src[1];
     for (int64_t r = r0; r < r1; r++) {
-        const float *x, *y;
+        const float *x;
         float *o = (float *)j->n->out->data + r * cols;
+        int64_t p;
         while (s + 1 < nseq && offs[s + 1] <= r) s++;
         x = row_of(j, 0, r);
-        y = row_of(j, 1, r - offs[s] + j->n->iparam[0]);
-        for (int64_t i = 0; i < cols; i++) o[i] = x[i] + y[i];
+        p = r - offs[s] + j->n->iparam[0];
+        if (tab->dtype == IA_DTYPE_F32) {
+            const float *y = row_of(j, 1, p);
+            for (int64_t i = 0; i < cols; i++) o[i] = x[i] + y[i];
+        } else { /* an F16/BF16/quantised table: the row converted first */
+            ia_dtype_row_to_f32(tab->dtype, tab->qgroup, (const char *)tab->data + p * j->ld[1], o, cols);
+            for (int64_t i = 0; i < cols; i++) o[i] += x[i];
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 #define IA_BACKENDS_CPU_CPU_OPS_H
 
 #include "backends/backend.h"
+#include "backends/op_profile.h"
 #include "backends/cpu/gemm_kernels.h"
 #include "backends/cpu/qgemm.h"
 #include "backends/cpu/vec.h"
@@ -39,9 +40,7 @@ typedef struct ia_cpu_ctx {
     float **scratch;            /* one attention score buffer per pool thread */
     size_t scratch_elems;
     int n_scratch;
-    int profile;                /* IA_PROFILE=1: time per op, printed at free */
-    double op_seconds[IA_OP_COUNT];
-    long op_calls[IA_OP_COUNT];
+    ia_op_profile prof;         /* IA_PROFILE=1: time per op, printed at free */
 } ia_cpu_ctx;
 
 /* Runs fn over n_tasks tasks on at most `threads` threads (capped by the

@@ -28,6 +28,12 @@ static int dense_f32_weight(const ia_tensor *t) {
     return f32_weight(t) && (t->dtype != IA_DTYPE_F32 || ia_tensor_is_contiguous(t));
 }
 
+/* A table whose rows convert to floats (gathers, position tables). */
+static int float_table(const ia_tensor *t) {
+    return ia_tensor_is_rowwise(t, NULL) && (t->dtype == IA_DTYPE_F32 || t->dtype == IA_DTYPE_F16 ||
+                                             t->dtype == IA_DTYPE_BF16 || ia_dtype_is_quantized(t->dtype));
+}
+
 static int broadcasts_as_row(const ia_tensor *a, const ia_tensor *b) {
     if (ia_tensor_same_shape(a, b)) return 1;
     return ia_tensor_cols(b) == ia_tensor_cols(a) && ia_tensor_rows(b) == 1 && b->ndim <= a->ndim;
@@ -39,14 +45,11 @@ int ia_cpu_supports(ia_backend *b, const ia_node *n) {
     if ((unsigned)n->op >= IA_OP_COUNT || ia_backend_op_listed(c->disabled, n->op)) return 0;
     if (n->op != IA_OP_CONT && n->op != IA_OP_CONCAT && n->op != IA_OP_WRITE && n->out->dtype != IA_DTYPE_F32) return 0;
     switch (n->op) {
-    case IA_OP_GET_ROWS:
-        return i32_dense(s1) && ia_tensor_is_rowwise(s0, NULL) &&
-               (s0->dtype == IA_DTYPE_F32 || s0->dtype == IA_DTYPE_F16 || s0->dtype == IA_DTYPE_BF16 ||
-                ia_dtype_is_quantized(s0->dtype));
+    case IA_OP_GET_ROWS: return i32_dense(s1) && float_table(s0);
     case IA_OP_ADD:
     case IA_OP_MUL: return f32_rows(s0) && f32_rows(s1) && broadcasts_as_row(s0, s1);
     case IA_OP_ADD_POSITIONS:
-        return f32_rows(s0) && f32_rows(s1) && i32_dense(s2) && ia_tensor_cols(s1) == ia_tensor_cols(s0);
+        return f32_rows(s0) && float_table(s1) && i32_dense(s2) && ia_tensor_cols(s1) == ia_tensor_cols(s0);
     case IA_OP_LINEAR:
         if (!f32_rows(s0) || (s2 && !dense_f32_weight(s2))) return 0;
         if (n->iparam[0] != IA_ACT_NONE && n->iparam[0] != IA_ACT_GELU && n->iparam[0] != IA_ACT_SILU) return 0;

@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/op_profile.h"
 #include "backends/ref/ref.h"
 #include "util/error.h"
 
 typedef struct ref_ctx {
     const char *disabled; /* borrowed from the config */
+    ia_op_profile prof;   /* IA_PROFILE=1: shows what fell back to ref */
 } ref_ctx;
 
 static int ref_probe(char *reason, size_t cap) {
@@ -38,6 +40,7 @@ static ia_status ref_device_props(int device, ia_device_props *p) {
 
 static void ref_free(ia_backend *b) {
     if (!b) return;
+    if (b->ctx) ia_op_profile_print(&((ref_ctx *)b->ctx)->prof, "ref");
     free(b->ctx);
     free(b);
 }
@@ -73,8 +76,11 @@ static ia_status ref_buffer_alloc(ia_backend *b, size_t size, ia_buffer_usage us
 }
 
 static ia_status ref_compute(ia_backend *b, ia_graph *g, ia_node *const *nodes, int n) {
+    ref_ctx *c = b->ctx;
     for (int i = 0; i < n; i++) {
+        double t0 = ia_op_profile_start(&c->prof);
         ia_status st = ia_ref_compute_node(nodes[i]);
+        ia_op_profile_add(&c->prof, nodes[i]->op, t0);
         if (st != IA_OK) return ia_error_prefix(st, "ref: %s", ia_op_name(nodes[i]->op));
         ia_graph_notify(g, nodes[i]);
     }
@@ -112,6 +118,7 @@ static ia_status ref_init(const ia_backend_config *cfg, ia_backend **out) {
         return ia_error(IA_ERR_NOT_FOUND, "ref has one device (asked for %d)", cfg->device);
     }
     c->disabled = cfg ? cfg->disabled_ops : NULL;
+    ia_op_profile_init(&c->prof);
     b->iface = &ref_iface;
     b->kind = &ia_ref_backend;
     b->precision = cfg ? cfg->precision : IA_PRECISION_FP32;
