@@ -36,7 +36,7 @@ static void cpu_free(ia_backend *b) {
     c = b->ctx;
     if (c) {
         char who[96];
-        snprintf(who, sizeof who, "cpu (%d threads, %s kernels)", c->threads, c->gemm->name);
+        snprintf(who, sizeof who, "cpu (%d threads, %s kernels)", c->threads, c->gemm ? c->gemm->name : "no");
         ia_op_profile_print(&c->prof, who);
         for (int i = 0; c->scratch && i < c->n_scratch; i++) free(c->scratch[i]);
         free(c->scratch);
