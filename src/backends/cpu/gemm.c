@@ -172,19 +172,56 @@ static void run_task(void *ctx, int task, int thread) {
  * with 16 pool threads a call needs 16 slices of up to 768 KiB, and a
  * fresh malloc per call was an mmap, page faults and an munmap for every
  * linear layer. Per calling thread, so sessions on different application
- * threads never share it; it only grows. */
-static _Thread_local void *scratch_mem;
-static _Thread_local size_t scratch_cap;
+ * threads never share it; it only grows, and is freed when its thread
+ * exits (a thread-specific key with a destructor: application threads come
+ * and go). */
+typedef struct scratch_block {
+    void *mem;
+    size_t cap;
+} scratch_block;
+
+#if !defined(IA_NO_THREADS) && !defined(__wasm__)
+#include <pthread.h>
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) {
+    scratch_block *b = p;
+    free(b->mem);
+    free(b);
+}
+
+static void scratch_key_make(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+static scratch_block *thread_block(void) {
+    scratch_block *b;
+    pthread_once(&scratch_once, scratch_key_make);
+    if ((b = pthread_getspecific(scratch_key)) == NULL && (b = calloc(1, sizeof *b)) != NULL &&
+        pthread_setspecific(scratch_key, b) != 0) {
+        free(b);
+        b = NULL;
+    }
+    return b;
+}
+#else
+static scratch_block *thread_block(void) {
+    static scratch_block b;
+    return &b;
+}
+#endif
 
 static void *call_scratch(size_t bytes) {
-    if (bytes > scratch_cap) {
+    scratch_block *b = thread_block();
+    if (!b) return NULL;
+    if (bytes > b->cap) {
         void *p = NULL;
         if (posix_memalign(&p, SCRATCH_ALIGN, bytes) != 0) return NULL;
-        free(scratch_mem);
-        scratch_mem = p;
-        scratch_cap = bytes;
+        free(b->mem);
+        b->mem = p;
+        b->cap = bytes;
     }
-    return scratch_mem;
+    return b->mem;
 }
 
 /* C = bias (or 0) broadcast over rows: the whole answer when k == 0. */
