@@ -12,12 +12,23 @@
 #include <stdio.h>
 
 typedef void (*ia_test_fn)(int *failed);
-void ia_test_register(const char *name, ia_test_fn fn);
+void ia_test_register(const char *name, ia_test_fn fn, int heavy);
 
 #define IA_TEST(name)                                                     \
     static void name(int *ia_failed_);                                    \
     __attribute__((constructor)) static void name##_register(void) {      \
-        ia_test_register(#name, name);                                    \
+        ia_test_register(#name, name, 0);                                 \
+    }                                                                     \
+    static void name(int *ia_failed_)
+
+/* A whole-model end-to-end test (a full STS-B pass, a model quantised
+ * end to end): run in the Release pass, skipped — and counted as skipped,
+ * not passed — when IA_TEST_SKIP_HEAVY is set (the sanitizer passes, where
+ * they cost minutes and exercise no code the smaller tests do not). */
+#define IA_TEST_HEAVY(name)                                               \
+    static void name(int *ia_failed_);                                    \
+    __attribute__((constructor)) static void name##_register(void) {      \
+        ia_test_register(#name, name, 1);                                 \
     }                                                                     \
     static void name(int *ia_failed_)
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "ipfs_accelerate.h"
@@ -15,13 +16,15 @@
 static struct {
     const char *name;
     ia_test_fn fn;
+    int heavy;
 } tests[MAX_TESTS];
 static int n_tests;
 
-void ia_test_register(const char *name, ia_test_fn fn) {
+void ia_test_register(const char *name, ia_test_fn fn, int heavy) {
     if (n_tests < MAX_TESTS) {
         tests[n_tests].name = name;
         tests[n_tests].fn = fn;
+        tests[n_tests].heavy = heavy;
         n_tests++;
     }
 }
@@ -92,17 +95,31 @@ int ia_test_run_python(const char *script, ...) {
 }
 
 int main(int argc, char **argv) {
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0, skip_heavy = getenv("IA_TEST_SKIP_HEAVY") != NULL;
     for (int i = 0; i < n_tests; i++) {
         int f = 0;
         int wanted = argc == 1;
         for (int a = 1; a < argc && !wanted; a++) wanted = strstr(tests[i].name, argv[a]) != NULL;
         if (!wanted) continue;
-        tests[i].fn(&f);
+        if (tests[i].heavy && skip_heavy) {
+            printf("skip %s (whole-model test: run in the Release pass)\n", tests[i].name);
+            skipped++;
+            continue;
+        }
+        {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            tests[i].fn(&f);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (getenv("IA_TEST_TIMES"))
+                printf("%8.3f s %s\n", (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
+                       tests[i].name);
+        }
         printf("%s %s\n", f ? "FAIL" : "ok  ", tests[i].name);
         fflush(stdout);
         if (f) failed++; else passed++;
     }
+    if (skipped) printf("%d skipped\n", skipped);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

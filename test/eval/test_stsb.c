@@ -210,7 +210,7 @@ IA_TEST(stsb_evaluate_rejects_bad_arguments) {
     CHECK_STATUS(ia_stsb_evaluate(NULL, &one, 32, &rho, NULL), IA_ERR_INVALID_ARG);
 }
 
-IA_TEST(stsb_minilm_matches_sentence_transformers) {
+IA_TEST_HEAVY(stsb_minilm_matches_sentence_transformers) {
     cJSON *root = load_fixture();
     const cJSON *cj, *want_rho;
     ia_model_options o;

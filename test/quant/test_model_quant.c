@@ -149,7 +149,7 @@ IA_TEST(quant_model_int8_default) {
     free(dir);
 }
 
-IA_TEST(quant_model_int4_is_ggml_q4) {
+IA_TEST_HEAVY(quant_model_int4_is_ggml_q4) {
     ia_quant_config cfg;
     IA_QUANT_CONFIG_INIT(&cfg, 4);
     cJSON *r = NULL;
@@ -195,7 +195,7 @@ IA_TEST(quant_model_exclusions_stay_fp32) {
     free(dir);
 }
 
-IA_TEST(quant_model_int2_mixed_with_calibration) {
+IA_TEST_HEAVY(quant_model_int2_mixed_with_calibration) {
     ia_quant_config cfg;
     IA_QUANT_CONFIG_INIT(&cfg, 2);
     const char *calib[] = {"A man is playing a guitar on stage.", "The weather will be sunny tomorrow.",

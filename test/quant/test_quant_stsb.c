@@ -48,6 +48,6 @@ static void check_precision(int *ia_failed_, ia_precision p, double max_loss) {
               100 * max_loss);
 }
 
-IA_TEST(quant_stsb_int8_loses_under_0_1_percent) { check_precision(ia_failed_, IA_PRECISION_INT8, 0.001); }
+IA_TEST_HEAVY(quant_stsb_int8_loses_under_0_1_percent) { check_precision(ia_failed_, IA_PRECISION_INT8, 0.001); }
 
-IA_TEST(quant_stsb_int4_loses_at_most_0_3_percent) { check_precision(ia_failed_, IA_PRECISION_INT4, 0.003); }
+IA_TEST_HEAVY(quant_stsb_int4_loses_at_most_0_3_percent) { check_precision(ia_failed_, IA_PRECISION_INT4, 0.003); }
