@@ -66,6 +66,16 @@ IA_KERNEL=generic run_suite "model tests, portable kernels" "$build/ia_tests" be
 IA_KERNEL=avx2 run_suite "quantised model, AVX2 kernels" "$build/ia_tests" quant_model_precision
 IA_KERNEL=generic run_suite "quantised model, portable kernels" "$build/ia_tests" quant_model_precision
 run_suite "CLI tests" test/cli/test_cli.sh "$build/ipfs-accelerate"
+# Every include of src/ against DESIGN.md's layer table (a layer uses only
+# the layers listed above it); fails on one that points down.
+layers() {
+  if [ ! -f ../shared/tools/check_layers.py ] || [ ! -f ../shared/DESIGN.md ]; then
+    echo "layer check: ../shared/tools/check_layers.py and ../shared/DESIGN.md are needed beside the checkout"
+    echo "0 passed, 1 failed"; return 1
+  fi
+  python3 ../shared/tools/check_layers.py . ../shared/DESIGN.md && echo "1 passed, 0 failed"
+}
+run_suite "layer check (DESIGN.md)" layers
 interop() { .venv/bin/python scripts/check_gguf_interop.py --ia-tests "$build/ia_tests" && echo "1 passed, 0 failed"; }
 run_suite "GGUF interop (gguf-py)" interop
 run_suite "wasm32 module" scripts/check_wasm32.sh "$build/ipfs-accelerate"
