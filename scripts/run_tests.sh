@@ -9,6 +9,7 @@
 #   3a. quantised models with each lower kernel family forced
 #   3b. command-line tests (test/cli/test_cli.sh)
 #   3c. GGUF interop with gguf-py (scripts/check_gguf_interop.py)
+#   3d. the layer table of ../shared/DESIGN.md (../shared/tools/check_layers.py)
 #   4. the portable core as a wasm32-wasi module: compiled, linked, run under
 #      node's WASI against the native CLI (scripts/check_wasm32.sh)
 #   5. Python tests (pytest test/python), if any
