@@ -229,7 +229,7 @@ static ia_status qa_tensor(ia_model *m, const ia_qweights *q, const char *name, 
     return IA_OK;
 }
 
-static ia_status record_linear(ia_model *m, const char *name, ia_tensor *t, void *owned) {
+static ia_status record_linear(ia_model *m, const char *name, ia_tensor *t) {
     ia_model_linear *l = realloc(m->linears, (size_t)(m->n_linears + 1) * sizeof *l);
     if (!l) return ia_error(IA_ERR_NOMEM, "model");
     m->linears = l;
@@ -238,7 +238,6 @@ static ia_status record_linear(ia_model *m, const char *name, ia_tensor *t, void
     snprintf(l->name, sizeof l->name, "%s", name);
     l->slot = t;
     l->file = *t;
-    l->owned = owned;
     return IA_OK;
 }
 
@@ -261,10 +260,10 @@ ia_status ia_model_linear_weight(ia_model *m, const char *name, int64_t n, int64
             return st;
         }
         if ((st = add_param(m, t)) != IA_OK) return st;
-        return record_linear(m, name, t, NULL);
+        return record_linear(m, name, t);
     }
     if ((st = bind(m, name, 2, shape, t, IA_USE_MATMUL, 1, NULL)) != IA_OK) return st;
-    return record_linear(m, name, t, NULL);
+    return record_linear(m, name, t);
 }
 
 ia_status ia_model_prepare_weights(ia_model *m) {
