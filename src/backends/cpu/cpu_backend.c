@@ -9,7 +9,6 @@
 
 #include "backends/cpu/cpu_ops.h"
 #include "backends/cpu/gemm.h"
-#include "util/clock.h"
 #include "util/error.h"
 
 static int cpu_probe(char *reason, size_t cap) {

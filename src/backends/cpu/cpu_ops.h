@@ -81,6 +81,9 @@ ia_status ia_cpu_copy(ia_cpu_ctx *c, ia_node *n);      /* cont, write */
 ia_status ia_cpu_concat(ia_cpu_ctx *c, ia_node *n);
 ia_status ia_cpu_conv(ia_cpu_ctx *c, ia_node *n);      /* conv1d, conv2d */
 
+/* 1 when a convolution node's shapes and parameters fit (cpu_shape_ops.c). */
+int ia_cpu_conv_shape_ok(const ia_node *n);
+
 /* Checks packed-sequence offsets: I32 [n+1], 0 = off[0] <= ... <= off[n] = rows. */
 ia_status ia_cpu_check_offsets(const ia_tensor *offs, int64_t rows);
 

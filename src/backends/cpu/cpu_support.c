@@ -12,8 +12,6 @@
 #include "backends/cpu/qmat.h"
 #include "util/error.h"
 
-int ia_cpu_conv_shape_ok(const ia_node *n); /* cpu_shape_ops.c */
-
 static int f32_rows(const ia_tensor *t) { return t && t->dtype == IA_DTYPE_F32 && ia_tensor_is_rowwise(t, NULL); }
 static int i32_dense(const ia_tensor *t) { return t && t->dtype == IA_DTYPE_I32 && ia_tensor_is_contiguous(t); }
 
