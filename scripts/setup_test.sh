@@ -51,3 +51,7 @@ if [ ${#want[@]} -gt 0 ]; then
   echo "setup_test: pip install ${want[*]}"
   .venv/bin/pip install -q "${want[@]}"
 fi
+
+# llama.cpp's tokenizer fixtures (ggml-vocab-*.gguf with .inp/.out) and chat
+# templates, from the llama-cpp-python source package (no build).
+scripts/fetch_llamacpp_src.sh

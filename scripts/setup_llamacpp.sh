@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# setup_llamacpp.sh — builds, idempotently, llama.cpp's tools from the tree
+# that PyPI's llama-cpp-python source package vendors (the only llama.cpp
+# reachable here): llama-bench, llama-cli, llama-simple, llama-perplexity,
+# llama-quantize, llama-tokenize, llama-embedding. They are the anchor of
+# bench/llm_vs_llamacpp (make bench), never needed by make test.
+#
+# Result: build-anchors/llama.cpp/bin/<tool>; the source tree (with its
+# models/ggml-vocab-*.gguf fixtures) in build-anchors/llama.cpp-src.
+# About 20 minutes on 2 cores. LLAMACPP_PY_VERSION overrides the version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=${LLAMACPP_PY_VERSION:-0.3.36}
+root=build-anchors
+src=$root/llama.cpp-src
+out=$root/llama.cpp
+tools="llama-bench llama-cli llama-simple llama-perplexity llama-quantize llama-tokenize llama-embedding"
+
+scripts/fetch_llamacpp_src.sh
+
+missing=0
+for t in $tools; do [ -x "$out/bin/$t" ] || missing=1; done
+if [ $missing = 0 ]; then echo "setup_llamacpp: tools present in $out/bin"; exit 0; fi
+echo "setup_llamacpp: building $tools (about 20 minutes on 2 cores)"
+start=$(date +%s)
+cmake -S "$src" -B "$out" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DBUILD_SHARED_LIBS=OFF \
+  -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$PWD/$out/bin" >/dev/null
+cmake --build "$out" -j"$(nproc)" --target $tools
+echo "setup_llamacpp: built in $(( $(date +%s) - start )) s"
