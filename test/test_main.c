@@ -123,3 +123,30 @@ int main(int argc, char **argv) {
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
+
+static int b64val(int c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+unsigned char *ia_test_base64(const char *s, size_t *n) {
+    size_t cap = s ? strlen(s) / 4 * 3 + 3 : 0, k = 0;
+    unsigned char *out;
+    unsigned acc = 0;
+    int bits = 0;
+    if (!s || !(out = malloc(cap ? cap : 1))) return NULL;
+    for (; *s; s++) {
+        int v = b64val((unsigned char)*s);
+        if (v < 0) continue; /* '=' padding, line breaks */
+        acc = acc << 6 | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[k++] = (unsigned char)(acc >> bits);
+        }
+    }
+    *n = k;
+    return out;
+}

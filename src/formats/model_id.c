@@ -61,16 +61,30 @@ ia_status ia_model_fingerprint(const char *dir, char out[IA_MODEL_FINGERPRINT_LE
     ia_status st;
     if (!dir || !out) return ia_error(IA_ERR_INVALID_ARG, "model fingerprint: NULL argument");
     out[0] = '\0';
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if ((st = ia_read_text_file(path, CONFIG_MAX, &config, &config_len)) != IA_OK) return st;
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (stat(path, &sb) != 0) {
+    /* A GGUF file alone (or alone in its directory) is a model: its
+     * metadata, inside the hashed header, stands for config.json. */
+    if (stat(dir, &sb) == 0 && S_ISREG(sb.st_mode)) {
         file = "model.gguf";
+        snprintf(path, sizeof path, "%s", dir);
+    } else {
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        if ((st = ia_read_text_file(path, CONFIG_MAX, &config, &config_len)) != IA_OK) {
+            if (st != IA_ERR_NOT_FOUND) return st;
+            ia_error_clear();
+            config = NULL;
+            config_len = 0;
+        }
         snprintf(path, sizeof path, "%s/%s", dir, file);
         if (stat(path, &sb) != 0) {
-            free(config);
-            return ia_error(IA_ERR_NOT_FOUND, "%s: no model.safetensors or model.gguf", dir);
+            file = "model.gguf";
+            snprintf(path, sizeof path, "%s/%s", dir, file);
+            if (stat(path, &sb) != 0) {
+                free(config);
+                return ia_error(IA_ERR_NOT_FOUND, "%s: no model.safetensors or model.gguf", dir);
+            }
         }
+        if (!config && strcmp(file, "model.gguf") != 0)
+            return ia_error(IA_ERR_NOT_FOUND, "%s: no config.json beside model.safetensors", dir);
     }
     size = (int64_t)sb.st_size;
     if (!(f = fopen(path, "rb"))) {
@@ -80,7 +94,7 @@ ia_status ia_model_fingerprint(const char *dir, char out[IA_MODEL_FINGERPRINT_LE
     ia_sha256_init(&h);
     ia_sha256_update(&h, TAG, strlen(TAG));
     put_len(&h, config_len);
-    ia_sha256_update(&h, config, config_len);
+    if (config_len) ia_sha256_update(&h, config, config_len);
     put_len(&h, strlen(file));
     ia_sha256_update(&h, file, strlen(file));
     put_len(&h, (uint64_t)size);

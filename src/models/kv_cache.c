@@ -80,6 +80,12 @@ ia_status ia_kv_cache_create(ia_session *s, int n_layers, int n_ctx, int64_t k_d
 int ia_kv_cache_used(const ia_kv_cache *kv) { return kv->used; }
 int ia_kv_cache_capacity(const ia_kv_cache *kv) { return kv->n_ctx; }
 void ia_kv_cache_clear(ia_kv_cache *kv) { kv->used = 0; }
+void ia_kv_cache_truncate(ia_kv_cache *kv, int n) {
+    if (n >= 0 && n < kv->used) kv->used = n; /* rows past n are overwritten by the next store */
+}
+size_t ia_kv_cache_bytes(const ia_kv_cache *kv) {
+    return (size_t)kv->n_layers * (size_t)kv->n_ctx * (size_t)(kv->k_dim + kv->v_dim) * sizeof(float);
+}
 
 void ia_kv_cache_commit(ia_kv_cache *kv, int n) {
     kv->used += n;

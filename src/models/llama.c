@@ -26,6 +26,7 @@ typedef struct llama_params {
     int n_layers, hidden, heads, kv_heads, head_dim, ffn, vocab;
     float eps, rope_base, rope_scale;
     int qkv_bias, o_bias, tied;
+    int rope_interleaved; /* GGUF llama: Q/K rows permuted for adjacent-pair rotation */
 } llama_params;
 
 typedef struct llama_state {
@@ -105,6 +106,8 @@ static ia_status read_params(ia_model *m, llama_params *p) {
     /* transformers' default for both configs is untied (LlamaConfig,
      * Qwen2Config: tie_word_embeddings=False) */
     if ((st = ia_json_bool("config.json", c, "tie_word_embeddings", 0, &p->tied)) != IA_OK) return st;
+    /* set by formats/gguf_config.c for llama.cpp's llama architecture */
+    if ((st = ia_json_bool("config.json", c, "rope_interleaved", 0, &p->rope_interleaved)) != IA_OK) return st;
     return IA_OK;
 }
 
@@ -206,7 +209,7 @@ static ia_status rope(ia_graph *g, const llama_params *p, ia_tensor *x, ia_tenso
     ia_node *n;
     OP(*out, IA_OP_ROPE, sh, x, pos, NULL, NULL);
     n = ia_graph_last(g);
-    n->iparam[0] = IA_ROPE_NEOX;
+    n->iparam[0] = p->rope_interleaved ? IA_ROPE_NORMAL : IA_ROPE_NEOX;
     n->iparam[1] = p->head_dim;
     n->iparam[2] = p->head_dim;
     n->fparam[0] = p->rope_base;

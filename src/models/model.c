@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "formats/config_keys.h"
+#include "formats/gguf_config.h"
 #include "hw/hw.h"
 #include "models/model.h"
 #include "tokenize/tokenizer.h"
@@ -43,6 +44,13 @@ static int is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A GGUF file named directly: the model is that one file. */
+static int is_gguf_file(const char *p) {
+    struct stat st;
+    size_t n = strlen(p);
+    return n > 5 && strcmp(p + n - 5, ".gguf") == 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 void ia_model_options_init(ia_model_options *o, size_t struct_size) {
     ia_model_options d;
     memset(&d, 0, sizeof d);
@@ -55,10 +63,10 @@ ia_status ia_model_resolve(const char *ref, char *buf, size_t cap) {
     const char *env = getenv("IA_MODEL_DIR"), *home = getenv("HOME");
     int n;
     if (!ref || !*ref || !buf || cap == 0) return ia_error(IA_ERR_INVALID_ARG, "model reference is empty");
-    if (is_dir(ref)) {
+    if (is_dir(ref) || is_gguf_file(ref)) {
         n = snprintf(buf, cap, "%s", ref);
     } else if (strchr(ref, '/')) {
-        return ia_error(IA_ERR_NOT_FOUND, "model directory %s does not exist", ref);
+        return ia_error(IA_ERR_NOT_FOUND, "model %s does not exist (a model is a directory or a .gguf file)", ref);
     } else if (env && *env) {
         n = snprintf(buf, cap, "%s/%s", env, ref);
     } else if (home && *home) {
@@ -152,10 +160,16 @@ static ia_status pick_device(const char *ref, ia_hardware_profile *o, const ia_b
     return IA_OK;
 }
 
-/* model.safetensors, else model.gguf; the path and its size. */
+/* model.safetensors, else model.gguf (or the .gguf file the model is);
+ * the path and its size. */
 static int weights_path(const char *dir, char *path, size_t cap, int64_t *bytes) {
     struct stat sb;
     int is_gguf = 0;
+    if (is_gguf_file(dir)) {
+        snprintf(path, cap, "%s", dir);
+        *bytes = stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+        return 1;
+    }
     snprintf(path, cap, "%s/model.safetensors", dir);
     if (stat(path, &sb) != 0) {
         snprintf(path, cap, "%s/model.gguf", dir);
@@ -229,6 +243,7 @@ ia_status ia_model_load(const char *ref, const ia_hardware_profile *profile, ia_
     base = strrchr(m->dir, '/');
     base = base && base[1] ? base + 1 : m->dir;
     snprintf(m->name, sizeof m->name, "%.255s", base);
+    if (is_gguf_file(m->dir)) m->name[strlen(m->name) - 5] = '\0'; /* "x.gguf" is model "x" */
     snprintf(m->device_reason, sizeof m->device_reason, "%s", why);
 
     /* The memory limit is checked against the weights file before anything
@@ -239,20 +254,35 @@ ia_status ia_model_load(const char *ref, const ia_hardware_profile *profile, ia_
                       "limit of %lld bytes", m->name, (long long)m->weight_bytes, (long long)o.memory_limit_bytes);
         goto fail;
     }
-    if ((st = ia_config_json_load(m->dir, &m->config)) != IA_OK) goto fail;
+    /* A .gguf file, or a directory holding only model.gguf, is described
+     * by its metadata (llama.cpp's files); a directory with config.json
+     * beside model.gguf is one our quantiser wrote. */
     {
-        char cfg_path[4200];
+        char cfg_path[4300];
+        struct stat sb;
         snprintf(cfg_path, sizeof cfg_path, "%s/config.json", m->dir);
-        if ((st = ia_hf_config_parse(cfg_path, m->config, &m->cfg)) != IA_OK) goto fail;
+        if (is_gguf && (is_gguf_file(m->dir) || stat(cfg_path, &sb) != 0)) {
+            const cJSON *arch;
+            if ((st = open_weights(m, share, path, is_gguf)) != IA_OK) goto fail;
+            if ((st = ia_gguf_config_json(m->wref->gguf, &m->config)) != IA_OK) goto fail;
+            arch = cJSON_GetObjectItemCaseSensitive(m->config, "gguf_architecture");
+            snprintf(m->gguf_arch, sizeof m->gguf_arch, "%s", arch->valuestring);
+            snprintf(cfg_path, sizeof cfg_path, "%.4200s (GGUF metadata)", path);
+            if ((st = ia_hf_config_parse(cfg_path, m->config, &m->cfg)) != IA_OK) goto fail;
+            memset(&m->st_cfg, 0, sizeof m->st_cfg);
+        } else {
+            if ((st = ia_config_json_load(m->dir, &m->config)) != IA_OK) goto fail;
+            if ((st = ia_hf_config_parse(cfg_path, m->config, &m->cfg)) != IA_OK) goto fail;
+            if ((st = ia_st_config_load(m->dir, &m->st_cfg)) != IA_OK) goto fail;
+        }
     }
-    if ((st = ia_st_config_load(m->dir, &m->st_cfg)) != IA_OK) goto fail;
     if (!(m->family = ia_family_find(m->cfg.model_type))) {
         ia_family_list(list, sizeof list);
         st = ia_error(IA_ERR_UNSUPPORTED, "%s: model_type \"%s\" is not supported yet (supported: %s)", m->dir,
                       m->cfg.model_type, list);
         goto fail;
     }
-    if ((st = open_weights(m, share, path, is_gguf)) != IA_OK) goto fail;
+    if (!m->wref && (st = open_weights(m, share, path, is_gguf)) != IA_OK) goto fail;
     if ((st = open_tokenizer(m)) != IA_OK) goto fail;
     if ((st = m->family->load(m)) != IA_OK) goto fail;
     ia_model_update_precision(m);

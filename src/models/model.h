@@ -112,6 +112,7 @@ struct ia_model {
     ia_safetensors *weights;     /* borrowed from wref; NULL for model.gguf */
     ia_weights_ref *wref;
     const char *weight_prefix;   /* "" or "bert." as the file names them */
+    char gguf_arch[32];          /* GGUF names (blk.N.*) for this architecture; "" for HF names */
     ia_tokenizer *tok;           /* NULL for families that take tokens */
     int max_tokens;
     int threads;
@@ -150,6 +151,7 @@ struct ia_session {
     size_t pos_cap;
     int32_t *zeros;              /* ia_session_zeros */
     size_t zeros_cap;
+    int32_t *hist;               /* decoders: the n_ctx tokens the KV cache holds */
 };
 
 /* ---- weights (weights.c) ---- */
@@ -187,6 +189,11 @@ ia_status ia_model_reset_linear(ia_model *m, int i);
  * F16/BF16), or NULL with an error when the file stores it quantised. */
 const float *ia_model_linear_f32(ia_model *m, int i);
 
+/* Every quantised linear layer runs from its weights dequantised to F32
+ * (the file's values exactly, as gguf-py and transformers dequantise):
+ * the reference forward pass of a quantised file. */
+ia_status ia_model_dequantize_linears(ia_model *m);
+
 /* Fills m->precision from the dtypes of the bound linear layers. */
 void ia_model_update_precision(ia_model *m);
 
@@ -215,6 +222,11 @@ int32_t *ia_session_zeros(ia_session *s, size_t n);
 
 /* Runs the session's graph (built by the caller) and returns. */
 ia_status ia_session_compute(ia_session *s);
+
+/* Decoders: how many of ids[0..n) the session's cache already holds (the
+ * common prefix), and forgetting all but the first n cached tokens. */
+size_t ia_session_common_prefix(const ia_session *s, const int32_t *ids, size_t n);
+void ia_session_truncate(ia_session *s, int n);
 
 /* Reads a contiguous F32 output of the last run into dst. */
 ia_status ia_session_read(ia_session *s, const ia_tensor *t, float *dst, size_t n);
@@ -251,6 +263,8 @@ void ia_kv_cache_free(ia_kv_cache *kv);
 /* Tokens held. */
 int ia_kv_cache_used(const ia_kv_cache *kv);
 void ia_kv_cache_clear(ia_kv_cache *kv);
+void ia_kv_cache_truncate(ia_kv_cache *kv, int n); /* keeps the first n rows */
+size_t ia_kv_cache_bytes(const ia_kv_cache *kv);
 int ia_kv_cache_capacity(const ia_kv_cache *kv);
 
 /* Appends WRITEs of k_new/v_new [n, dim] at rows [used, used + n) of layer

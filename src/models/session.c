@@ -43,6 +43,7 @@ void ia_session_free(ia_session *s) {
     free(s->chunk_offs);
     free(s->pos);
     free(s->zeros);
+    free(s->hist);
     free(s);
 }
 
@@ -110,6 +111,10 @@ ia_status ia_session_create(ia_model *m, const ia_session_options *opts, ia_sess
             goto fail;
         }
         if ((st = m->family->init_memory(s)) != IA_OK) goto fail;
+        if (!(s->hist = malloc((size_t)s->n_ctx * sizeof *s->hist))) {
+            st = ia_error(IA_ERR_NOMEM, "token history of %d", s->n_ctx);
+            goto fail;
+        }
     }
     *out = s;
     return IA_OK;
@@ -218,6 +223,20 @@ void ia_session_reset(ia_session *s) {
     if (s && s->kv) ia_kv_cache_clear(s->kv);
 }
 
+size_t ia_session_common_prefix(const ia_session *s, const int32_t *ids, size_t n) {
+    size_t used = (size_t)ia_session_position(s), k = 0;
+    while (k < n && k < used && s->hist[k] == ids[k]) k++;
+    return k;
+}
+
+void ia_session_truncate(ia_session *s, int n) {
+    if (s && s->kv && n >= 0 && n <= ia_kv_cache_used(s->kv)) ia_kv_cache_truncate(s->kv, n);
+}
+
+size_t ia_session_cache_bytes(const ia_session *s) { return s && s->kv ? ia_kv_cache_bytes(s->kv) : 0; }
+
+int ia_session_context(const ia_session *s) { return s && s->kv ? ia_kv_cache_capacity(s->kv) : 0; }
+
 /* Builds and runs the decoder over tokens; *logits is the output tensor of
  * the run ([n, vocab] or [1, vocab]). */
 ia_status ia_session_decode_tensor(ia_session *s, const int32_t *tokens, size_t n, int all_logits,
@@ -251,6 +270,7 @@ ia_status ia_session_decode_tensor(ia_session *s, const int32_t *tokens, size_t 
     if ((st = s->m->family->build_decode(s, s->graph, ids, pos, all_logits, logits)) != IA_OK) return st;
     if ((st = ia_graph_mark_output(s->graph, *logits)) != IA_OK) return st;
     if ((st = ia_session_compute(s)) != IA_OK) return st;
+    memcpy(s->hist + used, tokens, n * sizeof *tokens); /* the tokens the cache now holds */
     ia_kv_cache_commit(s->kv, (int)n);
     return IA_OK;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "formats/gguf.h"
+#include "formats/gguf_config.h"
 #include "models/model.h"
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
@@ -38,7 +39,13 @@ typedef struct raw_weight {
 static int find_raw(const ia_model *m, const char *full, raw_weight *r) {
     memset(r, 0, sizeof *r);
     if (m->wref->gguf) {
-        const ia_gguf_tensor *t = ia_gguf_find(m->wref->gguf, full);
+        char gname[200];
+        const ia_gguf_tensor *t = NULL;
+        /* llama.cpp's files name tensors blk.N.*: the family's HF name is
+         * translated, then looked up */
+        if (m->gguf_arch[0] && ia_gguf_name_from_hf(m->gguf_arch, full, gname, sizeof gname))
+            t = ia_gguf_find(m->wref->gguf, gname);
+        if (!t) t = ia_gguf_find(m->wref->gguf, full);
         if (!t) return 0;
         *r = (raw_weight){t->name, t->ndim, t->shape, (int)t->type, 1, t->data, t->nbytes};
         return 1;
@@ -325,8 +332,9 @@ const float *ia_model_linear_f32(ia_model *m, int i) {
     int64_t rows = f->shape[0], cols = f->shape[1];
     if (f->dtype == IA_DTYPE_F32) return f->data;
     if (l->f32) return l->f32;
-    if (ia_dtype_is_quantized(f->dtype) || (f->dtype != IA_DTYPE_F16 && f->dtype != IA_DTYPE_BF16)) {
-        ia_error(IA_ERR_INVALID_ARG, "%s is stored as %s, not as floats", l->name, ia_dtype_name(f->dtype));
+    if (!ia_dtype_is_quantized(f->dtype) && f->dtype != IA_DTYPE_F16 && f->dtype != IA_DTYPE_BF16) {
+        ia_error(IA_ERR_INVALID_ARG, "%s is stored as %s, not as numbers of a weight", l->name,
+                 ia_dtype_name(f->dtype));
         return NULL;
     }
     if (!(l->f32 = malloc((size_t)(rows * cols) * sizeof *l->f32)) || own(m, l->f32) != IA_OK) {
@@ -336,8 +344,31 @@ const float *ia_model_linear_f32(ia_model *m, int i) {
         return NULL;
     }
     for (int64_t r = 0; r < rows; r++)
-        ia_dtype_row_to_f32(f->dtype, 0, (const char *)f->data + r * f->stride[0], l->f32 + r * cols, cols);
+        ia_dtype_row_to_f32(f->dtype, f->qgroup, (const char *)f->data + r * f->stride[0], l->f32 + r * cols, cols);
     return l->f32;
+}
+
+ia_status ia_model_dequantize_linears(ia_model *m) {
+    for (int i = 0; i < m->n_linears; i++) {
+        ia_model_linear *l = &m->linears[i];
+        const float *w;
+        ia_tensor t;
+        ia_status st;
+        if (!ia_dtype_is_quantized(l->file.dtype)) continue;
+        if (!(w = ia_model_linear_f32(m, i))) return ia_error_prefix(IA_ERR_NOMEM, "dequantising");
+        ia_tensor_init(&t, IA_DTYPE_F32, 2, l->file.shape, 0);
+        t.data = (void *)w;
+        t.name = l->file.name;
+        t.flags = IA_TENSOR_PARAM;
+        t.use = IA_USE_MATMUL;
+        release(m, l->slot);
+        free(l->owned);
+        l->owned = NULL;
+        *l->slot = t;
+        if ((st = reprepare(m, l->slot)) != IA_OK) return st;
+    }
+    ia_model_update_precision(m);
+    return IA_OK;
 }
 
 void ia_model_update_precision(ia_model *m) {

@@ -179,35 +179,11 @@ static int case_has_strided(const ocase *c) {
 
 /* ---- fixture ---- */
 
-static int b64val(int ch) {
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    return ch == '+' ? 62 : ch == '/' ? 63 : -1;
-}
-
 /* Base64 → exactly `n` bytes (malloc'd), or NULL. */
 static unsigned char *b64decode(const char *s, size_t n) {
-    unsigned char *out = malloc(n ? n : 1);
     size_t k = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    if (!out || !s) {
-        free(out);
-        return NULL;
-    }
-    for (; *s; s++) {
-        int v = b64val((unsigned char)*s);
-        if (v < 0) continue; /* '=' padding */
-        acc = acc << 6 | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (k == n) break;
-            out[k++] = (unsigned char)(acc >> bits);
-        }
-    }
-    if (k != n) {
+    unsigned char *out = ia_test_base64(s, &k);
+    if (out && k != n) {
         free(out);
         return NULL;
     }

@@ -34,34 +34,15 @@ typedef struct lfix {
     float *prefill, *decode; /* [n_prompt][vocab], [n_gen][vocab] */
 } lfix;
 
-static int b64val(int c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* {"shape": [r, c], "data": base64 of little-endian float32} → floats. */
 static float *decode_matrix(const cJSON *o, int rows, int cols) {
     const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, "data"));
     const cJSON *sh = cJSON_GetObjectItem(o, "shape");
     size_t n = (size_t)rows * (size_t)cols * 4, k = 0;
     unsigned char *bytes;
-    unsigned acc = 0;
-    int bits = 0;
     if (!s || cJSON_GetArraySize(sh) != 2 || cJSON_GetArrayItem(sh, 0)->valueint != rows ||
-        cJSON_GetArrayItem(sh, 1)->valueint != cols || !(bytes = malloc(n)))
+        cJSON_GetArrayItem(sh, 1)->valueint != cols || !(bytes = ia_test_base64(s, &k)))
         return NULL;
-    for (; *s && k < n; s++) {
-        int v = b64val((unsigned char)*s);
-        if (v < 0) continue; /* '=' padding */
-        acc = acc << 6 | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            bytes[k++] = (unsigned char)(acc >> bits);
-        }
-    }
     if (k != n) {
         free(bytes);
         return NULL;
