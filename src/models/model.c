@@ -75,7 +75,7 @@ ia_status ia_model_resolve(const char *ref, char *buf, size_t cap) {
         return ia_error(IA_ERR_NOT_FOUND, "model %s: no $IA_MODEL_DIR or $HOME for the model cache", ref);
     }
     if (n < 0 || (size_t)n >= cap) return ia_error(IA_ERR_INVALID_ARG, "model path too long");
-    if (!is_dir(buf))
+    if (!is_dir(buf) && !is_gguf_file(buf))
         return ia_error(IA_ERR_NOT_FOUND,
                         "model '%s' is neither a directory nor in the model cache (%s); "
                         "run scripts/fetch_model.sh %s", ref, buf, ref);
