@@ -38,6 +38,31 @@ typedef struct attn_job {
     float scale;
 } attn_job;
 
+/* Query blocks of at most this many rows (a decoder's next token, a few
+ * speculative ones) take the row path: a GEMM call per head would pack K
+ * and V for one query, which cost 10x the arithmetic at decode. */
+#define ROW_PATH_MAX 4
+
+/* One query row against its keys: scores by dot products, softmax, the
+ * output as the probability-weighted sum of V rows. */
+static void attention_row(const attn_job *j, const float *q, const float *k, const float *v, const float *mrow,
+                          int64_t seen, float *s, float *o) {
+    const ia_vec_ops *vec = j->c->vec;
+    for (int64_t t = 0; t < seen; t++) s[t] = vec->dot(q, k + t * j->ldk, j->d);
+    if (mrow) {
+        float mx = -INFINITY;
+        for (int64_t t = 0; t < seen; t++) {
+            s[t] = s[t] * j->scale + mrow[t];
+            mx = s[t] > mx ? s[t] : mx;
+        }
+        if (mx == -INFINITY) seen = 0; /* a mask hid every key */
+    }
+    memset(o, 0, (size_t)j->dv * sizeof *o);
+    if (seen == 0) return;
+    vec->softmax(s, (int)seen, mrow ? 1.0f : j->scale);
+    for (int64_t t = 0; t < seen; t++) vec->axpy(o, s[t], v + t * j->ldv, j->dv);
+}
+
 static void attention_task(void *ctx, int task, int thread) {
     attn_job *j = ctx;
     int per_seg = j->hq * j->qblocks, seg = task / per_seg, h = task % per_seg / j->qblocks;
@@ -49,6 +74,20 @@ static void attention_task(void *ctx, int task, int thread) {
     int64_t shift = j->offs ? 0 : j->tk - j->tq;
     float *scores = j->c->scratch[thread];
     if (a >= b) return;
+    if (b - a <= ROW_PATH_MAX) {
+        for (int64_t i = a; i < b; i++) {
+            int64_t seen = lenk;
+            if (j->causal) {
+                seen = (i - q0) + 1 + shift;
+                seen = seen < 0 ? 0 : seen > lenk ? lenk : seen;
+            }
+            attention_row(j, j->q + i * j->ldq + (int64_t)h * j->d, j->k + k0 * j->ldk + (int64_t)hk * j->d,
+                          j->v + k0 * j->ldv + (int64_t)hk * j->dv,
+                          j->mask ? j->mask + ((j->mask_heads > 1 ? h : 0) * j->tq + i) * j->tk : NULL, seen, scores,
+                          j->out + i * j->ldo + (int64_t)h * j->dv);
+        }
+        return;
+    }
     if (lenk > 0)
         ia_sgemm_with(j->c->gemm, NULL, 1, 1, (int)(b - a), (int)lenk, j->d, j->q + a * j->ldq + (int64_t)h * j->d,
                       (int)j->ldq, j->k + k0 * j->ldk + (int64_t)hk * j->d, (int)j->ldk, NULL, scores, (int)lenk, NULL);

@@ -23,6 +23,10 @@ typedef struct ia_vec_ops {
     /* y = (x + r) / sqrt(mean((x + r)²) + eps) · g over one row of n; r
      * and g may be NULL (as torch's LlamaRMSNorm in float32). */
     void (*rms_norm)(float *y, const float *x, const float *r, const float *g, int n, float eps);
+    /* Σ a[i]·b[i] over n (a single-query attention score). */
+    float (*dot)(const float *a, const float *b, int n);
+    /* y[i] += a · x[i] over n (a single-query attention output). */
+    void (*axpy)(float *y, float a, const float *x, int n);
 } ia_vec_ops;
 
 /* The portable variant, the reference in tests. */

@@ -148,6 +148,31 @@ static void rms_norm_avx512(float *y, const float *x, const float *r, const floa
     }
 }
 
+static float dot_avx512(const float *a, const float *b, int n) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+static void axpy_avx512(float *y, float a, const float *x, int n) {
+    __m512 va = _mm512_set1_ps(a);
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+    }
+}
+
 const ia_vec_ops ia_vec_ops_avx512_table = {
     .name = "avx512",
     .softmax = softmax_avx512,
@@ -155,4 +180,6 @@ const ia_vec_ops ia_vec_ops_avx512_table = {
     .layer_norm = layer_norm_avx512,
     .silu = silu_avx512,
     .rms_norm = rms_norm_avx512,
+    .dot = dot_avx512,
+    .axpy = axpy_avx512,
 };

@@ -53,6 +53,16 @@ static void rms_norm_generic(float *y, const float *x, const float *r, const flo
     for (int i = 0; i < n; i++) y[i] = g ? y[i] * inv * g[i] : y[i] * inv;
 }
 
+static float dot_generic(const float *a, const float *b, int n) {
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void axpy_generic(float *y, float a, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 static const ia_vec_ops generic_ops = {
     .name = "generic",
     .softmax = softmax_generic,
@@ -60,6 +70,8 @@ static const ia_vec_ops generic_ops = {
     .layer_norm = layer_norm_generic,
     .silu = silu_generic,
     .rms_norm = rms_norm_generic,
+    .dot = dot_generic,
+    .axpy = axpy_generic,
 };
 
 const ia_vec_ops *ia_vec_ops_generic(void) { return &generic_ops; }
