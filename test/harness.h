@@ -53,6 +53,18 @@ void ia_test_register(const char *name, ia_test_fn fn, int heavy);
         }                                                                 \
     } while (0)
 
+/* Ends the current test as skipped (counted as skipped, not passed) with
+ * the reason printed: only for an input that may legitimately be absent
+ * on a machine (a large model file nobody commits). */
+#define SKIP(...)                                                         \
+    do {                                                                  \
+        fprintf(stderr, "  skipped: ");                                   \
+        fprintf(stderr, __VA_ARGS__);                                     \
+        fputc('\n', stderr);                                              \
+        if (!*ia_failed_) *ia_failed_ = -1; /* a failure stays a failure */ \
+        return;                                                           \
+    } while (0)
+
 /* Stops the current test (after a failed precondition). */
 #define REQUIRE(cond)                                                     \
     do {                                                                  \

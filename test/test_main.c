@@ -115,9 +115,11 @@ int main(int argc, char **argv) {
                 printf("%8.3f s %s\n", (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
                        tests[i].name);
         }
-        printf("%s %s\n", f ? "FAIL" : "ok  ", tests[i].name);
+        printf("%s %s\n", f < 0 ? "skip" : f ? "FAIL" : "ok  ", tests[i].name);
         fflush(stdout);
-        if (f) failed++; else passed++;
+        if (f < 0) skipped++;
+        else if (f) failed++;
+        else passed++;
     }
     if (skipped) printf("%d skipped\n", skipped);
     printf("%d passed, %d failed\n", passed, failed);

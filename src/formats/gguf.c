@@ -196,6 +196,7 @@ typedef struct gguf_kv {
         double f64;
         const char *str;
         const char **strs;  /* arrays of strings */
+        const void *data;   /* arrays of numbers: the elements, in the mapping */
     } v;
 } gguf_kv;
 
@@ -266,6 +267,7 @@ static ia_status rd_array(ia_gguf *g, cursor *c, gguf_kv *kv, const char *ctx) {
                             "the end of the file (%zu bytes)", ctx,
                             (unsigned long long)kv->count, vtype_name(kv->elem_type),
                             at, c->size);
+        kv->v.data = c->p + c->pos;
         c->pos += (size_t)kv->count * es;
         return IA_OK;
     }
@@ -655,6 +657,13 @@ ia_status ia_gguf_get_i64(const ia_gguf *g, const char *key, int64_t *out) {
     }
 }
 
+ia_status ia_gguf_get_bool(const ia_gguf *g, const char *key, int *out) {
+    const gguf_kv *kv;
+    ia_status rc = lookup(g, key, out, IA_GGUF_BOOL, "bool", &kv);
+    if (rc == IA_OK) *out = kv->v.bits != 0;
+    return rc;
+}
+
 ia_status ia_gguf_get_f32(const ia_gguf *g, const char *key, float *out) {
     const gguf_kv *kv;
     ia_status rc = lookup(g, key, out, IA_GGUF_F32, "f32", &kv);
@@ -673,6 +682,22 @@ ia_status ia_gguf_get_str_array(const ia_gguf *g, const char *key, size_t *count
                         ia_shown_name(key, nm, sizeof nm), vtype_name(kv->elem_type));
     *count = (size_t)kv->count;
     *items = (const char *const *)kv->v.strs;
+    return IA_OK;
+}
+
+ia_status ia_gguf_get_array(const ia_gguf *g, const char *key, ia_gguf_vtype *vtype,
+                            size_t *count, const void **data) {
+    char nm[NAME_SHOWN];
+    const gguf_kv *kv;
+    ia_status rc = lookup(g, key, vtype && count && data ? count : NULL, IA_GGUF_ARRAY,
+                          "array", &kv);
+    if (rc != IA_OK) return rc;
+    if (kv->elem_type == IA_GGUF_STRING)
+        return ia_error(IA_ERR_FORMAT, "key '%s' is an array of strings, not of numbers",
+                        ia_shown_name(key, nm, sizeof nm));
+    *vtype = (ia_gguf_vtype)kv->elem_type;
+    *count = (size_t)kv->count;
+    *data = kv->v.data;
     return IA_OK;
 }
 

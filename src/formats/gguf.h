@@ -75,9 +75,19 @@ const ia_gguf_tensor *ia_gguf_find(const ia_gguf *f, const char *name); /* NULL 
 ia_status ia_gguf_get_str(const ia_gguf *f, const char *key, const char **out);
 ia_status ia_gguf_get_i64(const ia_gguf *f, const char *key, int64_t *out);
 ia_status ia_gguf_get_f32(const ia_gguf *f, const char *key, float *out);
+/* A bool key: *out is 0 or 1. */
+ia_status ia_gguf_get_bool(const ia_gguf *f, const char *key, int *out);
 /* Arrays of strings: count, then each element (borrowed). */
 ia_status ia_gguf_get_str_array(const ia_gguf *f, const char *key, size_t *count,
                                 const char *const **items);
+
+/* Arrays of numbers (any element type but string): the element type, the
+ * count and the elements, little-endian as in the file. Borrowed, pointing
+ * into the mapping (valid until ia_gguf_free()) and possibly unaligned:
+ * read elements with memcpy. The count is checked against the file size at
+ * open. IA_ERR_FORMAT for an array of strings or a key of another type. */
+ia_status ia_gguf_get_array(const ia_gguf *f, const char *key, ia_gguf_vtype *vtype,
+                            size_t *count, const void **data);
 
 /* Bytes of one tensor of `type` with `nelem` elements whose row (innermost
  * dim) is `row`; 0 when row is not a multiple of the type's block size or

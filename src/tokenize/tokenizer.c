@@ -140,6 +140,30 @@ static ia_status raw_piece(enc *e, const uint32_t *s, size_t n) {
     return IA_OK;
 }
 
+/* ia_tokenizer_encode for an LLM tokenizer: special tokens added as the
+ * tokenizer.json post-processor (or GGUF metadata) says, special texts
+ * matched (as `tokenizers` always matches added tokens), then cut to
+ * max_tokens (or the tokenizer's truncation) keeping the start, with the
+ * EOS kept last when one was added. */
+static ia_status llm_encode(const ia_tokenizer *tok, const char *text, size_t len,
+                            size_t max_tokens, int32_t *ids, size_t cap, size_t *n_out) {
+    ia_idbuf out = {0};
+    ia_status st = ia_llm_encode(&tok->llm, text, len, 1, 1, &out);
+    size_t max = max_tokens ? max_tokens : tok->trunc_max;
+    if (st == IA_OK) {
+        size_t n = out.n;
+        if (max && n > max) {
+            int eos_last = tok->llm.add_eos && tok->llm.eos >= 0;
+            if (eos_last) out.v[max - 1] = tok->llm.eos;
+            n = max;
+        }
+        memcpy(ids, out.v, (n < cap ? n : cap) * sizeof *ids);
+        *n_out = n;
+    }
+    ia_idbuf_free(&out);
+    return st;
+}
+
 ia_status ia_tokenizer_encode_bytes(const ia_tokenizer *tok, const char *text,
                                     size_t len, size_t max_tokens, int32_t *ids,
                                     size_t cap, size_t *n_out) {
@@ -148,6 +172,7 @@ ia_status ia_tokenizer_encode_bytes(const ia_tokenizer *tok, const char *text,
     if (!tok || (!text && len) || !n_out || (!ids && cap))
         return ia_error(IA_ERR_INVALID_ARG, "tokenizer: NULL argument");
     *n_out = 0;
+    if (tok->kind == IA_TOK_LLM) return llm_encode(tok, text, len, max_tokens, ids, cap, n_out);
     size_t n_special = tok->n_before + tok->n_after;
     size_t max = max_tokens ? max_tokens : tok->trunc_max;
     int left = max_tokens ? 0 : tok->trunc_left; /* an explicit limit cuts right */

@@ -15,9 +15,19 @@
 #include "ipfs_accelerate.h"
 #include "tokenize/added_tokens.h"
 #include "tokenize/bert_normalizer.h"
+#include "tokenize/buffers.h"
+#include "tokenize/llm_tok.h"
 #include "tokenize/wordpiece.h"
 
+/* What kind of tokenizer: WordPiece (the BERT pipeline, all the fields
+ * below but `llm`) or an LLM tokenizer (byte-level or SentencePiece BPE,
+ * only `llm`, plus trunc_max / pad_id / vocab_size). Zero is WordPiece, so
+ * the WordPiece loader needs no change. */
+typedef enum ia_tok_kind { IA_TOK_WORDPIECE = 0, IA_TOK_LLM = 1 } ia_tok_kind;
+
 struct ia_tokenizer {
+    ia_tok_kind kind;
+    ia_llm_tok llm;           /* kind == IA_TOK_LLM */
     ia_wordpiece wp;
     int has_normalizer;       /* 0: tokenizer.json's "normalizer": null */
     ia_bert_normalizer norm;
@@ -38,5 +48,13 @@ struct ia_tokenizer {
 ia_status ia_tokenizer_encode_bytes(const ia_tokenizer *tok, const char *text,
                                     size_t len, size_t max_tokens, int32_t *ids,
                                     size_t cap, size_t *n_out);
+
+/* Loads a tokenizer.json whose model.type is "BPE" (root: the parsed
+ * document, a cJSON *) into tok (zeroed): tokenizer_json_bpe.c. */
+ia_status ia_tokenizer_json_bpe(const void *root, ia_tokenizer *tok);
+
+/* LLM encode into a growable buffer (appends); see ia_tokenizer_tokenize. */
+ia_status ia_llm_encode(const ia_llm_tok *t, const char *text, size_t len, int add_special,
+                        int parse_special, ia_idbuf *out);
 
 #endif

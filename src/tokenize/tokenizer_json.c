@@ -440,6 +440,14 @@ ia_status ia_tokenizer_load_json(const char *json, size_t len, ia_tokenizer **ou
         st = ia_error(IA_ERR_NOMEM, "tokenizer: out of memory");
         goto fail;
     }
+    /* A BPE model is an LLM tokenizer: tokenizer_json_bpe.c loads it. */
+    const cJSON *model = field(root, "model"), *mtype = model ? field(model, "type") : NULL;
+    if (cJSON_IsString(mtype) && mtype->valuestring && strcmp(mtype->valuestring, "BPE") == 0) {
+        if ((st = ia_tokenizer_json_bpe(root, tok)) != IA_OK) goto fail;
+        cJSON_Delete(root);
+        *out = tok;
+        return IA_OK;
+    }
     /* The normalizer before the added tokens: their patterns need it. */
     if ((st = load_model(tok, field(root, "model"))) != IA_OK ||
         (st = load_normalizer(tok, field(root, "normalizer"))) != IA_OK ||
@@ -473,6 +481,7 @@ ia_status ia_tokenizer_open(const char *path, ia_tokenizer **out) {
 void ia_tokenizer_free(ia_tokenizer *tok) {
     if (!tok) return;
     ia_wordpiece_free(&tok->wp);
+    ia_llm_tok_free(&tok->llm);
     ia_added_free(&tok->raw_tokens);
     ia_added_free(&tok->norm_tokens);
     free(tok->special_ids);

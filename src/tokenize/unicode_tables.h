@@ -50,4 +50,8 @@ extern const ia_uc_decomp ia_uc_nfd_tab[];
 extern const size_t ia_uc_nfd_tab_len;
 extern const uint32_t ia_uc_nfd_pool[];
 
+/* unicode_cat_tables.c: general category classes (IA_CAT_*). */
+extern const ia_uc_range ia_uc_cat_tab[];
+extern const size_t ia_uc_cat_tab_len;
+
 #endif

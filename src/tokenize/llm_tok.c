@@ -1,0 +1,139 @@
+/*
+ * llm_tok.c — building and freeing an ia_llm_tok (see llm_tok.h): the
+ * vocabulary copy, the merge ranks, and the tables derived once at load
+ * (byte fallback ids, the special-token list, end-of-generation flags).
+ */
+#include "tokenize/llm_tok.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+
+#define NOMEM() ia_error(IA_ERR_NOMEM, "tokenizer: out of memory")
+
+ia_status ia_llm_tok_init(ia_llm_tok *t, const char *const *texts, size_t n) {
+    size_t total = 0;
+    ia_status st;
+    if (n == 0 || n > (size_t)INT32_MAX)
+        return ia_error(IA_ERR_FORMAT, "tokenizer: %zu tokens (need 1..%d)", n, INT32_MAX);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(texts[i]) + 1;
+        if (len > SIZE_MAX - total) return NOMEM();
+        total += len;
+    }
+    t->n = n;
+    t->pool = malloc(total);
+    t->off = malloc((n + 1) * sizeof *t->off);
+    t->scores = calloc(n, sizeof *t->scores);
+    t->type = malloc(n);
+    t->attr = calloc(n, 1);
+    if (!t->pool || !t->off || !t->scores || !t->type || !t->attr) return NOMEM();
+    memset(t->type, IA_TT_NORMAL, n);
+    total = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(texts[i]);
+        t->off[i] = total;
+        memcpy(t->pool + total, texts[i], len + 1);
+        total += len + 1;
+        if ((st = ia_vocab_put(&t->index, texts[i], len, (int32_t)i)) != IA_OK) return st;
+    }
+    t->off[n] = total;
+    t->bos = t->eos = t->eot = t->unk = t->pad = -1;
+    return IA_OK;
+}
+
+ia_status ia_llm_tok_add_merge(ia_llm_tok *t, const char *merge, size_t len) {
+    int32_t rank;
+    /* llama.cpp keeps the first rank of a repeated merge (map emplace) */
+    if (ia_vocab_find(&t->ranks, "", 0, merge, len, &rank)) return IA_OK;
+    if (t->ranks.n >= (size_t)INT32_MAX)
+        return ia_error(IA_ERR_FORMAT, "tokenizer: too many merges");
+    /* ranks count the merges seen, repeats included, as llama.cpp's index i */
+    return ia_vocab_put(&t->ranks, merge, len, (int32_t)t->ranks.n);
+}
+
+typedef struct len_id {
+    size_t len;
+    int32_t id;
+} len_id;
+
+/* Longest text first; equal lengths by id, so the order is deterministic
+ * (llama.cpp's std::sort leaves ties unspecified). */
+static int by_len_desc(const void *a, const void *b) {
+    const len_id *x = a, *y = b;
+    if (x->len != y->len) return x->len > y->len ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Texts llama.cpp treats as end of generation whatever their type
+ * (llama_vocab::impl::load, the special_eog_ids list). */
+static const char *const EOG_TEXTS[] = {
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|endoftext|>",
+    "<|eom_id|>", "<EOT>", "_<EOT>", "<end_of_turn>", "<|end_of_text|>",
+    "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", /* <｜end▁of▁sentence｜> */
+    "<end_of_utterance>",
+};
+
+ia_status ia_llm_tok_finish(ia_llm_tok *t) {
+    size_t k = 0;
+    for (int b = 0; b < 256; b++) {
+        char hex[7];
+        static const char digits[] = "0123456789ABCDEF";
+        hex[0] = '<'; hex[1] = '0'; hex[2] = 'x';
+        hex[3] = digits[b >> 4]; hex[4] = digits[b & 15]; hex[5] = '>'; hex[6] = 0;
+        t->byte_id[b] = ia_llm_find(t, hex, 6);
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        uint8_t ty = t->type[i];
+        if ((ty == IA_TT_CONTROL || ty == IA_TT_USER_DEFINED || ty == IA_TT_UNKNOWN) &&
+            t->off[i + 1] - t->off[i] > 1)
+            k++;
+    }
+    t->specials = malloc((k ? k : 1) * sizeof *t->specials);
+    len_id *tmp = malloc((k ? k : 1) * sizeof *tmp);
+    if (!t->specials || !tmp) {
+        free(tmp);
+        return NOMEM();
+    }
+    k = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        uint8_t ty = t->type[i];
+        if ((ty == IA_TT_CONTROL || ty == IA_TT_USER_DEFINED || ty == IA_TT_UNKNOWN) &&
+            t->off[i + 1] - t->off[i] > 1) {
+            tmp[k].len = t->off[i + 1] - t->off[i] - 1;
+            tmp[k++].id = (int32_t)i;
+        }
+    }
+    qsort(tmp, k, sizeof *tmp, by_len_desc);
+    for (size_t i = 0; i < k; i++) t->specials[i] = tmp[i].id;
+    t->n_specials = k;
+    free(tmp);
+    for (size_t i = 0; i < sizeof EOG_TEXTS / sizeof EOG_TEXTS[0]; i++) {
+        int32_t id = ia_llm_find(t, EOG_TEXTS[i], strlen(EOG_TEXTS[i]));
+        if (id >= 0) t->attr[id] |= IA_ATTR_EOG;
+    }
+    /* "</s>" only where it is a control token (llama.cpp drops a normal one) */
+    int32_t s = ia_llm_find(t, "</s>", 4);
+    if (s >= 0 && t->type[s] == IA_TT_CONTROL) t->attr[s] |= IA_ATTR_EOG;
+    if (t->eos >= 0) t->attr[t->eos] |= IA_ATTR_EOG;
+    if (t->eot >= 0) t->attr[t->eot] |= IA_ATTR_EOG;
+    return IA_OK;
+}
+
+void ia_llm_tok_free(ia_llm_tok *t) {
+    if (!t) return;
+    free(t->pool);
+    free(t->off);
+    free(t->scores);
+    free(t->type);
+    free(t->attr);
+    free(t->specials);
+    ia_vocab_free(&t->index);
+    ia_vocab_free(&t->ranks);
+    memset(t, 0, sizeof *t);
+}
+
+int ia_llm_is_eog(const ia_llm_tok *t, int32_t id) {
+    return id >= 0 && (size_t)id < t->n && (t->attr[id] & IA_ATTR_EOG);
+}

@@ -1,0 +1,422 @@
+/*
+ * pretok_llm.c — the byte-level BPE pre-tokenizers (see pretok_llm.h).
+ *
+ * Every pass turns the piece lengths of the previous pass into finer ones:
+ * a match and the text before it become separate pieces, as llama.cpp's
+ * unicode_regex_split_stl does. The hand-written GPT-2 and llama3 passes
+ * are line-by-line ports of llama.cpp's unicode_regex_split_custom_gpt2 and
+ * _llama3 (src/unicode.cpp), quirks included (e.g. "\s+(?!\S)" is
+ * decided by whether any code point follows in the piece).
+ *
+ * Character classes follow llama.cpp's std::regex set-up: code points are
+ * classified by general category (\p{L} letters, \p{N} numbers, \p{P}
+ * punctuation), a non-ASCII White_Space code point is seen only as "\s"
+ * (llama.cpp replaces it by U+000B before running std::regex), and "\s"
+ * is White_Space (for ASCII: tab, LF, VT, FF, CR, space, as C's isspace).
+ */
+#include "tokenize/pretok_llm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenize/unicode_cat.h"
+#include "util/error.h"
+
+/* ------------------------------------------------------------ pre types */
+
+int ia_pre_type_from_name(const char *name, ia_pre_type *type, int *ignore_merges,
+                          int *add_bos) {
+    /* The names and options of llama_vocab::impl::load (llama-vocab.cpp). */
+    static const struct {
+        const char *name;
+        ia_pre_type type;
+        int ignore_merges, add_bos;
+    } names[] = {
+        {"gpt-2", IA_PRE_GPT2, 0, 0},          {"phi-2", IA_PRE_GPT2, 0, 0},
+        {"mpt", IA_PRE_GPT2, 0, 0},            {"olmo", IA_PRE_GPT2, 0, 0},
+        {"llama3", IA_PRE_LLAMA3, 1, 1},       {"llama-v3", IA_PRE_LLAMA3, 1, 1},
+        {"llama-bpe", IA_PRE_LLAMA3, 1, 1},    {"falcon3", IA_PRE_LLAMA3, 1, 1},
+        {"qwen2", IA_PRE_QWEN2, 0, 0},         {"deepseek-r1-qwen", IA_PRE_QWEN2, 0, 0},
+        {"starcoder", IA_PRE_STARCODER, 0, 0}, {"refact", IA_PRE_STARCODER, 0, 0},
+        {"command-r", IA_PRE_STARCODER, 0, 0}, {"smollm", IA_PRE_STARCODER, 0, 0},
+        {"codeshell", IA_PRE_STARCODER, 0, 0}, {"falcon", IA_PRE_FALCON, 0, 0},
+        {"deepseek-llm", IA_PRE_DEEPSEEK_LLM, 0, 0},
+        {"deepseek-coder", IA_PRE_DEEPSEEK_CODER, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *type = names[i].type;
+            *ignore_merges = names[i].ignore_merges;
+            *add_bos = names[i].add_bos;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- lengths */
+
+void ia_lens_free(ia_lens *l) {
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+static ia_status push(ia_lens *l, size_t len) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        if (cap > SIZE_MAX / sizeof *l->v) return ia_error(IA_ERR_NOMEM, "tokenizer: out of memory");
+        size_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v) return ia_error(IA_ERR_NOMEM, "tokenizer: out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = len;
+    return IA_OK;
+}
+
+/* ----------------------------------------------------- hand-written passes */
+
+#define OOR 0xFFFFFFFFu /* "no code point here" (past the piece) */
+
+/* One piece s[ini..end) being split; tokens are added by their end. */
+typedef struct span {
+    const uint32_t *s;
+    size_t ini, end, prev;
+    ia_lens *out;
+    ia_status st;
+} span;
+
+static uint32_t cp_at(const span *p, size_t pos) { return pos < p->end ? p->s[pos] : OOR; }
+static int in(const span *p, size_t pos) { return pos < p->end; }
+static int letter(const span *p, size_t pos) {
+    return in(p, pos) && ia_uc_cat(p->s[pos]) == IA_CAT_LETTER;
+}
+static int number(const span *p, size_t pos) {
+    return in(p, pos) && ia_uc_cat(p->s[pos]) == IA_CAT_NUMBER;
+}
+static int space(const span *p, size_t pos) { return in(p, pos) && ia_uc_is_space(p->s[pos]); }
+/* [^\s\p{L}\p{N}] within the piece */
+static int other(const span *p, size_t pos) {
+    return in(p, pos) && !space(p, pos) && !letter(p, pos) && !number(p, pos);
+}
+
+/* Ends the current token at `end`; returns its length (0 adds nothing). */
+static size_t add(span *p, size_t end) {
+    size_t len = end - p->prev;
+    if (len > 0 && p->st == IA_OK) p->st = push(p->out, len);
+    p->prev = end;
+    return len;
+}
+
+static uint32_t ascii_lower(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* 's 't 're 've 'm 'll 'd at pos (case-folded when fold): the length, or 0. */
+static size_t contraction(const span *p, size_t pos, int fold) {
+    if (cp_at(p, pos) != '\'' || pos + 1 >= p->end) return 0;
+    uint32_t a = cp_at(p, pos + 1), b;
+    if (fold) a = ascii_lower(a);
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+    if (pos + 2 >= p->end) return 0;
+    b = cp_at(p, pos + 2);
+    if (fold) b = ascii_lower(b);
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+    return 0;
+}
+
+/* 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
+static void split_gpt2(span *p) {
+    for (size_t pos = p->ini; pos < p->end;) {
+        uint32_t c = p->s[pos];
+        size_t k = contraction(p, pos, 0);
+        if (k) {
+            pos += add(p, pos + k);
+            continue;
+        }
+        size_t p2 = c == ' ' ? pos + 1 : pos;
+        if (letter(p, p2)) {
+            for (pos = p2; letter(p, pos); pos++) {}
+            add(p, pos);
+            continue;
+        }
+        if (number(p, p2)) {
+            for (pos = p2; number(p, pos); pos++) {}
+            add(p, pos);
+            continue;
+        }
+        if (other(p, p2)) {
+            for (pos = p2; other(p, pos); pos++) {}
+            add(p, pos);
+            continue;
+        }
+        size_t nws = 0;
+        while (space(p, pos + nws)) nws++;
+        if (nws > 1 && in(p, pos + nws)) { /* \s+(?!\S): leave one for the next token */
+            pos += nws - 1;
+            add(p, pos);
+            continue;
+        }
+        if (nws > 0) {
+            pos += nws;
+            add(p, pos);
+            continue;
+        }
+        add(p, ++pos);
+    }
+}
+
+/* llama3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+ *   ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * qwen2 is the same with \p{N} (max_digits 1). */
+static void split_llama3(span *p, size_t max_digits) {
+    for (size_t pos = p->ini; pos < p->end;) {
+        uint32_t c = p->s[pos];
+        size_t k = contraction(p, pos, 1);
+        if (k) {
+            pos += add(p, pos + k);
+            continue;
+        }
+        if (!(c == '\r' || c == '\n' || number(p, pos))) {
+            if (letter(p, pos) || letter(p, pos + 1)) {
+                for (pos++; letter(p, pos); pos++) {}
+                add(p, pos);
+                continue;
+            }
+        }
+        if (number(p, pos)) {
+            size_t ini = pos;
+            while (number(p, pos)) {
+                if (++pos - ini >= max_digits) {
+                    add(p, pos);
+                    ini = pos;
+                }
+            }
+            add(p, pos);
+            continue;
+        }
+        size_t p2 = c == ' ' ? pos + 1 : pos;
+        if (!space(p, p2) && !letter(p, p2) && !number(p, p2)) {
+            for (pos = p2; other(p, pos); pos++) {}
+            while (cp_at(p, pos) == '\r' || cp_at(p, pos) == '\n') pos++;
+            add(p, pos);
+            continue;
+        }
+        size_t nws = 0, last_rn = 0;
+        while (space(p, pos + nws)) {
+            uint32_t c2 = p->s[pos + nws];
+            if (c2 == '\r' || c2 == '\n') last_rn = pos + nws + 1;
+            nws++;
+        }
+        if (last_rn > 0) { /* \s*[\r\n]+ */
+            pos = last_rn;
+            add(p, pos);
+            continue;
+        }
+        if (nws > 1 && in(p, pos + nws)) {
+            pos += nws - 1;
+            add(p, pos);
+            continue;
+        }
+        if (nws > 0) {
+            pos += nws;
+            add(p, pos);
+            continue;
+        }
+        add(p, ++pos);
+    }
+}
+
+/* ------------------------------------------------- single-class patterns */
+
+typedef struct range { uint32_t lo, hi; } range;
+
+static int in_ranges(const range *r, size_t n, uint32_t c) {
+    for (size_t i = 0; i < n; i++)
+        if (c >= r[i].lo && c <= r[i].hi) return 1;
+    return 0;
+}
+
+static int c_rn(uint32_t c) { return c == '\r' || c == '\n'; }
+static int c_letter(uint32_t c) { return ia_uc_cat(c) == IA_CAT_LETTER; }
+static int c_punct(uint32_t c) { return ia_uc_cat(c) == IA_CAT_PUNCT; }
+static int c_number(uint32_t c) { return ia_uc_cat(c) == IA_CAT_NUMBER; }
+static int c_digit(uint32_t c) { return c >= '0' && c <= '9'; }
+
+/* falcon: [\p{P}\$\+<=>\^~\|`] */
+static int c_falcon_punct(uint32_t c) {
+    return c_punct(c) || (c < 128 && c && strchr("$+<=>^~|`", (int)c) != NULL);
+}
+
+/* deepseek: [一-龥ࠀ-一가-퟿] (a wregex: White_Space never matches). */
+static int c_cjk(uint32_t c) {
+    static const range r[] = {{0x4E00, 0x9FA5}, {0x0800, 0x4E00}, {0xAC00, 0xD7FF}};
+    return !ia_uc_is_space(c) && in_ranges(r, sizeof r / sizeof r[0], c);
+}
+
+/* deepseek-llm's letter class, transcribed from the regex literal of
+ * llama-vocab.cpp ([A-Za-zµÀ-ÖØ-öø-ƺ...𞤀-𞥃]). */
+static int c_ds_latin(uint32_t c) {
+    static const range r[] = {
+        {0x41,0x5A},{0x61,0x7A},{0xB5,0xB5},{0xC0,0xD6},{0xD8,0xF6},{0xF8,0x1BA},{0x1BC,0x1BF},
+        {0x1C4,0x293},{0x295,0x2AF},{0x370,0x373},{0x376,0x377},{0x37B,0x37D},{0x37F,0x37F},
+        {0x386,0x386},{0x388,0x38A},{0x38C,0x38C},{0x38E,0x3A1},{0x3A3,0x3F5},{0x3F7,0x481},
+        {0x48A,0x52F},{0x531,0x556},{0x10A0,0x10C5},{0x13A0,0x13F5},{0x13F8,0x13FD},
+        {0x1C90,0x1CBA},{0x1CBD,0x1CBF},{0x1D00,0x1D2B},{0x1D6B,0x1D77},{0x1D79,0x1D9A},
+        {0x1E00,0x1F15},{0x1F18,0x1F1D},{0x1F20,0x1F45},{0x1F48,0x1F4D},{0x1F50,0x1F57},
+        {0x1F59,0x1F59},{0x1F5B,0x1F5B},{0x1F5D,0x1F5D},{0x1F5F,0x1F7D},{0x1F80,0x1FB4},
+        {0x1FB6,0x1FBC},{0x1FBE,0x1FBE},{0x1FC2,0x1FC4},{0x1FC6,0x1FCC},{0x1FD0,0x1FD3},
+        {0x1FD6,0x1FDB},{0x1FE0,0x1FEC},{0x1FF2,0x1FF4},{0x1FF6,0x1FFC},{0x2102,0x2102},
+        {0x2107,0x2107},{0x210A,0x2113},{0x2115,0x2115},{0x2119,0x211D},{0x2124,0x2124},
+        {0x2126,0x2126},{0x2128,0x2128},{0x212A,0x212D},{0x212F,0x2134},{0x2139,0x2139},
+        {0x213C,0x213F},{0x2145,0x2149},{0x214E,0x214E},{0x2183,0x2184},{0x2C00,0x2C7B},
+        {0x2C7E,0x2CE4},{0x2CEB,0x2CEE},{0x2CF2,0x2CF3},{0xA640,0xA66D},{0xA680,0xA69B},
+        {0xA722,0xA76F},{0xA771,0xA787},{0xA78B,0xA78E},{0xAB70,0xABBF},{0xFB00,0xFB06},
+        {0xFB13,0xFB17},{0xFF21,0xFF3A},{0xFF41,0xFF5A},{0x10400,0x1044F},{0x104B0,0x104D3},
+        {0x104D8,0x104FB},{0x10C80,0x10CB2},{0x10CC0,0x10CF2},{0x118A0,0x118DF},
+        {0x1E900,0x1E943},
+    };
+    return !ia_uc_is_space(c) && in_ranges(r, sizeof r / sizeof r[0], c);
+}
+
+/* deepseek-llm: [!-/:-~！-／：-～‘-‟　-。] */
+static int c_ds_punct(uint32_t c) {
+    static const range r[] = {{0x21, 0x2F}, {0x3A, 0x7E}, {0xFF01, 0xFF0F},
+                              {0xFF1A, 0xFF5E}, {0x2018, 0x201F}, {0x3000, 0x3002}};
+    return !ia_uc_is_space(c) && in_ranges(r, sizeof r / sizeof r[0], c);
+}
+
+enum { ONE = 1, PLUS = 2, THREE = 3 };
+
+/* A pattern "\s?C+" (ws_prefix), "C+", "C" or "CCC" of one class C. */
+typedef struct pattern {
+    int (*cls)(uint32_t);
+    int ws_prefix;
+    int quant;
+} pattern;
+
+/* The end of the leftmost-first match at pos, or pos when none starts there. */
+static size_t match_at(const pattern *m, const uint32_t *s, size_t pos, size_t end) {
+    size_t q = pos;
+    if (m->ws_prefix && ia_uc_is_space(s[pos]) && pos + 1 < end && m->cls(s[pos + 1]))
+        q = pos + 1;
+    else if (!m->cls(s[pos]))
+        return pos;
+    switch (m->quant) {
+    case ONE: return q + 1;
+    case THREE:
+        return q + 2 < end && m->cls(s[q + 1]) && m->cls(s[q + 2]) ? q + 3 : pos;
+    default:
+        while (q < end && m->cls(s[q])) q++;
+        return q;
+    }
+}
+
+static ia_status split_pattern(const pattern *m, const uint32_t *s, size_t ini, size_t end,
+                               ia_lens *out) {
+    size_t prev = ini, pos = ini;
+    ia_status st;
+    while (pos < end) {
+        size_t q = match_at(m, s, pos, end);
+        if (q == pos) {
+            pos++;
+            continue;
+        }
+        if (pos > prev && (st = push(out, pos - prev)) != IA_OK) return st;
+        if ((st = push(out, q - pos)) != IA_OK) return st;
+        prev = pos = q;
+    }
+    return prev < end ? push(out, end - prev) : IA_OK;
+}
+
+/* \s+$ : the trailing White_Space of the piece. */
+static ia_status split_trailing_space(const uint32_t *s, size_t ini, size_t end, ia_lens *out) {
+    size_t q = end;
+    ia_status st;
+    while (q > ini && ia_uc_is_space(s[q - 1])) q--;
+    if (q == end || q == ini) return push(out, end - ini);
+    if ((st = push(out, q - ini)) != IA_OK) return st;
+    return push(out, end - q);
+}
+
+/* ------------------------------------------------------------- the passes */
+
+typedef enum pass_kind { P_GPT2, P_LLAMA3, P_QWEN2, P_PATTERN, P_TRAILING_SPACE } pass_kind;
+
+typedef struct pass {
+    pass_kind kind;
+    pattern pat;
+} pass;
+
+static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l, ia_lens *out) {
+    size_t start = 0;
+    out->n = 0;
+    for (size_t i = 0; i < in_l->n; i++) {
+        size_t end = start + in_l->v[i];
+        ia_status st = IA_OK;
+        span p = {s, start, end, start, out, IA_OK};
+        switch (ps->kind) {
+        case P_GPT2: split_gpt2(&p); st = p.st; break;
+        case P_LLAMA3: split_llama3(&p, 3); st = p.st; break;
+        case P_QWEN2: split_llama3(&p, 1); st = p.st; break;
+        case P_PATTERN: st = split_pattern(&ps->pat, s, start, end, out); break;
+        case P_TRAILING_SPACE: st = split_trailing_space(s, start, end, out); break;
+        }
+        if (st != IA_OK) return st;
+        start = end;
+    }
+    return IA_OK;
+}
+
+/* The regex lists of llama_vocab's llm_tokenizer_bpe constructor. */
+static size_t passes_of(ia_pre_type type, pass out[6]) {
+    static const pass gpt2 = {P_GPT2, {NULL, 0, 0}};
+    switch (type) {
+    case IA_PRE_GPT2: out[0] = gpt2; return 1;
+    case IA_PRE_LLAMA3: out[0] = (pass){P_LLAMA3, {NULL, 0, 0}}; return 1;
+    case IA_PRE_QWEN2: out[0] = (pass){P_QWEN2, {NULL, 0, 0}}; return 1;
+    case IA_PRE_STARCODER: /* "\p{N}", then GPT-2's */
+        out[0] = (pass){P_PATTERN, {c_number, 0, ONE}};
+        out[1] = gpt2;
+        return 2;
+    case IA_PRE_FALCON: /* "[\p{P}\$\+<=>\^~\|`]+", GPT-2's, "[0-9][0-9][0-9]" */
+        out[0] = (pass){P_PATTERN, {c_falcon_punct, 0, PLUS}};
+        out[1] = gpt2;
+        out[2] = (pass){P_PATTERN, {c_digit, 0, THREE}};
+        return 3;
+    case IA_PRE_DEEPSEEK_CODER: /* "[\r\n]", "\s?\p{L}+", "\s?\p{P}+", CJK+, "\p{N}" */
+        out[0] = (pass){P_PATTERN, {c_rn, 0, ONE}};
+        out[1] = (pass){P_PATTERN, {c_letter, 1, PLUS}};
+        out[2] = (pass){P_PATTERN, {c_punct, 1, PLUS}};
+        out[3] = (pass){P_PATTERN, {c_cjk, 0, PLUS}};
+        out[4] = (pass){P_PATTERN, {c_number, 0, ONE}};
+        return 5;
+    case IA_PRE_DEEPSEEK_LLM: /* "[\r\n]", "\s?[latin]+", "\s?[punct]+", "\s+$", CJK+, "\p{N}+" */
+        out[0] = (pass){P_PATTERN, {c_rn, 0, ONE}};
+        out[1] = (pass){P_PATTERN, {c_ds_latin, 1, PLUS}};
+        out[2] = (pass){P_PATTERN, {c_ds_punct, 1, PLUS}};
+        out[3] = (pass){P_TRAILING_SPACE, {NULL, 0, 0}};
+        out[4] = (pass){P_PATTERN, {c_cjk, 0, PLUS}};
+        out[5] = (pass){P_PATTERN, {c_number, 0, PLUS}};
+        return 6;
+    case IA_PRE_NONE: break;
+    }
+    return 0;
+}
+
+ia_status ia_pretok_split(ia_pre_type type, const uint32_t *s, size_t n, ia_lens *out,
+                          ia_lens *scratch) {
+    pass ps[6];
+    size_t np = passes_of(type, ps);
+    ia_status st;
+    out->n = 0;
+    if (n == 0) return IA_OK;
+    if ((st = push(out, n)) != IA_OK) return st;
+    for (size_t i = 0; i < np; i++) {
+        ia_lens t;
+        if ((st = run_pass(&ps[i], s, out, scratch)) != IA_OK) return st;
+        t = *out; /* the pass's output becomes the next pass's input */
+        *out = *scratch;
+        *scratch = t;
+    }
+    return IA_OK;
+}
