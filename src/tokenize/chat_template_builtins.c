@@ -25,7 +25,7 @@ static ia_status nomem(ct_render *r) {
 static const char *const FILTERS[] = {
     "trim", "length", "count", "upper", "lower", "title", "capitalize", "tojson", "default", "d", "first", "last",
     "join", "replace", "items", "selectattr", "rejectattr", "select", "reject", "map", "list", "string", "int",
-    "float", "abs", "indent", "safe", "reverse", "unique", "dictsort", "sort", "sum", "min", "max", "round",
+    "float", "abs", "indent", "safe", "reverse", "dictsort", "unique", "sort", "sum", "min", "max", "round",
     "wordcount", "center", "truncate", "striptags", "batch", NULL};
 /* the last ones are Jinja filters no chat template checked here needs: known
  * (so they are not a syntax error) but refused when reached */
@@ -353,11 +353,98 @@ static ia_status to_int(ct_render *r, const ct_value *v, const ct_value *def, ct
     return IA_OK;
 }
 
+/* sort key of Jinja's dictsort: strings lowercased unless case_sensitive */
+static ia_status sort_key(ct_render *r, const ct_value *v, int case_sensitive, ct_value *key) {
+    if (v->kind != CT_V_STR || case_sensitive) {
+        *key = *v;
+        return IA_OK;
+    }
+    return map_case(r, v, 0, key);
+}
+
+/* Stable insertion sort of [key, value] pairs (dicts are small). */
+static ia_status sort_pairs(ct_render *r, ct_list *pairs, int by_value, int case_sensitive, int reverse) {
+    ia_status st;
+    for (size_t i = 1; i < pairs->n; i++) {
+        ct_value cur = pairs->v[i], ck;
+        if ((st = sort_key(r, &cur.u.list->v[by_value], case_sensitive, &ck))) return st;
+        size_t j = i;
+        while (j > 0) {
+            ct_value pk;
+            int c;
+            if ((st = sort_key(r, &pairs->v[j - 1].u.list->v[by_value], case_sensitive, &pk)) ||
+                (st = ct_compare(r, &pk, &ck, &c)))
+                return st;
+            if (reverse ? c >= 0 : c <= 0) break;
+            pairs->v[j] = pairs->v[j - 1];
+            j--;
+        }
+        pairs->v[j] = cur;
+    }
+    return IA_OK;
+}
+
+/* Python's str.format with {} / {0} / {name} fields and {{ }} escapes;
+ * format specs and conversions are refused. */
+static ia_status str_format(ct_render *r, const ct_value *self, const ct_value *pv, size_t np, const char **kn,
+                            const ct_value *kv, size_t nk, ct_value *res) {
+    const char *p = self->u.str.s;
+    size_t n = self->u.str.n, auto_i = 0;
+    ct_buf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        if ((p[i] == '{' || p[i] == '}') && i + 1 < n && p[i + 1] == p[i]) {
+            ct_buf_putc(&b, p[i++]);
+            continue;
+        }
+        if (p[i] == '}') {
+            free(b.p);
+            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: Single '}' encountered in format string");
+        }
+        if (p[i] != '{') {
+            ct_buf_putc(&b, p[i]);
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && p[j] != '}') j++;
+        if (j >= n) {
+            free(b.p);
+            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: Single '{' encountered in format string");
+        }
+        const char *f = p + i + 1;
+        size_t fl = j - i - 1;
+        const ct_value *v = NULL;
+        if (memchr(f, ':', fl) || memchr(f, '!', fl) || memchr(f, '.', fl) || memchr(f, '[', fl)) {
+            free(b.p);
+            return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: str.format with a format spec, conversion or field access is outside the supported subset");
+        }
+        if (fl == 0) {
+            v = auto_i < np ? &pv[auto_i] : NULL;
+            auto_i++;
+        } else if (isdigit((unsigned char)f[0])) {
+            size_t k = (size_t)strtoul(f, NULL, 10);
+            v = k < np ? &pv[k] : NULL;
+        } else {
+            for (size_t k = 0; k < nk; k++)
+                if (strlen(kn[k]) == fl && !memcmp(kn[k], f, fl)) v = &kv[k];
+        }
+        if (!v) {
+            free(b.p);
+            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: str.format: no argument for field {%.*s}", (int)fl, f);
+        }
+        ct_str_of(&b, v);
+        i = j;
+    }
+    return make_str(r, &b, res);
+}
+
 /* ---- filters */
 
 ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_value x, const ct_value *pv,
                           size_t np, const char **kn, const ct_value *kv, size_t nk, ct_value *res) {
     ia_status st;
+    if (!ct_filter_known(name))
+        return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template %d:%d: no filter named '%s' in the supported subset",
+                       n->line, n->col, name);
     ct_value s;
     const ct_value *a0 = arg(pv, np, kn, kv, nk, 0, NULL);
 #define IS(f) (!strcmp(name, f))
@@ -433,7 +520,7 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
         ct_list *items, *l;
         if ((st = ct_iterable(r, &x, &items))) return st;
         if (!(l = ct_list_new(&r->arena, items->n))) return nomem(r);
-        memcpy(l->v, items->v, items->n * sizeof *l->v);
+        if (items->n) memcpy(l->v, items->v, items->n * sizeof *l->v);
         l->n = items->n;
         *res = list_value(l);
         return IA_OK;
@@ -452,6 +539,14 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
         for (size_t i = items->n; i-- > 0;) l->v[l->n++] = items->v[i];
         *res = list_value(l);
         return IA_OK;
+    }
+    if (IS("dictsort")) {
+        const ct_value *cs = arg(pv, np, kn, kv, nk, 0, "case_sensitive"), *by = arg(pv, np, kn, kv, nk, 1, "by"),
+                       *rev = arg(pv, np, kn, kv, nk, 2, "reverse");
+        int by_value = by && by->kind == CT_V_STR && by->u.str.n == 5 && !memcmp(by->u.str.s, "value", 5);
+        if (x.kind != CT_V_DICT) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: dictsort expects a mapping, got '%s'", ct_type_name(&x));
+        if ((st = ct_call_method(r, x, "items", NULL, 0, NULL, NULL, 0, res))) return st;
+        return sort_pairs(r, res->u.list, by_value, cs && ct_truthy(cs), rev && ct_truthy(rev));
     }
     if (IS("selectattr")) return select_filter(r, x, pv, np, 1, 1, res);
     if (IS("rejectattr")) return select_filter(r, x, pv, np, 1, 0, res);
@@ -522,6 +617,8 @@ ia_status ct_apply_test(ct_render *r, const char *name, const ct_value *v, const
     const ct_value *a = np ? &pv[0] : NULL;
     ia_status st;
     int c;
+    if (!ct_test_known(name))
+        return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: no test named '%s' in the supported subset", name);
 #define IS(f) (!strcmp(name, f))
     if (IS("defined")) *res = v->kind != CT_V_UNDEF;
     else if (IS("undefined")) *res = v->kind == CT_V_UNDEF;
@@ -630,6 +727,7 @@ ia_status ct_call_method(ct_render *r, ct_value self, const char *name, const ct
             if (!old || !rep) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: replace needs two arguments");
             return replace(r, &self, old, rep, cnt && cnt->kind == CT_V_INT ? cnt->u.i : -1, res);
         }
+        if (IS("format")) return str_format(r, &self, pv, np, kn, kv, nk, res);
         if (IS("find") || IS("count")) {
             const ct_value *w = arg(pv, np, kn, kv, nk, 0, NULL);
             if (!w || (st = need_str(r, w, name))) return w ? st : ct_fail(r, IA_ERR_INVALID_ARG, "chat template: %s needs an argument", name);

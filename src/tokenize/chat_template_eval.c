@@ -21,7 +21,7 @@
 #define CT_MAX_STEPS 10000000u      /* ~1 s of work; real templates take < 10^5 */
 #define CT_MAX_OUT (64u << 20)      /* a prompt is far smaller */
 #define CT_MAX_ARENA (256u << 20)
-#define CT_MAX_CALLS 32
+#define CT_MAX_CALLS 16 /* with the tree depth bound (parse.c) this bounds the stack */
 
 struct ct_frame {
     ct_frame *parent;

@@ -18,6 +18,9 @@
 #include "util/error.h"
 
 #define CT_MAX_DEPTH 200 /* Jinja itself hits Python's recursion limit near here */
+/* Depth of the finished tree; real templates stay under 40. With the
+ * evaluator's 16 nested macro calls this bounds its stack to a few MiB. */
+#define CT_MAX_TREE_DEPTH 256
 
 typedef struct parser {
     const ct_tokens *t;
@@ -398,13 +401,8 @@ static ia_status parse_filters_tests(parser *P, ct_node *n, ct_node **out) {
             const ct_token *name = peek(P);
             if (name->kind != CT_T_NAME) return expected(P, "a filter name after '|'");
             next(P);
-            if (!ct_filter_known(name->str)) {
-                char what[96], shown[40];
-                snprintf(what, sizeof what, "the filter '%s'", ia_shown_name(name->str, shown, sizeof shown));
-                return unsupported(name, what);
-            }
             ct_node *m;
-            NEW(m, CT_N_FILTER, name);
+            NEW(m, CT_N_FILTER, name); /* an unknown name is checked by check_tree() */
             m->a = n;
             m->name = name->str;
             m->name_len = name->len;
@@ -428,11 +426,6 @@ static ia_status parse_filters_tests(parser *P, ct_node *n, ct_node **out) {
                 /* "none", "true", "false" are tests here, not constants */
             }
             next(P);
-            if (!ct_test_known(name->str)) {
-                char what[96], shown[40];
-                snprintf(what, sizeof what, "the test '%s'", ia_shown_name(name->str, shown, sizeof shown));
-                return unsupported(name, what);
-            }
             NEW(m, CT_N_TEST, name);
             m->a = n;
             m->name = name->str;
@@ -937,8 +930,56 @@ static ia_status parse_body(parser *P, ct_nodes *out, const char *const *ends, c
     return st;
 }
 
+static ia_status check_list(const ct_nodes *l, int soft, int depth);
+
+/* After parsing: bounds the depth of the tree (chains like a.b.c... or
+ * 1+1+1... are built by loops, not recursion, so the parser's own bound does
+ * not cover them, and the evaluator recurses on the tree), and refuses
+ * filters and tests outside the subset — except inside an if statement or a
+ * conditional expression, where Jinja too only fails if they run
+ * (compiler.py's "soft" frames); for loop and macro bodies are not soft. */
+static ia_status check_tree(const ct_node *n, int soft, int depth) {
+    ia_status st;
+    if (!n) return IA_OK;
+    if (depth > CT_MAX_TREE_DEPTH)
+        return ia_error(IA_ERR_UNSUPPORTED, "chat template %d:%d: expression or block nesting deeper than %d", n->line,
+                        n->col, CT_MAX_TREE_DEPTH);
+    if (!soft && ((n->kind == CT_N_FILTER && !ct_filter_known(n->name)) || (n->kind == CT_N_TEST && !ct_test_known(n->name)))) {
+        char shown[40];
+        return ia_error(IA_ERR_UNSUPPORTED, "chat template %d:%d: the %s '%s' is outside the supported Jinja subset",
+                        n->line, n->col, n->kind == CT_N_FILTER ? "filter" : "test",
+                        ia_shown_name(n->name, shown, sizeof shown));
+    }
+    int inner = soft;
+    if (n->kind == CT_N_IF || n->kind == CT_N_COND) inner = 1;
+    if (n->kind == CT_N_FOR) {
+        if ((st = check_tree(n->a, soft, depth + 1)) || (st = check_tree(n->b, 0, depth + 1)) ||
+            (st = check_list(&n->body, 0, depth + 1)))
+            return st;
+        return check_list(&n->orelse, soft, depth + 1);
+    }
+    if (n->kind == CT_N_MACRO) {
+        if ((st = check_list(&n->orelse, soft, depth + 1))) return st;
+        return check_list(&n->body, 0, depth + 1);
+    }
+    if ((st = check_tree(n->a, inner, depth + 1)) || (st = check_tree(n->b, inner, depth + 1)) ||
+        (st = check_tree(n->c, inner, depth + 1)) || (st = check_list(&n->body, inner, depth + 1)))
+        return st;
+    return check_list(&n->orelse, inner, depth + 1);
+}
+
+static ia_status check_list(const ct_nodes *l, int soft, int depth) {
+    for (size_t i = 0; i < l->n; i++) {
+        ia_status st = check_tree(l->v[i], soft, depth);
+        if (st) return st;
+    }
+    return IA_OK;
+}
+
 ia_status ct_parse(const ct_tokens *toks, ct_arena *a, ct_nodes *root) {
     parser P = {.t = toks, .a = a};
     const char *end = NULL;
-    return parse_body(&P, root, NULL, &end, NULL, NULL);
+    ia_status st = parse_body(&P, root, NULL, &end, NULL, NULL);
+    if (!st) st = check_list(root, 0, 0);
+    return st;
 }

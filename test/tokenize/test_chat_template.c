@@ -47,8 +47,10 @@ IA_TEST(chat_template_matches_transformers) {
     free(text);
     REQUIRE(doc);
     const cJSON *templates = cJSON_GetObjectItem(doc, "templates"), *convs = cJSON_GetObjectItem(doc, "conversations"),
-                *cases = cJSON_GetObjectItem(doc, "cases");
-    REQUIRE(cJSON_IsArray(templates) && cJSON_IsArray(convs) && cJSON_IsArray(cases));
+                *cases = cJSON_GetObjectItem(doc, "cases"), *outputs = cJSON_GetObjectItem(doc, "outputs"),
+                *errs = cJSON_GetObjectItem(doc, "errors");
+    REQUIRE(cJSON_IsArray(templates) && cJSON_IsArray(convs) && cJSON_IsArray(cases) && cJSON_IsArray(outputs) &&
+            cJSON_IsArray(errs));
     int nt = cJSON_GetArraySize(templates), nc = cJSON_GetArraySize(convs);
     ia_chat_template **parsed = calloc((size_t)nt, sizeof *parsed);
     REQUIRE(parsed);
@@ -81,8 +83,10 @@ IA_TEST(chat_template_matches_transformers) {
     }
     const cJSON *cs;
     cJSON_ArrayForEach(cs, cases) {
-        int ti = cJSON_GetObjectItem(cs, "template")->valueint, ci = cJSON_GetObjectItem(cs, "conversation")->valueint;
-        int agp = cJSON_IsTrue(cJSON_GetObjectItem(cs, "add_generation_prompt"));
+        /* {"t": template, "c": conversation, "g": add_generation_prompt, "o": output | "e": error} */
+        int ti = cJSON_GetObjectItem(cs, "t")->valueint, ci = cJSON_GetObjectItem(cs, "c")->valueint;
+        int agp = cJSON_GetObjectItem(cs, "g")->valueint;
+        const cJSON *o = cJSON_GetObjectItem(cs, "o"), *e = cJSON_GetObjectItem(cs, "e");
         const cJSON *t = cJSON_GetArrayItem(templates, ti);
         const char *name = str_or_null(t, "name");
         if (!parsed[ti]) continue;
@@ -90,8 +94,8 @@ IA_TEST(chat_template_matches_transformers) {
         total++;
         ia_status st = ia_chat_template_render(parsed[ti], msgs[ci], nmsg[ci], agp, str_or_null(t, "bos_token"),
                                                str_or_null(t, "eos_token"), &out);
-        const char *want = str_or_null(cs, "expected");
-        const cJSON *err = cJSON_GetObjectItem(cs, "error");
+        const char *want = o ? cJSON_GetArrayItem(outputs, o->valueint)->valuestring : NULL;
+        const cJSON *err = e ? cJSON_GetArrayItem(errs, e->valueint) : NULL;
         if (want) {
             if (st != IA_OK) CHECK_MSG(0, "%s conv %d agp %d: %s", name, ci, agp, ia_last_error());
             else if (strcmp(out, want) != 0) { show_diff(name, ci, agp, out, want); *ia_failed_ = 1; }
