@@ -266,6 +266,21 @@ IA_API void ia_generate_result_init(ia_generate_result *r, size_t struct_size);
 IA_API ia_status ia_session_generate(ia_session *s, const char *prompt, const ia_generate_options *opts,
                                      ia_generate_result *result);
 
+/* One turn of a conversation. */
+typedef struct ia_chat_message {
+    const char *role;    /* "system", "user", "assistant" */
+    const char *content; /* UTF-8 */
+} ia_chat_message;
+
+/* Renders a conversation with the model's chat template (the GGUF's
+ * tokenizer.chat_template, or tokenizer_config.json's chat_template) as
+ * transformers' apply_chat_template(messages, tokenize=False,
+ * add_generation_prompt=...) does. IA_ERR_UNSUPPORTED when the model has
+ * no template; the template's own raise_exception() is IA_ERR_INVALID_ARG
+ * with its message. *out: free with ia_free. */
+IA_API ia_status ia_model_apply_chat_template(ia_model *model, const ia_chat_message *messages, size_t n,
+                                              int add_generation_prompt, char **out);
+
 /* Bytes the session's KV cache holds (0 for encoders). */
 IA_API size_t ia_session_cache_bytes(const ia_session *s);
 

@@ -57,6 +57,11 @@ __all__ = [
     "HardwareProfileC",
     "ModelOptionsC",
     "SessionOptionsC",
+    "SamplingOptionsC",
+    "GenerateOptionsC",
+    "GenerateResultC",
+    "ChatMessageC",
+    "TokenCallback",
     "new_struct",
     "ModelP",
     "SessionP",
@@ -185,6 +190,66 @@ class SessionOptionsC(_SizedStruct):
 _c_char_pp_t = POINTER(c_char_p)
 
 
+class SamplingOptionsC(_SizedStruct):
+    """``ia_sampling_options``."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("temperature", c_float),
+        ("top_k", c_int),
+        ("top_p", c_float),
+        ("min_p", c_float),
+        ("repeat_penalty", c_float),
+        ("presence_penalty", c_float),
+        ("frequency_penalty", c_float),
+        ("penalty_last_n", c_int),
+        ("seed", ctypes.c_uint64),
+    ]
+
+
+#: ``ia_token_callback``: piece, length, token, user data → nonzero to stop.
+TokenCallback = ctypes.CFUNCTYPE(c_int, POINTER(ctypes.c_char), c_size_t, c_int32, c_void_p)
+
+
+class GenerateOptionsC(_SizedStruct):
+    """``ia_generate_options``."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("max_tokens", c_int),
+        ("stop", POINTER(c_char_p)),
+        ("n_stop", c_size_t),
+        ("ignore_eos", c_int),
+        ("add_special", c_int),
+        ("parse_special", c_int),
+        ("sampling", POINTER(SamplingOptionsC)),
+        ("on_token", TokenCallback),
+        ("user_data", c_void_p),
+    ]
+
+
+class GenerateResultC(_SizedStruct):
+    """``ia_generate_result``."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("text", c_void_p),
+        ("prompt_tokens", c_int),
+        ("cached_tokens", c_int),
+        ("generated_tokens", c_int),
+        ("prompt_ms", ctypes.c_double),
+        ("generate_ms", ctypes.c_double),
+        ("first_token_ms", ctypes.c_double),
+        ("finish_reason", ctypes.c_char * 16),
+    ]
+
+
+class ChatMessageC(ctypes.Structure):
+    """``ia_chat_message``."""
+
+    _fields_ = [("role", c_char_p), ("content", c_char_p)]
+
+
 class BenchmarkConfigC(_SizedStruct):
     """``ia_benchmark_config``: the arrays are borrowed — whoever fills the
     struct keeps them (and the bytes they point to) alive during the call."""
@@ -287,6 +352,13 @@ _SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
     ("ia_session_decode", STATUS, [SessionP, POINTER(c_int32), c_size_t, _c_float_p]),
     ("ia_session_position", c_int, [SessionP]),
     ("ia_session_reset", None, [SessionP]),
+    ("ia_sampling_options_init", None, [POINTER(SamplingOptionsC), c_size_t]),
+    ("ia_generate_options_init", None, [POINTER(GenerateOptionsC), c_size_t]),
+    ("ia_generate_result_init", None, [POINTER(GenerateResultC), c_size_t]),
+    ("ia_session_generate", STATUS, [SessionP, c_char_p, POINTER(GenerateOptionsC), POINTER(GenerateResultC)]),
+    ("ia_session_cache_bytes", c_size_t, [SessionP]),
+    ("ia_session_context", c_int, [SessionP]),
+    ("ia_model_apply_chat_template", STATUS, [ModelP, POINTER(ChatMessageC), c_size_t, c_int, POINTER(c_void_p)]),
     # hardware and profiles
     ("ia_hw_report_json", STATUS, [c_int, c_int, POINTER(c_void_p)]),
     ("ia_hardware_profile_init", None, [POINTER(HardwareProfileC), c_size_t]),
@@ -334,6 +406,9 @@ _INITS = {
     "HardwareProfileC": "ia_hardware_profile_init",
     "ModelOptionsC": "ia_model_options_init",
     "SessionOptionsC": "ia_session_options_init",
+    "SamplingOptionsC": "ia_sampling_options_init",
+    "GenerateOptionsC": "ia_generate_options_init",
+    "GenerateResultC": "ia_generate_result_init",
     "BenchmarkConfigC": "ia_benchmark_config_init",
     "QuantConfigC": "ia_quant_config_init",
     "QuantCompareConfigC": "ia_quant_compare_config_init",

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import ctypes
 import weakref
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _lib
+from . import generation as _gen
 from ._lib import ModelP, SessionOptionsC, SessionP, lib, new_struct
 from ._native import DEFAULT_BATCH_SIZE, NativeHandle, TextInput, embed_into, encode, text_list
 from .hardware import HardwareProfile
@@ -90,6 +91,50 @@ class Model(NativeHandle):
         most 4096) and ``threads`` (0: the model's). Sessions of one model
         run in parallel, one thread each; closing the model closes them."""
         return Session(self, n_ctx, threads)
+
+    def _generation_session(self) -> "Session":
+        """The session generate() and chat() use: its KV cache keeps the
+        previous call's tokens, so a chat resending its history pays only
+        for the new turn."""
+        s = getattr(self, "_gen_session", None)
+        if s is None or s.closed:
+            s = self._gen_session = Session(self)
+        return s
+
+    def generate(self, prompt: str, *, stream: bool = False, max_tokens: int = 256,
+                 stop: Optional[Sequence[str]] = None, ignore_eos: bool = False,
+                 **sampling: Any) -> Union[str, Iterator[str]]:
+        """Continues ``prompt`` with a decoder LLM (``ia_session_generate``).
+
+        Returns the generated text, or with ``stream=True`` an iterator of
+        text pieces as they are generated (whole UTF-8 characters, never
+        part of a stop string; leaving the loop early stops generating).
+        ``sampling``: temperature (0.8; 0 = greedy), top_k (40), top_p
+        (0.95), min_p (0.05), repeat_penalty (1.0), presence_penalty,
+        frequency_penalty (0), penalty_last_n (64), seed (random; the same
+        seed gives the same text). ``max_tokens`` 0 means until EOS.
+        The counts and timings of the last call are in
+        ``last_generation``."""
+        return self._generation_session().generate(prompt, stream=stream, max_tokens=max_tokens, stop=stop,
+                                                   ignore_eos=ignore_eos, **sampling)
+
+    def apply_chat_template(self, messages: Sequence[dict], add_generation_prompt: bool = True) -> str:
+        """The model's chat template applied to ``messages`` (a list of
+        {"role", "content"} dicts), as transformers' apply_chat_template
+        with tokenize=False."""
+        with self._using() as m:
+            return _gen.chat_prompt(m, messages, add_generation_prompt)
+
+    def chat(self, messages: Sequence[dict], *, stream: bool = False, **kwargs: Any) -> Union[str, Iterator[str]]:
+        """The assistant's reply to ``messages`` (rendered with the
+        model's chat template); same options as :meth:`generate`."""
+        return self.generate(self.apply_chat_template(messages, True), stream=stream, **kwargs)
+
+    @property
+    def last_generation(self) -> Optional["_gen.GenerationResult"]:
+        """Counts and timings of the last generate()/chat() (or None)."""
+        s = getattr(self, "_gen_session", None)
+        return s.last_generation if s is not None else None
 
     def close(self) -> None:
         """Frees the model, after closing its sessions. Idempotent."""
@@ -242,6 +287,42 @@ class Session(NativeHandle):
             lib.ia_session_decode(s, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), ids.size,
                                   out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
         return out
+
+    last_generation: Optional["_gen.GenerationResult"] = None
+
+    def generate(self, prompt: str, *, stream: bool = False, max_tokens: int = 256,
+                 stop: Optional[Sequence[str]] = None, ignore_eos: bool = False,
+                 **sampling: Any) -> Union[str, Iterator[str]]:
+        """:meth:`Model.generate` on this session: the prompt continues
+        from the session's cached tokens where they agree with it."""
+        unknown = set(sampling) - {"temperature", "top_k", "top_p", "min_p", "repeat_penalty", "presence_penalty",
+                                   "frequency_penalty", "penalty_last_n", "seed"}
+        if unknown:
+            raise TypeError(f"unknown generation option(s): {', '.join(sorted(unknown))}")
+        opts = _gen._Options(max_tokens, stop, ignore_eos, sampling)
+        encode(prompt, "prompt")  # type errors now, not on the worker thread
+
+        def done(r: "_gen.GenerationResult") -> None:
+            self.last_generation = r
+
+        if stream:
+            return _gen.stream(self._using, prompt, opts, done)
+        with self._using() as s:
+            r = _gen.run(s, prompt, opts)
+        done(r)
+        return r.text
+
+    @property
+    def cache_bytes(self) -> int:
+        """Bytes of the session's KV cache (0 for encoders)."""
+        with self._using() as s:
+            return lib.ia_session_cache_bytes(s)
+
+    @property
+    def n_ctx(self) -> int:
+        """The session's context length in tokens (0 for encoders)."""
+        with self._using() as s:
+            return lib.ia_session_context(s)
 
     def embed(self, texts: TextInput, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """:meth:`Model.embed` on this session (encoders)."""

@@ -14,6 +14,7 @@
 #include "formats/gguf_config.h"
 #include "hw/hw.h"
 #include "models/model.h"
+#include "tokenize/chat_template.h"
 #include "tokenize/tokenizer.h"
 #include "util/error.h"
 #include "util/struct_size.h"
@@ -90,6 +91,7 @@ void ia_model_free(ia_model *m) {
     if (m->family && m->family_state) m->family->free_state(m->family_state);
     ia_backend_free(m->exec);
     ia_tokenizer_free(m->tok);
+    ia_chat_template_free(m->chat_template);
     cJSON_Delete(m->config);
     if (m->wref && atomic_fetch_sub(&m->wref->refs, 1) == 1) {
         ia_prepared_cache_free(m->wref->prepared);
@@ -204,6 +206,20 @@ static ia_status open_tokenizer(ia_model *m) {
     size_t tok_max;
     ia_status st;
     struct stat sb;
+    /* a GGUF described by its metadata carries its tokenizer there too */
+    if (m->gguf_arch[0]) {
+        const char *kind;
+        m->max_tokens = m->cfg.max_position_embeddings;
+        if ((st = ia_gguf_get_str(m->wref->gguf, "tokenizer.ggml.model", &kind)) == IA_ERR_NOT_FOUND) {
+            ia_error_clear();
+            if (m->family->needs_tokenizer)
+                return ia_error(IA_ERR_FORMAT, "%s: the GGUF has no tokenizer (tokenizer.ggml.model)", m->name);
+            return IA_OK;
+        }
+        if (st != IA_OK) return st;
+        if ((st = ia_tokenizer_from_gguf(m->wref->gguf, &m->tok)) != IA_OK) return ia_error_prefix(st, "%s", m->name);
+        return IA_OK;
+    }
     snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
     if (!m->family->needs_tokenizer && stat(path, &sb) != 0) {
         m->max_tokens = m->cfg.max_position_embeddings;
@@ -284,6 +300,7 @@ ia_status ia_model_load(const char *ref, const ia_hardware_profile *profile, ia_
     }
     if (!m->wref && (st = open_weights(m, share, path, is_gguf)) != IA_OK) goto fail;
     if ((st = open_tokenizer(m)) != IA_OK) goto fail;
+    if ((st = ia_model_load_chat_template(m)) != IA_OK) goto fail;
     if ((st = m->family->load(m)) != IA_OK) goto fail;
     ia_model_update_precision(m);
     /* A quantised file runs at its stored widths: a profile asking for

@@ -131,6 +131,9 @@ struct ia_model {
     int n_linears;
     char precision[32];          /* "fp32", "int8", "int2+int4", ... */
     ia_session *own_session;     /* for ia_model_embed */
+    struct ia_chat_template *chat_template; /* NULL: none, or not renderable */
+    ia_status chat_template_status;          /* why not, with: */
+    char chat_template_error[512];
 };
 
 struct ia_session {
@@ -196,6 +199,11 @@ ia_status ia_model_dequantize_linears(ia_model *m);
 
 /* Fills m->precision from the dtypes of the bound linear layers. */
 void ia_model_update_precision(ia_model *m);
+
+/* ---- chat templates (chat.c) ---- */
+
+/* Finds and parses the model's chat template (none is no error). */
+ia_status ia_model_load_chat_template(ia_model *m);
 
 /* ---- opening (model.c) ---- */
 

@@ -23,10 +23,8 @@
 
 #include "ipfs_accelerate.h"
 
-typedef struct ia_chat_message {
-    const char *role;    /* NULL: the message has no "role" key */
-    const char *content; /* NULL: the message has no "content" key */
-} ia_chat_message;
+/* ia_chat_message (role, content) is the public header's; a NULL role or
+ * content is a message without that key. */
 
 typedef struct ia_chat_template ia_chat_template;
 
