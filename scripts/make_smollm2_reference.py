@@ -4,7 +4,8 @@
 gguf_file= and dequantises every tensor to float32:
 
   - ten prompts: their token ids (transformers' tokenizer converted from the
-    GGUF metadata) and the greedy continuation of 64 tokens;
+    GGUF metadata) and the greedy continuation of 64 tokens, as ids and as
+    text (tokenizer.decode without special tokens, as a reply reads);
   - the float32 logits at the last position of the first prompt.
 
 Writes test/fixtures/smollm2_reference.json. Needs torch, transformers,
@@ -65,7 +66,8 @@ def main():
                 lg = model(torch.tensor([ids])).logits[0, -1].numpy().astype("<f4")
                 logits_b64 = base64.b64encode(lg.tobytes()).decode()
             greedy = greedy_tokens(model, ids)
-        cases.append({"text": text, "ids": ids, "greedy": greedy})
+        cases.append({"text": text, "ids": ids, "greedy": greedy,
+                      "greedy_text": tok.decode(greedy, skip_special_tokens=True)})
         print(f"{i}: {len(ids)} ids -> {tok.decode(greedy)[:60]!r}", file=sys.stderr)
     ref = {
         "generator": "scripts/make_smollm2_reference.py",
