@@ -101,8 +101,13 @@ ia_status ia_llm_encode(const ia_llm_tok *t, const char *text, size_t len, int a
             prev_special = 1;
             continue;
         }
-        if (t->model == IA_LLM_SPM)
-            st = spm_fragment(t, &e, text + f->off, f->len, t->add_space_prefix && prev_special, out);
+        if (t->model == IA_LLM_SPM) {
+            int prefix = t->add_space_prefix;
+            if (t->prefix_scheme == IA_PREFIX_AFTER_SPECIAL) prefix = prefix && prev_special;
+            else prefix = prefix && text[f->off] != ' ' &&
+                          (t->prefix_scheme == IA_PREFIX_METASPACE_ALWAYS || f->off == 0);
+            st = spm_fragment(t, &e, text + f->off, f->len, prefix, out);
+        }
         else
             st = bpe_fragment(t, &e, text + f->off, f->len, out);
         if (st != IA_OK) goto done;
