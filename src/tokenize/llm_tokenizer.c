@@ -138,7 +138,7 @@ ia_status ia_tokenizer_tokenize(const ia_tokenizer *tok, const char *text, size_
         return ia_error(IA_ERR_UNSUPPORTED, "ia_tokenizer_tokenize: a WordPiece tokenizer "
                         "encodes with ia_tokenizer_encode");
     if ((st = ia_llm_encode(t, text, len, add_special, parse_special, &out)) == IA_OK) {
-        memcpy(ids, out.v, (out.n < cap ? out.n : cap) * sizeof *ids);
+        if (out.n && cap) memcpy(ids, out.v, (out.n < cap ? out.n : cap) * sizeof *ids);
         *n_out = out.n;
     }
     ia_idbuf_free(&out);
@@ -330,7 +330,7 @@ ia_status ia_detok_push(ia_detok *d, int32_t id, char *out, size_t cap, size_t *
     } else if (id != ia_tokenizer_bos_id(d->tok)) {
         d->n_pushed++;
     }
-    unsigned char *all = malloc(d->n_hold + n);
+    unsigned char *all = malloc(d->n_hold + n + 1); /* +1: never malloc(0) */
     if (!all) {
         st = ia_error(IA_ERR_NOMEM, "ia_detok_push: out of memory");
         goto done;
