@@ -81,7 +81,7 @@ static void remove_dir(const char *dir, const char *name) {
     rmdir(path);
 }
 
-IA_TEST_HEAVY(tokenizer_json_bpe_vs_tokenizers) {
+IA_TEST_HEAVY(bpe_json_vs_tokenizers) {
     static const char *const names[] = {"gpt-2", "llama-bpe", "qwen2", "llama-spm", "phi-3"};
     char dir[] = "/tmp/ia_tokjson_XXXXXX";
     REQUIRE(mkdtemp(dir));
@@ -97,7 +97,7 @@ IA_TEST_HEAVY(tokenizer_json_bpe_vs_tokenizers) {
     rmdir(dir);
 }
 
-IA_TEST_HEAVY(tokenizer_json_bpe_smollm2) {
+IA_TEST_HEAVY(bpe_json_smollm2) {
     const char *env = getenv("IA_SMOLLM2_GGUF"), *home = getenv("HOME");
     char path[4096] = "";
     if (env && *env && access(env, R_OK) == 0) snprintf(path, sizeof path, "%s", env);
