@@ -81,7 +81,7 @@ static void remove_dir(const char *dir, const char *name) {
     rmdir(path);
 }
 
-IA_TEST_HEAVY(bpe_json_vs_tokenizers) {
+IA_TEST_HEAVY(bpe_json_vs_hf) {
     static const char *const names[] = {"gpt-2", "llama-bpe", "qwen2", "llama-spm", "phi-3"};
     char dir[] = "/tmp/ia_tokjson_XXXXXX";
     REQUIRE(mkdtemp(dir));
