@@ -66,17 +66,71 @@ static int by_len_desc(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Texts llama.cpp treats as end of generation whatever their type
- * (llama_vocab::impl::load, the special_eog_ids list). */
+/* Texts llama.cpp treats as end of generation, whatever their type
+ * (llama_vocab::impl::load, the special_eog_ids loop). */
 static const char *const EOG_TEXTS[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|endoftext|>",
-    "<|eom_id|>", "<EOT>", "_<EOT>", "<end_of_turn>", "<|end_of_text|>",
-    "<\xef\xbd\234end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", /* <｜end▁of▁sentence｜> (\234: octal, so "e" is not read as hex) */
-    "<end_of_utterance>",
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
+    "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
+    "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
+    "<\xef\xbd\234end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", /* <｜end▁of▁sentence｜>; \234 is octal so "e" is not hex */
+    "[e~[",
 };
 
-ia_status ia_llm_tok_finish(ia_llm_tok *t) {
+/* FIM pad / repo / file-separator texts: llama.cpp makes them EOG too. */
+static const char *const FIM_EOG_TEXTS[] = {
+    "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]", "<|fim_repo|>", "<|repo_name|>",
+    "<fim-repo>", "<REPO>", "<reponame>", "<|file_sep|>",
+};
+
+static int32_t find_str(const ia_llm_tok *t, const char *s) { return ia_llm_find(t, s, strlen(s)); }
+
+static int is_eog_text(const ia_llm_tok *t, const char *s) {
+    int32_t id = find_str(t, s);
+    return id >= 0 && (t->attr[id] & IA_ATTR_EOG);
+}
+
+/* Marks the EOG tokens. With llama_rules (GGUF, as llama.cpp) an EOG
+ * token of another type becomes a control token, and llama.cpp's two
+ * exceptions apply: "<|end|>" is not EOG next to "<|return|>"/"<|call|>"
+ * (or "<|calls|>"/"<|flush|>") and becomes user-defined; "</s>" is not EOG
+ * next to "<|tool_response>" or "<|plamo:eos|>" and becomes normal. Without
+ * (tokenizer.json), the texts mark EOG only on added special tokens. */
+static void mark_eog(ia_llm_tok *t, int llama_rules) {
+    for (size_t i = 0; i < sizeof EOG_TEXTS / sizeof EOG_TEXTS[0]; i++) {
+        int32_t id = find_str(t, EOG_TEXTS[i]);
+        if (id < 0 || (!llama_rules && t->type[id] != IA_TT_CONTROL)) continue;
+        t->attr[id] |= IA_ATTR_EOG;
+        if (llama_rules && t->type[id] != IA_TT_CONTROL) t->type[id] = IA_TT_CONTROL;
+    }
+    if (llama_rules) {
+        for (size_t i = 0; i < sizeof FIM_EOG_TEXTS / sizeof FIM_EOG_TEXTS[0]; i++) {
+            int32_t id = find_str(t, FIM_EOG_TEXTS[i]);
+            if (id < 0) continue;
+            t->attr[id] |= IA_ATTR_EOG;
+            t->type[id] = IA_TT_CONTROL;
+        }
+    }
+    if (t->eos >= 0) t->attr[t->eos] |= IA_ATTR_EOG;
+    if (t->eot >= 0) t->attr[t->eot] |= IA_ATTR_EOG;
+    if (!llama_rules) return;
+    int32_t end = find_str(t, "<|end|>");
+    if (end >= 0 && is_eog_text(t, "<|end|>") &&
+        ((is_eog_text(t, "<|return|>") && is_eog_text(t, "<|call|>")) ||
+         (is_eog_text(t, "<|calls|>") && is_eog_text(t, "<|flush|>")))) {
+        t->attr[end] &= (uint8_t)~IA_ATTR_EOG;
+        t->type[end] = IA_TT_USER_DEFINED;
+    }
+    int32_t s = find_str(t, "</s>");
+    if (s >= 0 && is_eog_text(t, "</s>") &&
+        (is_eog_text(t, "<|tool_response>") || is_eog_text(t, "<|plamo:eos|>"))) {
+        t->attr[s] &= (uint8_t)~IA_ATTR_EOG;
+        t->type[s] = IA_TT_NORMAL;
+    }
+}
+
+ia_status ia_llm_tok_finish(ia_llm_tok *t, int llama_rules) {
     size_t k = 0;
+    mark_eog(t, llama_rules); /* first: it can change types */
     for (int b = 0; b < 256; b++) {
         char hex[7];
         static const char digits[] = "0123456789ABCDEF";
@@ -109,15 +163,6 @@ ia_status ia_llm_tok_finish(ia_llm_tok *t) {
     for (size_t i = 0; i < k; i++) t->specials[i] = tmp[i].id;
     t->n_specials = k;
     free(tmp);
-    for (size_t i = 0; i < sizeof EOG_TEXTS / sizeof EOG_TEXTS[0]; i++) {
-        int32_t id = ia_llm_find(t, EOG_TEXTS[i], strlen(EOG_TEXTS[i]));
-        if (id >= 0) t->attr[id] |= IA_ATTR_EOG;
-    }
-    /* "</s>" only where it is a control token (llama.cpp drops a normal one) */
-    int32_t s = ia_llm_find(t, "</s>", 4);
-    if (s >= 0 && t->type[s] == IA_TT_CONTROL) t->attr[s] |= IA_ATTR_EOG;
-    if (t->eos >= 0) t->attr[t->eos] |= IA_ATTR_EOG;
-    if (t->eot >= 0) t->attr[t->eot] |= IA_ATTR_EOG;
     return IA_OK;
 }
 

@@ -78,9 +78,11 @@ ia_status ia_llm_tok_init(ia_llm_tok *t, const char *const *texts, size_t n);
 /* Adds a merge "left right" with the next rank. */
 ia_status ia_llm_tok_add_merge(ia_llm_tok *t, const char *merge, size_t len);
 
-/* Builds the derived tables: byte ids, the special list (CONTROL,
- * USER_DEFINED and UNKNOWN tokens, longest first), the EOG flags. */
-ia_status ia_llm_tok_finish(ia_llm_tok *t);
+/* Builds the derived tables: the EOG flags (with llama_rules, llama.cpp's:
+ * EOG texts become control tokens; see llm_tok.c), byte ids, the special
+ * list (CONTROL, USER_DEFINED and UNKNOWN tokens, longest first). Call
+ * after bos/eos/eot are set. */
+ia_status ia_llm_tok_finish(ia_llm_tok *t, int llama_rules);
 
 /* NULL-safe; frees what init and finish allocated (not t itself). */
 void ia_llm_tok_free(ia_llm_tok *t);

@@ -132,7 +132,7 @@ static ia_status load(const ia_gguf *f, ia_llm_tok *t) {
         (st = opt_bool(f, KEY "add_eos_token", &t->add_eos)) != IA_OK ||
         (st = opt_bool(f, KEY "add_space_prefix", &t->add_space_prefix)) != IA_OK)
         return st;
-    if ((st = ia_llm_tok_finish(t)) != IA_OK) return st;
+    if ((st = ia_llm_tok_finish(t, 1)) != IA_OK) return st;
     name_attrs(f, t);
     return IA_OK;
 }

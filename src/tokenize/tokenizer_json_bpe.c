@@ -293,7 +293,7 @@ ia_status ia_tokenizer_json_bpe(const void *root_, ia_tokenizer *tok) {
     const char *unk = str_field(model, "unk_token");
     if (unk) t->unk = ia_llm_find(t, unk, strlen(unk));
     if ((st = post_processor(t, field(root, "post_processor"))) != IA_OK) goto done;
-    if ((st = ia_llm_tok_finish(t)) != IA_OK) goto done;
+    if ((st = ia_llm_tok_finish(t, 0)) != IA_OK) goto done;
     tok->vocab_size = n;
     const cJSON *tr = field(root, "truncation"), *pad = field(root, "padding");
     if (cJSON_IsObject(tr) && cJSON_IsNumber(field(tr, "max_length")) &&

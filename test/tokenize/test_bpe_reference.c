@@ -91,6 +91,9 @@ IA_TEST(bpe_reference_smollm2) {
     }
     CHECK(ia_tokenizer_vocab_size(tok) == 49152);
     CHECK(ia_tokenizer_bos_id(tok) == 1 && ia_tokenizer_eos_id(tok) == 2);
+    /* EOG: <|endoftext|> (0) and <|im_end|> (2, eos); not <|im_start|> (1) */
+    CHECK(ia_tokenizer_token_text(tok, 0) && strcmp(ia_tokenizer_token_text(tok, 0), "<|endoftext|>") == 0);
+    CHECK(ia_tokenizer_is_eog(tok, 0) && ia_tokenizer_is_eog(tok, 2) && !ia_tokenizer_is_eog(tok, 1));
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases"), *c;
     int n_cases = 0;
     cJSON_ArrayForEach(c, cases) {
