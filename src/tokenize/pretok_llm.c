@@ -24,25 +24,47 @@
 
 /* ------------------------------------------------------------ pre types */
 
+/* The names and options of llama_vocab::impl::load (llama-vocab.cpp). */
+static const struct {
+    const char *name;
+    ia_pre_type type;
+    int ignore_merges, add_bos;
+} names[] = {
+    /* GPT-2's regex */
+    {"gpt-2", IA_PRE_GPT2, 0, 0},          {"phi-2", IA_PRE_GPT2, 0, 0},
+    {"jina-es", IA_PRE_GPT2, 0, 0},        {"jina-de", IA_PRE_GPT2, 0, 0},
+    {"gigachat", IA_PRE_GPT2, 0, 0},       {"jina-v2-es", IA_PRE_GPT2, 0, 0},
+    {"jina-v2-de", IA_PRE_GPT2, 0, 0},     {"a.x-4.0", IA_PRE_GPT2, 0, 0},
+    {"mellum", IA_PRE_GPT2, 0, 0},         {"modern-bert", IA_PRE_GPT2, 0, 0},
+    {"mpt", IA_PRE_GPT2, 0, 0},            {"olmo", IA_PRE_GPT2, 0, 0},
+    {"jais", IA_PRE_GPT2, 0, 0},           {"exaone4", IA_PRE_GPT2, 0, 0},
+    {"trillion", IA_PRE_GPT2, 0, 0},       {"granite-docling", IA_PRE_GPT2, 0, 0},
+    /* llama3's regex, with ignore_merges and BOS */
+    {"llama3", IA_PRE_LLAMA3, 1, 1},       {"llama-v3", IA_PRE_LLAMA3, 1, 1},
+    {"llama-bpe", IA_PRE_LLAMA3, 1, 1},    {"falcon3", IA_PRE_LLAMA3, 1, 1},
+    {"falcon-h1", IA_PRE_LLAMA3, 1, 1},    {"pixtral", IA_PRE_LLAMA3, 1, 1},
+    {"midm-2.0", IA_PRE_LLAMA3, 1, 1},     {"lfm2", IA_PRE_LLAMA3, 1, 1},
+    {"jina-v5-nano", IA_PRE_LLAMA3, 1, 1},
+    /* llama3's regex without those options */
+    {"dbrx", IA_PRE_LLAMA3, 0, 0},         {"smaug-bpe", IA_PRE_LLAMA3, 0, 0},
+    /* qwen2's */
+    {"qwen2", IA_PRE_QWEN2, 0, 0},         {"deepseek-r1-qwen", IA_PRE_QWEN2, 0, 0},
+    {"kormo", IA_PRE_QWEN2, 0, 0},         {"f2llmv2", IA_PRE_QWEN2, 0, 0},
+    {"stablelm2", IA_PRE_QWEN2, 0, 0},     {"megrez", IA_PRE_QWEN2, 0, 0},
+    {"hunyuan", IA_PRE_QWEN2, 0, 0},       {"solar-open", IA_PRE_QWEN2, 0, 0},
+    /* "\p{N}" then GPT-2's */
+    {"starcoder", IA_PRE_STARCODER, 0, 0}, {"refact", IA_PRE_STARCODER, 0, 0},
+    {"command-r", IA_PRE_STARCODER, 0, 0}, {"smollm", IA_PRE_STARCODER, 0, 0},
+    {"codeshell", IA_PRE_STARCODER, 0, 0}, {"exaone", IA_PRE_STARCODER, 0, 0},
+    {"minerva-7b", IA_PRE_STARCODER, 0, 0}, {"mellum2", IA_PRE_STARCODER, 0, 0},
+    {"falcon", IA_PRE_FALCON, 0, 0},
+    {"deepseek-llm", IA_PRE_DEEPSEEK_LLM, 0, 0},
+    {"deepseek-coder", IA_PRE_DEEPSEEK_CODER, 0, 0},
+    {"default", IA_PRE_DEFAULT, 0, 0},
+};
+
 int ia_pre_type_from_name(const char *name, ia_pre_type *type, int *ignore_merges,
                           int *add_bos) {
-    /* The names and options of llama_vocab::impl::load (llama-vocab.cpp). */
-    static const struct {
-        const char *name;
-        ia_pre_type type;
-        int ignore_merges, add_bos;
-    } names[] = {
-        {"gpt-2", IA_PRE_GPT2, 0, 0},          {"phi-2", IA_PRE_GPT2, 0, 0},
-        {"mpt", IA_PRE_GPT2, 0, 0},            {"olmo", IA_PRE_GPT2, 0, 0},
-        {"llama3", IA_PRE_LLAMA3, 1, 1},       {"llama-v3", IA_PRE_LLAMA3, 1, 1},
-        {"llama-bpe", IA_PRE_LLAMA3, 1, 1},    {"falcon3", IA_PRE_LLAMA3, 1, 1},
-        {"qwen2", IA_PRE_QWEN2, 0, 0},         {"deepseek-r1-qwen", IA_PRE_QWEN2, 0, 0},
-        {"starcoder", IA_PRE_STARCODER, 0, 0}, {"refact", IA_PRE_STARCODER, 0, 0},
-        {"command-r", IA_PRE_STARCODER, 0, 0}, {"smollm", IA_PRE_STARCODER, 0, 0},
-        {"codeshell", IA_PRE_STARCODER, 0, 0}, {"falcon", IA_PRE_FALCON, 0, 0},
-        {"deepseek-llm", IA_PRE_DEEPSEEK_LLM, 0, 0},
-        {"deepseek-coder", IA_PRE_DEEPSEEK_CODER, 0, 0},
-    };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(name, names[i].name) == 0) {
             *type = names[i].type;
@@ -52,6 +74,12 @@ int ia_pre_type_from_name(const char *name, ia_pre_type *type, int *ignore_merge
         }
     }
     return 0;
+}
+
+size_t ia_pre_type_count(void) { return sizeof names / sizeof names[0]; }
+
+const char *ia_pre_type_name_at(size_t i) {
+    return i < sizeof names / sizeof names[0] ? names[i].name : NULL;
 }
 
 /* ---------------------------------------------------------------- lengths */
@@ -247,6 +275,11 @@ static int c_falcon_punct(uint32_t c) {
     return c_punct(c) || (c < 128 && c && strchr("$+<=>^~|`", (int)c) != NULL);
 }
 
+/* default: [\p{P}\$\+<=>\^~\|] (falcon's without the backtick) */
+static int c_default_punct(uint32_t c) {
+    return c_punct(c) || (c < 128 && c && strchr("$+<=>^~|", (int)c) != NULL);
+}
+
 /* deepseek: [一-龥ࠀ-一가-퟿] (a wregex: White_Space never matches). */
 static int c_cjk(uint32_t c) {
     static const range r[] = {{0x4E00, 0x9FA5}, {0x0800, 0x4E00}, {0xAC00, 0xD7FF}};
@@ -398,6 +431,12 @@ static size_t passes_of(ia_pre_type type, pass out[6]) {
         out[4] = (pass){P_PATTERN, {c_cjk, 0, PLUS}};
         out[5] = (pass){P_PATTERN, {c_number, 0, PLUS}};
         return 6;
+    case IA_PRE_DEFAULT: /* "[\p{P}\$\+<=>\^~\|]+", GPT-2's, "\p{N}+", "[0-9][0-9][0-9]" */
+        out[0] = (pass){P_PATTERN, {c_default_punct, 0, PLUS}};
+        out[1] = gpt2;
+        out[2] = (pass){P_PATTERN, {c_number, 0, PLUS}};
+        out[3] = (pass){P_PATTERN, {c_digit, 0, THREE}};
+        return 4;
     case IA_PRE_NONE: break;
     }
     return 0;

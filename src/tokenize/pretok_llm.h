@@ -29,7 +29,8 @@ typedef enum ia_pre_type {
     IA_PRE_STARCODER, /* starcoder, refact, command-r, smollm */
     IA_PRE_FALCON,
     IA_PRE_DEEPSEEK_LLM,
-    IA_PRE_DEEPSEEK_CODER
+    IA_PRE_DEEPSEEK_CODER,
+    IA_PRE_DEFAULT    /* llama.cpp's "default" (and a GGUF without a pre type) */
 } ia_pre_type;
 
 /* The pre type llama.cpp maps `name` (tokenizer.ggml.pre) to; sets the
@@ -38,6 +39,11 @@ typedef enum ia_pre_type {
  * the name is not one we implement. */
 int ia_pre_type_from_name(const char *name, ia_pre_type *type, int *ignore_merges,
                           int *add_bos);
+
+/* The names ia_pre_type_from_name accepts: count, and the i-th (NULL past
+ * the end). For tests and error messages. */
+size_t ia_pre_type_count(void);
+const char *ia_pre_type_name_at(size_t i);
 
 /* Lengths of pieces, in code points. */
 typedef struct ia_lens {

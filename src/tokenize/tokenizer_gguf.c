@@ -2,7 +2,8 @@
  * tokenizer_gguf.c — loading an LLM tokenizer from GGUF metadata (the
  * tokenizer.ggml.* keys llama.cpp's convert_hf_to_gguf.py writes), with
  * llama.cpp's defaults where a key is absent (llama_vocab::impl::load):
- *   model "gpt2" (byte-level BPE): pre required, merges required, no BOS
+ *   model "gpt2" (byte-level BPE): pre "default" when absent, merges
+ *     required, no BOS
  *     added unless add_bos_token (or the pre type's default) says so;
  *   model "llama" (SentencePiece BPE): bos 1, eos 2, unk 0, add_bos and
  *     add_space_prefix on by default.
@@ -100,10 +101,8 @@ static ia_status load(const ia_gguf *f, ia_llm_tok *t) {
     if (t->model == IA_LLM_BPE) {
         int ignore_merges = 0, add_bos = 0;
         st = ia_gguf_get_str(f, KEY "pre", &pre);
-        if (st == IA_ERR_NOT_FOUND)
-            return ia_error(IA_ERR_UNSUPPORTED, "GGUF tokenizer: no " KEY "pre (llama.cpp's "
-                            "\"default\" pre-tokenizer is not implemented)");
-        if (st != IA_OK) return st;
+        if (st == IA_ERR_NOT_FOUND) pre = "default"; /* as llama.cpp (which warns) */
+        else if (st != IA_OK) return st;
         if (!ia_pre_type_from_name(pre, &t->pre, &ignore_merges, &add_bos))
             return ia_error(IA_ERR_UNSUPPORTED, "GGUF tokenizer: pre-tokenizer \"%.64s\" "
                             "(" KEY "pre) is not implemented", pre);
