@@ -47,11 +47,22 @@ static const struct {
     {"jina-v5-nano", IA_PRE_LLAMA3, 1, 1},
     /* llama3's regex without those options */
     {"dbrx", IA_PRE_LLAMA3, 0, 0},         {"smaug-bpe", IA_PRE_LLAMA3, 0, 0},
+    {"chatglm-bpe", IA_PRE_LLAMA3, 0, 0},  {"glm4", IA_PRE_LLAMA3, 1, 0},
+    {"glm5", IA_PRE_LLAMA3, 1, 0},
     /* qwen2's */
     {"qwen2", IA_PRE_QWEN2, 0, 0},         {"deepseek-r1-qwen", IA_PRE_QWEN2, 0, 0},
     {"kormo", IA_PRE_QWEN2, 0, 0},         {"f2llmv2", IA_PRE_QWEN2, 0, 0},
     {"stablelm2", IA_PRE_QWEN2, 0, 0},     {"megrez", IA_PRE_QWEN2, 0, 0},
     {"hunyuan", IA_PRE_QWEN2, 0, 0},       {"solar-open", IA_PRE_QWEN2, 0, 0},
+    {"grok-2", IA_PRE_QWEN2, 0, 0},
+    /* bailingmoe's regex is qwen2's written differently ('(?:[sSdDmMtT]|...),
+     * \s*[\r\n] for \s*[\r\n]+: the same matches) */
+    {"bailingmoe", IA_PRE_QWEN2, 0, 0},    {"bailingmoe2", IA_PRE_QWEN2, 0, 0},
+    {"llada-moe", IA_PRE_QWEN2, 0, 0},
+    {"qwen35", IA_PRE_QWEN35, 0, 0},       {"seed-coder", IA_PRE_SEED_CODER, 0, 0},
+    {"ufakzeka", IA_PRE_UFAKZEKA, 0, 0},
+    {"bloom", IA_PRE_BLOOM, 0, 0},         {"poro-chat", IA_PRE_BLOOM, 0, 0},
+    {"gpt3-finnish", IA_PRE_BLOOM, 0, 0},  {"viking", IA_PRE_VIKING, 0, 0},
     /* "\p{N}" then GPT-2's */
     {"starcoder", IA_PRE_STARCODER, 0, 0}, {"refact", IA_PRE_STARCODER, 0, 0},
     {"command-r", IA_PRE_STARCODER, 0, 0}, {"smollm", IA_PRE_STARCODER, 0, 0},
@@ -193,20 +204,35 @@ static void split_gpt2(span *p) {
     }
 }
 
-/* llama3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
- *   ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
- * qwen2 is the same with \p{N} (max_digits 1). */
-static void split_llama3(span *p, size_t max_digits) {
+/* The llama3 family of patterns, one routine with switches:
+ *   llama3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+ *           ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ *   qwen2: \p{N} for \p{N}{1,3}; qwen35: also [\p{L}\p{M}]+ for \p{L}+ (and
+ *   \p{M} out of the punctuation class); seed-coder: no [\r\n]* after
+ *   punctuation; ufakzeka: no contractions. */
+typedef struct l3cfg {
+    size_t max_digits;
+    int contractions, marks, rn_tail;
+} l3cfg;
+
+/* \p{L}, or [\p{L}\p{M}] with marks */
+static int word(const span *p, size_t pos, int marks) {
+    if (!in(p, pos)) return 0;
+    ia_cat c = ia_uc_cat(p->s[pos]);
+    return c == IA_CAT_LETTER || (marks && c == IA_CAT_MARK);
+}
+
+static void split_llama3(span *p, const l3cfg *cfg) {
     for (size_t pos = p->ini; pos < p->end;) {
         uint32_t c = p->s[pos];
-        size_t k = contraction(p, pos, 1);
+        size_t k = cfg->contractions ? contraction(p, pos, 1) : 0;
         if (k) {
             pos += add(p, pos + k);
             continue;
         }
         if (!(c == '\r' || c == '\n' || number(p, pos))) {
-            if (letter(p, pos) || letter(p, pos + 1)) {
-                for (pos++; letter(p, pos); pos++) {}
+            if (word(p, pos, cfg->marks) || word(p, pos + 1, cfg->marks)) {
+                for (pos++; word(p, pos, cfg->marks); pos++) {}
                 add(p, pos);
                 continue;
             }
@@ -214,7 +240,7 @@ static void split_llama3(span *p, size_t max_digits) {
         if (number(p, pos)) {
             size_t ini = pos;
             while (number(p, pos)) {
-                if (++pos - ini >= max_digits) {
+                if (++pos - ini >= cfg->max_digits) {
                     add(p, pos);
                     ini = pos;
                 }
@@ -223,9 +249,11 @@ static void split_llama3(span *p, size_t max_digits) {
             continue;
         }
         size_t p2 = c == ' ' ? pos + 1 : pos;
-        if (!space(p, p2) && !letter(p, p2) && !number(p, p2)) {
-            for (pos = p2; other(p, pos); pos++) {}
-            while (cp_at(p, pos) == '\r' || cp_at(p, pos) == '\n') pos++;
+        if (!space(p, p2) && !word(p, p2, cfg->marks) && !number(p, p2)) {
+            for (pos = p2; in(p, pos) && !space(p, pos) && !word(p, pos, cfg->marks) && !number(p, pos);
+                 pos++) {}
+            if (cfg->rn_tail)
+                while (cp_at(p, pos) == '\r' || cp_at(p, pos) == '\n') pos++;
             add(p, pos);
             continue;
         }
@@ -318,9 +346,20 @@ static int c_ds_punct(uint32_t c) {
     return !ia_uc_is_space(c) && in_ranges(r, sizeof r / sizeof r[0], c);
 }
 
+/* bloom: [^(\s|.,!?…。，、।۔،)] */
+static int c_bloom(uint32_t c) {
+    static const uint32_t no[] = {'(', '|', '.', ',', '!', '?', 0x2026, 0x3002, 0xFF0C, 0x3001,
+                                  0x0964, 0x06D4, 0x060C, ')'};
+    if (ia_uc_is_space(c)) return 0;
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (c == no[i]) return 0;
+    return 1;
+}
+
 enum { ONE = 1, PLUS = 2, THREE = 3 };
 
-/* A pattern "\s?C+" (ws_prefix), "C+", "C" or "CCC" of one class C. */
+/* A pattern "\s?C+" (ws_prefix 1), " ?C+" (ws_prefix 2), "C+", "C" or
+ * "CCC" of one class C. */
 typedef struct pattern {
     int (*cls)(uint32_t);
     int ws_prefix;
@@ -330,7 +369,8 @@ typedef struct pattern {
 /* The end of the leftmost-first match at pos, or pos when none starts there. */
 static size_t match_at(const pattern *m, const uint32_t *s, size_t pos, size_t end) {
     size_t q = pos;
-    if (m->ws_prefix && ia_uc_is_space(s[pos]) && pos + 1 < end && m->cls(s[pos + 1]))
+    int prefix = m->ws_prefix == 1 ? ia_uc_is_space(s[pos]) : m->ws_prefix == 2 && s[pos] == ' ';
+    if (prefix && pos + 1 < end && m->cls(s[pos + 1]))
         q = pos + 1;
     else if (!m->cls(s[pos]))
         return pos;
@@ -373,11 +413,12 @@ static ia_status split_trailing_space(const uint32_t *s, size_t ini, size_t end,
 
 /* ------------------------------------------------------------- the passes */
 
-typedef enum pass_kind { P_GPT2, P_LLAMA3, P_QWEN2, P_PATTERN, P_TRAILING_SPACE } pass_kind;
+typedef enum pass_kind { P_GPT2, P_LLAMA3, P_PATTERN, P_TRAILING_SPACE } pass_kind;
 
 typedef struct pass {
     pass_kind kind;
-    pattern pat;
+    pattern pat; /* P_PATTERN */
+    l3cfg l3;    /* P_LLAMA3 */
 } pass;
 
 static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l, ia_lens *out) {
@@ -389,8 +430,7 @@ static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l
         span p = {s, start, end, start, out, IA_OK};
         switch (ps->kind) {
         case P_GPT2: split_gpt2(&p); st = p.st; break;
-        case P_LLAMA3: split_llama3(&p, 3); st = p.st; break;
-        case P_QWEN2: split_llama3(&p, 1); st = p.st; break;
+        case P_LLAMA3: split_llama3(&p, &ps->l3); st = p.st; break;
         case P_PATTERN: st = split_pattern(&ps->pat, s, start, end, out); break;
         case P_TRAILING_SPACE: st = split_trailing_space(s, start, end, out); break;
         }
@@ -400,42 +440,58 @@ static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l
     return IA_OK;
 }
 
+#define PAT(cls, prefix, quant) ((pass){P_PATTERN, {cls, prefix, quant}, {0, 0, 0, 0}})
+#define L3(cfg) ((pass){P_LLAMA3, {NULL, 0, 0}, cfg})
+
 /* The regex lists of llama_vocab's llm_tokenizer_bpe constructor. */
 static size_t passes_of(ia_pre_type type, pass out[6]) {
-    static const pass gpt2 = {P_GPT2, {NULL, 0, 0}};
+    static const pass gpt2 = {P_GPT2, {NULL, 0, 0}, {0, 0, 0, 0}};
+    /* max_digits, contractions, marks, rn_tail */
+    static const l3cfg llama3 = {3, 1, 0, 1}, qwen2 = {1, 1, 0, 1}, qwen35 = {1, 1, 1, 1},
+                       seed_coder = {1, 1, 0, 0}, ufakzeka = {1, 0, 0, 1};
     switch (type) {
     case IA_PRE_GPT2: out[0] = gpt2; return 1;
-    case IA_PRE_LLAMA3: out[0] = (pass){P_LLAMA3, {NULL, 0, 0}}; return 1;
-    case IA_PRE_QWEN2: out[0] = (pass){P_QWEN2, {NULL, 0, 0}}; return 1;
+    case IA_PRE_LLAMA3: out[0] = L3(llama3); return 1;
+    case IA_PRE_QWEN2: out[0] = L3(qwen2); return 1;
+    case IA_PRE_QWEN35: out[0] = L3(qwen35); return 1;
+    case IA_PRE_SEED_CODER: out[0] = L3(seed_coder); return 1;
+    case IA_PRE_UFAKZEKA: out[0] = L3(ufakzeka); return 1;
+    case IA_PRE_BLOOM: /* " ?[^(\s|.,!?…。，、।۔،)]+" */
+        out[0] = PAT(c_bloom, 2, PLUS);
+        return 1;
+    case IA_PRE_VIKING: /* bloom's, then "\p{N}" */
+        out[0] = PAT(c_bloom, 2, PLUS);
+        out[1] = PAT(c_number, 0, ONE);
+        return 2;
     case IA_PRE_STARCODER: /* "\p{N}", then GPT-2's */
-        out[0] = (pass){P_PATTERN, {c_number, 0, ONE}};
+        out[0] = PAT(c_number, 0, ONE);
         out[1] = gpt2;
         return 2;
     case IA_PRE_FALCON: /* "[\p{P}\$\+<=>\^~\|`]+", GPT-2's, "[0-9][0-9][0-9]" */
-        out[0] = (pass){P_PATTERN, {c_falcon_punct, 0, PLUS}};
+        out[0] = PAT(c_falcon_punct, 0, PLUS);
         out[1] = gpt2;
-        out[2] = (pass){P_PATTERN, {c_digit, 0, THREE}};
+        out[2] = PAT(c_digit, 0, THREE);
         return 3;
     case IA_PRE_DEEPSEEK_CODER: /* "[\r\n]", "\s?\p{L}+", "\s?\p{P}+", CJK+, "\p{N}" */
-        out[0] = (pass){P_PATTERN, {c_rn, 0, ONE}};
-        out[1] = (pass){P_PATTERN, {c_letter, 1, PLUS}};
-        out[2] = (pass){P_PATTERN, {c_punct, 1, PLUS}};
-        out[3] = (pass){P_PATTERN, {c_cjk, 0, PLUS}};
-        out[4] = (pass){P_PATTERN, {c_number, 0, ONE}};
+        out[0] = PAT(c_rn, 0, ONE);
+        out[1] = PAT(c_letter, 1, PLUS);
+        out[2] = PAT(c_punct, 1, PLUS);
+        out[3] = PAT(c_cjk, 0, PLUS);
+        out[4] = PAT(c_number, 0, ONE);
         return 5;
     case IA_PRE_DEEPSEEK_LLM: /* "[\r\n]", "\s?[latin]+", "\s?[punct]+", "\s+$", CJK+, "\p{N}+" */
-        out[0] = (pass){P_PATTERN, {c_rn, 0, ONE}};
-        out[1] = (pass){P_PATTERN, {c_ds_latin, 1, PLUS}};
-        out[2] = (pass){P_PATTERN, {c_ds_punct, 1, PLUS}};
-        out[3] = (pass){P_TRAILING_SPACE, {NULL, 0, 0}};
-        out[4] = (pass){P_PATTERN, {c_cjk, 0, PLUS}};
-        out[5] = (pass){P_PATTERN, {c_number, 0, PLUS}};
+        out[0] = PAT(c_rn, 0, ONE);
+        out[1] = PAT(c_ds_latin, 1, PLUS);
+        out[2] = PAT(c_ds_punct, 1, PLUS);
+        out[3] = (pass){P_TRAILING_SPACE, {NULL, 0, 0}, {0, 0, 0, 0}};
+        out[4] = PAT(c_cjk, 0, PLUS);
+        out[5] = PAT(c_number, 0, PLUS);
         return 6;
     case IA_PRE_DEFAULT: /* "[\p{P}\$\+<=>\^~\|]+", GPT-2's, "\p{N}+", "[0-9][0-9][0-9]" */
-        out[0] = (pass){P_PATTERN, {c_default_punct, 0, PLUS}};
+        out[0] = PAT(c_default_punct, 0, PLUS);
         out[1] = gpt2;
-        out[2] = (pass){P_PATTERN, {c_number, 0, PLUS}};
-        out[3] = (pass){P_PATTERN, {c_digit, 0, THREE}};
+        out[2] = PAT(c_number, 0, PLUS);
+        out[3] = PAT(c_digit, 0, THREE);
         return 4;
     case IA_PRE_NONE: break;
     }

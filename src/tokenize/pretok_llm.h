@@ -30,7 +30,12 @@ typedef enum ia_pre_type {
     IA_PRE_FALCON,
     IA_PRE_DEEPSEEK_LLM,
     IA_PRE_DEEPSEEK_CODER,
-    IA_PRE_DEFAULT    /* llama.cpp's "default" (and a GGUF without a pre type) */
+    IA_PRE_DEFAULT,   /* llama.cpp's "default" (and a GGUF without a pre type) */
+    IA_PRE_QWEN35,    /* qwen2's with marks joining letters */
+    IA_PRE_SEED_CODER, /* qwen2's without [\r\n]* after punctuation */
+    IA_PRE_UFAKZEKA,  /* qwen2's without the contractions */
+    IA_PRE_BLOOM,     /* bloom, poro-chat, gpt3-finnish */
+    IA_PRE_VIKING     /* bloom's, then \p{N} */
 } ia_pre_type;
 
 /* The pre type llama.cpp maps `name` (tokenizer.ggml.pre) to; sets the
