@@ -61,6 +61,9 @@ static const struct {
     {"llada-moe", IA_PRE_QWEN2, 0, 0},
     {"qwen35", IA_PRE_QWEN35, 0, 0},       {"seed-coder", IA_PRE_SEED_CODER, 0, 0},
     {"ufakzeka", IA_PRE_UFAKZEKA, 0, 0},
+    {"gpt-4o", IA_PRE_GPT4O, 0, 0},        {"llama4", IA_PRE_GPT4O, 0, 0},
+    {"kanana2", IA_PRE_GPT4O, 0, 0},       {"talkie", IA_PRE_GPT4O, 0, 0},
+    {"minimax-m2", IA_PRE_GPT4O, 0, 0},    {"tekken", IA_PRE_TEKKEN, 1, 1},
     {"bloom", IA_PRE_BLOOM, 0, 0},         {"poro-chat", IA_PRE_BLOOM, 0, 0},
     {"gpt3-finnish", IA_PRE_BLOOM, 0, 0},  {"viking", IA_PRE_VIKING, 0, 0},
     /* "\p{N}" then GPT-2's */
@@ -282,6 +285,83 @@ static void split_llama3(span *p, const l3cfg *cfg) {
     }
 }
 
+/* The gpt-4o / tekken patterns, as llama.cpp writes them for std::regex:
+ *   [^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+C?|
+ *   [^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*C?|
+ *   \p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * with C the contractions (tekken: none, and \p{N}). "Upper" is a letter
+ * that is not a-z, "lower" a letter that is not A-Z: only ASCII has case
+ * here (llama.cpp's std::regex sees every other letter as one symbol), so
+ * a non-ASCII letter is both. The two word alternatives are resolved as
+ * the backtracking engine would: the first takes the longest run of
+ * uppers, then backs off to the last position where a lower can start. */
+static int upper(const span *p, size_t pos) {
+    return letter(p, pos) && !(p->s[pos] >= 'a' && p->s[pos] <= 'z');
+}
+static int lower(const span *p, size_t pos) {
+    return letter(p, pos) && !(p->s[pos] >= 'A' && p->s[pos] <= 'Z');
+}
+static int pre_char(const span *p, size_t pos) { /* [^\r\n\p{L}\p{N}] */
+    return in(p, pos) && p->s[pos] != '\r' && p->s[pos] != '\n' && !letter(p, pos) && !number(p, pos);
+}
+
+/* The end of a word match at pos (either alternative), or 0. */
+static size_t case_word(const span *p, size_t pos, int contractions) {
+    size_t q = pos + (pre_char(p, pos) ? 1 : 0), m = q, e = 0;
+    while (upper(p, m)) m++;
+    for (size_t k = m;; k--) { /* upper* lower+ */
+        if (lower(p, k)) {
+            for (e = k; lower(p, e); e++) {}
+            break;
+        }
+        if (k == q) break;
+    }
+    if (!e && m > q) /* upper+ lower* */
+        for (e = m; lower(p, e); e++) {}
+    if (!e) return 0;
+    return e + (contractions ? contraction(p, e, 1) : 0); /* '[sS] ...: ASCII case folded */
+}
+
+static void split_case(span *p, size_t max_digits, int contractions) {
+    for (size_t pos = p->ini; pos < p->end;) {
+        size_t e = case_word(p, pos, contractions);
+        if (e) {
+            pos = e;
+            add(p, pos);
+            continue;
+        }
+        if (number(p, pos)) {
+            for (e = pos; number(p, e) && e - pos < max_digits; e++) {}
+            pos = e;
+            add(p, pos);
+            continue;
+        }
+        size_t p2 = p->s[pos] == ' ' ? pos + 1 : pos;
+        if (other(p, p2)) {
+            for (pos = p2; other(p, pos); pos++) {}
+            while (cp_at(p, pos) == '\r' || cp_at(p, pos) == '\n' || cp_at(p, pos) == '/') pos++;
+            add(p, pos);
+            continue;
+        }
+        size_t nws = 0, last_rn = 0;
+        while (space(p, pos + nws)) {
+            uint32_t c2 = p->s[pos + nws];
+            if (c2 == '\r' || c2 == '\n') last_rn = pos + nws + 1;
+            nws++;
+        }
+        if (last_rn > 0) {
+            pos = last_rn;
+        } else if (nws > 1 && in(p, pos + nws)) {
+            pos += nws - 1;
+        } else if (nws > 0) {
+            pos += nws;
+        } else {
+            pos++; /* cannot happen: every code point matches one alternative */
+        }
+        add(p, pos);
+    }
+}
+
 /* ------------------------------------------------- single-class patterns */
 
 typedef struct range { uint32_t lo, hi; } range;
@@ -413,7 +493,7 @@ static ia_status split_trailing_space(const uint32_t *s, size_t ini, size_t end,
 
 /* ------------------------------------------------------------- the passes */
 
-typedef enum pass_kind { P_GPT2, P_LLAMA3, P_PATTERN, P_TRAILING_SPACE } pass_kind;
+typedef enum pass_kind { P_GPT2, P_LLAMA3, P_PATTERN, P_TRAILING_SPACE, P_GPT4O, P_TEKKEN } pass_kind;
 
 typedef struct pass {
     pass_kind kind;
@@ -431,6 +511,8 @@ static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l
         switch (ps->kind) {
         case P_GPT2: split_gpt2(&p); st = p.st; break;
         case P_LLAMA3: split_llama3(&p, &ps->l3); st = p.st; break;
+        case P_GPT4O: split_case(&p, 3, 1); st = p.st; break;
+        case P_TEKKEN: split_case(&p, 1, 0); st = p.st; break;
         case P_PATTERN: st = split_pattern(&ps->pat, s, start, end, out); break;
         case P_TRAILING_SPACE: st = split_trailing_space(s, start, end, out); break;
         }
@@ -456,6 +538,8 @@ static size_t passes_of(ia_pre_type type, pass out[6]) {
     case IA_PRE_QWEN35: out[0] = L3(qwen35); return 1;
     case IA_PRE_SEED_CODER: out[0] = L3(seed_coder); return 1;
     case IA_PRE_UFAKZEKA: out[0] = L3(ufakzeka); return 1;
+    case IA_PRE_GPT4O: out[0] = (pass){P_GPT4O, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
+    case IA_PRE_TEKKEN: out[0] = (pass){P_TEKKEN, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
     case IA_PRE_BLOOM: /* " ?[^(\s|.,!?…。，、।۔،)]+" */
         out[0] = PAT(c_bloom, 2, PLUS);
         return 1;
