@@ -6,7 +6,8 @@
  *     byte-level tokenizer.json built in, and llama.cpp's vocab GGUFs when
  *     present (one per pre-tokenizer kind), each with every combination of
  *     add_special / parse_special, then decoded through the streaming
- *     detokenizer.
+ *     detokenizer;
+ *   - every pre-tokenizer type directly (pieces cover the text).
  * Every id must be in the vocabulary, the count must respect the limit,
  * the detokenizer must emit only well-formed UTF-8, and for valid UTF-8
  * input a byte-level tokenizer must decode back to the input.
@@ -22,6 +23,7 @@
 
 #include "formats/gguf.h"
 #include "ipfs_accelerate.h"
+#include "tokenize/pretok_llm.h"
 #include "tokenize/tokenizer.h"
 #include "tokenize/tokenizer_impl.h"
 #include "tokenize/utf8.h"
@@ -92,8 +94,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     }
     free(json);
     add_llm(t, 1);
-    static const char *const names[] = {"gpt-2", "llama-bpe", "qwen2", "starcoder", "falcon",
-                                        "deepseek-llm", "deepseek-coder", "llama-spm", "phi-3"};
+    static const char *const names[] = {"gpt-2",        "llama-bpe",      "qwen2",
+                                        "starcoder",    "falcon",         "deepseek-llm",
+                                        "deepseek-coder", "qwen35",       "llama-spm", "phi-3"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         ia_gguf *f = NULL;
         snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf",
@@ -111,7 +114,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         /* round trips only where every byte has a token: falcon's, starcoder's
          * and deepseek's vocabularies lack some (e.g. U+010B for 0x0B), and
          * llama.cpp (and we) drop such bytes */
-        add_llm(t, i < 3);
+        add_llm(t, i < 3 || i == 7);
     }
     return 0;
 }
@@ -144,6 +147,27 @@ static void fuzz_llm(const ia_tokenizer *t, int bl, const unsigned char *data, s
     }
 }
 
+/* Every pre-tokenizer (whether or not a vocab above uses it): the pieces
+ * are non-empty and cover the text exactly. */
+static void fuzz_pretok(const unsigned char *data, size_t size) {
+    static ia_cpbuf cps;
+    static ia_lens out, scratch;
+    cps.n = 0;
+    if (ia_utf8_decode((const char *)data, size, &cps) != IA_OK) abort();
+    for (size_t i = 0; i < ia_pre_type_count(); i++) {
+        ia_pre_type type;
+        int im, ab;
+        size_t sum = 0;
+        if (!ia_pre_type_from_name(ia_pre_type_name_at(i), &type, &im, &ab)) abort();
+        if (ia_pretok_split(type, cps.v, cps.n, &out, &scratch) != IA_OK) abort();
+        for (size_t k = 0; k < out.n; k++) {
+            if (out.v[k] == 0) abort();
+            sum += out.v[k];
+        }
+        if (sum != cps.n) abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     int32_t ids[300];
     size_t n = 0, vocab = ia_tokenizer_vocab_size(tok);
@@ -157,5 +181,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             if (ids[i] < 0 || (size_t)ids[i] >= vocab) abort();
     }
     for (int i = 0; i < n_llm; i++) fuzz_llm(llm[i], byte_level[i], data, size);
+    fuzz_pretok(data, size);
     return 0;
 }
