@@ -7,9 +7,13 @@
  * splitting every piece of the previous one into its matches and the text
  * between (src/llama-vocab.cpp, unicode_regex_split in src/unicode.cpp).
  * We do the same with hand-written matchers, no regex engine: the GPT-2 and
- * llama3/qwen2 patterns as llama.cpp's own hand-written splitters, the
- * others (single-class patterns like \p{N} or \s?\p{L}+) with one generic
- * class-run matcher that reproduces std::regex's leftmost-first search.
+ * llama3 patterns as llama.cpp's own hand-written splitters (the llama3 one
+ * with switches for qwen2, qwen35, seed-coder, ufakzeka), the gpt-4o/tekken
+ * case-aware words resolved as std::regex backtracks, and single-class
+ * patterns (\p{N}, \s?\p{L}+, [0-9]{3}, ...) with one class-run matcher
+ * that reproduces std::regex's leftmost-first search.
+ * test_pretok_reference.c checks every accepted name against llama.cpp's
+ * regexes themselves.
  *
  * Thread-safe: the functions only read their arguments.
  */
