@@ -3,8 +3,7 @@
  *
  * The piece's UTF-8 bytes are written as GPT-2's printable code points, so
  * each byte becomes a 1- or 2-byte character and the vocabulary's strings
- * match directly. Merge ranks are looked up as "left right" (the form of
- * tokenizer.ggml.merges; byte-encoded text never holds a space).
+ * match directly. Merge ranks are looked up as left NUL right (llm_tok.h).
  */
 #include "tokenize/bpe.h"
 
@@ -22,7 +21,7 @@ static ia_status try_pair(const ia_llm_tok *t, ia_merge_work *w, const char *wor
     ia_status st = ia_mw_grow((void **)&w->key, &w->key_cap, klen, 1);
     if (st != IA_OK) return st;
     memcpy(w->key, word + l->start, l->n);
-    w->key[l->n] = ' ';
+    w->key[l->n] = '\0'; /* the separator of llm_tok.h's merge keys */
     memcpy(w->key + l->n + 1, word + r->start, r->n);
     int32_t rank;
     if (!ia_vocab_find(&t->ranks, "", 0, w->key, klen, &rank)) return IA_OK;

@@ -43,14 +43,30 @@ ia_status ia_llm_tok_init(ia_llm_tok *t, const char *const *texts, size_t n) {
     return IA_OK;
 }
 
-ia_status ia_llm_tok_add_merge(ia_llm_tok *t, const char *merge, size_t len) {
-    int32_t rank;
+ia_status ia_llm_tok_add_merge(ia_llm_tok *t, const char *left, size_t llen, const char *right,
+                               size_t rlen, int32_t rank) {
+    char small[128], *key = small;
+    int32_t have;
+    ia_status st;
+    if (llen > SIZE_MAX / 2 || rlen > SIZE_MAX / 2) return ia_error(IA_ERR_NOMEM, "tokenizer: merge too long");
+    if (llen + 1 + rlen > sizeof small && !(key = malloc(llen + 1 + rlen)))
+        return ia_error(IA_ERR_NOMEM, "tokenizer: out of memory");
+    memcpy(key, left, llen);
+    key[llen] = '\0'; /* no token text holds a NUL (GGUF and cJSON strings end there) */
+    memcpy(key + llen + 1, right, rlen);
     /* llama.cpp keeps the first rank of a repeated merge (map emplace) */
-    if (ia_vocab_find(&t->ranks, "", 0, merge, len, &rank)) return IA_OK;
-    if (t->ranks.n >= (size_t)INT32_MAX)
-        return ia_error(IA_ERR_FORMAT, "tokenizer: too many merges");
-    /* ranks count the merges seen, repeats included, as llama.cpp's index i */
-    return ia_vocab_put(&t->ranks, merge, len, (int32_t)t->ranks.n);
+    st = ia_vocab_find(&t->ranks, "", 0, key, llen + 1 + rlen, &have)
+             ? IA_OK : ia_vocab_put(&t->ranks, key, llen + 1 + rlen, rank);
+    if (key != small) free(key);
+    return st;
+}
+
+ia_status ia_llm_tok_add_merge_str(ia_llm_tok *t, const char *merge, int32_t rank) {
+    /* llama.cpp splits at the first space after the first byte; a merge
+     * without one is kept as ("", "") there, which never matches: skipped */
+    const char *sp = merge[0] ? strchr(merge + 1, ' ') : NULL;
+    if (!sp) return IA_OK;
+    return ia_llm_tok_add_merge(t, merge, (size_t)(sp - merge), sp + 1, strlen(sp + 1), rank);
 }
 
 typedef struct len_id {

@@ -47,7 +47,7 @@ typedef struct ia_llm_tok {
     uint8_t *type;        /* n entries, IA_TT_* */
     uint8_t *attr;        /* n entries, IA_ATTR_* */
     ia_vocab index;       /* text -> id (a repeated text maps to its last id) */
-    ia_vocab ranks;       /* "left right" -> merge rank (the first of repeats);
+    ia_vocab ranks;       /* left NUL right -> merge rank (the first of repeats);
                            * SPM: empty from GGUF (scores decide), filled from
                            * tokenizer.json (ranks decide) */
     int32_t byte_id[256]; /* SPM: id of <0xNN>, -1 when absent */
@@ -75,8 +75,14 @@ static inline int32_t ia_llm_find(const ia_llm_tok *t, const char *s, size_t len
  * Then the caller fills types/scores and calls ia_llm_tok_finish. */
 ia_status ia_llm_tok_init(ia_llm_tok *t, const char *const *texts, size_t n);
 
-/* Adds a merge "left right" with the next rank. */
-ia_status ia_llm_tok_add_merge(ia_llm_tok *t, const char *merge, size_t len);
+/* Adds the merge (left, right) with rank (its index in the merge list);
+ * a repeated pair keeps its first rank. Stored as left NUL right, the key
+ * bpe.c and spm.c look up. */
+ia_status ia_llm_tok_add_merge(ia_llm_tok *t, const char *left, size_t llen, const char *right,
+                               size_t rlen, int32_t rank);
+
+/* The same for a merge written "left right" (GGUF, tokenizer.json). */
+ia_status ia_llm_tok_add_merge_str(ia_llm_tok *t, const char *merge, int32_t rank);
 
 /* Builds the derived tables: the EOG flags (with llama_rules, llama.cpp's:
  * EOG texts become control tokens; see llm_tok.c), byte ids, the special

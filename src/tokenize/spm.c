@@ -17,7 +17,7 @@ static ia_status try_pair(const ia_llm_tok *t, ia_merge_work *w, const char *tex
         ia_status st = ia_mw_grow((void **)&w->key, &w->key_cap, klen, 1);
         if (st != IA_OK) return st;
         memcpy(w->key, text + l->start, l->n);
-        w->key[l->n] = ' ';
+        w->key[l->n] = '\0'; /* the separator of llm_tok.h's merge keys */
         memcpy(w->key + l->n + 1, text + r->start, r->n);
         if (!ia_vocab_find(&t->ranks, "", 0, w->key, klen, &rank)) return IA_OK;
         ia_pair p = {(double)rank, left, right, l->n + r->n};

@@ -112,8 +112,9 @@ static ia_status load(const ia_gguf *f, ia_llm_tok *t) {
         size_t nm = 0;
         if ((st = ia_gguf_get_str_array(f, KEY "merges", &nm, &merges)) != IA_OK)
             return ia_error_prefix(st, "GGUF tokenizer");
+        if (nm > (size_t)INT32_MAX) return ia_error(IA_ERR_FORMAT, "GGUF tokenizer: %zu merges", nm);
         for (size_t i = 0; i < nm; i++)
-            if ((st = ia_llm_tok_add_merge(t, merges[i], strlen(merges[i]))) != IA_OK) return st;
+            if ((st = ia_llm_tok_add_merge_str(t, merges[i], (int32_t)i)) != IA_OK) return st;
     } else {
         t->pre = IA_PRE_NONE;
         t->add_bos = 1;

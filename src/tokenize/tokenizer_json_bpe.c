@@ -198,23 +198,14 @@ static ia_status post_processor(ia_llm_tok *t, const cJSON *pp) {
     return IA_OK;
 }
 
-/* Adds a merge given as "a b" or ["a", "b"]. */
-static ia_status add_merge(ia_llm_tok *t, const cJSON *m, char **buf, size_t *cap) {
-    if (cJSON_IsString(m)) return ia_llm_tok_add_merge(t, m->valuestring, strlen(m->valuestring));
+/* Adds merge number `rank`, given as "a b" or ["a", "b"]. */
+static ia_status add_merge(ia_llm_tok *t, const cJSON *m, int32_t rank) {
+    if (cJSON_IsString(m)) return ia_llm_tok_add_merge_str(t, m->valuestring, rank);
     const cJSON *a = cJSON_IsArray(m) && cJSON_GetArraySize(m) == 2 ? cJSON_GetArrayItem(m, 0) : NULL;
     const cJSON *b = a ? cJSON_GetArrayItem(m, 1) : NULL;
     if (!cJSON_IsString(a) || !cJSON_IsString(b)) return FMT("model.merges: an entry is not \"a b\" or [a, b]");
-    size_t la = strlen(a->valuestring), lb = strlen(b->valuestring);
-    if (la + lb + 1 > *cap) {
-        char *p = realloc(*buf, la + lb + 1);
-        if (!p) return ia_error(IA_ERR_NOMEM, "tokenizer: out of memory");
-        *buf = p;
-        *cap = la + lb + 1;
-    }
-    memcpy(*buf, a->valuestring, la);
-    (*buf)[la] = ' ';
-    memcpy(*buf + la + 1, b->valuestring, lb);
-    return ia_llm_tok_add_merge(t, *buf, la + lb + 1);
+    return ia_llm_tok_add_merge(t, a->valuestring, strlen(a->valuestring), b->valuestring,
+                                strlen(b->valuestring), rank);
 }
 
 ia_status ia_tokenizer_json_bpe(const void *root_, ia_tokenizer *tok) {
@@ -224,8 +215,6 @@ ia_status ia_tokenizer_json_bpe(const void *root_, ia_tokenizer *tok) {
     ia_llm_tok *t = &tok->llm;
     const char **texts = NULL;
     uint8_t *types = NULL;
-    char *mbuf = NULL;
-    size_t mcap = 0;
     int32_t max_id = -1, id;
     ia_status st;
     tok->kind = IA_TOK_LLM;
@@ -288,8 +277,14 @@ ia_status ia_tokenizer_json_bpe(const void *root_, ia_tokenizer *tok) {
     t->ignore_merges = ignore_merges;
     if ((st = shape(t, field(root, "normalizer"), field(root, "pre_tokenizer"), byte_fallback)) != IA_OK)
         goto done;
-    cJSON_ArrayForEach(it, merges)
-        if ((st = add_merge(t, it, &mbuf, &mcap)) != IA_OK) goto done;
+    int32_t rank = 0;
+    cJSON_ArrayForEach(it, merges) {
+        if (rank == INT32_MAX) {
+            st = FMT("model.merges: too many");
+            goto done;
+        }
+        if ((st = add_merge(t, it, rank++)) != IA_OK) goto done;
+    }
     const char *unk = str_field(model, "unk_token");
     if (unk) t->unk = ia_llm_find(t, unk, strlen(unk));
     if ((st = post_processor(t, field(root, "post_processor"))) != IA_OK) goto done;
@@ -305,6 +300,5 @@ ia_status ia_tokenizer_json_bpe(const void *root_, ia_tokenizer *tok) {
 done:
     free(texts);
     free(types);
-    free(mbuf);
     return st;
 }
