@@ -351,7 +351,8 @@ done:
 size_t ia_detok_flush(ia_detok *d, char *out, size_t cap) {
     size_t len = 0;
     if (!d) return 0;
-    if (d->n_hold) put(out, cap, &len, "\xef\xbf\xbd", 3);
+    if (d->n_hold && cap >= 3) memcpy(out, "\xef\xbf\xbd", 3);
+    if (d->n_hold) len = 3;
     d->n_hold = 0;
     return len;
 }

@@ -81,7 +81,8 @@ const char *ia_tokenizer_token_text(const ia_tokenizer *tok, int32_t id);
  * give cap >= the longest piece + 4). For SentencePiece with
  * add_space_prefix the first token's leading space is dropped, so
  * decoding an encode gives the text back. flush writes U+FFFD for an
- * incomplete sequence still held and returns the bytes written. */
+ * incomplete sequence still held and returns its length (3, or 0 when
+ * nothing was held; written only when cap >= 3). */
 typedef struct ia_detok {
     const ia_tokenizer *tok;
     int special;
