@@ -42,8 +42,9 @@ static ia_status emit(const ia_llm_tok *t, const ia_merge_work *w, const char *w
             if ((st = ia_idbuf_push(out, id)) != IA_OK) return st;
             continue;
         }
-        for (size_t j = 0; j < s->n; j++) {
-            id = ia_llm_find(t, word + s->start + j, 1);
+        for (size_t j = 0; j < s->n; j++) { /* raw BPE: the <0xNN> tokens */
+            unsigned char b = (unsigned char)word[s->start + j];
+            id = t->raw_bpe ? t->byte_id[b] : ia_llm_find(t, word + s->start + j, 1);
             if (id >= 0 && (st = ia_idbuf_push(out, id)) != IA_OK) return st;
         }
     }
@@ -60,10 +61,20 @@ ia_status ia_bpe_piece(const ia_llm_tok *t, const uint32_t *s, size_t n, ia_merg
     for (size_t i = 0; i < n; i++) {
         char u[4];
         size_t k = ia_utf8_put(s[i], u);
+        if (t->raw_bpe) {
+            memcpy(*word + len, u, k);
+            len += k;
+            continue;
+        }
         for (size_t j = 0; j < k; j++) len += ia_utf8_put(ia_byte_to_cp((uint8_t)u[j]), *word + len);
     }
     const char *wd = *word;
-    if (t->ignore_merges) { /* llama3: a piece that is a token is taken whole */
+    int whole = t->ignore_merges; /* llama3: a piece that is a token is taken whole */
+    if (t->pre == IA_PRE_GEMMA4) { /* gemma4: so is a run of newlines */
+        whole = 1;
+        for (size_t i = 0; i < len && whole; i++) whole = wd[i] == '\n';
+    }
+    if (whole) {
         int32_t id = ia_llm_find(t, wd, len);
         if (id >= 0) return ia_idbuf_push(out, id);
     }

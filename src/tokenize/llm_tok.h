@@ -56,6 +56,8 @@ typedef struct ia_llm_tok {
     int32_t bos, eos, eot, unk, pad; /* -1 when none */
     int add_bos, add_eos, add_space_prefix, ignore_merges;
     ia_prefix_scheme prefix_scheme;
+    int raw_bpe;          /* BPE over raw UTF-8 (gemma4): no GPT-2 byte map,
+                           * spaces written U+2581, <0xNN> byte fallback */
 } ia_llm_tok;
 
 /* Text and byte length of id (id must be < n). */

@@ -49,6 +49,9 @@ static ia_status bpe_fragment(const ia_llm_tok *t, llm_enc *e, const char *s, si
     ia_status st;
     e->cps.n = 0;
     if ((st = ia_utf8_decode(s, n, &e->cps)) != IA_OK) return st;
+    if (t->raw_bpe) /* gemma4 escapes white space as SentencePiece does */
+        for (size_t i = 0; i < e->cps.n; i++)
+            if (e->cps.v[i] == ' ') e->cps.v[i] = 0x2581;
     if ((st = ia_pretok_split(t->pre, e->cps.v, e->cps.n, &e->pieces, &e->ptmp)) != IA_OK)
         return st;
     size_t at = 0;
@@ -201,7 +204,7 @@ ia_status ia_tokenizer_piece(const ia_tokenizer *tok, int32_t id, int special, c
     case IA_TT_NORMAL: break;
     default: return IA_OK;
     }
-    if (t->model == IA_LLM_SPM) {
+    if (t->model == IA_LLM_SPM || t->raw_bpe) {
         for (size_t i = 0; i < n;) {
             if (n - i >= 3 && memcmp(s + i, SPACE_MARK, 3) == 0) {
                 put(buf, cap, len, " ", 1);

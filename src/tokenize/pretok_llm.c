@@ -64,6 +64,7 @@ static const struct {
     {"gpt-4o", IA_PRE_GPT4O, 0, 0},        {"llama4", IA_PRE_GPT4O, 0, 0},
     {"kanana2", IA_PRE_GPT4O, 0, 0},       {"talkie", IA_PRE_GPT4O, 0, 0},
     {"minimax-m2", IA_PRE_GPT4O, 0, 0},    {"tekken", IA_PRE_TEKKEN, 1, 1},
+    {"gemma4", IA_PRE_GEMMA4, 0, 0},       {"granite-embed-multi-311m", IA_PRE_GEMMA4, 0, 0},
     {"bloom", IA_PRE_BLOOM, 0, 0},         {"poro-chat", IA_PRE_BLOOM, 0, 0},
     {"gpt3-finnish", IA_PRE_BLOOM, 0, 0},  {"viking", IA_PRE_VIKING, 0, 0},
     /* "\p{N}" then GPT-2's */
@@ -362,6 +363,15 @@ static void split_case(span *p, size_t max_digits, int contractions) {
     }
 }
 
+/* gemma4: [^\n]+|[\n]+ (llama.cpp's unicode_regex_split_custom_newlines) */
+static void split_newlines(span *p) {
+    for (size_t pos = p->ini; pos < p->end;) {
+        int nl = p->s[pos] == '\n';
+        while (pos < p->end && (p->s[pos] == '\n') == nl) pos++;
+        add(p, pos);
+    }
+}
+
 /* ------------------------------------------------- single-class patterns */
 
 typedef struct range { uint32_t lo, hi; } range;
@@ -493,7 +503,9 @@ static ia_status split_trailing_space(const uint32_t *s, size_t ini, size_t end,
 
 /* ------------------------------------------------------------- the passes */
 
-typedef enum pass_kind { P_GPT2, P_LLAMA3, P_PATTERN, P_TRAILING_SPACE, P_GPT4O, P_TEKKEN } pass_kind;
+typedef enum pass_kind {
+    P_GPT2, P_LLAMA3, P_PATTERN, P_TRAILING_SPACE, P_GPT4O, P_TEKKEN, P_NEWLINES
+} pass_kind;
 
 typedef struct pass {
     pass_kind kind;
@@ -513,6 +525,7 @@ static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l
         case P_LLAMA3: split_llama3(&p, &ps->l3); st = p.st; break;
         case P_GPT4O: split_case(&p, 3, 1); st = p.st; break;
         case P_TEKKEN: split_case(&p, 1, 0); st = p.st; break;
+        case P_NEWLINES: split_newlines(&p); st = p.st; break;
         case P_PATTERN: st = split_pattern(&ps->pat, s, start, end, out); break;
         case P_TRAILING_SPACE: st = split_trailing_space(s, start, end, out); break;
         }
@@ -540,6 +553,7 @@ static size_t passes_of(ia_pre_type type, pass out[6]) {
     case IA_PRE_UFAKZEKA: out[0] = L3(ufakzeka); return 1;
     case IA_PRE_GPT4O: out[0] = (pass){P_GPT4O, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
     case IA_PRE_TEKKEN: out[0] = (pass){P_TEKKEN, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
+    case IA_PRE_GEMMA4: out[0] = (pass){P_NEWLINES, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
     case IA_PRE_BLOOM: /* " ?[^(\s|.,!?…。，、।۔،)]+" */
         out[0] = PAT(c_bloom, 2, PLUS);
         return 1;

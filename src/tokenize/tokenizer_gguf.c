@@ -5,6 +5,7 @@
  *   model "gpt2" (byte-level BPE): pre "default" when absent, merges
  *     required, no BOS
  *     added unless add_bos_token (or the pre type's default) says so;
+ *   model "gemma4": BPE over raw UTF-8 (pre type gemma4);
  *   model "llama" (SentencePiece BPE): bos 1, eos 2, unk 0, add_bos and
  *     add_space_prefix on by default.
  * The file is hostile: array lengths must agree with the token count, and
@@ -65,11 +66,12 @@ static ia_status load(const ia_gguf *f, ia_llm_tok *t) {
     ia_status st;
     if ((st = ia_gguf_get_str(f, KEY "model", &model)) != IA_OK)
         return ia_error_prefix(st, "GGUF tokenizer");
-    if (strcmp(model, "gpt2") == 0) t->model = IA_LLM_BPE;
+    int gemma4 = strcmp(model, "gemma4") == 0;
+    if (strcmp(model, "gpt2") == 0 || gemma4) t->model = IA_LLM_BPE;
     else if (strcmp(model, "llama") == 0) t->model = IA_LLM_SPM;
     else
         return ia_error(IA_ERR_UNSUPPORTED, "GGUF tokenizer: tokenizer.ggml.model \"%.64s\" is "
-                        "not supported (only \"gpt2\" and \"llama\")", model);
+                        "not supported (only \"gpt2\", \"gemma4\" and \"llama\")", model);
     if ((st = ia_gguf_get_str_array(f, KEY "tokens", &n, &texts)) != IA_OK)
         return ia_error_prefix(st, "GGUF tokenizer");
     if ((st = ia_llm_tok_init(t, texts, n)) != IA_OK) return st;
@@ -101,13 +103,16 @@ static ia_status load(const ia_gguf *f, ia_llm_tok *t) {
     if (t->model == IA_LLM_BPE) {
         int ignore_merges = 0, add_bos = 0;
         st = ia_gguf_get_str(f, KEY "pre", &pre);
-        if (st == IA_ERR_NOT_FOUND) pre = "default"; /* as llama.cpp (which warns) */
+        if (gemma4) pre = "gemma4"; /* llama.cpp sets it for the model, whatever the key says */
+        else if (st == IA_ERR_NOT_FOUND) pre = "default"; /* as llama.cpp (which warns) */
         else if (st != IA_OK) return st;
         if (!ia_pre_type_from_name(pre, &t->pre, &ignore_merges, &add_bos))
             return ia_error(IA_ERR_UNSUPPORTED, "GGUF tokenizer: pre-tokenizer \"%.64s\" "
                             "(" KEY "pre) is not implemented", pre);
         t->ignore_merges = ignore_merges;
         t->add_bos = add_bos;
+        /* gemma4's pre type: raw UTF-8, spaces as U+2581 (escape_whitespaces) */
+        t->raw_bpe = t->pre == IA_PRE_GEMMA4;
         const char *const *merges = NULL;
         size_t nm = 0;
         if ((st = ia_gguf_get_str_array(f, KEY "merges", &nm, &merges)) != IA_OK)

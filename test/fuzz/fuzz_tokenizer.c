@@ -31,7 +31,7 @@
 static ia_tokenizer *tok;
 
 /* The LLM tokenizers; byte_level[i]: decoding gives any valid input back. */
-#define MAX_LLM 12
+#define MAX_LLM 16
 static ia_tokenizer *llm[MAX_LLM];
 static int byte_level[MAX_LLM];
 static int n_llm;
@@ -96,7 +96,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     add_llm(t, 1);
     static const char *const names[] = {"gpt-2",        "llama-bpe",      "qwen2",
                                         "starcoder",    "falcon",         "deepseek-llm",
-                                        "deepseek-coder", "qwen35",       "llama-spm", "phi-3"};
+                                        "deepseek-coder", "qwen35",       "llama-spm", "phi-3",
+                                        "gemma-4"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         ia_gguf *f = NULL;
         snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf",

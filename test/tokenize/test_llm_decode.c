@@ -113,6 +113,8 @@ ROUND_TRIP_TEST(llm_decode_round_trip_qwen2, "qwen2")
 ROUND_TRIP_TEST(llm_decode_round_trip_deepseek_llm, "deepseek-llm")
 ROUND_TRIP_TEST(llm_decode_round_trip_falcon, "falcon")
 ROUND_TRIP_TEST(llm_decode_round_trip_llama_spm, "llama-spm")
+ROUND_TRIP_TEST(llm_decode_round_trip_gemma_4, "gemma-4")
+ROUND_TRIP_TEST(llm_decode_round_trip_qwen35, "qwen35")
 
 /* "🦙" (F0 9F A6 99) is not in llama-spm's vocabulary: it is encoded as
  * four <0xNN> byte tokens, and the detokenizer must hold the first three. */
