@@ -65,6 +65,8 @@ static const struct {
     {"kanana2", IA_PRE_GPT4O, 0, 0},       {"talkie", IA_PRE_GPT4O, 0, 0},
     {"minimax-m2", IA_PRE_GPT4O, 0, 0},    {"tekken", IA_PRE_TEKKEN, 1, 1},
     {"gemma4", IA_PRE_GEMMA4, 0, 0},       {"granite-embed-multi-311m", IA_PRE_GEMMA4, 0, 0},
+    {"deepseek-v3", IA_PRE_DEEPSEEK3, 0, 0}, {"hunyuan-dense", IA_PRE_DEEPSEEK3, 0, 0},
+    {"hy_v4", IA_PRE_DEEPSEEK3, 0, 0},     {"joyai-llm", IA_PRE_DEEPSEEK3, 0, 0},
     {"bloom", IA_PRE_BLOOM, 0, 0},         {"poro-chat", IA_PRE_BLOOM, 0, 0},
     {"gpt3-finnish", IA_PRE_BLOOM, 0, 0},  {"viking", IA_PRE_VIKING, 0, 0},
     /* "\p{N}" then GPT-2's */
@@ -372,6 +374,76 @@ static void split_newlines(span *p) {
     }
 }
 
+/* deepseek-v3's third regex (after \p{N}{1,3} and the CJK/kana runs):
+ *   [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|
+ *   [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|
+ *   \s*[\r\n]+|\s+(?!\S)|\s+
+ * Unlike the other hand-written splitters, code points no alternative
+ * matches (digits left by the first regex, format characters) are not
+ * tokens of their own: as with std::regex, they join the text between
+ * matches. */
+static int ascii_alpha(const span *p, size_t pos) {
+    return in(p, pos) && ((p->s[pos] | 0x20) >= 'a' && (p->s[pos] | 0x20) <= 'z');
+}
+static int ascii_punct(const span *p, size_t pos) {
+    uint32_t c = in(p, pos) ? p->s[pos] : 0;
+    return c > 0x20 && c < 0x7F && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9');
+}
+static int letter_mark(const span *p, size_t pos) {
+    if (!in(p, pos)) return 0;
+    ia_cat c = ia_uc_cat(p->s[pos]);
+    return c == IA_CAT_LETTER || c == IA_CAT_MARK;
+}
+static int punct_symbol(const span *p, size_t pos) {
+    if (!in(p, pos)) return 0;
+    ia_cat c = ia_uc_cat(p->s[pos]);
+    return c == IA_CAT_PUNCT || c == IA_CAT_SYMBOL;
+}
+
+/* The end of the match starting at pos, or pos when none does. */
+static size_t ds3_match(const span *p, size_t pos) {
+    size_t e;
+    if (ascii_punct(p, pos) && ascii_alpha(p, pos + 1)) {
+        for (e = pos + 1; ascii_alpha(p, e); e++) {}
+        return e;
+    }
+    uint32_t c = p->s[pos];
+    int pre = c != '\r' && c != '\n' && !letter(p, pos) && !punct_symbol(p, pos);
+    if ((pre && letter_mark(p, pos + 1)) || letter_mark(p, pos)) {
+        for (e = pos + 1; letter_mark(p, e); e++) {}
+        return e;
+    }
+    size_t p2 = c == ' ' && punct_symbol(p, pos + 1) ? pos + 1 : pos;
+    if (punct_symbol(p, p2)) {
+        for (e = p2; punct_symbol(p, e); e++) {}
+        while (cp_at(p, e) == '\r' || cp_at(p, e) == '\n') e++;
+        return e;
+    }
+    size_t nws = 0, last_rn = 0;
+    while (space(p, pos + nws)) {
+        if (p->s[pos + nws] == '\r' || p->s[pos + nws] == '\n') last_rn = pos + nws + 1;
+        nws++;
+    }
+    if (last_rn) return last_rn;
+    if (nws > 1 && in(p, pos + nws)) return pos + nws - 1;
+    return pos + nws;
+}
+
+static void split_ds3(span *p) {
+    size_t pos = p->ini;
+    while (pos < p->end) {
+        size_t e = ds3_match(p, pos);
+        if (e == pos) { /* no match here: part of the gap */
+            pos++;
+            continue;
+        }
+        add(p, pos); /* the gap before the match, if any */
+        add(p, e);
+        pos = e;
+    }
+    add(p, p->end);
+}
+
 /* ------------------------------------------------- single-class patterns */
 
 typedef struct range { uint32_t lo, hi; } range;
@@ -446,7 +518,13 @@ static int c_bloom(uint32_t c) {
     return 1;
 }
 
-enum { ONE = 1, PLUS = 2, THREE = 3 };
+/* deepseek-v3: [一-龥぀-ゟ゠-ヿ] (a wregex: White_Space never matches) */
+static int c_cjk_kana(uint32_t c) {
+    static const range r[] = {{0x4E00, 0x9FA5}, {0x3040, 0x309F}, {0x30A0, 0x30FF}};
+    return !ia_uc_is_space(c) && in_ranges(r, sizeof r / sizeof r[0], c);
+}
+
+enum { ONE = 1, PLUS = 2, THREE = 3, UPTO3 = 4 };
 
 /* A pattern "\s?C+" (ws_prefix 1), " ?C+" (ws_prefix 2), "C+", "C" or
  * "CCC" of one class C. */
@@ -468,6 +546,9 @@ static size_t match_at(const pattern *m, const uint32_t *s, size_t pos, size_t e
     case ONE: return q + 1;
     case THREE:
         return q + 2 < end && m->cls(s[q + 1]) && m->cls(s[q + 2]) ? q + 3 : pos;
+    case UPTO3: /* C{1,3} */
+        for (size_t k = 1; k < 3 && q + 1 < end && m->cls(s[q + 1]); k++) q++;
+        return q + 1;
     default:
         while (q < end && m->cls(s[q])) q++;
         return q;
@@ -504,7 +585,7 @@ static ia_status split_trailing_space(const uint32_t *s, size_t ini, size_t end,
 /* ------------------------------------------------------------- the passes */
 
 typedef enum pass_kind {
-    P_GPT2, P_LLAMA3, P_PATTERN, P_TRAILING_SPACE, P_GPT4O, P_TEKKEN, P_NEWLINES
+    P_GPT2, P_LLAMA3, P_PATTERN, P_TRAILING_SPACE, P_GPT4O, P_TEKKEN, P_NEWLINES, P_DS3
 } pass_kind;
 
 typedef struct pass {
@@ -526,6 +607,7 @@ static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l
         case P_GPT4O: split_case(&p, 3, 1); st = p.st; break;
         case P_TEKKEN: split_case(&p, 1, 0); st = p.st; break;
         case P_NEWLINES: split_newlines(&p); st = p.st; break;
+        case P_DS3: split_ds3(&p); st = p.st; break;
         case P_PATTERN: st = split_pattern(&ps->pat, s, start, end, out); break;
         case P_TRAILING_SPACE: st = split_trailing_space(s, start, end, out); break;
         }
@@ -554,6 +636,11 @@ static size_t passes_of(ia_pre_type type, pass out[6]) {
     case IA_PRE_GPT4O: out[0] = (pass){P_GPT4O, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
     case IA_PRE_TEKKEN: out[0] = (pass){P_TEKKEN, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
     case IA_PRE_GEMMA4: out[0] = (pass){P_NEWLINES, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
+    case IA_PRE_DEEPSEEK3: /* "\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+", the rest by hand */
+        out[0] = PAT(c_number, 0, UPTO3);
+        out[1] = PAT(c_cjk_kana, 0, PLUS);
+        out[2] = (pass){P_DS3, {NULL, 0, 0}, {0, 0, 0, 0}};
+        return 3;
     case IA_PRE_BLOOM: /* " ?[^(\s|.,!?…。，、।۔،)]+" */
         out[0] = PAT(c_bloom, 2, PLUS);
         return 1;

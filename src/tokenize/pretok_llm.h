@@ -42,7 +42,8 @@ typedef enum ia_pre_type {
     IA_PRE_VIKING,    /* bloom's, then \p{N} */
     IA_PRE_GPT4O,     /* gpt-4o, llama4, minimax-m2: case-aware words */
     IA_PRE_TEKKEN,    /* gpt-4o's with single digits, no contractions */
-    IA_PRE_GEMMA4     /* runs of \n and of anything else (raw-UTF-8 BPE) */
+    IA_PRE_GEMMA4,    /* runs of \n and of anything else (raw-UTF-8 BPE) */
+    IA_PRE_DEEPSEEK3  /* deepseek-v3, hunyuan-dense, hy_v4, joyai-llm */
 } ia_pre_type;
 
 /* The pre type llama.cpp maps `name` (tokenizer.ggml.pre) to; sets the
