@@ -563,15 +563,19 @@ IA_API ia_status ia_eval_stsb(ia_model *model, const char *csv_path, double *spe
 
 typedef struct ia_tokenizer ia_tokenizer;
 
-/* Loads a Hugging Face tokenizer.json (WordPiece/BERT so far).
- * Free with ia_tokenizer_free(). */
+/* Loads a Hugging Face tokenizer.json: WordPiece (the BERT pipeline) or
+ * BPE (byte-level: ByteLevel, or Split with the llama3/qwen2 regex, or
+ * Digits + ByteLevel; SentencePiece-like with byte_fallback: Metaspace or
+ * llama-2's Prepend/Replace normalizer). Other kinds are IA_ERR_UNSUPPORTED,
+ * naming the component (docs/tokenizers.md). Free with ia_tokenizer_free(). */
 IA_API ia_status ia_tokenizer_open(const char *tokenizer_json_path,
                                    ia_tokenizer **out);
 
 IA_API void ia_tokenizer_free(ia_tokenizer *tok);
 
-/* Encodes one text with special tokens ([CLS] … [SEP]) and truncation to
- * max_tokens (0 = the tokenizer's own limit). Writes up to cap ids and the
+/* Encodes one text with the special tokens of its post-processor ([CLS] …
+ * [SEP] for BERT, BOS for llama-style BPE; added tokens' text is matched)
+ * and truncation to max_tokens (0 = the tokenizer's own limit). Writes up to cap ids and the
  * full count into *n_out; if *n_out > cap the ids were cut short. */
 IA_API ia_status ia_tokenizer_encode(ia_tokenizer *tok, const char *text,
                                      size_t max_tokens, int32_t *ids,

@@ -6,7 +6,8 @@
 #   SECONDS defaults to 30; corpus in build-fuzz/corpus_tokenizer (seeded from
 #   the reference texts); crashes land in build-fuzz/artifacts/. Installs
 #   clang with libFuzzer if missing (scripts/fuzz_common.sh); needs the cached
-#   model (scripts/setup.sh).
+#   model (scripts/setup.sh); the LLM tokenizers use llama.cpp's vocab GGUFs
+#   (scripts/fetch_llamacpp_src.sh) when present, plus a built-in byte-level one.
 set -euo pipefail
 . "$(dirname "$0")/fuzz_common.sh"
 fuzz_init fuzz_tokenizer
@@ -16,7 +17,8 @@ OUT=$FUZZ_OUT
 BIN=$OUT/fuzz_tokenizer
 CORPUS=$OUT/corpus_tokenizer
 mkdir -p "$CORPUS"
-clang "${FUZZ_CFLAGS[@]}" src/util/error.c src/util/mapped_file.c src/tokenize/*.c test/fuzz/fuzz_tokenizer.c \
+clang "${FUZZ_CFLAGS[@]}" src/util/error.c src/util/mapped_file.c src/formats/gguf.c src/tokenize/*.c \
+    test/fuzz/fuzz_tokenizer.c \
     -lcjson -lm -o "$BIN"
 # Seeds: each reference text as one file.
 python3 - "$CORPUS" <<'PY'

@@ -60,7 +60,7 @@ IA_TEST_SKIP_HEAVY=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=
 # TSan exits 66 after a report: the suite then counts as failed.
 TSAN_OPTIONS=halt_on_error=0 run_suite "threaded C tests (TSan)" "$tsan/ia_tests" threadpool cpu_quota \
   gemm_edge_shapes gemm_random_shapes gemm_epilogue qgemm_shapes_vs_reference worker_hwtest \
-  sessions_embed_in_parallel llama_split_across probe_cache_is_thread_safe
+  sessions_embed_in_parallel llama_split_across probe_cache_is_thread_safe llm_encode_in_parallel
 # The model against the reference with each lower kernel family forced.
 IA_KERNEL=avx2 run_suite "model tests, AVX2 kernels" "$build/ia_tests" bert_minilm
 IA_KERNEL=generic run_suite "model tests, portable kernels" "$build/ia_tests" bert_minilm

@@ -3,8 +3,7 @@
  *
  * The piece's UTF-8 bytes are written as GPT-2's printable code points, so
  * each byte becomes a 1- or 2-byte character and the vocabulary's strings
- * match directly. Merge ranks are looked up as "left right" (the form of
- * tokenizer.ggml.merges; byte-encoded text never holds a space).
+ * match directly. Merge ranks are looked up as left NUL right (llm_tok.h).
  */
 #include "tokenize/bpe.h"
 
@@ -22,7 +21,7 @@ static ia_status try_pair(const ia_llm_tok *t, ia_merge_work *w, const char *wor
     ia_status st = ia_mw_grow((void **)&w->key, &w->key_cap, klen, 1);
     if (st != IA_OK) return st;
     memcpy(w->key, word + l->start, l->n);
-    w->key[l->n] = ' ';
+    w->key[l->n] = '\0'; /* the separator of llm_tok.h's merge keys */
     memcpy(w->key + l->n + 1, word + r->start, r->n);
     int32_t rank;
     if (!ia_vocab_find(&t->ranks, "", 0, w->key, klen, &rank)) return IA_OK;
@@ -43,8 +42,9 @@ static ia_status emit(const ia_llm_tok *t, const ia_merge_work *w, const char *w
             if ((st = ia_idbuf_push(out, id)) != IA_OK) return st;
             continue;
         }
-        for (size_t j = 0; j < s->n; j++) {
-            id = ia_llm_find(t, word + s->start + j, 1);
+        for (size_t j = 0; j < s->n; j++) { /* raw BPE: the <0xNN> tokens */
+            unsigned char b = (unsigned char)word[s->start + j];
+            id = t->raw_bpe ? t->byte_id[b] : ia_llm_find(t, word + s->start + j, 1);
             if (id >= 0 && (st = ia_idbuf_push(out, id)) != IA_OK) return st;
         }
     }
@@ -61,10 +61,20 @@ ia_status ia_bpe_piece(const ia_llm_tok *t, const uint32_t *s, size_t n, ia_merg
     for (size_t i = 0; i < n; i++) {
         char u[4];
         size_t k = ia_utf8_put(s[i], u);
+        if (t->raw_bpe) {
+            memcpy(*word + len, u, k);
+            len += k;
+            continue;
+        }
         for (size_t j = 0; j < k; j++) len += ia_utf8_put(ia_byte_to_cp((uint8_t)u[j]), *word + len);
     }
     const char *wd = *word;
-    if (t->ignore_merges) { /* llama3: a piece that is a token is taken whole */
+    int whole = t->ignore_merges; /* llama3: a piece that is a token is taken whole */
+    if (t->pre == IA_PRE_GEMMA4) { /* gemma4: so is a run of newlines */
+        whole = 1;
+        for (size_t i = 0; i < len && whole; i++) whole = wd[i] == '\n';
+    }
+    if (whole) {
         int32_t id = ia_llm_find(t, wd, len);
         if (id >= 0) return ia_idbuf_push(out, id);
     }

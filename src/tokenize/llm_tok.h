@@ -28,6 +28,15 @@ enum { IA_ATTR_LSTRIP = 1, IA_ATTR_RSTRIP = 2, IA_ATTR_EOG = 4 };
 
 typedef enum ia_llm_model { IA_LLM_BPE = 1, IA_LLM_SPM = 2 } ia_llm_model;
 
+/* When SPM puts U+2581 before a raw fragment (with add_space_prefix):
+ * llama.cpp (and a tokenizer.json Prepend normalizer) before the first
+ * fragment and after each special token; a Metaspace pre-tokenizer
+ * (tokenizer.json) only at the start of the text ("first") or before every
+ * fragment ("always"), and never before one that starts with a space. */
+typedef enum ia_prefix_scheme {
+    IA_PREFIX_AFTER_SPECIAL = 0, IA_PREFIX_METASPACE_FIRST = 1, IA_PREFIX_METASPACE_ALWAYS = 2
+} ia_prefix_scheme;
+
 typedef struct ia_llm_tok {
     ia_llm_model model;
     ia_pre_type pre;
@@ -38,12 +47,17 @@ typedef struct ia_llm_tok {
     uint8_t *type;        /* n entries, IA_TT_* */
     uint8_t *attr;        /* n entries, IA_ATTR_* */
     ia_vocab index;       /* text -> id (a repeated text maps to its last id) */
-    ia_vocab ranks;       /* "left right" -> merge rank (the first of repeats) */
+    ia_vocab ranks;       /* left NUL right -> merge rank (the first of repeats);
+                           * SPM: empty from GGUF (scores decide), filled from
+                           * tokenizer.json (ranks decide) */
     int32_t byte_id[256]; /* SPM: id of <0xNN>, -1 when absent */
     int32_t *specials;    /* ids matched in the text, longest text first */
     size_t n_specials;
     int32_t bos, eos, eot, unk, pad; /* -1 when none */
     int add_bos, add_eos, add_space_prefix, ignore_merges;
+    ia_prefix_scheme prefix_scheme;
+    int raw_bpe;          /* BPE over raw UTF-8 (gemma4): no GPT-2 byte map,
+                           * spaces written U+2581, <0xNN> byte fallback */
 } ia_llm_tok;
 
 /* Text and byte length of id (id must be < n). */
@@ -63,12 +77,20 @@ static inline int32_t ia_llm_find(const ia_llm_tok *t, const char *s, size_t len
  * Then the caller fills types/scores and calls ia_llm_tok_finish. */
 ia_status ia_llm_tok_init(ia_llm_tok *t, const char *const *texts, size_t n);
 
-/* Adds a merge "left right" with the next rank. */
-ia_status ia_llm_tok_add_merge(ia_llm_tok *t, const char *merge, size_t len);
+/* Adds the merge (left, right) with rank (its index in the merge list);
+ * a repeated pair keeps its first rank. Stored as left NUL right, the key
+ * bpe.c and spm.c look up. */
+ia_status ia_llm_tok_add_merge(ia_llm_tok *t, const char *left, size_t llen, const char *right,
+                               size_t rlen, int32_t rank);
 
-/* Builds the derived tables: byte ids, the special list (CONTROL,
- * USER_DEFINED and UNKNOWN tokens, longest first), the EOG flags. */
-ia_status ia_llm_tok_finish(ia_llm_tok *t);
+/* The same for a merge written "left right" (GGUF, tokenizer.json). */
+ia_status ia_llm_tok_add_merge_str(ia_llm_tok *t, const char *merge, int32_t rank);
+
+/* Builds the derived tables: the EOG flags (with llama_rules, llama.cpp's:
+ * EOG texts become control tokens; see llm_tok.c), byte ids, the special
+ * list (CONTROL, USER_DEFINED and UNKNOWN tokens, longest first). Call
+ * after bos/eos/eot are set. */
+ia_status ia_llm_tok_finish(ia_llm_tok *t, int llama_rules);
 
 /* NULL-safe; frees what init and finish allocated (not t itself). */
 void ia_llm_tok_free(ia_llm_tok *t);

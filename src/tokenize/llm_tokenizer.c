@@ -49,6 +49,9 @@ static ia_status bpe_fragment(const ia_llm_tok *t, llm_enc *e, const char *s, si
     ia_status st;
     e->cps.n = 0;
     if ((st = ia_utf8_decode(s, n, &e->cps)) != IA_OK) return st;
+    if (t->raw_bpe) /* gemma4 escapes white space as SentencePiece does */
+        for (size_t i = 0; i < e->cps.n; i++)
+            if (e->cps.v[i] == ' ') e->cps.v[i] = 0x2581;
     if ((st = ia_pretok_split(t->pre, e->cps.v, e->cps.n, &e->pieces, &e->ptmp)) != IA_OK)
         return st;
     size_t at = 0;
@@ -101,8 +104,13 @@ ia_status ia_llm_encode(const ia_llm_tok *t, const char *text, size_t len, int a
             prev_special = 1;
             continue;
         }
-        if (t->model == IA_LLM_SPM)
-            st = spm_fragment(t, &e, text + f->off, f->len, t->add_space_prefix && prev_special, out);
+        if (t->model == IA_LLM_SPM) {
+            int prefix = t->add_space_prefix;
+            if (t->prefix_scheme == IA_PREFIX_AFTER_SPECIAL) prefix = prefix && prev_special;
+            else prefix = prefix && text[f->off] != ' ' &&
+                          (t->prefix_scheme == IA_PREFIX_METASPACE_ALWAYS || f->off == 0);
+            st = spm_fragment(t, &e, text + f->off, f->len, prefix, out);
+        }
         else
             st = bpe_fragment(t, &e, text + f->off, f->len, out);
         if (st != IA_OK) goto done;
@@ -133,7 +141,7 @@ ia_status ia_tokenizer_tokenize(const ia_tokenizer *tok, const char *text, size_
         return ia_error(IA_ERR_UNSUPPORTED, "ia_tokenizer_tokenize: a WordPiece tokenizer "
                         "encodes with ia_tokenizer_encode");
     if ((st = ia_llm_encode(t, text, len, add_special, parse_special, &out)) == IA_OK) {
-        memcpy(ids, out.v, (out.n < cap ? out.n : cap) * sizeof *ids);
+        if (out.n && cap) memcpy(ids, out.v, (out.n < cap ? out.n : cap) * sizeof *ids);
         *n_out = out.n;
     }
     ia_idbuf_free(&out);
@@ -196,7 +204,7 @@ ia_status ia_tokenizer_piece(const ia_tokenizer *tok, int32_t id, int special, c
     case IA_TT_NORMAL: break;
     default: return IA_OK;
     }
-    if (t->model == IA_LLM_SPM) {
+    if (t->model == IA_LLM_SPM || t->raw_bpe) {
         for (size_t i = 0; i < n;) {
             if (n - i >= 3 && memcmp(s + i, SPACE_MARK, 3) == 0) {
                 put(buf, cap, len, " ", 1);
@@ -325,7 +333,7 @@ ia_status ia_detok_push(ia_detok *d, int32_t id, char *out, size_t cap, size_t *
     } else if (id != ia_tokenizer_bos_id(d->tok)) {
         d->n_pushed++;
     }
-    unsigned char *all = malloc(d->n_hold + n);
+    unsigned char *all = malloc(d->n_hold + n + 1); /* +1: never malloc(0) */
     if (!all) {
         st = ia_error(IA_ERR_NOMEM, "ia_detok_push: out of memory");
         goto done;
@@ -346,7 +354,8 @@ done:
 size_t ia_detok_flush(ia_detok *d, char *out, size_t cap) {
     size_t len = 0;
     if (!d) return 0;
-    if (d->n_hold) put(out, cap, &len, "\xef\xbf\xbd", 3);
+    if (d->n_hold && cap >= 3) memcpy(out, "\xef\xbf\xbd", 3);
+    if (d->n_hold) len = 3;
     d->n_hold = 0;
     return len;
 }

@@ -24,25 +24,64 @@
 
 /* ------------------------------------------------------------ pre types */
 
+/* The names and options of llama_vocab::impl::load (llama-vocab.cpp). */
+static const struct {
+    const char *name;
+    ia_pre_type type;
+    int ignore_merges, add_bos;
+} names[] = {
+    /* GPT-2's regex */
+    {"gpt-2", IA_PRE_GPT2, 0, 0},          {"phi-2", IA_PRE_GPT2, 0, 0},
+    {"jina-es", IA_PRE_GPT2, 0, 0},        {"jina-de", IA_PRE_GPT2, 0, 0},
+    {"gigachat", IA_PRE_GPT2, 0, 0},       {"jina-v2-es", IA_PRE_GPT2, 0, 0},
+    {"jina-v2-de", IA_PRE_GPT2, 0, 0},     {"a.x-4.0", IA_PRE_GPT2, 0, 0},
+    {"mellum", IA_PRE_GPT2, 0, 0},         {"modern-bert", IA_PRE_GPT2, 0, 0},
+    {"mpt", IA_PRE_GPT2, 0, 0},            {"olmo", IA_PRE_GPT2, 0, 0},
+    {"jais", IA_PRE_GPT2, 0, 0},           {"exaone4", IA_PRE_GPT2, 0, 0},
+    {"trillion", IA_PRE_GPT2, 0, 0},       {"granite-docling", IA_PRE_GPT2, 0, 0},
+    /* llama3's regex, with ignore_merges and BOS */
+    {"llama3", IA_PRE_LLAMA3, 1, 1},       {"llama-v3", IA_PRE_LLAMA3, 1, 1},
+    {"llama-bpe", IA_PRE_LLAMA3, 1, 1},    {"falcon3", IA_PRE_LLAMA3, 1, 1},
+    {"falcon-h1", IA_PRE_LLAMA3, 1, 1},    {"pixtral", IA_PRE_LLAMA3, 1, 1},
+    {"midm-2.0", IA_PRE_LLAMA3, 1, 1},     {"lfm2", IA_PRE_LLAMA3, 1, 1},
+    {"jina-v5-nano", IA_PRE_LLAMA3, 1, 1},
+    /* llama3's regex without those options */
+    {"dbrx", IA_PRE_LLAMA3, 0, 0},         {"smaug-bpe", IA_PRE_LLAMA3, 0, 0},
+    {"chatglm-bpe", IA_PRE_LLAMA3, 0, 0},  {"glm4", IA_PRE_LLAMA3, 1, 0},
+    {"glm5", IA_PRE_LLAMA3, 1, 0},
+    /* qwen2's */
+    {"qwen2", IA_PRE_QWEN2, 0, 0},         {"deepseek-r1-qwen", IA_PRE_QWEN2, 0, 0},
+    {"kormo", IA_PRE_QWEN2, 0, 0},         {"f2llmv2", IA_PRE_QWEN2, 0, 0},
+    {"stablelm2", IA_PRE_QWEN2, 0, 0},     {"megrez", IA_PRE_QWEN2, 0, 0},
+    {"hunyuan", IA_PRE_QWEN2, 0, 0},       {"solar-open", IA_PRE_QWEN2, 0, 0},
+    {"grok-2", IA_PRE_QWEN2, 0, 0},
+    /* bailingmoe's regex is qwen2's written differently ('(?:[sSdDmMtT]|...),
+     * \s*[\r\n] for \s*[\r\n]+: the same matches) */
+    {"bailingmoe", IA_PRE_QWEN2, 0, 0},    {"bailingmoe2", IA_PRE_QWEN2, 0, 0},
+    {"llada-moe", IA_PRE_QWEN2, 0, 0},
+    {"qwen35", IA_PRE_QWEN35, 0, 0},       {"seed-coder", IA_PRE_SEED_CODER, 0, 0},
+    {"ufakzeka", IA_PRE_UFAKZEKA, 0, 0},
+    {"gpt-4o", IA_PRE_GPT4O, 0, 0},        {"llama4", IA_PRE_GPT4O, 0, 0},
+    {"kanana2", IA_PRE_GPT4O, 0, 0},       {"talkie", IA_PRE_GPT4O, 0, 0},
+    {"minimax-m2", IA_PRE_GPT4O, 0, 0},    {"tekken", IA_PRE_TEKKEN, 1, 1},
+    {"gemma4", IA_PRE_GEMMA4, 0, 0},       {"granite-embed-multi-311m", IA_PRE_GEMMA4, 0, 0},
+    {"deepseek-v3", IA_PRE_DEEPSEEK3, 0, 0}, {"hunyuan-dense", IA_PRE_DEEPSEEK3, 0, 0},
+    {"hy_v4", IA_PRE_DEEPSEEK3, 0, 0},     {"joyai-llm", IA_PRE_DEEPSEEK3, 0, 0},
+    {"bloom", IA_PRE_BLOOM, 0, 0},         {"poro-chat", IA_PRE_BLOOM, 0, 0},
+    {"gpt3-finnish", IA_PRE_BLOOM, 0, 0},  {"viking", IA_PRE_VIKING, 0, 0},
+    /* "\p{N}" then GPT-2's */
+    {"starcoder", IA_PRE_STARCODER, 0, 0}, {"refact", IA_PRE_STARCODER, 0, 0},
+    {"command-r", IA_PRE_STARCODER, 0, 0}, {"smollm", IA_PRE_STARCODER, 0, 0},
+    {"codeshell", IA_PRE_STARCODER, 0, 0}, {"exaone", IA_PRE_STARCODER, 0, 0},
+    {"minerva-7b", IA_PRE_STARCODER, 0, 0}, {"mellum2", IA_PRE_STARCODER, 0, 0},
+    {"falcon", IA_PRE_FALCON, 0, 0},
+    {"deepseek-llm", IA_PRE_DEEPSEEK_LLM, 0, 0},
+    {"deepseek-coder", IA_PRE_DEEPSEEK_CODER, 0, 0},
+    {"default", IA_PRE_DEFAULT, 0, 0},
+};
+
 int ia_pre_type_from_name(const char *name, ia_pre_type *type, int *ignore_merges,
                           int *add_bos) {
-    /* The names and options of llama_vocab::impl::load (llama-vocab.cpp). */
-    static const struct {
-        const char *name;
-        ia_pre_type type;
-        int ignore_merges, add_bos;
-    } names[] = {
-        {"gpt-2", IA_PRE_GPT2, 0, 0},          {"phi-2", IA_PRE_GPT2, 0, 0},
-        {"mpt", IA_PRE_GPT2, 0, 0},            {"olmo", IA_PRE_GPT2, 0, 0},
-        {"llama3", IA_PRE_LLAMA3, 1, 1},       {"llama-v3", IA_PRE_LLAMA3, 1, 1},
-        {"llama-bpe", IA_PRE_LLAMA3, 1, 1},    {"falcon3", IA_PRE_LLAMA3, 1, 1},
-        {"qwen2", IA_PRE_QWEN2, 0, 0},         {"deepseek-r1-qwen", IA_PRE_QWEN2, 0, 0},
-        {"starcoder", IA_PRE_STARCODER, 0, 0}, {"refact", IA_PRE_STARCODER, 0, 0},
-        {"command-r", IA_PRE_STARCODER, 0, 0}, {"smollm", IA_PRE_STARCODER, 0, 0},
-        {"codeshell", IA_PRE_STARCODER, 0, 0}, {"falcon", IA_PRE_FALCON, 0, 0},
-        {"deepseek-llm", IA_PRE_DEEPSEEK_LLM, 0, 0},
-        {"deepseek-coder", IA_PRE_DEEPSEEK_CODER, 0, 0},
-    };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(name, names[i].name) == 0) {
             *type = names[i].type;
@@ -52,6 +91,12 @@ int ia_pre_type_from_name(const char *name, ia_pre_type *type, int *ignore_merge
         }
     }
     return 0;
+}
+
+size_t ia_pre_type_count(void) { return sizeof names / sizeof names[0]; }
+
+const char *ia_pre_type_name_at(size_t i) {
+    return i < sizeof names / sizeof names[0] ? names[i].name : NULL;
 }
 
 /* ---------------------------------------------------------------- lengths */
@@ -165,20 +210,35 @@ static void split_gpt2(span *p) {
     }
 }
 
-/* llama3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
- *   ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
- * qwen2 is the same with \p{N} (max_digits 1). */
-static void split_llama3(span *p, size_t max_digits) {
+/* The llama3 family of patterns, one routine with switches:
+ *   llama3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+ *           ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ *   qwen2: \p{N} for \p{N}{1,3}; qwen35: also [\p{L}\p{M}]+ for \p{L}+ (and
+ *   \p{M} out of the punctuation class); seed-coder: no [\r\n]* after
+ *   punctuation; ufakzeka: no contractions. */
+typedef struct l3cfg {
+    size_t max_digits;
+    int contractions, marks, rn_tail;
+} l3cfg;
+
+/* \p{L}, or [\p{L}\p{M}] with marks */
+static int word(const span *p, size_t pos, int marks) {
+    if (!in(p, pos)) return 0;
+    ia_cat c = ia_uc_cat(p->s[pos]);
+    return c == IA_CAT_LETTER || (marks && c == IA_CAT_MARK);
+}
+
+static void split_llama3(span *p, const l3cfg *cfg) {
     for (size_t pos = p->ini; pos < p->end;) {
         uint32_t c = p->s[pos];
-        size_t k = contraction(p, pos, 1);
+        size_t k = cfg->contractions ? contraction(p, pos, 1) : 0;
         if (k) {
             pos += add(p, pos + k);
             continue;
         }
         if (!(c == '\r' || c == '\n' || number(p, pos))) {
-            if (letter(p, pos) || letter(p, pos + 1)) {
-                for (pos++; letter(p, pos); pos++) {}
+            if (word(p, pos, cfg->marks) || word(p, pos + 1, cfg->marks)) {
+                for (pos++; word(p, pos, cfg->marks); pos++) {}
                 add(p, pos);
                 continue;
             }
@@ -186,7 +246,7 @@ static void split_llama3(span *p, size_t max_digits) {
         if (number(p, pos)) {
             size_t ini = pos;
             while (number(p, pos)) {
-                if (++pos - ini >= max_digits) {
+                if (++pos - ini >= cfg->max_digits) {
                     add(p, pos);
                     ini = pos;
                 }
@@ -195,9 +255,11 @@ static void split_llama3(span *p, size_t max_digits) {
             continue;
         }
         size_t p2 = c == ' ' ? pos + 1 : pos;
-        if (!space(p, p2) && !letter(p, p2) && !number(p, p2)) {
-            for (pos = p2; other(p, pos); pos++) {}
-            while (cp_at(p, pos) == '\r' || cp_at(p, pos) == '\n') pos++;
+        if (!space(p, p2) && !word(p, p2, cfg->marks) && !number(p, p2)) {
+            for (pos = p2; in(p, pos) && !space(p, pos) && !word(p, pos, cfg->marks) && !number(p, pos);
+                 pos++) {}
+            if (cfg->rn_tail)
+                while (cp_at(p, pos) == '\r' || cp_at(p, pos) == '\n') pos++;
             add(p, pos);
             continue;
         }
@@ -226,6 +288,162 @@ static void split_llama3(span *p, size_t max_digits) {
     }
 }
 
+/* The gpt-4o / tekken patterns, as llama.cpp writes them for std::regex:
+ *   [^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+C?|
+ *   [^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*C?|
+ *   \p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * with C the contractions (tekken: none, and \p{N}). "Upper" is a letter
+ * that is not a-z, "lower" a letter that is not A-Z: only ASCII has case
+ * here (llama.cpp's std::regex sees every other letter as one symbol), so
+ * a non-ASCII letter is both. The two word alternatives are resolved as
+ * the backtracking engine would: the first takes the longest run of
+ * uppers, then backs off to the last position where a lower can start. */
+static int upper(const span *p, size_t pos) {
+    return letter(p, pos) && !(p->s[pos] >= 'a' && p->s[pos] <= 'z');
+}
+static int lower(const span *p, size_t pos) {
+    return letter(p, pos) && !(p->s[pos] >= 'A' && p->s[pos] <= 'Z');
+}
+static int pre_char(const span *p, size_t pos) { /* [^\r\n\p{L}\p{N}] */
+    return in(p, pos) && p->s[pos] != '\r' && p->s[pos] != '\n' && !letter(p, pos) && !number(p, pos);
+}
+
+/* The end of a word match at pos (either alternative), or 0. */
+static size_t case_word(const span *p, size_t pos, int contractions) {
+    size_t q = pos + (pre_char(p, pos) ? 1 : 0), m = q, e = 0;
+    while (upper(p, m)) m++;
+    for (size_t k = m;; k--) { /* upper* lower+ */
+        if (lower(p, k)) {
+            for (e = k; lower(p, e); e++) {}
+            break;
+        }
+        if (k == q) break;
+    }
+    if (!e && m > q) /* upper+ lower* */
+        for (e = m; lower(p, e); e++) {}
+    if (!e) return 0;
+    return e + (contractions ? contraction(p, e, 1) : 0); /* '[sS] ...: ASCII case folded */
+}
+
+static void split_case(span *p, size_t max_digits, int contractions) {
+    for (size_t pos = p->ini; pos < p->end;) {
+        size_t e = case_word(p, pos, contractions);
+        if (e) {
+            pos = e;
+            add(p, pos);
+            continue;
+        }
+        if (number(p, pos)) {
+            for (e = pos; number(p, e) && e - pos < max_digits; e++) {}
+            pos = e;
+            add(p, pos);
+            continue;
+        }
+        size_t p2 = p->s[pos] == ' ' ? pos + 1 : pos;
+        if (other(p, p2)) {
+            for (pos = p2; other(p, pos); pos++) {}
+            while (cp_at(p, pos) == '\r' || cp_at(p, pos) == '\n' || cp_at(p, pos) == '/') pos++;
+            add(p, pos);
+            continue;
+        }
+        size_t nws = 0, last_rn = 0;
+        while (space(p, pos + nws)) {
+            uint32_t c2 = p->s[pos + nws];
+            if (c2 == '\r' || c2 == '\n') last_rn = pos + nws + 1;
+            nws++;
+        }
+        if (last_rn > 0) {
+            pos = last_rn;
+        } else if (nws > 1 && in(p, pos + nws)) {
+            pos += nws - 1;
+        } else if (nws > 0) {
+            pos += nws;
+        } else {
+            pos++; /* cannot happen: every code point matches one alternative */
+        }
+        add(p, pos);
+    }
+}
+
+/* gemma4: [^\n]+|[\n]+ (llama.cpp's unicode_regex_split_custom_newlines) */
+static void split_newlines(span *p) {
+    for (size_t pos = p->ini; pos < p->end;) {
+        int nl = p->s[pos] == '\n';
+        while (pos < p->end && (p->s[pos] == '\n') == nl) pos++;
+        add(p, pos);
+    }
+}
+
+/* deepseek-v3's third regex (after \p{N}{1,3} and the CJK/kana runs):
+ *   [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|
+ *   [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|
+ *   \s*[\r\n]+|\s+(?!\S)|\s+
+ * Unlike the other hand-written splitters, code points no alternative
+ * matches (digits left by the first regex, format characters) are not
+ * tokens of their own: as with std::regex, they join the text between
+ * matches. */
+static int ascii_alpha(const span *p, size_t pos) {
+    return in(p, pos) && ((p->s[pos] | 0x20) >= 'a' && (p->s[pos] | 0x20) <= 'z');
+}
+static int ascii_punct(const span *p, size_t pos) {
+    uint32_t c = in(p, pos) ? p->s[pos] : 0;
+    return c > 0x20 && c < 0x7F && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9');
+}
+static int letter_mark(const span *p, size_t pos) {
+    if (!in(p, pos)) return 0;
+    ia_cat c = ia_uc_cat(p->s[pos]);
+    return c == IA_CAT_LETTER || c == IA_CAT_MARK;
+}
+static int punct_symbol(const span *p, size_t pos) {
+    if (!in(p, pos)) return 0;
+    ia_cat c = ia_uc_cat(p->s[pos]);
+    return c == IA_CAT_PUNCT || c == IA_CAT_SYMBOL;
+}
+
+/* The end of the match starting at pos, or pos when none does. */
+static size_t ds3_match(const span *p, size_t pos) {
+    size_t e;
+    if (ascii_punct(p, pos) && ascii_alpha(p, pos + 1)) {
+        for (e = pos + 1; ascii_alpha(p, e); e++) {}
+        return e;
+    }
+    uint32_t c = p->s[pos];
+    int pre = c != '\r' && c != '\n' && !letter(p, pos) && !punct_symbol(p, pos);
+    if ((pre && letter_mark(p, pos + 1)) || letter_mark(p, pos)) {
+        for (e = pos + 1; letter_mark(p, e); e++) {}
+        return e;
+    }
+    size_t p2 = c == ' ' && punct_symbol(p, pos + 1) ? pos + 1 : pos;
+    if (punct_symbol(p, p2)) {
+        for (e = p2; punct_symbol(p, e); e++) {}
+        while (cp_at(p, e) == '\r' || cp_at(p, e) == '\n') e++;
+        return e;
+    }
+    size_t nws = 0, last_rn = 0;
+    while (space(p, pos + nws)) {
+        if (p->s[pos + nws] == '\r' || p->s[pos + nws] == '\n') last_rn = pos + nws + 1;
+        nws++;
+    }
+    if (last_rn) return last_rn;
+    if (nws > 1 && in(p, pos + nws)) return pos + nws - 1;
+    return pos + nws;
+}
+
+static void split_ds3(span *p) {
+    size_t pos = p->ini;
+    while (pos < p->end) {
+        size_t e = ds3_match(p, pos);
+        if (e == pos) { /* no match here: part of the gap */
+            pos++;
+            continue;
+        }
+        add(p, pos); /* the gap before the match, if any */
+        add(p, e);
+        pos = e;
+    }
+    add(p, p->end);
+}
+
 /* ------------------------------------------------- single-class patterns */
 
 typedef struct range { uint32_t lo, hi; } range;
@@ -245,6 +463,11 @@ static int c_digit(uint32_t c) { return c >= '0' && c <= '9'; }
 /* falcon: [\p{P}\$\+<=>\^~\|`] */
 static int c_falcon_punct(uint32_t c) {
     return c_punct(c) || (c < 128 && c && strchr("$+<=>^~|`", (int)c) != NULL);
+}
+
+/* default: [\p{P}\$\+<=>\^~\|] (falcon's without the backtick) */
+static int c_default_punct(uint32_t c) {
+    return c_punct(c) || (c < 128 && c && strchr("$+<=>^~|", (int)c) != NULL);
 }
 
 /* deepseek: [一-龥ࠀ-一가-퟿] (a wregex: White_Space never matches). */
@@ -285,9 +508,26 @@ static int c_ds_punct(uint32_t c) {
     return !ia_uc_is_space(c) && in_ranges(r, sizeof r / sizeof r[0], c);
 }
 
-enum { ONE = 1, PLUS = 2, THREE = 3 };
+/* bloom: [^(\s|.,!?…。，、।۔،)] */
+static int c_bloom(uint32_t c) {
+    static const uint32_t no[] = {'(', '|', '.', ',', '!', '?', 0x2026, 0x3002, 0xFF0C, 0x3001,
+                                  0x0964, 0x06D4, 0x060C, ')'};
+    if (ia_uc_is_space(c)) return 0;
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (c == no[i]) return 0;
+    return 1;
+}
 
-/* A pattern "\s?C+" (ws_prefix), "C+", "C" or "CCC" of one class C. */
+/* deepseek-v3: [一-龥぀-ゟ゠-ヿ] (a wregex: White_Space never matches) */
+static int c_cjk_kana(uint32_t c) {
+    static const range r[] = {{0x4E00, 0x9FA5}, {0x3040, 0x309F}, {0x30A0, 0x30FF}};
+    return !ia_uc_is_space(c) && in_ranges(r, sizeof r / sizeof r[0], c);
+}
+
+enum { ONE = 1, PLUS = 2, THREE = 3, UPTO3 = 4 };
+
+/* A pattern "\s?C+" (ws_prefix 1), " ?C+" (ws_prefix 2), "C+", "C" or
+ * "CCC" of one class C. */
 typedef struct pattern {
     int (*cls)(uint32_t);
     int ws_prefix;
@@ -297,7 +537,8 @@ typedef struct pattern {
 /* The end of the leftmost-first match at pos, or pos when none starts there. */
 static size_t match_at(const pattern *m, const uint32_t *s, size_t pos, size_t end) {
     size_t q = pos;
-    if (m->ws_prefix && ia_uc_is_space(s[pos]) && pos + 1 < end && m->cls(s[pos + 1]))
+    int prefix = m->ws_prefix == 1 ? ia_uc_is_space(s[pos]) : m->ws_prefix == 2 && s[pos] == ' ';
+    if (prefix && pos + 1 < end && m->cls(s[pos + 1]))
         q = pos + 1;
     else if (!m->cls(s[pos]))
         return pos;
@@ -305,6 +546,9 @@ static size_t match_at(const pattern *m, const uint32_t *s, size_t pos, size_t e
     case ONE: return q + 1;
     case THREE:
         return q + 2 < end && m->cls(s[q + 1]) && m->cls(s[q + 2]) ? q + 3 : pos;
+    case UPTO3: /* C{1,3} */
+        for (size_t k = 1; k < 3 && q + 1 < end && m->cls(s[q + 1]); k++) q++;
+        return q + 1;
     default:
         while (q < end && m->cls(s[q])) q++;
         return q;
@@ -340,11 +584,14 @@ static ia_status split_trailing_space(const uint32_t *s, size_t ini, size_t end,
 
 /* ------------------------------------------------------------- the passes */
 
-typedef enum pass_kind { P_GPT2, P_LLAMA3, P_QWEN2, P_PATTERN, P_TRAILING_SPACE } pass_kind;
+typedef enum pass_kind {
+    P_GPT2, P_LLAMA3, P_PATTERN, P_TRAILING_SPACE, P_GPT4O, P_TEKKEN, P_NEWLINES, P_DS3
+} pass_kind;
 
 typedef struct pass {
     pass_kind kind;
-    pattern pat;
+    pattern pat; /* P_PATTERN */
+    l3cfg l3;    /* P_LLAMA3 */
 } pass;
 
 static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l, ia_lens *out) {
@@ -356,8 +603,11 @@ static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l
         span p = {s, start, end, start, out, IA_OK};
         switch (ps->kind) {
         case P_GPT2: split_gpt2(&p); st = p.st; break;
-        case P_LLAMA3: split_llama3(&p, 3); st = p.st; break;
-        case P_QWEN2: split_llama3(&p, 1); st = p.st; break;
+        case P_LLAMA3: split_llama3(&p, &ps->l3); st = p.st; break;
+        case P_GPT4O: split_case(&p, 3, 1); st = p.st; break;
+        case P_TEKKEN: split_case(&p, 1, 0); st = p.st; break;
+        case P_NEWLINES: split_newlines(&p); st = p.st; break;
+        case P_DS3: split_ds3(&p); st = p.st; break;
         case P_PATTERN: st = split_pattern(&ps->pat, s, start, end, out); break;
         case P_TRAILING_SPACE: st = split_trailing_space(s, start, end, out); break;
         }
@@ -367,37 +617,67 @@ static ia_status run_pass(const pass *ps, const uint32_t *s, const ia_lens *in_l
     return IA_OK;
 }
 
+#define PAT(cls, prefix, quant) ((pass){P_PATTERN, {cls, prefix, quant}, {0, 0, 0, 0}})
+#define L3(cfg) ((pass){P_LLAMA3, {NULL, 0, 0}, cfg})
+
 /* The regex lists of llama_vocab's llm_tokenizer_bpe constructor. */
 static size_t passes_of(ia_pre_type type, pass out[6]) {
-    static const pass gpt2 = {P_GPT2, {NULL, 0, 0}};
+    static const pass gpt2 = {P_GPT2, {NULL, 0, 0}, {0, 0, 0, 0}};
+    /* max_digits, contractions, marks, rn_tail */
+    static const l3cfg llama3 = {3, 1, 0, 1}, qwen2 = {1, 1, 0, 1}, qwen35 = {1, 1, 1, 1},
+                       seed_coder = {1, 1, 0, 0}, ufakzeka = {1, 0, 0, 1};
     switch (type) {
     case IA_PRE_GPT2: out[0] = gpt2; return 1;
-    case IA_PRE_LLAMA3: out[0] = (pass){P_LLAMA3, {NULL, 0, 0}}; return 1;
-    case IA_PRE_QWEN2: out[0] = (pass){P_QWEN2, {NULL, 0, 0}}; return 1;
+    case IA_PRE_LLAMA3: out[0] = L3(llama3); return 1;
+    case IA_PRE_QWEN2: out[0] = L3(qwen2); return 1;
+    case IA_PRE_QWEN35: out[0] = L3(qwen35); return 1;
+    case IA_PRE_SEED_CODER: out[0] = L3(seed_coder); return 1;
+    case IA_PRE_UFAKZEKA: out[0] = L3(ufakzeka); return 1;
+    case IA_PRE_GPT4O: out[0] = (pass){P_GPT4O, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
+    case IA_PRE_TEKKEN: out[0] = (pass){P_TEKKEN, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
+    case IA_PRE_GEMMA4: out[0] = (pass){P_NEWLINES, {NULL, 0, 0}, {0, 0, 0, 0}}; return 1;
+    case IA_PRE_DEEPSEEK3: /* "\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+", the rest by hand */
+        out[0] = PAT(c_number, 0, UPTO3);
+        out[1] = PAT(c_cjk_kana, 0, PLUS);
+        out[2] = (pass){P_DS3, {NULL, 0, 0}, {0, 0, 0, 0}};
+        return 3;
+    case IA_PRE_BLOOM: /* " ?[^(\s|.,!?…。，、।۔،)]+" */
+        out[0] = PAT(c_bloom, 2, PLUS);
+        return 1;
+    case IA_PRE_VIKING: /* bloom's, then "\p{N}" */
+        out[0] = PAT(c_bloom, 2, PLUS);
+        out[1] = PAT(c_number, 0, ONE);
+        return 2;
     case IA_PRE_STARCODER: /* "\p{N}", then GPT-2's */
-        out[0] = (pass){P_PATTERN, {c_number, 0, ONE}};
+        out[0] = PAT(c_number, 0, ONE);
         out[1] = gpt2;
         return 2;
     case IA_PRE_FALCON: /* "[\p{P}\$\+<=>\^~\|`]+", GPT-2's, "[0-9][0-9][0-9]" */
-        out[0] = (pass){P_PATTERN, {c_falcon_punct, 0, PLUS}};
+        out[0] = PAT(c_falcon_punct, 0, PLUS);
         out[1] = gpt2;
-        out[2] = (pass){P_PATTERN, {c_digit, 0, THREE}};
+        out[2] = PAT(c_digit, 0, THREE);
         return 3;
     case IA_PRE_DEEPSEEK_CODER: /* "[\r\n]", "\s?\p{L}+", "\s?\p{P}+", CJK+, "\p{N}" */
-        out[0] = (pass){P_PATTERN, {c_rn, 0, ONE}};
-        out[1] = (pass){P_PATTERN, {c_letter, 1, PLUS}};
-        out[2] = (pass){P_PATTERN, {c_punct, 1, PLUS}};
-        out[3] = (pass){P_PATTERN, {c_cjk, 0, PLUS}};
-        out[4] = (pass){P_PATTERN, {c_number, 0, ONE}};
+        out[0] = PAT(c_rn, 0, ONE);
+        out[1] = PAT(c_letter, 1, PLUS);
+        out[2] = PAT(c_punct, 1, PLUS);
+        out[3] = PAT(c_cjk, 0, PLUS);
+        out[4] = PAT(c_number, 0, ONE);
         return 5;
     case IA_PRE_DEEPSEEK_LLM: /* "[\r\n]", "\s?[latin]+", "\s?[punct]+", "\s+$", CJK+, "\p{N}+" */
-        out[0] = (pass){P_PATTERN, {c_rn, 0, ONE}};
-        out[1] = (pass){P_PATTERN, {c_ds_latin, 1, PLUS}};
-        out[2] = (pass){P_PATTERN, {c_ds_punct, 1, PLUS}};
-        out[3] = (pass){P_TRAILING_SPACE, {NULL, 0, 0}};
-        out[4] = (pass){P_PATTERN, {c_cjk, 0, PLUS}};
-        out[5] = (pass){P_PATTERN, {c_number, 0, PLUS}};
+        out[0] = PAT(c_rn, 0, ONE);
+        out[1] = PAT(c_ds_latin, 1, PLUS);
+        out[2] = PAT(c_ds_punct, 1, PLUS);
+        out[3] = (pass){P_TRAILING_SPACE, {NULL, 0, 0}, {0, 0, 0, 0}};
+        out[4] = PAT(c_cjk, 0, PLUS);
+        out[5] = PAT(c_number, 0, PLUS);
         return 6;
+    case IA_PRE_DEFAULT: /* "[\p{P}\$\+<=>\^~\|]+", GPT-2's, "\p{N}+", "[0-9][0-9][0-9]" */
+        out[0] = PAT(c_default_punct, 0, PLUS);
+        out[1] = gpt2;
+        out[2] = PAT(c_number, 0, PLUS);
+        out[3] = PAT(c_digit, 0, THREE);
+        return 4;
     case IA_PRE_NONE: break;
     }
     return 0;

@@ -1,12 +1,28 @@
 /*
- * spm.c — SentencePiece BPE merges (see spm.h).
+ * spm.c — SentencePiece BPE merges (see spm.h). A tokenizer.json of this
+ * kind (llama-2 style: BPE with byte_fallback) has merge ranks instead of
+ * scores; then pairs are chosen by rank, as Hugging Face's BPE does.
  */
 #include "tokenize/spm.h"
+
+#include <string.h>
 
 static ia_status try_pair(const ia_llm_tok *t, ia_merge_work *w, const char *text, long left,
                           long right) {
     if (left < 0 || right < 0) return IA_OK;
     const ia_sym *l = &w->sym[left], *r = &w->sym[right];
+    if (t->ranks.n) { /* merges given (tokenizer.json): by rank, as Hugging Face's BPE */
+        size_t klen = l->n + 1 + r->n;
+        int32_t rank;
+        ia_status st = ia_mw_grow((void **)&w->key, &w->key_cap, klen, 1);
+        if (st != IA_OK) return st;
+        memcpy(w->key, text + l->start, l->n);
+        w->key[l->n] = '\0'; /* the separator of llm_tok.h's merge keys */
+        memcpy(w->key + l->n + 1, text + r->start, r->n);
+        if (!ia_vocab_find(&t->ranks, "", 0, w->key, klen, &rank)) return IA_OK;
+        ia_pair p = {(double)rank, left, right, l->n + r->n};
+        return ia_heap_push(w, p);
+    }
     /* neighbours are contiguous: the pair's text is one slice */
     int32_t id = ia_llm_find(t, text + l->start, l->n + r->n);
     if (id < 0) return IA_OK;

@@ -157,7 +157,7 @@ static ia_status llm_encode(const ia_tokenizer *tok, const char *text, size_t le
             if (eos_last) out.v[max - 1] = tok->llm.eos;
             n = max;
         }
-        memcpy(ids, out.v, (n < cap ? n : cap) * sizeof *ids);
+        if (n && cap) memcpy(ids, out.v, (n < cap ? n : cap) * sizeof *ids);
         *n_out = n;
     }
     ia_idbuf_free(&out);

@@ -43,8 +43,11 @@ size_t ia_tokenizer_vocab_size(const ia_tokenizer *tok);
  * or mistyped keys. Free with ia_tokenizer_free(). */
 ia_status ia_tokenizer_from_gguf(const ia_gguf *f, ia_tokenizer **out);
 
-/* LLM-style encode of text[0..len) (any bytes; invalid UTF-8 is read as
- * U+FFFD per maximal ill-formed subpart). add_special adds BOS (and EOS)
+/* LLM-style encode of text[0..len) (any bytes). Byte-level BPE reads
+ * invalid UTF-8 as U+FFFD per maximal ill-formed subpart, as Python's
+ * decode(errors="replace") before Hugging Face (llama.cpp makes one U+FFFD
+ * per bad byte); SentencePiece works on the bytes, so they reach the byte
+ * fallback tokens as they are. add_special adds BOS (and EOS)
  * when the tokenizer's metadata says so; parse_special matches control
  * tokens' text (user-defined tokens are matched always, as llama.cpp).
  * Writes up to cap ids; *n_out is the count needed (call again with a
@@ -78,7 +81,8 @@ const char *ia_tokenizer_token_text(const ia_tokenizer *tok, int32_t id);
  * give cap >= the longest piece + 4). For SentencePiece with
  * add_space_prefix the first token's leading space is dropped, so
  * decoding an encode gives the text back. flush writes U+FFFD for an
- * incomplete sequence still held and returns the bytes written. */
+ * incomplete sequence still held and returns its length (3, or 0 when
+ * nothing was held; written only when cap >= 3). */
 typedef struct ia_detok {
     const ia_tokenizer *tok;
     int special;

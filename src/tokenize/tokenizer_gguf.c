@@ -2,8 +2,10 @@
  * tokenizer_gguf.c — loading an LLM tokenizer from GGUF metadata (the
  * tokenizer.ggml.* keys llama.cpp's convert_hf_to_gguf.py writes), with
  * llama.cpp's defaults where a key is absent (llama_vocab::impl::load):
- *   model "gpt2" (byte-level BPE): pre required, merges required, no BOS
+ *   model "gpt2" (byte-level BPE): pre "default" when absent, merges
+ *     required, no BOS
  *     added unless add_bos_token (or the pre type's default) says so;
+ *   model "gemma4": BPE over raw UTF-8 (pre type gemma4);
  *   model "llama" (SentencePiece BPE): bos 1, eos 2, unk 0, add_bos and
  *     add_space_prefix on by default.
  * The file is hostile: array lengths must agree with the token count, and
@@ -64,11 +66,12 @@ static ia_status load(const ia_gguf *f, ia_llm_tok *t) {
     ia_status st;
     if ((st = ia_gguf_get_str(f, KEY "model", &model)) != IA_OK)
         return ia_error_prefix(st, "GGUF tokenizer");
-    if (strcmp(model, "gpt2") == 0) t->model = IA_LLM_BPE;
+    int gemma4 = strcmp(model, "gemma4") == 0;
+    if (strcmp(model, "gpt2") == 0 || gemma4) t->model = IA_LLM_BPE;
     else if (strcmp(model, "llama") == 0) t->model = IA_LLM_SPM;
     else
         return ia_error(IA_ERR_UNSUPPORTED, "GGUF tokenizer: tokenizer.ggml.model \"%.64s\" is "
-                        "not supported (only \"gpt2\" and \"llama\")", model);
+                        "not supported (only \"gpt2\", \"gemma4\" and \"llama\")", model);
     if ((st = ia_gguf_get_str_array(f, KEY "tokens", &n, &texts)) != IA_OK)
         return ia_error_prefix(st, "GGUF tokenizer");
     if ((st = ia_llm_tok_init(t, texts, n)) != IA_OK) return st;
@@ -100,21 +103,23 @@ static ia_status load(const ia_gguf *f, ia_llm_tok *t) {
     if (t->model == IA_LLM_BPE) {
         int ignore_merges = 0, add_bos = 0;
         st = ia_gguf_get_str(f, KEY "pre", &pre);
-        if (st == IA_ERR_NOT_FOUND)
-            return ia_error(IA_ERR_UNSUPPORTED, "GGUF tokenizer: no " KEY "pre (llama.cpp's "
-                            "\"default\" pre-tokenizer is not implemented)");
-        if (st != IA_OK) return st;
+        if (gemma4) pre = "gemma4"; /* llama.cpp sets it for the model, whatever the key says */
+        else if (st == IA_ERR_NOT_FOUND) pre = "default"; /* as llama.cpp (which warns) */
+        else if (st != IA_OK) return st;
         if (!ia_pre_type_from_name(pre, &t->pre, &ignore_merges, &add_bos))
             return ia_error(IA_ERR_UNSUPPORTED, "GGUF tokenizer: pre-tokenizer \"%.64s\" "
                             "(" KEY "pre) is not implemented", pre);
         t->ignore_merges = ignore_merges;
         t->add_bos = add_bos;
+        /* gemma4's pre type: raw UTF-8, spaces as U+2581 (escape_whitespaces) */
+        t->raw_bpe = t->pre == IA_PRE_GEMMA4;
         const char *const *merges = NULL;
         size_t nm = 0;
         if ((st = ia_gguf_get_str_array(f, KEY "merges", &nm, &merges)) != IA_OK)
             return ia_error_prefix(st, "GGUF tokenizer");
+        if (nm > (size_t)INT32_MAX) return ia_error(IA_ERR_FORMAT, "GGUF tokenizer: %zu merges", nm);
         for (size_t i = 0; i < nm; i++)
-            if ((st = ia_llm_tok_add_merge(t, merges[i], strlen(merges[i]))) != IA_OK) return st;
+            if ((st = ia_llm_tok_add_merge_str(t, merges[i], (int32_t)i)) != IA_OK) return st;
     } else {
         t->pre = IA_PRE_NONE;
         t->add_bos = 1;
@@ -132,7 +137,7 @@ static ia_status load(const ia_gguf *f, ia_llm_tok *t) {
         (st = opt_bool(f, KEY "add_eos_token", &t->add_eos)) != IA_OK ||
         (st = opt_bool(f, KEY "add_space_prefix", &t->add_space_prefix)) != IA_OK)
         return st;
-    if ((st = ia_llm_tok_finish(t)) != IA_OK) return st;
+    if ((st = ia_llm_tok_finish(t, 1)) != IA_OK) return st;
     name_attrs(f, t);
     return IA_OK;
 }

@@ -5,6 +5,7 @@
  * only whole code points when an emoji is split over byte tokens, special
  * tokens, BOS/EOS and EOG ids, and hostile arguments.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,8 @@ ROUND_TRIP_TEST(llm_decode_round_trip_qwen2, "qwen2")
 ROUND_TRIP_TEST(llm_decode_round_trip_deepseek_llm, "deepseek-llm")
 ROUND_TRIP_TEST(llm_decode_round_trip_falcon, "falcon")
 ROUND_TRIP_TEST(llm_decode_round_trip_llama_spm, "llama-spm")
+ROUND_TRIP_TEST(llm_decode_round_trip_gemma_4, "gemma-4")
+ROUND_TRIP_TEST(llm_decode_round_trip_qwen35, "qwen35")
 
 /* "🦙" (F0 9F A6 99) is not in llama-spm's vocabulary: it is encoded as
  * four <0xNN> byte tokens, and the detokenizer must hold the first three. */
@@ -218,5 +221,63 @@ IA_TEST(llm_decode_gguf_refusals) {
         ia_gguf_free(f);
     } else {
         CHECK_MSG(0, "%s: %s (run scripts/fetch_llamacpp_src.sh)", rel, ia_last_error());
+    }
+}
+
+/* One tokenizer, four threads encoding the same texts: the tokenizer is
+ * immutable, so every thread gets the sequential ids (run under TSan by
+ * scripts/run_tests.sh). */
+typedef struct par_job {
+    const ia_tokenizer *tok;
+    const char *const *texts;
+    size_t n;
+    const int32_t *want; /* n rows of 64 ids, -1 padded */
+    int bad;
+} par_job;
+
+static const char *const PAR_TEXTS[] = {
+    "Hello world, this is a test of the tokenizer.",
+    "<|begin_of_text|>system\nYou are helpful.<|eot_id|>",
+    "\xf0\x9f\xa6\x99 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e 12345678   spaces\n\n\tand tabs",
+    "def f(x):\n    return x ** 2  # comment",
+};
+
+static void encode_rows(const ia_tokenizer *tok, const char *const *texts, size_t n, int32_t *rows) {
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        for (size_t j = 0; j < 64; j++) rows[i * 64 + j] = -1;
+        if (ia_tokenizer_tokenize(tok, texts[i], strlen(texts[i]), 1, 1, rows + i * 64, 64, &k) != IA_OK)
+            rows[i * 64] = -2;
+    }
+}
+
+static void *par_worker(void *arg) {
+    par_job *j = arg;
+    int32_t rows[4 * 64];
+    for (int rep = 0; rep < 50; rep++) {
+        encode_rows(j->tok, j->texts, j->n, rows);
+        if (memcmp(rows, j->want, sizeof rows) != 0) j->bad++;
+    }
+    return NULL;
+}
+
+IA_TEST(llm_encode_in_parallel) {
+    static const char *const names[] = {"llama-bpe", "llama-spm"};
+    for (size_t v = 0; v < 2; v++) {
+        ia_tokenizer *tok = load(names[v]);
+        REQUIRE(tok);
+        int32_t want[4 * 64];
+        encode_rows(tok, PAR_TEXTS, 4, want);
+        pthread_t th[4];
+        par_job jobs[4];
+        for (int i = 0; i < 4; i++) {
+            jobs[i] = (par_job){tok, PAR_TEXTS, 4, want, 0};
+            CHECK(pthread_create(&th[i], NULL, par_worker, &jobs[i]) == 0);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            CHECK_MSG(jobs[i].bad == 0, "%s: thread %d got other ids %d times", names[v], i, jobs[i].bad);
+        }
+        ia_tokenizer_free(tok);
     }
 }

@@ -136,13 +136,16 @@ VOCAB_TEST(llm_vocab_refact, "refact")
 VOCAB_TEST(llm_vocab_command_r, "command-r")
 VOCAB_TEST(llm_vocab_llama_spm, "llama-spm")
 VOCAB_TEST(llm_vocab_phi_3, "phi-3")
+VOCAB_TEST(llm_vocab_qwen35, "qwen35")
+VOCAB_TEST(llm_vocab_gemma_4, "gemma-4")
 
-/* A pre type we do not implement is refused, naming it. */
-IA_TEST(llm_vocab_unknown_pre_refused) {
+/* A tokenizer model we do not implement is refused, naming it
+ * (nomic-bert-moe: tokenizer.ggml.model "t5", a Unigram model). */
+IA_TEST(llm_vocab_unknown_model_refused) {
     ia_status st;
-    ia_tokenizer *tok = load_vocab("qwen35", &st);
+    ia_tokenizer *tok = load_vocab("nomic-bert-moe", &st);
     CHECK(tok == NULL);
-    CHECK_MSG(st == IA_ERR_UNSUPPORTED && strstr(ia_last_error(), "qwen35"),
+    CHECK_MSG(st == IA_ERR_UNSUPPORTED && strstr(ia_last_error(), "tokenizer.ggml.model"),
               "status %d: %s", (int)st, ia_last_error());
     ia_tokenizer_free(tok);
 }
