@@ -114,6 +114,9 @@ CONVERSATIONS = [
                    {"role": "assistant", "content": "Let me check."},
                    {"role": "tool", "content": "{\"temp_c\": 21}"},
                    {"role": "user", "content": "Thanks"}]),
+    ("unicode_space", [{"role": "user", "content": "\u00a0\u3000 wide\u2003spaces\u00a0\n"},
+                       {"role": "assistant", "content": "\u2028 caf\u00e9 \u00c9T\u00c9 \u0085"},
+                       {"role": "user", "content": "\u00e9\u00e8 \U0001F600"}]),
     ("long", [{"role": "system", "content": "S"}] +
              [{"role": r, "content": "%s %d" % (r, i)} for i in range(4) for r in ("user", "assistant")] +
              [{"role": "user", "content": "last"}]),

@@ -3,8 +3,8 @@
  * global functions chat templates call, each with the semantics of Jinja 3.1
  * (jinja2/filters.py, jinja2/tests.py), Python's str/dict methods and
  * transformers' additions (raise_exception, strftime_now, tojson without
- * HTML escaping, namespace, dict). Case mapping (upper, lower, title,
- * capitalize) is ASCII-only: other letters pass through unchanged.
+ * HTML escaping, namespace, dict). Lowercasing is Unicode's full mapping,
+ * uppercasing (upper, title, capitalize) ASCII only.
  */
 #include <ctype.h>
 #include <math.h>
@@ -14,6 +14,8 @@
 #include <time.h>
 
 #include "tokenize/chat_template_impl.h"
+#include "tokenize/unicode.h"
+#include "tokenize/utf8.h"
 #include "util/error.h"
 
 static ia_status nomem(ct_render *r) {
@@ -74,23 +76,24 @@ static const ct_value *arg(const ct_value *pv, size_t np, const char **kn, const
     return pos < np ? &pv[pos] : NULL;
 }
 
-static int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
-
-static int in_chars(unsigned char c, const ct_value *chars) {
-    if (!chars || chars->kind == CT_V_NONE) return is_space(c);
-    return memchr(chars->u.str.s, c, chars->u.str.n) != NULL;
-}
-
-/* str.strip / lstrip / rstrip (which: 1 left, 2 right, 3 both). chars are
- * matched bytewise, which is exact for ASCII chars, the only kind templates use. */
+/* str.strip / lstrip / rstrip (which: 1 left, 2 right, 3 both): Unicode
+ * whitespace without chars; with chars, bytes of chars, which is exact for
+ * the ASCII chars templates pass. */
 static ct_value strip(const ct_value *s, const ct_value *chars, int which) {
-    size_t b = 0, e = s->u.str.n;
-    const unsigned char *p = (const unsigned char *)s->u.str.s;
-    if (which & 1)
-        while (b < e && in_chars(p[b], chars)) b++;
-    if (which & 2)
-        while (e > b && in_chars(p[e - 1], chars)) e--;
-    return ct_str(s->u.str.s + b, e - b);
+    size_t b = 0, e = s->u.str.n, w;
+    const char *p = s->u.str.s;
+    if (!chars || chars->kind == CT_V_NONE) {
+        if (which & 1)
+            while ((w = ct_space_at(p, e, b))) b += w;
+        if (which & 2)
+            while ((w = ct_space_before(p, b, e))) e -= w;
+    } else {
+        if (which & 1)
+            while (b < e && memchr(chars->u.str.s, p[b], chars->u.str.n)) b++;
+        if (which & 2)
+            while (e > b && memchr(chars->u.str.s, p[e - 1], chars->u.str.n)) e--;
+    }
+    return ct_str(p + b, e - b);
 }
 
 static ia_status need_str(ct_render *r, const ct_value *v, const char *what) {
@@ -98,23 +101,56 @@ static ia_status need_str(ct_render *r, const ct_value *v, const char *what) {
     return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: %s expects a string, got '%s'", what, ct_type_name(v));
 }
 
+/* One code point of s[i..n) (a stray byte stands for itself); sets *len. */
+static uint32_t next_cp(const unsigned char *s, size_t n, size_t i, size_t *len) {
+    unsigned char c = s[i];
+    size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (k == 0 || i + k > n) {
+        *len = 1;
+        return c;
+    }
+    uint32_t cp = k == 1 ? c : k == 2 ? (c & 0x1Fu) : k == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (size_t j = 1; j < k; j++) {
+        if ((s[i + j] & 0xC0) != 0x80) {
+            *len = 1;
+            return c;
+        }
+        cp = (cp << 6) | (s[i + j] & 0x3Fu);
+    }
+    *len = k;
+    return cp;
+}
+
+/* mode 0 lower, 1 upper, 2 title, 3 capitalize. Lowercasing is Unicode's
+ * full mapping (tokenize/unicode.h); uppercasing is ASCII only (no table for
+ * it here yet), so "é".upper() stays "é" where Python gives "É". */
 static ia_status map_case(ct_render *r, const ct_value *v, int mode, ct_value *res) {
-    /* mode 0 lower, 1 upper, 2 title, 3 capitalize */
     ct_value s;
     ia_status st = ct_to_string(r, v, &s);
     if (st) return st;
-    char *o = ct_alloc(&r->arena, s.u.str.n + 1);
-    if (!o) return nomem(r);
-    int prev_alpha = 0;
-    for (size_t i = 0; i < s.u.str.n; i++) {
-        unsigned char c = (unsigned char)s.u.str.s[i];
-        if (c >= 0x80) { o[i] = (char)c; prev_alpha = (c & 0xC0) == 0x80 ? prev_alpha : 1; continue; }
-        int up = mode == 1 || (mode == 2 && !prev_alpha) || (mode == 3 && i == 0);
-        o[i] = (char)(up ? toupper(c) : tolower(c));
-        prev_alpha = isalpha(c);
+    ct_buf b = {0};
+    const unsigned char *p = (const unsigned char *)s.u.str.s;
+    int prev_cased = 0;
+    for (size_t i = 0, len; i < s.u.str.n; i += len) {
+        uint32_t cp = next_cp(p, s.u.str.n, i, &len);
+        int up = mode == 1 || (mode == 2 && !prev_cased) || (mode == 3 && i == 0);
+        if (cp < 0x80) {
+            ct_buf_putc(&b, (char)(up ? toupper((int)cp) : tolower((int)cp)));
+            prev_cased = isalpha((int)cp) != 0;
+        } else if (up || len == 1) {
+            ct_buf_put(&b, (const char *)p + i, len);
+            prev_cased = len > 1;
+        } else {
+            uint32_t low[IA_UC_LOWER_MAX];
+            size_t nl = ia_uc_lower(cp, low);
+            for (size_t k = 0; k < nl; k++) {
+                char u8[4];
+                ct_buf_put(&b, u8, ia_utf8_put(low[k], u8));
+            }
+            prev_cased = 1;
+        }
     }
-    *res = ct_str(o, s.u.str.n);
-    return IA_OK;
+    return make_str(r, &b, res);
 }
 
 static ia_status replace(ct_render *r, const ct_value *s, const ct_value *old, const ct_value *rep, int64_t count,
@@ -156,17 +192,18 @@ static ia_status split(ct_render *r, const ct_value *s, const ct_value *sep, int
     if (!l) return nomem(r);
     if (!sep || sep->kind == CT_V_NONE) {
         /* runs of whitespace, no empty strings */
+        size_t w;
         while (i < n) {
-            while (i < n && is_space((unsigned char)p[i])) i++;
+            while ((w = ct_space_at(p, n, i))) i += w;
             if (i >= n) break;
             size_t j = i;
             if (maxsplit >= 0 && done >= maxsplit) {
                 size_t e = n;
-                while (e > i && is_space((unsigned char)p[e - 1])) e--;
+                while ((w = ct_space_before(p, i, e))) e -= w;
                 if (!ct_list_push(&r->arena, l, ct_str(p + i, e - i))) return nomem(r);
                 break;
             }
-            while (j < n && !is_space((unsigned char)p[j])) j++;
+            while (j < n && !ct_space_at(p, n, j)) j++;
             if (!ct_list_push(&r->arena, l, ct_str(p + i, j - i))) return nomem(r);
             done++;
             i = j;

@@ -166,6 +166,11 @@ void ct_repr(ct_buf *b, const ct_value *v);
  * cannot show. */
 int ct_tojson(ct_buf *b, const ct_value *v, int indent, int sort_keys, int depth, const char **bad);
 const char *ct_type_name(const ct_value *v);
+/* Byte length of the whitespace code point (Python's str.isspace(), which
+ * strip(), split() and Jinja's whitespace control use) at s[i] / ending at
+ * s[i] (not reaching before from); 0 when there is none. */
+size_t ct_space_at(const char *s, size_t n, size_t i);
+size_t ct_space_before(const char *s, size_t from, size_t i);
 /* Number of code points in s[0..n) (UTF-8). */
 size_t ct_utf8_len(const char *s, size_t n);
 /* Byte offset of code point index cp (clamped to n). */

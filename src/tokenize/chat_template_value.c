@@ -484,3 +484,31 @@ size_t ct_utf8_offset(const char *s, size_t n, size_t cp) {
     }
     return n;
 }
+
+/* Python's str.isspace() / re's \s for one code point in UTF-8: ASCII
+ * \t..\r, \x1c..\x1f and space, and U+0085, U+00A0, U+1680, U+2000..U+200A,
+ * U+2028, U+2029, U+202F, U+205F, U+3000. */
+static size_t space_len(const unsigned char *p, size_t avail) {
+    if (avail == 0) return 0;
+    unsigned char c = p[0];
+    if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f)) return 1;
+    if (c == 0xC2 && avail >= 2 && (p[1] == 0x85 || p[1] == 0xA0)) return 2;
+    if (avail < 3) return 0;
+    if (c == 0xE1 && p[1] == 0x9A && p[2] == 0x80) return 3;
+    if (c == 0xE2 && p[1] == 0x80 && (p[2] <= 0x8A || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF) && p[2] >= 0x80) return 3;
+    if (c == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) return 3;
+    if (c == 0xE3 && p[1] == 0x80 && p[2] == 0x80) return 3;
+    return 0;
+}
+
+size_t ct_space_at(const char *s, size_t n, size_t i) {
+    return i < n ? space_len((const unsigned char *)s + i, n - i) : 0;
+}
+
+size_t ct_space_before(const char *s, size_t from, size_t i) {
+    for (size_t k = 1; k <= 3 && k <= i - from; k++) {
+        size_t len = space_len((const unsigned char *)s + i - k, k);
+        if (len == k) return k;
+    }
+    return 0;
+}

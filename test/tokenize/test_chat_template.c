@@ -166,6 +166,7 @@ IA_TEST(chat_template_semantics) {
         {"{{ messages | selectattr('role', 'equalto', 'user') | list | length }} {{ messages | map(attribute='role') | join(',') }}", "1 user"},
         {"{% macro f(a, b='B') %}<{{ a }}{{ b }}>{% endmacro %}{{ f(1) }}{{ f(2, b=3) }}", "<1B><23>"},
         {"{% set x %}in {{ 1 }}{% endset %}[{{ x }}]", "[in 1]"},
+        {"[{{ '\xc2\xa0x\xe3\x80\x80' | trim }}]{{ '\xc3\x89T\xc3\x89 \xc3\x80 B' | lower }}{{ ' a  b '.split() }}", "[x]\xc3\xa9t\xc3\xa9 \xc3\xa0 b['a', 'b']"},
         {"{{ 'a\\nb\\n\\nc' | indent(2) }}|{{ 3 is odd }}{{ 'x' is string }}{{ none is none }}", "a\n  b\n\n  c|TrueTrueTrue"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
