@@ -349,7 +349,6 @@ static ia_status indent(ct_render *r, const ct_value *sv, const ct_value *width,
         while (j < n && p[j] != '\n' && p[j] != '\r' && p[j] != '\v' && p[j] != '\f' &&
                !((unsigned char)p[j] >= 0x1c && (unsigned char)p[j] <= 0x1e))
             j++;
-        if (j >= n && i >= n && line > 0) break; /* the appended "\n" ends the last line */
         if (line > 0) {
             ct_buf_putc(&b, '\n');
             if (blank || j > i) ct_buf_put(&b, pad.p, pad.n);
@@ -796,6 +795,7 @@ ia_status ct_call_method(ct_render *r, ct_value self, const char *name, const ct
                 else {
                     ct_list *pair = ct_list_new(&r->arena, 2);
                     if (!pair) return nomem(r);
+                    pair->tuple = 1;
                     pair->v[0] = d->keys[i];
                     pair->v[1] = d->vals[i];
                     pair->n = 2;

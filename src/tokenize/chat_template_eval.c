@@ -235,6 +235,7 @@ static ia_status do_slice(ct_render *r, const ct_value *obj, const ct_value *lo,
     ct_list *items, *l;
     if ((st = ct_iterable(r, obj, &items))) return st;
     if (!(l = ct_list_new(&r->arena, 0))) return nomem(r);
+    l->tuple = obj->kind == CT_V_LIST && obj->u.list->tuple;
     for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step)
         if (!ct_list_push(&r->arena, l, items->v[i])) return nomem(r);
     if (obj->kind == CT_V_LIST) {
@@ -337,9 +338,10 @@ static ia_status binop(ct_render *r, int op, const ct_value *x, const ct_value *
         return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: integer result beyond 64 bits");
     }
     if (op == CT_OP_ADD && x->kind == CT_V_STR && y->kind == CT_V_STR) return concat_str(r, x, y, res);
-    if (op == CT_OP_ADD && x->kind == CT_V_LIST && y->kind == CT_V_LIST) {
+    if (op == CT_OP_ADD && x->kind == CT_V_LIST && y->kind == CT_V_LIST && x->u.list->tuple == y->u.list->tuple) {
         ct_list *l = ct_list_new(&r->arena, x->u.list->n + y->u.list->n);
         if (!l) return nomem(r);
+        l->tuple = x->u.list->tuple;
         for (size_t i = 0; i < x->u.list->n; i++) l->v[l->n++] = x->u.list->v[i];
         for (size_t i = 0; i < y->u.list->n; i++) l->v[l->n++] = y->u.list->v[i];
         res->kind = CT_V_LIST;
@@ -355,6 +357,21 @@ static ia_status binop(ct_render *r, int op, const ct_value *x, const ct_value *
         if (!p) return nomem(r);
         for (int64_t i = 0; i < k; i++) memcpy(p + (size_t)i * s->u.str.n, s->u.str.s, s->u.str.n);
         *res = ct_str(p, s->u.str.n * (size_t)k);
+        return IA_OK;
+    }
+    if (op == CT_OP_MUL && ((x->kind == CT_V_LIST && is_intlike(y)) || (y->kind == CT_V_LIST && is_intlike(x)))) {
+        const ct_list *src = x->kind == CT_V_LIST ? x->u.list : y->u.list;
+        int64_t k = x->kind == CT_V_LIST ? as_i(y) : as_i(x);
+        if (k < 0) k = 0;
+        if (src->n && (uint64_t)k > (CT_MAX_OUT / 16) / src->n)
+            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: list repetition too large");
+        ct_list *l = ct_list_new(&r->arena, src->n * (size_t)k);
+        if (!l) return nomem(r);
+        l->tuple = src->tuple;
+        for (int64_t i = 0; i < k; i++)
+            for (size_t j = 0; j < src->n; j++) l->v[l->n++] = src->v[j];
+        res->kind = CT_V_LIST;
+        res->u.list = l;
         return IA_OK;
     }
     if (op == CT_OP_MOD && x->kind == CT_V_STR)
@@ -502,6 +519,7 @@ static ia_status eval(ct_render *r, const ct_node *n, ct_frame *f, ct_value *res
     case CT_N_LIST: {
         ct_list *l = ct_list_new(&r->arena, n->body.n);
         if (!l) return nomem(r);
+        l->tuple = n->op;
         for (size_t i = 0; i < n->body.n; i++)
             if ((st = eval(r, n->body.v[i], f, &l->v[l->n++]))) return st;
         res->kind = CT_V_LIST;
@@ -650,8 +668,8 @@ static ia_status exec_for(ct_render *r, const ct_node *n, ct_frame *f) {
     } else {
         return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: '%s' object is not iterable", ct_type_name(&it));
     }
-    if ((st = new_frame(r, f, &lf))) return st;
     if (n->b) {
+        if ((st = new_frame(r, f, &lf))) return st;
         /* the loop filter runs before the loop, so loop.length counts what passes */
         ct_list *kept = ct_list_new(&r->arena, items->n);
         if (!kept) return nomem(r);
@@ -665,6 +683,9 @@ static ia_status exec_for(ct_render *r, const ct_node *n, ct_frame *f) {
     for (size_t i = 0; i < items->n; i++) {
         if (++r->steps > CT_MAX_STEPS)
             return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: render passed %u steps", CT_MAX_STEPS);
+        /* a fresh frame each iteration: what the body sets does not carry to
+         * the next one (Jinja's loop body locals start over) */
+        if ((st = new_frame(r, f, &lf))) return st;
         if ((st = assign_targets(r, lf, n->names, n->n_names, &items->v[i])) || (st = loop_var(r, items, i, &lv)) ||
             (st = set_var(r, lf, "loop", lv)))
             return st;

@@ -99,6 +99,7 @@ struct ct_value {
 struct ct_list {
     ct_value *v;
     size_t n, cap;
+    int tuple; /* a Python tuple: shown as (a, b), never equal to a list */
 };
 
 struct ct_dict {
@@ -109,7 +110,7 @@ struct ct_dict {
 struct ct_node {
     ct_node_kind kind;
     int line, col;
-    int op;              /* BINOP/COMPARE operator (CT_OP_*), TEST negation, FOR target count */
+    int op;              /* BINOP/COMPARE operator (CT_OP_*), TEST negation, LIST 1 for a tuple */
     const char *name;    /* NAME, ATTR, FILTER/TEST name, SET target, MACRO name */
     size_t name_len;
     const char *attr;    /* SET_ATTR attribute */

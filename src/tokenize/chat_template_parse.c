@@ -256,6 +256,7 @@ static ia_status parse_primary(parser *P, ct_node **out) {
              * uses templates make of tuples (startswith(("a", "b")), in) */
             vec items = {0};
             NEW(n, CT_N_LIST, t);
+            n->op = 1;
             st = vec_push(&items, e, NULL);
             while (!st && is_op(peek(P), ",")) {
                 next(P);
@@ -417,14 +418,9 @@ static ia_status parse_filters_tests(parser *P, ct_node *n, ct_node **out) {
             }
             const ct_token *name = peek(P);
             ct_node *m;
-            if (name->kind != CT_T_NAME && !(name->kind == CT_T_OP && (is_op(name, "==") || is_op(name, "!=") ||
-                                                                       is_op(name, "<") || is_op(name, ">") ||
-                                                                       is_op(name, "<=") || is_op(name, ">="))))
-                return expected(P, "a test name after 'is'");
-            if (name->kind == CT_T_NAME && (!strcmp(name->str, "none") || !strcmp(name->str, "true") ||
-                                            !strcmp(name->str, "false"))) {
-                /* "none", "true", "false" are tests here, not constants */
-            }
+            /* a name, as Jinja's parser wants ("is ==" is a syntax error there too);
+             * "none", "true", "false" are tests here, not constants */
+            if (name->kind != CT_T_NAME) return expected(P, "a test name after 'is'");
             next(P);
             NEW(m, CT_N_TEST, name);
             m->a = n;
@@ -535,10 +531,11 @@ static ia_status parse_math1(parser *P, ct_node **out) {
     return st;
 }
 
+/* a < b <= c is (a < b) and (b <= c), as Python (b evaluated twice: the
+ * expressions are pure but for raise_exception, which ends the render) */
 static ia_status parse_compare(parser *P, ct_node **out) {
-    ct_node *l = NULL, *r = NULL;
+    ct_node *l = NULL, *r = NULL, *chain = NULL, *prev_right = NULL;
     ia_status st = parse_math1(P, &l);
-    int ops = 0;
     for (;;) {
         const ct_token *t = peek(P);
         int op = is_op(t, "==") ? CT_OP_EQ : is_op(t, "!=") ? CT_OP_NE : is_op(t, "<") ? CT_OP_LT
@@ -546,15 +543,24 @@ static ia_status parse_compare(parser *P, ct_node **out) {
                : is_name(t, "in") ? CT_OP_IN
                : (is_name(t, "not") && is_name(peek2(P), "in")) ? CT_OP_NOTIN : 0;
         if (st || !op) break;
-        if (ops++) return unsupported(t, "a chained comparison (a < b < c)");
         next(P);
         if (op == CT_OP_NOTIN) next(P);
-        if (!(st = parse_math1(P, &r))) {
-            st = binop(P, t, op, l, r, &l);
-            if (!st) l->kind = CT_N_COMPARE;
+        if ((st = parse_math1(P, &r))) break;
+        ct_node *cmp = NULL;
+        if ((st = binop(P, t, op, prev_right ? prev_right : l, r, &cmp))) break;
+        cmp->kind = CT_N_COMPARE;
+        if (!chain) {
+            chain = cmp;
+        } else {
+            ct_node *both;
+            NEW(both, CT_N_AND, t);
+            both->a = chain;
+            both->b = cmp;
+            chain = both;
         }
+        prev_right = r;
     }
-    *out = l;
+    *out = chain ? chain : l;
     return st;
 }
 
@@ -750,6 +756,7 @@ static ia_status parse_set(parser *P, const ct_token *t, ct_node **out) {
         vec items = {0};
         ct_node *l, *e = n->a;
         NEW(l, CT_N_LIST, t);
+        l->op = 1;
         st = vec_push(&items, e, NULL);
         while (!st && is_op(peek(P), ",")) {
             next(P);

@@ -234,7 +234,7 @@ int ct_equal(const ct_value *x, const ct_value *y) {
     case CT_V_NONE: return 1; /* Undefined == Undefined is True in Jinja */
     case CT_V_STR: return x->u.str.n == y->u.str.n && memcmp(x->u.str.s, y->u.str.s, x->u.str.n) == 0;
     case CT_V_LIST:
-        if (x->u.list->n != y->u.list->n) return 0;
+        if (x->u.list->n != y->u.list->n || x->u.list->tuple != y->u.list->tuple) return 0;
         for (size_t i = 0; i < x->u.list->n; i++)
             if (!ct_equal(&x->u.list->v[i], &y->u.list->v[i])) return 0;
         return 1;
@@ -344,14 +344,17 @@ void ct_str_of(ct_buf *b, const ct_value *v) {
     case CT_V_INT: put_int(b, v->u.i); return;
     case CT_V_FLOAT: put_float(b, v->u.f); return;
     case CT_V_STR: ct_buf_put(b, v->u.str.s, v->u.str.n); return;
-    case CT_V_LIST:
-        ct_buf_putc(b, '[');
+    case CT_V_LIST: {
+        int tup = v->u.list->tuple;
+        ct_buf_putc(b, tup ? '(' : '[');
         for (size_t i = 0; i < v->u.list->n; i++) {
             if (i) ct_buf_put(b, ", ", 2);
             ct_repr(b, &v->u.list->v[i]);
         }
-        ct_buf_putc(b, ']');
+        if (tup && v->u.list->n == 1) ct_buf_putc(b, ',');
+        ct_buf_putc(b, tup ? ')' : ']');
         return;
+    }
     case CT_V_DICT:
         ct_buf_putc(b, '{');
         for (size_t i = 0; i < v->u.dict->n; i++) {
