@@ -212,6 +212,25 @@ SNIPPETS = [
     "{% set ns = namespace() %}{% set ns.x = 1 %}{{ ns.x }}", "{% set d = {} %}{% set d.x = 1 %}",
     "{{ 'a' | indent }}|{{ 'a\\nb\\n\\nc' | indent(2) }}|{{ 'a\\nb' | indent(2, true) }}|{{ 'a\\n\\nb\\n' | indent(1, blank=true) }}|{{ 'x\\ny' | indent('> ') }}",
     "{% generation %}gen {{ 1 }}{% endgeneration %}",
+    # scoping of macros and nested loops
+    "{% macro f() %}[{{ x }}]{% endmacro %}{% set x = 1 %}{{ f() }}",
+    "{% macro f() %}[{{ i }}{{ loop is defined }}]{% endmacro %}{% for i in [1] %}{{ f() }}{% endfor %}",
+    "{% macro f() %}{% set z = 1 %}{{ z }}{% endmacro %}{{ f() }}[{{ z }}]",
+    "{% for a in [1, 2] %}{% set outer = loop %}{% for b in 'xy' %}{{ outer.index }}{{ loop.index }}{% endfor %};{% endfor %}",
+    "{% for x in [1] if false %}a{% else %}b{% endfor %}{{ x is defined }}",
+    "{{ {'a': {'b': 1}} }}{{ {'a': {'b': 1}}['a']['b'] }}",
+    "{{ 'hello world\\'s 1st-try (x)' | title }}|{{ 'hello world\\'s 1st-try (x)'.title() }}|{{ 'ÉCOLE' | capitalize }}",
+    "{{ none | default('x', boolean=true) }} {{ 0 | default(5) }} {{ nope | d }}|",
+    "{{ '{\"a\": 1}' }} {{ \"}}\" }} {{ '%}' }}",
+    "{{ (messages | length) // 2 }} {{ messages[0]['content'] | string | length }} {{ messages | first | length }}",
+    # whitespace control corners
+    "a \n\t{%- if true %}\n\tb\n\t{%- endif %}\nc", "a\n\t\t{% if true %}\n\t\tb\n\t\t{% endif %}\n",
+    "{{ 'a' -}}\n\n{{ 'b' }}\n{{- 'c' }}", "x\n{% set y = 1 -%}\n\n  {{ y }}", "{#- c -#}\n\n  a\n{# d #}",
+    "text {% if true %} mid {% endif %} end", "{% for i in [1,2] -%}\n  {{ i }}\n{%- endfor %}|",
+    "\n\n{% if true %}\nx{% endif %}\n\n",
+    # syntax errors (the C side must say IA_ERR_FORMAT)
+    "{% if true %}unclosed", "{{ 'a' }", "{{ x ) }}", "{% endfor %}", "{{ 'unterminated }}", "{# never closed",
+    "{% for %}{% endfor %}", "{{ [1, 2 }}", "{% if true %}{% else %}{% else %}{% endif %}", "{% set = 1 %}",
 ]
 
 

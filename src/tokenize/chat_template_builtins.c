@@ -121,7 +121,9 @@ static uint32_t next_cp(const unsigned char *s, size_t n, size_t i, size_t *len)
     return cp;
 }
 
-/* mode 0 lower, 1 upper, 2 title, 3 capitalize. Lowercasing is Unicode's
+/* mode 0 lower, 1 upper, 2 str.title, 3 capitalize, 4 Jinja's title filter
+ * (a word starts after "-", whitespace, "(", "{", "[" or "<", not after
+ * any non-letter as in str.title). Lowercasing is Unicode's
  * full mapping (tokenize/unicode.h); uppercasing is ASCII only (no table for
  * it here yet), so "é".upper() stays "é" where Python gives "É". */
 static ia_status map_case(ct_render *r, const ct_value *v, int mode, ct_value *res) {
@@ -130,10 +132,11 @@ static ia_status map_case(ct_render *r, const ct_value *v, int mode, ct_value *r
     if (st) return st;
     ct_buf b = {0};
     const unsigned char *p = (const unsigned char *)s.u.str.s;
-    int prev_cased = 0;
+    int prev_cased = 0, prev_delim = 1;
     for (size_t i = 0, len; i < s.u.str.n; i += len) {
         uint32_t cp = next_cp(p, s.u.str.n, i, &len);
-        int up = mode == 1 || (mode == 2 && !prev_cased) || (mode == 3 && i == 0);
+        int up = mode == 1 || (mode == 2 && !prev_cased) || (mode == 3 && i == 0) || (mode == 4 && prev_delim);
+        prev_delim = cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<' || ct_space_at(s.u.str.s, s.u.str.n, i);
         if (cp < 0x80) {
             ct_buf_putc(&b, (char)(up ? toupper((int)cp) : tolower((int)cp)));
             prev_cased = isalpha((int)cp) != 0;
@@ -506,7 +509,7 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
     }
     if (IS("upper")) return map_case(r, &x, 1, res);
     if (IS("lower")) return map_case(r, &x, 0, res);
-    if (IS("title")) return map_case(r, &x, 2, res);
+    if (IS("title")) return map_case(r, &x, 4, res);
     if (IS("capitalize")) return map_case(r, &x, 3, res);
     if (IS("tojson")) {
         const ct_value *ind = arg(pv, np, kn, kv, nk, 1, "indent");
