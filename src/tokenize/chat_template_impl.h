@@ -177,8 +177,19 @@ size_t ct_utf8_len(const char *s, size_t n);
 /* Byte offset of code point index cp (clamped to n). */
 size_t ct_utf8_offset(const char *s, size_t n, size_t cp);
 
-/* ---- render state (chat_template_eval.c) shared with the builtins */
+/* ---- render state (chat_template_eval.c, chat_template_render.c) shared
+ * with the builtins */
+#define CT_MAX_STEPS 10000000u /* ~1 s of work; real templates take < 10^5 */
+#define CT_MAX_OUT (64u << 20) /* a prompt is far smaller */
+#define CT_MAX_ARENA (256u << 20)
+#define CT_MAX_CALLS 16 /* with the tree depth bound (parse.c) this bounds the stack */
+
+/* A scope: variables set in it, then its parent's. */
 typedef struct ct_frame ct_frame;
+struct ct_frame {
+    ct_frame *parent;
+    ct_dict *vars;
+};
 typedef struct ct_render {
     ct_arena arena;
     ct_buf out;
@@ -197,7 +208,40 @@ ia_status ct_fail(ct_render *r, ia_status status, const char *fmt, ...)
 #endif
     ;
 
-/* Filters, tests, methods and global functions (chat_template_builtins.c).
+/* Out of memory, or over the render's CT_MAX_ARENA (then IA_ERR_INVALID_ARG). */
+ia_status ct_nomem(ct_render *r);
+/* A variable through the frames, then the globals; undefined when absent. */
+ct_value ct_lookup(const ct_frame *f, const char *name, size_t n);
+ia_status ct_set_var(ct_render *r, ct_frame *f, const char *name, ct_value v);
+ia_status ct_new_frame(ct_render *r, ct_frame *parent, ct_frame **out);
+ia_status ct_eval(ct_render *r, const ct_node *n, ct_frame *f, ct_value *res);
+/* Evaluates n's arguments: positional into *pv, keyword into *kv (arena). */
+ia_status ct_eval_args(ct_render *r, const ct_node *n, ct_frame *f, ct_value **pv, ct_value **kv);
+/* Statements (chat_template_render.c). */
+ia_status ct_exec_body(ct_render *r, const ct_nodes *body, ct_frame *f);
+/* Renders macro m's body with its arguments bound; *res is the text. */
+ia_status ct_call_macro(ct_render *r, const ct_node *m, const ct_value *pv, size_t np, const char **kn,
+                        const ct_value *kv, size_t nk, ct_value *res);
+
+/* String helpers (chat_template_strings.c). */
+/* b's bytes as a string value in the arena; frees b. */
+ia_status ct_make_str(ct_render *r, ct_buf *b, ct_value *res);
+ct_value ct_list_value(ct_list *l);
+/* Keyword argument name, else positional argument pos, else NULL. */
+const ct_value *ct_arg(const ct_value *pv, size_t np, const char **kn, const ct_value *kv, size_t nk, size_t pos,
+                       const char *name);
+/* str.strip (which 3), lstrip (1), rstrip (2); chars NULL or none: whitespace. */
+ct_value ct_strip(const ct_value *s, const ct_value *chars, int which);
+/* An error naming what unless v is a string. */
+ia_status ct_need_str(ct_render *r, const ct_value *v, const char *what);
+/* Case mapping of str(v): 0 lower, 1 upper, 2 str.title, 3 capitalize, 4 Jinja's title filter. */
+ia_status ct_map_case(ct_render *r, const ct_value *v, int mode, ct_value *res);
+/* str.replace(old, rep, count) (count < 0: all). */
+ia_status ct_replace(ct_render *r, const ct_value *s, const ct_value *old, const ct_value *rep, int64_t count,
+                     ct_value *res);
+
+/* Filters, tests, methods and global functions (chat_template_builtins.c;
+ * methods in chat_template_strings.c).
  * Each returns IA_OK and sets *res, or an error through ct_fail. */
 int ct_filter_known(const char *name);
 int ct_test_known(const char *name);
