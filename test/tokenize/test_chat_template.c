@@ -103,9 +103,13 @@ IA_TEST(chat_template_matches_transformers) {
         } else {
             const char *type = str_or_null(err, "type"), *msg = str_or_null(err, "message");
             int ok = st != IA_OK && out == NULL;
-            /* raise_exception() carries the template's message; other errors are Jinja's own */
+            /* raise_exception() carries the template's message; Jinja's own
+             * render-time errors (UndefinedError, TypeError, ...) are
+             * IA_ERR_INVALID_ARG too, with our wording */
             if (ok && type && !strcmp(type, "raise_exception"))
                 ok = st == IA_ERR_INVALID_ARG && msg && strstr(ia_last_error(), msg) != NULL;
+            else if (ok)
+                ok = st == IA_ERR_INVALID_ARG;
             CHECK_MSG(ok, "%s conv %d agp %d: want error %s (%s), got %d: %s", name, ci, agp, type, msg, (int)st,
                       st ? ia_last_error() : out);
             pass += ok;
@@ -167,8 +171,9 @@ IA_TEST(chat_template_snippets_match_transformers) {
         } else {
             int ok = st != IA_OK && !out;
             if (ok && !strcmp(type, "raise_exception")) ok = st == IA_ERR_INVALID_ARG && strstr(ia_last_error(), msg);
-            /* Jinja's syntax errors are ours too; runtime errors may be FORMAT-free */
-            if (ok && !strcmp(type, "TemplateSyntaxError")) ok = st == IA_ERR_FORMAT;
+            /* Jinja's syntax errors are IA_ERR_FORMAT, its render-time errors IA_ERR_INVALID_ARG */
+            else if (ok && !strcmp(type, "TemplateSyntaxError")) ok = st == IA_ERR_FORMAT;
+            else if (ok) ok = st == IA_ERR_INVALID_ARG;
             CHECK_MSG(ok, "snippet [%s]: want %s (%s), got %d [%s]", src, type, msg, (int)st, st ? ia_last_error() : out);
             pass += ok;
         }
