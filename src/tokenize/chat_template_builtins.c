@@ -223,7 +223,6 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
         return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template %d:%d: no filter named '%s' in the supported subset",
                        n->line, n->col, name);
     ct_value s;
-    const ct_value *a0 = ct_arg(pv, np, kn, kv, nk, 0, NULL);
 #define IS(f) (!strcmp(name, f))
     if (IS("safe")) { *res = x; return IA_OK; }
     if (IS("default") || IS("d")) {
@@ -382,7 +381,6 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
                        *blank = ct_arg(pv, np, kn, kv, nk, 2, "blank");
         return indent(r, &x, w, first && ct_truthy(first), blank && ct_truthy(blank), res);
     }
-    (void)a0;
     return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template %d:%d: the filter '%s' is outside the supported Jinja subset",
                    n->line, n->col, name);
 #undef IS
@@ -475,7 +473,7 @@ ia_status ct_call_global(ct_render *r, const char *name, const ct_value *pv, siz
         ct_value msg = np ? pv[0] : ct_str("", 0);
         ia_status st = ct_to_string(r, &msg, &msg);
         if (st) return st;
-        return ct_fail(r, IA_ERR_INVALID_ARG, "%.*s", (int)(msg.u.str.n > 400 ? 400 : msg.u.str.n), msg.u.str.s);
+        return ct_fail(r, IA_ERR_INVALID_ARG, "%.*s", (int)(msg.u.str.n > 1000 ? 1000 : msg.u.str.n), msg.u.str.s);
     }
     if (IS("namespace") || IS("dict")) {
         ct_dict *d = ct_dict_new(&r->arena, nk + 2);

@@ -16,7 +16,7 @@
 
 ia_status ct_fail(ct_render *r, ia_status status, const char *fmt, ...) {
     if (r->status) return r->status; /* keep the first message */
-    char msg[512];
+    char msg[1024]; /* ia_last_error()'s size */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);

@@ -91,7 +91,7 @@ struct ct_value {
         double f;
         struct { const char *s; size_t n; } str; /* also the name of an undefined value, or a function */
         ct_list *list;
-        ct_dict *dict; /* CT_V_DICT and CT_V_NS */
+        ct_dict *dict; /* CT_V_DICT and CT_V_NS (a namespace(): the only mutable one) */
         const ct_node *macro;
     } u;
 };
@@ -158,9 +158,10 @@ const ct_value *ct_dict_getv(const ct_dict *d, const ct_value *key);
 
 int ct_truthy(const ct_value *v);
 int ct_equal(const ct_value *x, const ct_value *y);
-/* Python's str(v) appended to b; 0 when v cannot be shown (a macro). */
+/* Python's str(v) appended to b (undefined shows as nothing, as Jinja's
+ * Undefined; a macro or namespace as a placeholder). */
 void ct_str_of(ct_buf *b, const ct_value *v);
-/* Python's repr() for strings inside lists/dicts. */
+/* Python's repr(): how items show inside a printed list or dict. */
 void ct_repr(ct_buf *b, const ct_value *v);
 /* json.dumps(v, ensure_ascii=False, indent=indent (<0: None), sort_keys);
  * returns 0 and names the offending type in *bad when v holds a value JSON
