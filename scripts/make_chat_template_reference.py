@@ -212,6 +212,8 @@ SNIPPETS = [
     "{% set ns = namespace() %}{% set ns.x = 1 %}{{ ns.x }}", "{% set d = {} %}{% set d.x = 1 %}",
     "{{ 'a' | indent }}|{{ 'a\\nb\\n\\nc' | indent(2) }}|{{ 'a\\nb' | indent(2, true) }}|{{ 'a\\n\\nb\\n' | indent(1, blank=true) }}|{{ 'x\\ny' | indent('> ') }}",
     "{% generation %}gen {{ 1 }}{% endgeneration %}",
+    "{{ none.strip() }}", "{{ [1].append(2) }}", "{{ {'a': 1}.update({'b': 2}) }}", "{{ 'a'.nosuch() }}",
+    "{{ messages[0].nosuch() }}",
     # scoping of macros and nested loops
     "{% macro f() %}[{{ x }}]{% endmacro %}{% set x = 1 %}{{ f() }}",
     "{% macro f() %}[{{ i }}{{ loop is defined }}]{% endmacro %}{% for i in [1] %}{{ f() }}{% endfor %}",

@@ -262,6 +262,38 @@ static ia_status str_format(ct_render *r, const ct_value *self, const ct_value *
     return ct_make_str(r, &b, res);
 }
 
+static int in_list(const char *name, const char *const *list) {
+    for (; *list; list++)
+        if (!strcmp(name, *list)) return 1;
+    return 0;
+}
+
+/* A method the subset lacks: what Jinja's sandbox would do with it. A
+ * mutating list/dict method is its SecurityError, a name the type does not
+ * have its UndefinedError (both render-time errors: IA_ERR_INVALID_ARG); a
+ * real Python method outside the subset is refused (IA_ERR_UNSUPPORTED). */
+static ia_status method_missing(ct_render *r, const ct_value *self, const char *name) {
+    static const char *const str_methods[] = {
+        "capitalize", "casefold", "center", "count", "encode", "endswith", "expandtabs", "find", "format",
+        "format_map", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower",
+        "isnumeric", "isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition",
+        "removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit", "rstrip",
+        "split", "splitlines", "startswith", "strip", "swapcase", "title", "translate", "upper", "zfill", NULL};
+    static const char *const list_unsafe[] = {"append", "clear", "extend", "insert", "pop", "remove", "reverse",
+                                              "sort", NULL};
+    static const char *const list_methods[] = {"copy", "count", "index", NULL};
+    static const char *const dict_unsafe[] = {"clear", "pop", "popitem", "setdefault", "update", NULL};
+    static const char *const dict_methods[] = {"copy", "fromkeys", NULL};
+    const char *type = ct_type_name(self);
+    if ((self->kind == CT_V_LIST && in_list(name, list_unsafe)) || (self->kind == CT_V_DICT && in_list(name, dict_unsafe)))
+        return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: access to attribute '%s' of '%s' object is unsafe", name, type);
+    if ((self->kind == CT_V_STR && in_list(name, str_methods)) || (self->kind == CT_V_LIST && in_list(name, list_methods)) ||
+        (self->kind == CT_V_DICT && in_list(name, dict_methods)))
+        return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: the method '%s' of '%s' is outside the supported subset",
+                       name, type);
+    return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: '%s' object has no attribute '%s'", type, name);
+}
+
 /* ---- methods of str and dict (what Jinja's sandbox lets templates call) */
 
 ia_status ct_call_method(ct_render *r, ct_value self, const char *name, const ct_value *pv, size_t np,
@@ -344,7 +376,6 @@ ia_status ct_call_method(ct_render *r, ct_value self, const char *name, const ct
             return IA_OK;
         }
     }
-    return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: the method '%s' of '%s' is outside the supported subset",
-                   name, ct_type_name(&self));
+    return method_missing(r, &self, name);
 #undef IS
 }
