@@ -114,9 +114,125 @@ CONVERSATIONS = [
                    {"role": "assistant", "content": "Let me check."},
                    {"role": "tool", "content": "{\"temp_c\": 21}"},
                    {"role": "user", "content": "Thanks"}]),
+    ("unicode_space", [{"role": "user", "content": "\u00a0\u3000 wide\u2003spaces\u00a0\n"},
+                       {"role": "assistant", "content": "\u2028 caf\u00e9 \u00c9T\u00c9 \u0085"},
+                       {"role": "user", "content": "\u00e9\u00e8 \U0001F600"}]),
     ("long", [{"role": "system", "content": "S"}] +
              [{"role": r, "content": "%s %d" % (r, i)} for i in range(4) for r in ("user", "assistant")] +
              [{"role": "user", "content": "last"}]),
+]
+
+
+# Small templates, each rendered once with messages=[user "hi"], add_generation_prompt=True,
+# bos_token "<s>" and no eos_token: the corners of the subset one at a time.
+SNIPPETS = [
+    # whitespace control
+    "{% if true %}\nA\n{% endif %}\nB", "  {% if true %}x{% endif %}", "  {%+ if true %}x{% endif %}",
+    "a  {{- 'b' -}}  c", "a\n{# c #}\nb\n", "a\n  {#- c -#}  \n b", "x {%- if true +%}\n y{% endif %}",
+    "a\n    {% for i in [1,2] %}\n    {{ i }}\n    {% endfor %}\nb", "{% if true %}  {% endif %}|",
+    "t\r\nu\rv\n\n", "\u00a0{%- if true -%}\u3000 x \u00a0{%- endif %}",
+    # undefined and none
+    "[{{ nope }}]{% if nope %}T{% else %}F{% endif %}{{ nope | default('d') }}",
+    "{{ eos_token is defined }} {{ bos_token }} {{ tools is none }} {{ documents }}",
+    "{{ none }} {{ none | default('x') }} {{ none | default('x', true) }} {{ '' | default('e', true) }}",
+    "{{ nope.attr }}", "{{ nope['k'] }}", "{{ messages[5] }}|{{ messages[5] is defined }}",
+    "{{ messages[0].nope }}|{{ messages[0].nope is defined }}|{{ none.x is defined }}",
+    "{% for x in nope %}a{% else %}empty{% endfor %}", "{{ nope | length }}{{ nope ~ 'x' }}",
+    "{{ nope + 'x' }}", "{{ nope == nope }} {{ nope == none }}", "{{ nope() }}",
+    # loops
+    "{% for x in [1, 2, 3] if x != 2 %}{{ loop.index }}/{{ loop.length }}{{ ',' if not loop.last }}{% endfor %}",
+    "{% for x in 'abc' %}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{% endfor %}",
+    "{% for x in [1,2,3] %}{{ loop.previtem }}-{{ loop.nextitem }};{% endfor %}",
+    "{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}",
+    "{% for k in {'b': 1, 'a': 2} %}{{ k }}{% endfor %}",
+    "{% for x in range(5) %}{% if x == 3 %}{% break %}{% endif %}{% if x == 1 %}{% continue %}{% endif %}{{ x }}{% endfor %}",
+    "{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }}{% endfor %}", "{% for x in 5 %}{% endfor %}",
+    "{% for i in range(2) %}{% for j in range(2) %}{{ loop.index }}{% endfor %}{{ loop.index }}|{% endfor %}",
+    "{{ range(3) | list }} {{ range(1, 7, 2) | list }} {{ range(3, 0, -1) | list }}",
+    # scoping
+    "{% set x = 1 %}{% set ns = namespace(y=1) %}{% for i in [1] %}{% set x = 2 %}{% set ns.y = 2 %}{% endfor %}{{ x }}{{ ns.y }}",
+    "{% set x = 1 %}{% if true %}{% set x = 2 %}{% endif %}{{ x }}",
+    "{% for i in [1, 2] %}{% if i == 1 %}{% set y = 'one' %}{% endif %}{{ y }};{% endfor %}[{{ y }}]",
+    "{% set ns = namespace(a=[], n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}{{ ns.a }}",
+    "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set c, d = [3, 4] %}{{ c }}{{ d }}",
+    "{% set x %}in {{ 1 }}{% endset %}[{{ x }}]", "{% filter upper %}abc {{ 'd' }}{% endfilter %}",
+    # macros
+    "{% macro f(a, b='B') %}<{{ a }}{{ b }}>{% endmacro %}{{ f(1) }}{{ f(2, b=3) }}{{ f() }}",
+    "{% macro g(x) %}{{ x * 2 }}{% endmacro %}{{ g(2) ~ g('ab') }}|{{ g(2) | length }}",
+    "{% macro h(m) %}{% for x in m %}{{ x.role }}{% endfor %}{% endmacro %}{{ h(messages) }}",
+    # numbers
+    "{{ 1 + 2 * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 1 / 2 }} {{ 2 ** 10 }} {{ 2 ** -1 }}",
+    "{{ 0.1 + 0.2 }} {{ 1e20 }} {{ 1.5e-7 }} {{ 3.0 }} {{ 10 / 4 }} {{ 1_000 }} {{ -0.0 }} {{ 2.5 * 2 }}",
+    "{{ 1 == 1.0 }} {{ true == 1 }} {{ 1 < 2.5 }} {{ 'a' < 'b' }} {{ [1, 2] < [1, 3] }} {{ 3 > 2 >= 2 }}",
+    "{{ 1 / 0 }}", "{{ 'a' < 1 }}", "{{ 'a' + 1 }}", "{{ -'a' }}", "{{ 'ab' * 3 }}{{ [0] * 2 }}",
+    "{{ 5 | abs }} {{ -5.5 | abs }} {{ '42' | int }} {{ '4.7' | int }} {{ 'x' | int }} {{ 'x' | int(7) }} {{ 3.9 | int }}",
+    "{{ '2.5' | float }} {{ 3 | float }} {{ true | int }} {{ 3 | string ~ 4 }}",
+    # strings
+    "{{ 'a' ~ 1 ~ none ~ true }} {{ 'it''s' }} {{ \"q'\" }} {{ 'a' 'b' }}",
+    "{{ 'tab\\there' }}|{{ 'nl\\n' }}|{{ '\\x41\\u00e9\\U0001F600' }}|{{ 'keep\\d' }}|{{ '\\101' }}",
+    "{{ 'abc'[::-1] }} {{ 'h\\u00e9llo'[1:3] }} {{ 'hello'[-2:] }} {{ 'hello'[1] }} {{ 'hello'[::2] }} {{ 'x'[5] }}|",
+    "{{ messages[1:] | length }} {{ messages[-1].role }} {{ messages[:1][0]['content'] }} {{ [1,2,3,4][1:-1] }} {{ [1,2,3][::-1] }}",
+    "{{ '  x  '.strip() }}|{{ 'xxaxx'.strip('x') }}|{{ '  x '.lstrip() }}|{{ ' x  '.rstrip() }}|{{ 'ab\\n'.rstrip('\\n') }}",
+    "{{ 'a,b,,c'.split(',') }} {{ ' a  b '.split() }} {{ 'a b c'.split(' ', 1) }} {{ 'a<x>b<x>c'.split('<x>')[-1] }}",
+    "{{ 'Hello'.startswith('He') }} {{ 'Hello'.endswith(('x', 'lo')) }} {{ 'hello world'.title() }} {{ 'hELLO'.capitalize() }}",
+    "{{ 'a-b-c'.replace('-', '+') }} {{ 'aaa'.replace('a', 'b', 2) }} {{ 'abc' | replace('b', '') }} {{ 'ab'.upper() }}{{ 'AB'.lower() }}",
+    "{{ 'hello'.find('l') }} {{ 'hello'.count('l') }} {{ '{} and {}'.format(1, 'b') }} {{ '{0}{x}'.format('a', x='y') }} {{ '{{}}'.format() }}",
+    "{{ 'x' in 'xyz' }} {{ 'q' not in 'xyz' }} {{ 1 in [1, 2] }} {{ 'k' in {'k': 1} }} {{ 'role' in messages[0] }}",
+    "{{ 'x' | upper }} {{ 'X' | lower }} {{ 'ab cd' | title }} {{ 'ab' | capitalize }} {{ '  t  ' | trim }} {{ 'xtx' | trim('x') }}",
+    "{{ 'abc' | length }} {{ '\u00e9\u00e8' | length }} {{ 'abc' | first }} {{ 'abc' | last }} {{ 'abc' | list }} {{ 'abc' | reverse }}",
+    # collections
+    "{{ [1, 'a', none, true, 1.5] }}|{{ {'k': 'v', 'n': [1]} }}|{{ ('a', 1) }}|{{ [] }}{{ {} }}|{{ [\"it's\"] }}",
+    "{{ [1, 2] + [3] }} {{ [3, 1, 2] | first }} {{ [3, 1, 2] | last }} {{ [] | first }}| {{ [1, 2] | join('-') }} {{ [1, 2] | join }}",
+    "{{ {'a': 1}.get('a') }} {{ {'a': 1}.get('b') }} {{ {'a': 1}.get('b', 2) }} {{ {'a': 1}.keys() | list }} {{ {'a': 1}.values() | list }}",
+    "{{ {'a': 1, 'b': 2} | items | list }} {{ {'b': 1, 'A': 2, 'a': 3} | dictsort }} {{ nope | items | list }}",
+    "{{ messages | selectattr('role', 'equalto', 'user') | list | length }} {{ messages | map(attribute='role') | join(',') }}",
+    "{{ [1, 2, 3, 4] | select('odd') | list }} {{ [1, 2, 3] | reject('equalto', 2) | list }} {{ ['a', 'B'] | map('upper') | list }}",
+    "{{ messages | rejectattr('role', 'eq', 'user') | list }} {{ [{'a': {'b': 1}}] | map(attribute='a.b') | list }} {{ messages | selectattr('content') | list | length }}",
+    "{{ [{'x': 1}, {'y': 2}] | map(attribute='x', default=0) | list }} {{ [[1, 2]] | map(attribute='1') | list }}",
+    "{{ dict(a=1, b='x') }} {{ namespace(a=1).a }} {{ [1, 2, 3] | length }} {{ {'a': 1} | length }} {{ ['a', 'b'] | reverse | list }}",
+    # tojson
+    "{{ {'a': [1, 2.5, '\u00e9'], 'b': none, 'c': true} | tojson }}|{{ 'q\"<>&\\\\' | tojson }}|{{ '\\x01\\b\\f' | tojson }}",
+    "{{ [1, {'x': true, 'y': []}, {}] | tojson(indent=2) }}|{{ {'b': 1, 'a': 2} | tojson(sort_keys=true) }}|{{ 1.0 | tojson }}",
+    "{{ messages | tojson }} {{ messages[0] | tojson(indent=4) }}", "{{ nope | tojson }}",
+    # tests
+    "{{ 3 is odd }}{{ 4 is even }}{{ 9 is divisibleby 3 }}{{ 9 is divisibleby(2) }}{{ 'x' is string }}{{ none is none }}",
+    "{{ 1 is number }}{{ 1.5 is float }}{{ 1 is integer }}{{ true is boolean }}{{ true is true }}{{ 0 is false }}{{ false is false }}",
+    "{{ {} is mapping }}{{ [] is mapping }}{{ [] is iterable }}{{ 'a' is iterable }}{{ 1 is iterable }}{{ [] is sequence }}{{ nope is iterable }}",
+    "{{ 'ab' is lower }}{{ 'AB' is upper }}{{ 'aB' is lower }}{{ 1 is in [1] }}{{ 'a' is in 'cat' }}{{ 2 is gt 1 }}{{ 2 is lessthan 1 }}",
+    "{{ 1 is == 1 }}", "{{ 1 is eq 1 }}{{ 1 is ne 1 }}{{ 2 is ge 2 }}{{ 1 is le 0 }}{{ 1 is lt 2 }}",
+    "{{ none is sameas none }}{{ false is sameas false }}{{ 1 is sameas true }}{{ range is callable }}{{ 'x' is not none }}",
+    "{{ messages[0] is mapping and messages[0].content is string }}",
+    # logic
+    "{{ 'x' if false else 'y' }}{{ 'z' if false }}|{{ 0 or 'd' }} {{ 1 and 'y' }} {{ '' or [] }} {{ none and 1 }} {{ not 0 }} {{ not not 'a' }}",
+    "{{ 1 if 2 if 0 else 3 else 4 }}", "{{ 1 if 0 else 2 if 0 else 3 }} {{ (1 if 0) is defined }} {{ 'a' ~ ('b' if true) }}",
+    "{{ (1, 2)[0] }} {{ ([1] + [2])[1] }} {{ (1,) }} {{ (1, 2) == [1, 2] }} {{ (1, 2) | tojson }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }}",
+    "{% if messages and messages[0]['role'] == 'user' %}u{% elif false %}f{% else %}e{% endif %}",
+    # globals and errors
+    "{{ raise_exception('Bad role: ' + messages[0].role) }}", "{{ strftime_now('%Y-%m-%d %H:%M %b %A') }}",
+    "{% set ns = namespace() %}{% set ns.x = 1 %}{{ ns.x }}", "{% set d = {} %}{% set d.x = 1 %}",
+    "{{ 'a' | indent }}|{{ 'a\\nb\\n\\nc' | indent(2) }}|{{ 'a\\nb' | indent(2, true) }}|{{ 'a\\n\\nb\\n' | indent(1, blank=true) }}|{{ 'x\\ny' | indent('> ') }}",
+    "{% generation %}gen {{ 1 }}{% endgeneration %}",
+    "{{ none.strip() }}", "{{ [1].append(2) }}", "{{ {'a': 1}.update({'b': 2}) }}", "{{ 'a'.nosuch() }}",
+    "{{ messages[0].nosuch() }}",
+    # scoping of macros and nested loops
+    "{% macro f() %}[{{ x }}]{% endmacro %}{% set x = 1 %}{{ f() }}",
+    "{% macro f() %}[{{ i }}{{ loop is defined }}]{% endmacro %}{% for i in [1] %}{{ f() }}{% endfor %}",
+    "{% macro f() %}{% set z = 1 %}{{ z }}{% endmacro %}{{ f() }}[{{ z }}]",
+    "{% for a in [1, 2] %}{% set outer = loop %}{% for b in 'xy' %}{{ outer.index }}{{ loop.index }}{% endfor %};{% endfor %}",
+    "{% for x in [1] if false %}a{% else %}b{% endfor %}{{ x is defined }}",
+    "{{ {'a': {'b': 1}} }}{{ {'a': {'b': 1}}['a']['b'] }}",
+    "{{ 'hello world\\'s 1st-try (x)' | title }}|{{ 'hello world\\'s 1st-try (x)'.title() }}|{{ 'ÉCOLE' | capitalize }}",
+    "{{ none | default('x', boolean=true) }} {{ 0 | default(5) }} {{ nope | d }}|",
+    "{{ '{\"a\": 1}' }} {{ \"}}\" }} {{ '%}' }}",
+    "{{ (messages | length) // 2 }} {{ messages[0]['content'] | string | length }} {{ messages | first | length }}",
+    # whitespace control corners
+    "a \n\t{%- if true %}\n\tb\n\t{%- endif %}\nc", "a\n\t\t{% if true %}\n\t\tb\n\t\t{% endif %}\n",
+    "{{ 'a' -}}\n\n{{ 'b' }}\n{{- 'c' }}", "x\n{% set y = 1 -%}\n\n  {{ y }}", "{#- c -#}\n\n  a\n{# d #}",
+    "text {% if true %} mid {% endif %} end", "{% for i in [1,2] -%}\n  {{ i }}\n{%- endfor %}|",
+    "\n\n{% if true %}\nx{% endif %}\n\n",
+    # syntax errors (the C side must say IA_ERR_FORMAT)
+    "{% if true %}unclosed", "{{ 'a' }", "{{ x ) }}", "{% endfor %}", "{{ 'unterminated }}", "{# never closed",
+    "{% for %}{% endfor %}", "{{ [1, 2 }}", "{% if true %}{% else %}{% else %}{% endif %}", "{% set = 1 %}",
 ]
 
 
@@ -256,6 +372,11 @@ def main():
                     case["e"] = intern(errors, ("e", e["type"], e["message"]), e)
                 cases.append(case)
 
+    snippets = []
+    for src in SNIPPETS:
+        r = render(src, [{"role": "user", "content": "hi"}], True, "<s>", None)
+        snippets.append({"source": src, **r})
+
     doc = {
         "generator": "scripts/make_chat_template_reference.py",
         "transformers": transformers.__version__,
@@ -266,6 +387,7 @@ def main():
         "cases": cases,
         "outputs": outputs,
         "errors": errors,
+        "snippets": snippets,
     }
     with open(a.out, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))

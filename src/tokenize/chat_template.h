@@ -11,9 +11,11 @@
  * rendered differently. docs/chat_templates.md lists the subset.
  *
  * Files: chat_template_lex.c (source -> tokens, whitespace control),
- * chat_template_parse.c (tokens -> tree), chat_template_value.c (values,
- * str(), tojson, comparison), chat_template_builtins.c (filters, tests,
- * methods), chat_template_eval.c (tree -> text).
+ * chat_template_parse_expr.c and chat_template_parse.c (tokens -> tree:
+ * expressions, statements), chat_template_value.c (values, str(), tojson,
+ * equality), chat_template_eval.c (expressions), chat_template_render.c
+ * (statements, entry points), chat_template_builtins.c (filters, tests,
+ * globals), chat_template_strings.c (str and dict methods).
  */
 #ifndef IA_TOKENIZE_CHAT_TEMPLATE_H
 #define IA_TOKENIZE_CHAT_TEMPLATE_H

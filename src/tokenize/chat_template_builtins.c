@@ -1,10 +1,8 @@
 /*
- * chat_template_builtins.c — the filters, tests, string/dict methods and
- * global functions chat templates call, each with the semantics of Jinja 3.1
- * (jinja2/filters.py, jinja2/tests.py), Python's str/dict methods and
- * transformers' additions (raise_exception, strftime_now, tojson without
- * HTML escaping, namespace, dict). Case mapping (upper, lower, title,
- * capitalize) is ASCII-only: other letters pass through unchanged.
+ * chat_template_builtins.c — the filters, tests and global functions chat
+ * templates call, each with the semantics of Jinja 3.1 (jinja2/filters.py,
+ * jinja2/tests.py) and transformers' additions (raise_exception,
+ * strftime_now, tojson without HTML escaping, namespace, dict).
  */
 #include <ctype.h>
 #include <math.h>
@@ -14,23 +12,16 @@
 #include <time.h>
 
 #include "tokenize/chat_template_impl.h"
-#include "util/error.h"
 
-static ia_status nomem(ct_render *r) {
-    if (r->arena.over_limit)
-        return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: render needs over %u MiB of values", (unsigned)(r->arena.limit >> 20));
-    return ct_fail(r, IA_ERR_NOMEM, "chat template: out of memory");
-}
-
+/* The filters of the subset; any other name is refused at parse time (or,
+ * inside an if or a conditional expression, when reached: see check_tree()
+ * in chat_template_parse.c). */
 static const char *const FILTERS[] = {
     "trim", "length", "count", "upper", "lower", "title", "capitalize", "tojson", "default", "d", "first", "last",
     "join", "replace", "items", "selectattr", "rejectattr", "select", "reject", "map", "list", "string", "int",
-    "float", "abs", "indent", "safe", "reverse", "dictsort", "unique", "sort", "sum", "min", "max", "round",
-    "wordcount", "center", "truncate", "striptags", "batch", NULL};
-/* the last ones are Jinja filters no chat template checked here needs: known
- * (so they are not a syntax error) but refused when reached */
-#define FIRST_REFUSED_FILTER "unique"
+    "float", "abs", "indent", "safe", "reverse", "dictsort", NULL};
 
+/* "==" and the like are reachable only as names in select("==", x). */
 static const char *const TESTS[] = {
     "defined", "undefined", "none", "string", "number", "integer", "float", "boolean", "true", "false", "mapping",
     "iterable", "sequence", "callable", "sameas", "eq", "equalto", "==", "ne", "!=", "lt", "<", "lessthan", "le",
@@ -48,166 +39,6 @@ int ct_test_known(const char *name) {
     return 0;
 }
 
-/* ---- helpers */
-
-static ia_status make_str(ct_render *r, ct_buf *b, ct_value *res) {
-    char *s = ct_strdup(&r->arena, b->p ? b->p : "", b->n);
-    int failed = b->failed;
-    free(b->p);
-    b->p = NULL;
-    if (!s || failed) return nomem(r);
-    *res = ct_str(s, b->n);
-    return IA_OK;
-}
-
-static ct_value list_value(ct_list *l) {
-    ct_value v = {.kind = CT_V_LIST};
-    v.u.list = l;
-    return v;
-}
-
-/* keyword argument by name, else positional index pos, else NULL */
-static const ct_value *arg(const ct_value *pv, size_t np, const char **kn, const ct_value *kv, size_t nk, size_t pos,
-                           const char *name) {
-    for (size_t i = 0; i < nk; i++)
-        if (name && !strcmp(kn[i], name)) return &kv[i];
-    return pos < np ? &pv[pos] : NULL;
-}
-
-static int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
-
-static int in_chars(unsigned char c, const ct_value *chars) {
-    if (!chars || chars->kind == CT_V_NONE) return is_space(c);
-    return memchr(chars->u.str.s, c, chars->u.str.n) != NULL;
-}
-
-/* str.strip / lstrip / rstrip (which: 1 left, 2 right, 3 both). chars are
- * matched bytewise, which is exact for ASCII chars, the only kind templates use. */
-static ct_value strip(const ct_value *s, const ct_value *chars, int which) {
-    size_t b = 0, e = s->u.str.n;
-    const unsigned char *p = (const unsigned char *)s->u.str.s;
-    if (which & 1)
-        while (b < e && in_chars(p[b], chars)) b++;
-    if (which & 2)
-        while (e > b && in_chars(p[e - 1], chars)) e--;
-    return ct_str(s->u.str.s + b, e - b);
-}
-
-static ia_status need_str(ct_render *r, const ct_value *v, const char *what) {
-    if (v->kind == CT_V_STR) return IA_OK;
-    return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: %s expects a string, got '%s'", what, ct_type_name(v));
-}
-
-static ia_status map_case(ct_render *r, const ct_value *v, int mode, ct_value *res) {
-    /* mode 0 lower, 1 upper, 2 title, 3 capitalize */
-    ct_value s;
-    ia_status st = ct_to_string(r, v, &s);
-    if (st) return st;
-    char *o = ct_alloc(&r->arena, s.u.str.n + 1);
-    if (!o) return nomem(r);
-    int prev_alpha = 0;
-    for (size_t i = 0; i < s.u.str.n; i++) {
-        unsigned char c = (unsigned char)s.u.str.s[i];
-        if (c >= 0x80) { o[i] = (char)c; prev_alpha = (c & 0xC0) == 0x80 ? prev_alpha : 1; continue; }
-        int up = mode == 1 || (mode == 2 && !prev_alpha) || (mode == 3 && i == 0);
-        o[i] = (char)(up ? toupper(c) : tolower(c));
-        prev_alpha = isalpha(c);
-    }
-    *res = ct_str(o, s.u.str.n);
-    return IA_OK;
-}
-
-static ia_status replace(ct_render *r, const ct_value *s, const ct_value *old, const ct_value *rep, int64_t count,
-                         ct_value *res) {
-    ia_status st;
-    if ((st = need_str(r, s, "replace")) || (st = need_str(r, old, "replace")) || (st = need_str(r, rep, "replace")))
-        return st;
-    ct_buf b = {0};
-    size_t i = 0, n = s->u.str.n, on = old->u.str.n;
-    int64_t done = 0;
-    if (on == 0) {
-        /* Python inserts rep between every character */
-        for (; i <= n; i++) {
-            if (count < 0 || done < count) {
-                ct_buf_put(&b, rep->u.str.s, rep->u.str.n);
-                done++;
-            }
-            if (i < n) ct_buf_putc(&b, s->u.str.s[i]);
-        }
-        return make_str(r, &b, res);
-    }
-    while (i < n) {
-        if ((count < 0 || done < count) && i + on <= n && !memcmp(s->u.str.s + i, old->u.str.s, on)) {
-            ct_buf_put(&b, rep->u.str.s, rep->u.str.n);
-            i += on;
-            done++;
-        } else {
-            ct_buf_putc(&b, s->u.str.s[i++]);
-        }
-    }
-    return make_str(r, &b, res);
-}
-
-static ia_status split(ct_render *r, const ct_value *s, const ct_value *sep, int64_t maxsplit, ct_value *res) {
-    ct_list *l = ct_list_new(&r->arena, 0);
-    const char *p = s->u.str.s;
-    size_t n = s->u.str.n, i = 0;
-    int64_t done = 0;
-    if (!l) return nomem(r);
-    if (!sep || sep->kind == CT_V_NONE) {
-        /* runs of whitespace, no empty strings */
-        while (i < n) {
-            while (i < n && is_space((unsigned char)p[i])) i++;
-            if (i >= n) break;
-            size_t j = i;
-            if (maxsplit >= 0 && done >= maxsplit) {
-                size_t e = n;
-                while (e > i && is_space((unsigned char)p[e - 1])) e--;
-                if (!ct_list_push(&r->arena, l, ct_str(p + i, e - i))) return nomem(r);
-                break;
-            }
-            while (j < n && !is_space((unsigned char)p[j])) j++;
-            if (!ct_list_push(&r->arena, l, ct_str(p + i, j - i))) return nomem(r);
-            done++;
-            i = j;
-        }
-    } else {
-        ia_status st = need_str(r, sep, "split");
-        if (st) return st;
-        size_t sn = sep->u.str.n;
-        if (sn == 0) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: split: empty separator");
-        size_t start = 0;
-        for (i = 0; i + sn <= n;) {
-            if ((maxsplit < 0 || done < maxsplit) && !memcmp(p + i, sep->u.str.s, sn)) {
-                if (!ct_list_push(&r->arena, l, ct_str(p + start, i - start))) return nomem(r);
-                i += sn;
-                start = i;
-                done++;
-            } else {
-                i++;
-            }
-        }
-        if (!ct_list_push(&r->arena, l, ct_str(p + start, n - start))) return nomem(r);
-    }
-    *res = list_value(l);
-    return IA_OK;
-}
-
-static ia_status affix(ct_render *r, const ct_value *s, const ct_value *what, int end, int *res) {
-    ia_status st = need_str(r, s, end ? "endswith" : "startswith");
-    if (st) return st;
-    if (what->kind == CT_V_LIST) {
-        *res = 0;
-        for (size_t i = 0; i < what->u.list->n && !*res; i++)
-            if ((st = affix(r, s, &what->u.list->v[i], end, res))) return st;
-        return IA_OK;
-    }
-    if ((st = need_str(r, what, end ? "endswith" : "startswith"))) return st;
-    size_t n = what->u.str.n;
-    *res = n <= s->u.str.n && !memcmp(s->u.str.s + (end ? s->u.str.n - n : 0), what->u.str.s, n);
-    return IA_OK;
-}
-
 static ia_status length_of(ct_render *r, const ct_value *v, int64_t *n) {
     switch (v->kind) {
     case CT_V_STR: *n = (int64_t)ct_utf8_len(v->u.str.s, v->u.str.n); return IA_OK;
@@ -221,7 +52,7 @@ static ia_status length_of(ct_render *r, const ct_value *v, int64_t *n) {
 
 /* attribute path "a.b" (Jinja's make_attrgetter; digits index lists) */
 static ia_status attr_path(ct_render *r, const ct_value *obj, const ct_value *path, ct_value *res) {
-    ia_status st = need_str(r, path, "attribute");
+    ia_status st = ct_need_str(r, path, "attribute");
     if (st) return st;
     ct_value cur = *obj;
     const char *p = path->u.str.s, *end = p + path->u.str.n;
@@ -253,7 +84,7 @@ static ia_status select_filter(ct_render *r, ct_value seq, const ct_value *pv, s
     size_t a0 = by_attr ? 1 : 0;
     if (by_attr && np < 1) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: selectattr/rejectattr need an attribute");
     if ((st = ct_iterable(r, &seq, &items))) return st;
-    if (!(out = ct_list_new(&r->arena, items->n))) return nomem(r);
+    if (!(out = ct_list_new(&r->arena, items->n))) return ct_nomem(r);
     for (size_t i = 0; i < items->n; i++) {
         ct_value v = items->v[i];
         int t;
@@ -267,7 +98,7 @@ static ia_status select_filter(ct_render *r, ct_value seq, const ct_value *pv, s
         }
         if (t == keep) out->v[out->n++] = items->v[i];
     }
-    *res = list_value(out);
+    *res = ct_list_value(out);
     return IA_OK;
 }
 
@@ -285,7 +116,7 @@ static ia_status join(ct_render *r, ct_value seq, const ct_value *sep, const ct_
         }
         ct_str_of(&b, &v);
     }
-    return make_str(r, &b, res);
+    return ct_make_str(r, &b, res);
 }
 
 /* Jinja's indent filter (3.x): lines after the first get width spaces;
@@ -312,7 +143,6 @@ static ia_status indent(ct_render *r, const ct_value *sv, const ct_value *width,
         while (j < n && p[j] != '\n' && p[j] != '\r' && p[j] != '\v' && p[j] != '\f' &&
                !((unsigned char)p[j] >= 0x1c && (unsigned char)p[j] <= 0x1e))
             j++;
-        if (j >= n && i >= n && line > 0) break; /* the appended "\n" ends the last line */
         if (line > 0) {
             ct_buf_putc(&b, '\n');
             if (blank || j > i) ct_buf_put(&b, pad.p, pad.n);
@@ -323,7 +153,7 @@ static ia_status indent(ct_render *r, const ct_value *sv, const ct_value *width,
         i = j + 1 + (p[j] == '\r' && j + 1 < n && p[j + 1] == '\n');
     }
     free(pad.p);
-    return make_str(r, &b, res);
+    return ct_make_str(r, &b, res);
 }
 
 static ia_status to_int(ct_render *r, const ct_value *v, const ct_value *def, ct_value *res) {
@@ -335,7 +165,7 @@ static ia_status to_int(ct_render *r, const ct_value *v, const ct_value *def, ct
         break;
     case CT_V_STR: {
         char buf[64], *end;
-        ct_value t = strip(v, NULL, 3);
+        ct_value t = ct_strip(v, NULL, 3);
         if (t.u.str.n > 0 && t.u.str.n < sizeof buf) {
             memcpy(buf, t.u.str.s, t.u.str.n);
             buf[t.u.str.n] = 0;
@@ -359,7 +189,7 @@ static ia_status sort_key(ct_render *r, const ct_value *v, int case_sensitive, c
         *key = *v;
         return IA_OK;
     }
-    return map_case(r, v, 0, key);
+    return ct_map_case(r, v, 0, key);
 }
 
 /* Stable insertion sort of [key, value] pairs (dicts are small). */
@@ -384,59 +214,6 @@ static ia_status sort_pairs(ct_render *r, ct_list *pairs, int by_value, int case
     return IA_OK;
 }
 
-/* Python's str.format with {} / {0} / {name} fields and {{ }} escapes;
- * format specs and conversions are refused. */
-static ia_status str_format(ct_render *r, const ct_value *self, const ct_value *pv, size_t np, const char **kn,
-                            const ct_value *kv, size_t nk, ct_value *res) {
-    const char *p = self->u.str.s;
-    size_t n = self->u.str.n, auto_i = 0;
-    ct_buf b = {0};
-    for (size_t i = 0; i < n; i++) {
-        if ((p[i] == '{' || p[i] == '}') && i + 1 < n && p[i + 1] == p[i]) {
-            ct_buf_putc(&b, p[i++]);
-            continue;
-        }
-        if (p[i] == '}') {
-            free(b.p);
-            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: Single '}' encountered in format string");
-        }
-        if (p[i] != '{') {
-            ct_buf_putc(&b, p[i]);
-            continue;
-        }
-        size_t j = i + 1;
-        while (j < n && p[j] != '}') j++;
-        if (j >= n) {
-            free(b.p);
-            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: Single '{' encountered in format string");
-        }
-        const char *f = p + i + 1;
-        size_t fl = j - i - 1;
-        const ct_value *v = NULL;
-        if (memchr(f, ':', fl) || memchr(f, '!', fl) || memchr(f, '.', fl) || memchr(f, '[', fl)) {
-            free(b.p);
-            return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: str.format with a format spec, conversion or field access is outside the supported subset");
-        }
-        if (fl == 0) {
-            v = auto_i < np ? &pv[auto_i] : NULL;
-            auto_i++;
-        } else if (isdigit((unsigned char)f[0])) {
-            size_t k = (size_t)strtoul(f, NULL, 10);
-            v = k < np ? &pv[k] : NULL;
-        } else {
-            for (size_t k = 0; k < nk; k++)
-                if (strlen(kn[k]) == fl && !memcmp(kn[k], f, fl)) v = &kv[k];
-        }
-        if (!v) {
-            free(b.p);
-            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: str.format: no argument for field {%.*s}", (int)fl, f);
-        }
-        ct_str_of(&b, v);
-        i = j;
-    }
-    return make_str(r, &b, res);
-}
-
 /* ---- filters */
 
 ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_value x, const ct_value *pv,
@@ -446,12 +223,11 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
         return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template %d:%d: no filter named '%s' in the supported subset",
                        n->line, n->col, name);
     ct_value s;
-    const ct_value *a0 = arg(pv, np, kn, kv, nk, 0, NULL);
 #define IS(f) (!strcmp(name, f))
     if (IS("safe")) { *res = x; return IA_OK; }
     if (IS("default") || IS("d")) {
-        const ct_value *def = arg(pv, np, kn, kv, nk, 0, "default_value");
-        const ct_value *boolean = arg(pv, np, kn, kv, nk, 1, "boolean");
+        const ct_value *def = ct_arg(pv, np, kn, kv, nk, 0, "default_value");
+        const ct_value *boolean = ct_arg(pv, np, kn, kv, nk, 1, "boolean");
         int use = x.kind == CT_V_UNDEF || (boolean && ct_truthy(boolean) && !ct_truthy(&x));
         *res = use ? (def ? *def : ct_str("", 0)) : x;
         return IA_OK;
@@ -465,18 +241,18 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
     if (IS("string")) return ct_to_string(r, &x, res);
     if (IS("trim")) {
         if ((st = ct_to_string(r, &x, &s))) return st;
-        *res = strip(&s, arg(pv, np, kn, kv, nk, 0, "chars"), 3);
+        *res = ct_strip(&s, ct_arg(pv, np, kn, kv, nk, 0, "chars"), 3);
         return IA_OK;
     }
-    if (IS("upper")) return map_case(r, &x, 1, res);
-    if (IS("lower")) return map_case(r, &x, 0, res);
-    if (IS("title")) return map_case(r, &x, 2, res);
-    if (IS("capitalize")) return map_case(r, &x, 3, res);
+    if (IS("upper")) return ct_map_case(r, &x, 1, res);
+    if (IS("lower")) return ct_map_case(r, &x, 0, res);
+    if (IS("title")) return ct_map_case(r, &x, 4, res);
+    if (IS("capitalize")) return ct_map_case(r, &x, 3, res);
     if (IS("tojson")) {
-        const ct_value *ind = arg(pv, np, kn, kv, nk, 1, "indent");
-        const ct_value *sk = arg(pv, np, kn, kv, nk, 3, "sort_keys");
-        const ct_value *sep = arg(pv, np, kn, kv, nk, 2, "separators");
-        const ct_value *ea = arg(pv, np, kn, kv, nk, 0, "ensure_ascii");
+        const ct_value *ind = ct_arg(pv, np, kn, kv, nk, 1, "indent");
+        const ct_value *sk = ct_arg(pv, np, kn, kv, nk, 3, "sort_keys");
+        const ct_value *sep = ct_arg(pv, np, kn, kv, nk, 2, "separators");
+        const ct_value *ea = ct_arg(pv, np, kn, kv, nk, 0, "ensure_ascii");
         const char *bad = NULL;
         if ((sep && sep->kind != CT_V_NONE) || (ea && ct_truthy(ea)))
             return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: tojson with separators or ensure_ascii is outside the supported subset");
@@ -489,7 +265,7 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
             free(b.p);
             return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: Object of type %s is not JSON serializable", bad);
         }
-        return make_str(r, &b, res);
+        return ct_make_str(r, &b, res);
     }
     if (IS("first") || IS("last")) {
         ct_list *items;
@@ -498,19 +274,19 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
         return IA_OK;
     }
     if (IS("join"))
-        return join(r, x, arg(pv, np, kn, kv, nk, 0, "d"), arg(pv, np, kn, kv, nk, 1, "attribute"), res);
+        return join(r, x, ct_arg(pv, np, kn, kv, nk, 0, "d"), ct_arg(pv, np, kn, kv, nk, 1, "attribute"), res);
     if (IS("replace")) {
-        const ct_value *old = arg(pv, np, kn, kv, nk, 0, "old"), *rep = arg(pv, np, kn, kv, nk, 1, "new"),
-                       *cnt = arg(pv, np, kn, kv, nk, 2, "count");
+        const ct_value *old = ct_arg(pv, np, kn, kv, nk, 0, "old"), *rep = ct_arg(pv, np, kn, kv, nk, 1, "new"),
+                       *cnt = ct_arg(pv, np, kn, kv, nk, 2, "count");
         if (!old || !rep) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: replace needs old and new");
         if ((st = ct_to_string(r, &x, &s))) return st;
-        return replace(r, &s, old, rep, cnt && cnt->kind == CT_V_INT ? cnt->u.i : -1, res);
+        return ct_replace(r, &s, old, rep, cnt && cnt->kind == CT_V_INT ? cnt->u.i : -1, res);
     }
     if (IS("items")) {
         if (x.kind == CT_V_UNDEF) {
             ct_list *l = ct_list_new(&r->arena, 0);
-            if (!l) return nomem(r);
-            *res = list_value(l);
+            if (!l) return ct_nomem(r);
+            *res = ct_list_value(l);
             return IA_OK;
         }
         if (x.kind != CT_V_DICT) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: items filter expects a mapping, got '%s'", ct_type_name(&x));
@@ -519,10 +295,10 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
     if (IS("list")) {
         ct_list *items, *l;
         if ((st = ct_iterable(r, &x, &items))) return st;
-        if (!(l = ct_list_new(&r->arena, items->n))) return nomem(r);
+        if (!(l = ct_list_new(&r->arena, items->n))) return ct_nomem(r);
         if (items->n) memcpy(l->v, items->v, items->n * sizeof *l->v);
         l->n = items->n;
-        *res = list_value(l);
+        *res = ct_list_value(l);
         return IA_OK;
     }
     if (IS("reverse")) {
@@ -531,18 +307,18 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
             ct_buf b = {0};
             if ((st = ct_iterable(r, &x, &chars))) return st;
             for (size_t i = chars->n; i-- > 0;) ct_buf_put(&b, chars->v[i].u.str.s, chars->v[i].u.str.n);
-            return make_str(r, &b, res);
+            return ct_make_str(r, &b, res);
         }
         ct_list *items, *l;
         if ((st = ct_iterable(r, &x, &items))) return st;
-        if (!(l = ct_list_new(&r->arena, items->n))) return nomem(r);
+        if (!(l = ct_list_new(&r->arena, items->n))) return ct_nomem(r);
         for (size_t i = items->n; i-- > 0;) l->v[l->n++] = items->v[i];
-        *res = list_value(l);
+        *res = ct_list_value(l);
         return IA_OK;
     }
     if (IS("dictsort")) {
-        const ct_value *cs = arg(pv, np, kn, kv, nk, 0, "case_sensitive"), *by = arg(pv, np, kn, kv, nk, 1, "by"),
-                       *rev = arg(pv, np, kn, kv, nk, 2, "reverse");
+        const ct_value *cs = ct_arg(pv, np, kn, kv, nk, 0, "case_sensitive"), *by = ct_arg(pv, np, kn, kv, nk, 1, "by"),
+                       *rev = ct_arg(pv, np, kn, kv, nk, 2, "reverse");
         int by_value = by && by->kind == CT_V_STR && by->u.str.n == 5 && !memcmp(by->u.str.s, "value", 5);
         if (x.kind != CT_V_DICT) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: dictsort expects a mapping, got '%s'", ct_type_name(&x));
         if ((st = ct_call_method(r, x, "items", NULL, 0, NULL, NULL, 0, res))) return st;
@@ -553,11 +329,11 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
     if (IS("select")) return select_filter(r, x, pv, np, 0, 1, res);
     if (IS("reject")) return select_filter(r, x, pv, np, 0, 0, res);
     if (IS("map")) {
-        const ct_value *attr = arg(pv, np, kn, kv, nk, (size_t)-1, "attribute");
-        const ct_value *def = arg(pv, np, kn, kv, nk, (size_t)-1, "default");
+        const ct_value *attr = ct_arg(pv, np, kn, kv, nk, (size_t)-1, "attribute");
+        const ct_value *def = ct_arg(pv, np, kn, kv, nk, (size_t)-1, "default");
         ct_list *items, *l;
         if ((st = ct_iterable(r, &x, &items))) return st;
-        if (!(l = ct_list_new(&r->arena, items->n))) return nomem(r);
+        if (!(l = ct_list_new(&r->arena, items->n))) return ct_nomem(r);
         for (size_t i = 0; i < items->n; i++) {
             ct_value v = items->v[i];
             if (attr) {
@@ -571,17 +347,17 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
             }
             l->v[l->n++] = v;
         }
-        *res = list_value(l);
+        *res = ct_list_value(l);
         return IA_OK;
     }
-    if (IS("int")) return to_int(r, &x, arg(pv, np, kn, kv, nk, 0, "default"), res);
+    if (IS("int")) return to_int(r, &x, ct_arg(pv, np, kn, kv, nk, 0, "default"), res);
     if (IS("float")) {
         ct_value v = {.kind = CT_V_FLOAT};
         if (x.kind == CT_V_FLOAT) v = x;
         else if (x.kind == CT_V_INT || x.kind == CT_V_BOOL) v.u.f = x.kind == CT_V_INT ? (double)x.u.i : x.u.b;
         else if (x.kind == CT_V_STR) {
             char buf[64], *end;
-            ct_value t = strip(&x, NULL, 3);
+            ct_value t = ct_strip(&x, NULL, 3);
             v.u.f = 0;
             if (t.u.str.n > 0 && t.u.str.n < sizeof buf) {
                 memcpy(buf, t.u.str.s, t.u.str.n);
@@ -601,11 +377,10 @@ ia_status ct_apply_filter(ct_render *r, const ct_node *n, const char *name, ct_v
         return IA_OK;
     }
     if (IS("indent")) {
-        const ct_value *w = arg(pv, np, kn, kv, nk, 0, "width"), *first = arg(pv, np, kn, kv, nk, 1, "first"),
-                       *blank = arg(pv, np, kn, kv, nk, 2, "blank");
+        const ct_value *w = ct_arg(pv, np, kn, kv, nk, 0, "width"), *first = ct_arg(pv, np, kn, kv, nk, 1, "first"),
+                       *blank = ct_arg(pv, np, kn, kv, nk, 2, "blank");
         return indent(r, &x, w, first && ct_truthy(first), blank && ct_truthy(blank), res);
     }
-    (void)a0;
     return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template %d:%d: the filter '%s' is outside the supported Jinja subset",
                    n->line, n->col, name);
 #undef IS
@@ -689,92 +464,6 @@ ia_status ct_apply_test(ct_render *r, const char *name, const ct_value *v, const
 #undef IS
 }
 
-/* ---- methods of str and dict (what Jinja's sandbox lets templates call) */
-
-ia_status ct_call_method(ct_render *r, ct_value self, const char *name, const ct_value *pv, size_t np,
-                         const char **kn, const ct_value *kv, size_t nk, ct_value *res) {
-    ia_status st;
-    int b;
-#define IS(f) (!strcmp(name, f))
-    if (self.kind == CT_V_STR) {
-        if (IS("strip") || IS("lstrip") || IS("rstrip")) {
-            const ct_value *chars = arg(pv, np, kn, kv, nk, 0, "chars");
-            if (chars && chars->kind != CT_V_NONE && (st = need_str(r, chars, name))) return st;
-            *res = strip(&self, chars, IS("strip") ? 3 : IS("lstrip") ? 1 : 2);
-            return IA_OK;
-        }
-        if (IS("startswith") || IS("endswith")) {
-            const ct_value *w = arg(pv, np, kn, kv, nk, 0, NULL);
-            if (!w) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: %s needs an argument", name);
-            if ((st = affix(r, &self, w, IS("endswith"), &b))) return st;
-            *res = ct_bool(b);
-            return IA_OK;
-        }
-        if (IS("split") || IS("rsplit")) {
-            const ct_value *sep = arg(pv, np, kn, kv, nk, 0, "sep"), *mx = arg(pv, np, kn, kv, nk, 1, "maxsplit");
-            int64_t m = mx && mx->kind == CT_V_INT ? mx->u.i : -1;
-            if (IS("rsplit") && m >= 0)
-                return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: rsplit with maxsplit is outside the supported subset");
-            return split(r, &self, sep, m, res);
-        }
-        if (IS("upper")) return map_case(r, &self, 1, res);
-        if (IS("lower")) return map_case(r, &self, 0, res);
-        if (IS("title")) return map_case(r, &self, 2, res);
-        if (IS("capitalize")) return map_case(r, &self, 3, res);
-        if (IS("replace")) {
-            const ct_value *old = arg(pv, np, kn, kv, nk, 0, NULL), *rep = arg(pv, np, kn, kv, nk, 1, NULL),
-                           *cnt = arg(pv, np, kn, kv, nk, 2, "count");
-            if (!old || !rep) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: replace needs two arguments");
-            return replace(r, &self, old, rep, cnt && cnt->kind == CT_V_INT ? cnt->u.i : -1, res);
-        }
-        if (IS("format")) return str_format(r, &self, pv, np, kn, kv, nk, res);
-        if (IS("find") || IS("count")) {
-            const ct_value *w = arg(pv, np, kn, kv, nk, 0, NULL);
-            if (!w || (st = need_str(r, w, name))) return w ? st : ct_fail(r, IA_ERR_INVALID_ARG, "chat template: %s needs an argument", name);
-            int64_t found = -1, count = 0;
-            for (size_t i = 0; i + w->u.str.n <= self.u.str.n; i++) {
-                if (memcmp(self.u.str.s + i, w->u.str.s, w->u.str.n)) continue;
-                if (found < 0) found = (int64_t)ct_utf8_len(self.u.str.s, i);
-                count++;
-                if (w->u.str.n) i += w->u.str.n - 1;
-            }
-            *res = ct_int(IS("find") ? found : count);
-            return IA_OK;
-        }
-    } else if (self.kind == CT_V_DICT) {
-        if (IS("get")) {
-            const ct_value *k = arg(pv, np, kn, kv, nk, 0, NULL), *def = arg(pv, np, kn, kv, nk, 1, NULL);
-            if (!k) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: get needs a key");
-            const ct_value *v = ct_dict_getv(self.u.dict, k);
-            *res = v ? *v : def ? *def : (ct_value){.kind = CT_V_NONE};
-            return IA_OK;
-        }
-        if (IS("items") || IS("keys") || IS("values")) {
-            const ct_dict *d = self.u.dict;
-            ct_list *l = ct_list_new(&r->arena, d->n);
-            if (!l) return nomem(r);
-            for (size_t i = 0; i < d->n; i++) {
-                if (IS("keys")) l->v[i] = d->keys[i];
-                else if (IS("values")) l->v[i] = d->vals[i];
-                else {
-                    ct_list *pair = ct_list_new(&r->arena, 2);
-                    if (!pair) return nomem(r);
-                    pair->v[0] = d->keys[i];
-                    pair->v[1] = d->vals[i];
-                    pair->n = 2;
-                    l->v[i] = list_value(pair);
-                }
-            }
-            l->n = d->n;
-            *res = list_value(l);
-            return IA_OK;
-        }
-    }
-    return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: the method '%s' of '%s' is outside the supported subset",
-                   name, ct_type_name(&self));
-#undef IS
-}
-
 /* ---- global functions */
 
 ia_status ct_call_global(ct_render *r, const char *name, const ct_value *pv, size_t np, const char **kn,
@@ -784,20 +473,20 @@ ia_status ct_call_global(ct_render *r, const char *name, const ct_value *pv, siz
         ct_value msg = np ? pv[0] : ct_str("", 0);
         ia_status st = ct_to_string(r, &msg, &msg);
         if (st) return st;
-        return ct_fail(r, IA_ERR_INVALID_ARG, "%.*s", (int)(msg.u.str.n > 400 ? 400 : msg.u.str.n), msg.u.str.s);
+        return ct_fail(r, IA_ERR_INVALID_ARG, "%.*s", (int)(msg.u.str.n > 1000 ? 1000 : msg.u.str.n), msg.u.str.s);
     }
     if (IS("namespace") || IS("dict")) {
         ct_dict *d = ct_dict_new(&r->arena, nk + 2);
-        if (!d) return nomem(r);
+        if (!d) return ct_nomem(r);
         if (np > 1 || (np == 1 && pv[0].kind != CT_V_DICT))
             return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: %s() with positional arguments other than one dict", name);
         if (np == 1)
             for (size_t i = 0; i < pv[0].u.dict->n; i++)
-                if (!ct_dict_set(&r->arena, d, pv[0].u.dict->keys[i], pv[0].u.dict->vals[i])) return nomem(r);
+                if (!ct_dict_set(&r->arena, d, pv[0].u.dict->keys[i], pv[0].u.dict->vals[i])) return ct_nomem(r);
         for (size_t i = 0; i < nk; i++) {
             if (IS("namespace") && kn[i][0] == '_')
                 return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: cannot store underscore-prefixed attributes on a namespace");
-            if (!ct_dict_set(&r->arena, d, ct_str(kn[i], strlen(kn[i])), kv[i])) return nomem(r);
+            if (!ct_dict_set(&r->arena, d, ct_str(kn[i], strlen(kn[i])), kv[i])) return ct_nomem(r);
         }
         res->kind = IS("namespace") ? CT_V_NS : CT_V_DICT;
         res->u.dict = d;
@@ -816,9 +505,9 @@ ia_status ct_call_global(ct_render *r, const char *name, const ct_value *pv, siz
         double count = ceil(((double)a[1] - (double)a[0]) / (double)a[2]);
         if (count > 100000) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: range too big (over 100000 items)");
         ct_list *l = ct_list_new(&r->arena, count > 0 ? (size_t)count : 0);
-        if (!l) return nomem(r);
+        if (!l) return ct_nomem(r);
         for (int64_t i = a[0]; a[2] > 0 ? i < a[1] : i > a[1]; i += a[2]) l->v[l->n++] = ct_int(i);
-        *res = list_value(l);
+        *res = ct_list_value(l);
         return IA_OK;
     }
     if (IS("strftime_now")) {
@@ -826,14 +515,14 @@ ia_status ct_call_global(ct_render *r, const char *name, const ct_value *pv, siz
         struct tm tm;
         if (np != 1 || pv[0].kind != CT_V_STR) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: strftime_now expects a format string");
         char *fmt = ct_strdup(&r->arena, pv[0].u.str.s, pv[0].u.str.n);
-        if (!fmt) return nomem(r);
+        if (!fmt) return ct_nomem(r);
         time_t now = r->t->clock ? (time_t)r->t->clock : time(NULL);
         if (r->t->clock) gmtime_r(&now, &tm);
         else localtime_r(&now, &tm);
         size_t len = strftime(out, sizeof out, fmt, &tm);
         if (len == 0 && pv[0].u.str.n) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: strftime_now result too long");
         char *s = ct_strdup(&r->arena, out, len);
-        if (!s) return nomem(r);
+        if (!s) return ct_nomem(r);
         *res = ct_str(s, len);
         return IA_OK;
     }

@@ -1,36 +1,22 @@
 /*
- * chat_template_eval.c — renders a parsed chat template: statements write
- * to the output buffer, expressions evaluate to values in the render's arena
- * (freed at once when the render ends). Scoping follows Jinja: a for loop
- * or a macro call opens a frame, so {% set %} inside a loop does not leak
- * out (templates use namespace() for that); if blocks open none.
- *
- * Limits keep a hostile template from running away: CT_MAX_STEPS node
- * evaluations, CT_MAX_OUT bytes of output, CT_MAX_ARENA bytes of values,
- * macro calls nested CT_MAX_CALLS deep.
+ * chat_template_eval.c — evaluates the expressions of a chat template to
+ * values in the render's arena (freed at once when the render ends), with
+ * Python's semantics for the operators Jinja hands to Python: attribute and
+ * item lookup (undefined when missing, an error on an undefined value),
+ * slices, arithmetic, comparison, "in", calls of macros, methods and
+ * globals. Statements are in chat_template_render.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "tokenize/chat_template_impl.h"
 #include "util/error.h"
 
-#define CT_MAX_STEPS 10000000u      /* ~1 s of work; real templates take < 10^5 */
-#define CT_MAX_OUT (64u << 20)      /* a prompt is far smaller */
-#define CT_MAX_ARENA (256u << 20)
-#define CT_MAX_CALLS 16 /* with the tree depth bound (parse.c) this bounds the stack */
-
-struct ct_frame {
-    ct_frame *parent;
-    ct_dict *vars;
-};
-
 ia_status ct_fail(ct_render *r, ia_status status, const char *fmt, ...) {
     if (r->status) return r->status; /* keep the first message */
-    char msg[512];
+    char msg[1024]; /* ia_last_error()'s size */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -39,18 +25,16 @@ ia_status ct_fail(ct_render *r, ia_status status, const char *fmt, ...) {
     return ia_error(status, "%s", msg);
 }
 
-static ia_status nomem(ct_render *r) {
+ia_status ct_nomem(ct_render *r) {
     if (r->arena.over_limit)
         return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: render needs over %u MiB of values", (unsigned)(r->arena.limit >> 20));
     return ct_fail(r, IA_ERR_NOMEM, "chat template: out of memory");
 }
 
-static ia_status eval(ct_render *r, const ct_node *n, ct_frame *f, ct_value *res);
-static ia_status exec_body(ct_render *r, const ct_nodes *body, ct_frame *f);
 
 static const char *const GLOBALS[] = {"range", "namespace", "dict", "raise_exception", "strftime_now", NULL};
 
-static ct_value lookup(const ct_frame *f, const char *name, size_t n) {
+ct_value ct_lookup(const ct_frame *f, const char *name, size_t n) {
     for (; f; f = f->parent) {
         const ct_value *v = ct_dict_get(f->vars, name, n);
         if (v) return *v;
@@ -66,14 +50,14 @@ static ct_value lookup(const ct_frame *f, const char *name, size_t n) {
     return ct_undef(name, n);
 }
 
-static ia_status set_var(ct_render *r, ct_frame *f, const char *name, ct_value v) {
-    if (!ct_dict_set(&r->arena, f->vars, ct_str(name, strlen(name)), v)) return nomem(r);
+ia_status ct_set_var(ct_render *r, ct_frame *f, const char *name, ct_value v) {
+    if (!ct_dict_set(&r->arena, f->vars, ct_str(name, strlen(name)), v)) return ct_nomem(r);
     return IA_OK;
 }
 
-static ia_status new_frame(ct_render *r, ct_frame *parent, ct_frame **out) {
+ia_status ct_new_frame(ct_render *r, ct_frame *parent, ct_frame **out) {
     ct_frame *f = ct_alloc(&r->arena, sizeof *f);
-    if (!f || !(f->vars = ct_dict_new(&r->arena, 4))) return nomem(r);
+    if (!f || !(f->vars = ct_dict_new(&r->arena, 4))) return ct_nomem(r);
     f->parent = parent;
     *out = f;
     return IA_OK;
@@ -93,11 +77,11 @@ ia_status ct_to_string(ct_render *r, const ct_value *v, ct_value *res) {
     ct_str_of(&b, v);
     if (b.failed) {
         free(b.p);
-        return nomem(r);
+        return ct_nomem(r);
     }
     char *s = ct_strdup(&r->arena, b.p ? b.p : "", b.n);
     free(b.p);
-    if (!s) return nomem(r);
+    if (!s) return ct_nomem(r);
     *res = ct_str(s, b.n);
     return IA_OK;
 }
@@ -107,18 +91,18 @@ ia_status ct_iterable(ct_render *r, const ct_value *v, ct_list **out) {
     switch (v->kind) {
     case CT_V_LIST: *out = v->u.list; return IA_OK;
     case CT_V_UNDEF:
-        if (!(*out = ct_list_new(&r->arena, 0))) return nomem(r);
+        if (!(*out = ct_list_new(&r->arena, 0))) return ct_nomem(r);
         return IA_OK;
     case CT_V_DICT:
     case CT_V_NS:
-        if (!(l = ct_list_new(&r->arena, v->u.dict->n))) return nomem(r);
+        if (!(l = ct_list_new(&r->arena, v->u.dict->n))) return ct_nomem(r);
         for (size_t i = 0; i < v->u.dict->n; i++) l->v[l->n++] = v->u.dict->keys[i];
         *out = l;
         return IA_OK;
     case CT_V_STR: {
         const char *s = v->u.str.s;
         size_t n = v->u.str.n;
-        if (!(l = ct_list_new(&r->arena, ct_utf8_len(s, n)))) return nomem(r);
+        if (!(l = ct_list_new(&r->arena, ct_utf8_len(s, n)))) return ct_nomem(r);
         for (size_t i = 0; i < n;) {
             size_t j = i + 1;
             while (j < n && ((unsigned char)s[j] & 0xC0) == 0x80) j++;
@@ -234,9 +218,10 @@ static ia_status do_slice(ct_render *r, const ct_value *obj, const ct_value *lo,
     }
     ct_list *items, *l;
     if ((st = ct_iterable(r, obj, &items))) return st;
-    if (!(l = ct_list_new(&r->arena, 0))) return nomem(r);
+    if (!(l = ct_list_new(&r->arena, 0))) return ct_nomem(r);
+    l->tuple = obj->kind == CT_V_LIST && obj->u.list->tuple;
     for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step)
-        if (!ct_list_push(&r->arena, l, items->v[i])) return nomem(r);
+        if (!ct_list_push(&r->arena, l, items->v[i])) return ct_nomem(r);
     if (obj->kind == CT_V_LIST) {
         res->kind = CT_V_LIST;
         res->u.list = l;
@@ -246,7 +231,7 @@ static ia_status do_slice(ct_render *r, const ct_value *obj, const ct_value *lo,
     for (size_t i = 0; i < l->n; i++) ct_buf_put(&b, l->v[i].u.str.s, l->v[i].u.str.n);
     char *s = ct_strdup(&r->arena, b.p ? b.p : "", b.n);
     free(b.p);
-    if (!s || b.failed) return nomem(r);
+    if (!s || b.failed) return ct_nomem(r);
     *res = ct_str(s, b.n);
     return IA_OK;
 }
@@ -268,7 +253,7 @@ static ia_status concat_str(ct_render *r, const ct_value *x, const ct_value *y, 
     ct_str_of(&b, y);
     char *s = ct_strdup(&r->arena, b.p ? b.p : "", b.n);
     free(b.p);
-    if (!s || b.failed) return nomem(r);
+    if (!s || b.failed) return ct_nomem(r);
     *res = ct_str(s, b.n);
     return IA_OK;
 }
@@ -337,9 +322,10 @@ static ia_status binop(ct_render *r, int op, const ct_value *x, const ct_value *
         return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template: integer result beyond 64 bits");
     }
     if (op == CT_OP_ADD && x->kind == CT_V_STR && y->kind == CT_V_STR) return concat_str(r, x, y, res);
-    if (op == CT_OP_ADD && x->kind == CT_V_LIST && y->kind == CT_V_LIST) {
+    if (op == CT_OP_ADD && x->kind == CT_V_LIST && y->kind == CT_V_LIST && x->u.list->tuple == y->u.list->tuple) {
         ct_list *l = ct_list_new(&r->arena, x->u.list->n + y->u.list->n);
-        if (!l) return nomem(r);
+        if (!l) return ct_nomem(r);
+        l->tuple = x->u.list->tuple;
         for (size_t i = 0; i < x->u.list->n; i++) l->v[l->n++] = x->u.list->v[i];
         for (size_t i = 0; i < y->u.list->n; i++) l->v[l->n++] = y->u.list->v[i];
         res->kind = CT_V_LIST;
@@ -352,9 +338,24 @@ static ia_status binop(ct_render *r, int op, const ct_value *x, const ct_value *
         if (k <= 0) { *res = ct_str("", 0); return IA_OK; }
         if ((uint64_t)k > CT_MAX_OUT / (s->u.str.n + 1)) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: string repetition too large");
         char *p = ct_alloc(&r->arena, s->u.str.n * (size_t)k + 1);
-        if (!p) return nomem(r);
+        if (!p) return ct_nomem(r);
         for (int64_t i = 0; i < k; i++) memcpy(p + (size_t)i * s->u.str.n, s->u.str.s, s->u.str.n);
         *res = ct_str(p, s->u.str.n * (size_t)k);
+        return IA_OK;
+    }
+    if (op == CT_OP_MUL && ((x->kind == CT_V_LIST && is_intlike(y)) || (y->kind == CT_V_LIST && is_intlike(x)))) {
+        const ct_list *src = x->kind == CT_V_LIST ? x->u.list : y->u.list;
+        int64_t k = x->kind == CT_V_LIST ? as_i(y) : as_i(x);
+        if (k < 0) k = 0;
+        if (src->n && (uint64_t)k > (CT_MAX_OUT / 16) / src->n)
+            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: list repetition too large");
+        ct_list *l = ct_list_new(&r->arena, src->n * (size_t)k);
+        if (!l) return ct_nomem(r);
+        l->tuple = src->tuple;
+        for (int64_t i = 0; i < k; i++)
+            for (size_t j = 0; j < src->n; j++) l->v[l->n++] = src->v[j];
+        res->kind = CT_V_LIST;
+        res->u.list = l;
         return IA_OK;
     }
     if (op == CT_OP_MOD && x->kind == CT_V_STR)
@@ -413,57 +414,16 @@ static ia_status contains(ct_render *r, const ct_value *item, const ct_value *in
 }
 
 /* Evaluates args: positional into pv, keyword into kv (caller-sized). */
-static ia_status eval_args(ct_render *r, const ct_node *n, ct_frame *f, ct_value **pv, ct_value **kv) {
+ia_status ct_eval_args(ct_render *r, const ct_node *n, ct_frame *f, ct_value **pv, ct_value **kv) {
     ia_status st;
     *pv = ct_alloc(&r->arena, (n->body.n + 1) * sizeof **pv);
     *kv = ct_alloc(&r->arena, (n->orelse.n + 1) * sizeof **kv);
-    if (!*pv || !*kv) return nomem(r);
+    if (!*pv || !*kv) return ct_nomem(r);
     for (size_t i = 0; i < n->body.n; i++)
-        if ((st = eval(r, n->body.v[i], f, &(*pv)[i]))) return st;
+        if ((st = ct_eval(r, n->body.v[i], f, &(*pv)[i]))) return st;
     for (size_t i = 0; i < n->orelse.n; i++)
-        if ((st = eval(r, n->orelse.v[i], f, &(*kv)[i]))) return st;
+        if ((st = ct_eval(r, n->orelse.v[i], f, &(*kv)[i]))) return st;
     return IA_OK;
-}
-
-static ia_status call_macro(ct_render *r, const ct_node *m, const ct_value *pv, size_t np, const char **kn,
-                            const ct_value *kv, size_t nk, ct_value *res) {
-    ct_frame *f = NULL;
-    ia_status st;
-    if (r->depth >= CT_MAX_CALLS)
-        return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: macro calls nested deeper than %d", CT_MAX_CALLS);
-    if (np > m->n_names)
-        return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: macro '%s' takes not more than %zu argument(s)", m->name, m->n_names);
-    if ((st = new_frame(r, r->root, &f))) return st;
-    for (size_t i = 0; i < m->n_names; i++) {
-        ct_value v = ct_undef(m->names[i], strlen(m->names[i]));
-        int got = 0;
-        if (i < np) { v = pv[i]; got = 1; }
-        for (size_t k = 0; k < nk; k++)
-            if (!strcmp(kn[k], m->names[i])) { v = kv[k]; got = 1; }
-        if (!got && m->orelse.v[i] && (st = eval(r, m->orelse.v[i], f, &v))) return st;
-        if ((st = set_var(r, f, m->names[i], v))) return st;
-    }
-    for (size_t k = 0; k < nk; k++) {
-        int known = 0;
-        for (size_t i = 0; i < m->n_names; i++) known |= !strcmp(kn[k], m->names[i]);
-        if (!known) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: macro '%s' takes no keyword argument '%s'", m->name, kn[k]);
-    }
-    ct_buf saved = r->out, mine = {.limit = CT_MAX_OUT};
-    r->out = mine;
-    r->depth++;
-    st = exec_body(r, &m->body, f);
-    r->depth--;
-    mine = r->out;
-    r->out = saved;
-    r->loop_ctl = 0;
-    if (!st && mine.failed) st = ct_fail(r, IA_ERR_INVALID_ARG, "chat template: macro output over %u MiB", CT_MAX_OUT >> 20);
-    if (!st) {
-        char *s = ct_strdup(&r->arena, mine.p ? mine.p : "", mine.n);
-        if (!s) st = nomem(r);
-        else *res = ct_str(s, mine.n);
-    }
-    free(mine.p);
-    return st;
 }
 
 static ia_status eval_call(ct_render *r, const ct_node *n, ct_frame *f, ct_value *res) {
@@ -471,88 +431,89 @@ static ia_status eval_call(ct_render *r, const ct_node *n, ct_frame *f, ct_value
     ia_status st;
     if (n->a->kind == CT_N_ATTR) {
         ct_value self;
-        if ((st = eval(r, n->a->a, f, &self))) return st;
+        if ((st = ct_eval(r, n->a->a, f, &self))) return st;
         if (self.kind == CT_V_UNDEF) return undefined_error(r, &self);
         const ct_value *member = (self.kind == CT_V_DICT || self.kind == CT_V_NS)
                                      ? ct_dict_get(self.u.dict, n->a->name, n->a->name_len) : NULL;
         if (!member || (member->kind != CT_V_MACRO && member->kind != CT_V_FUNC)) {
-            if ((st = eval_args(r, n, f, &pv, &kv))) return st;
+            if ((st = ct_eval_args(r, n, f, &pv, &kv))) return st;
             return ct_call_method(r, self, n->a->name, pv, n->body.n, n->names, kv, n->n_names, res);
         }
         callee = *member;
-    } else if ((st = eval(r, n->a, f, &callee))) {
+    } else if ((st = ct_eval(r, n->a, f, &callee))) {
         return st;
     }
     if (callee.kind == CT_V_UNDEF) return undefined_error(r, &callee);
     if (callee.kind != CT_V_MACRO && callee.kind != CT_V_FUNC)
         return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: '%s' object is not callable", ct_type_name(&callee));
-    if ((st = eval_args(r, n, f, &pv, &kv))) return st;
-    if (callee.kind == CT_V_MACRO) return call_macro(r, callee.u.macro, pv, n->body.n, n->names, kv, n->n_names, res);
+    if ((st = ct_eval_args(r, n, f, &pv, &kv))) return st;
+    if (callee.kind == CT_V_MACRO) return ct_call_macro(r, callee.u.macro, pv, n->body.n, n->names, kv, n->n_names, res);
     return ct_call_global(r, callee.u.str.s, pv, n->body.n, n->names, kv, n->n_names, res);
 }
 
-static ia_status eval(ct_render *r, const ct_node *n, ct_frame *f, ct_value *res) {
+ia_status ct_eval(ct_render *r, const ct_node *n, ct_frame *f, ct_value *res) {
     ia_status st;
     ct_value x, y;
     if (++r->steps > CT_MAX_STEPS)
         return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: render passed %u steps", CT_MAX_STEPS);
     switch (n->kind) {
     case CT_N_CONST: *res = n->value; return IA_OK;
-    case CT_N_NAME: *res = lookup(f, n->name, n->name_len); return IA_OK;
+    case CT_N_NAME: *res = ct_lookup(f, n->name, n->name_len); return IA_OK;
     case CT_N_LIST: {
         ct_list *l = ct_list_new(&r->arena, n->body.n);
-        if (!l) return nomem(r);
+        if (!l) return ct_nomem(r);
+        l->tuple = n->op;
         for (size_t i = 0; i < n->body.n; i++)
-            if ((st = eval(r, n->body.v[i], f, &l->v[l->n++]))) return st;
+            if ((st = ct_eval(r, n->body.v[i], f, &l->v[l->n++]))) return st;
         res->kind = CT_V_LIST;
         res->u.list = l;
         return IA_OK;
     }
     case CT_N_DICT: {
         ct_dict *d = ct_dict_new(&r->arena, n->body.n);
-        if (!d) return nomem(r);
+        if (!d) return ct_nomem(r);
         for (size_t i = 0; i < n->body.n; i++) {
-            if ((st = eval(r, n->body.v[i], f, &x)) || (st = eval(r, n->orelse.v[i], f, &y))) return st;
-            if (!ct_dict_set(&r->arena, d, x, y)) return nomem(r);
+            if ((st = ct_eval(r, n->body.v[i], f, &x)) || (st = ct_eval(r, n->orelse.v[i], f, &y))) return st;
+            if (!ct_dict_set(&r->arena, d, x, y)) return ct_nomem(r);
         }
         res->kind = CT_V_DICT;
         res->u.dict = d;
         return IA_OK;
     }
     case CT_N_ATTR:
-        if ((st = eval(r, n->a, f, &x))) return st;
+        if ((st = ct_eval(r, n->a, f, &x))) return st;
         return ct_getattr(r, &x, n->name, n->name_len, res);
     case CT_N_INDEX:
-        if ((st = eval(r, n->a, f, &x)) || (st = eval(r, n->b, f, &y))) return st;
+        if ((st = ct_eval(r, n->a, f, &x)) || (st = ct_eval(r, n->b, f, &y))) return st;
         return getitem(r, &x, &y, res);
     case CT_N_SLICE: {
         ct_value lo = {.kind = CT_V_NONE}, hi = {.kind = CT_V_NONE}, step = {.kind = CT_V_NONE};
-        if ((st = eval(r, n->a, f, &x))) return st;
-        if (n->b && (st = eval(r, n->b, f, &lo))) return st;
-        if (n->c && (st = eval(r, n->c, f, &hi))) return st;
-        if (n->body.n && (st = eval(r, n->body.v[0], f, &step))) return st;
+        if ((st = ct_eval(r, n->a, f, &x))) return st;
+        if (n->b && (st = ct_eval(r, n->b, f, &lo))) return st;
+        if (n->c && (st = ct_eval(r, n->c, f, &hi))) return st;
+        if (n->body.n && (st = ct_eval(r, n->body.v[0], f, &step))) return st;
         return do_slice(r, &x, &lo, &hi, &step, res);
     }
     case CT_N_CALL: return eval_call(r, n, f, res);
     case CT_N_FILTER: {
         ct_value *pv, *kv;
-        if ((st = eval(r, n->a, f, &x)) || (st = eval_args(r, n, f, &pv, &kv))) return st;
+        if ((st = ct_eval(r, n->a, f, &x)) || (st = ct_eval_args(r, n, f, &pv, &kv))) return st;
         return ct_apply_filter(r, n, n->name, x, pv, n->body.n, n->names, kv, n->n_names, res);
     }
     case CT_N_TEST: {
         ct_value *pv, *kv;
         int t;
-        if ((st = eval(r, n->a, f, &x)) || (st = eval_args(r, n, f, &pv, &kv))) return st;
+        if ((st = ct_eval(r, n->a, f, &x)) || (st = ct_eval_args(r, n, f, &pv, &kv))) return st;
         if ((st = ct_apply_test(r, n->name, &x, pv, n->body.n, &t))) return st;
         *res = ct_bool(n->op ? !t : t);
         return IA_OK;
     }
     case CT_N_BINOP:
-        if ((st = eval(r, n->a, f, &x)) || (st = eval(r, n->b, f, &y))) return st;
+        if ((st = ct_eval(r, n->a, f, &x)) || (st = ct_eval(r, n->b, f, &y))) return st;
         return binop(r, n->op, &x, &y, res);
     case CT_N_COMPARE: {
         int c = 0;
-        if ((st = eval(r, n->a, f, &x)) || (st = eval(r, n->b, f, &y))) return st;
+        if ((st = ct_eval(r, n->a, f, &x)) || (st = ct_eval(r, n->b, f, &y))) return st;
         switch (n->op) {
         case CT_OP_EQ: *res = ct_bool(ct_equal(&x, &y)); return IA_OK;
         case CT_OP_NE: *res = ct_bool(!ct_equal(&x, &y)); return IA_OK;
@@ -569,7 +530,7 @@ static ia_status eval(ct_render *r, const ct_node *n, ct_frame *f, ct_value *res
     }
     case CT_N_NEG:
     case CT_N_POS:
-        if ((st = eval(r, n->a, f, &x))) return st;
+        if ((st = ct_eval(r, n->a, f, &x))) return st;
         if (!is_num(&x))
             return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: bad operand type for unary %s: '%s'",
                            n->kind == CT_N_NEG ? "-" : "+", ct_type_name(&x));
@@ -579,274 +540,24 @@ static ia_status eval(ct_render *r, const ct_node *n, ct_frame *f, ct_value *res
         else *res = ct_int(-as_i(&x));
         return IA_OK;
     case CT_N_NOT:
-        if ((st = eval(r, n->a, f, &x))) return st;
+        if ((st = ct_eval(r, n->a, f, &x))) return st;
         *res = ct_bool(!ct_truthy(&x));
         return IA_OK;
     case CT_N_AND:
     case CT_N_OR:
         /* Python returns the deciding operand, not a bool */
-        if ((st = eval(r, n->a, f, &x))) return st;
+        if ((st = ct_eval(r, n->a, f, &x))) return st;
         if (ct_truthy(&x) == (n->kind == CT_N_OR)) {
             *res = x;
             return IA_OK;
         }
-        return eval(r, n->b, f, res);
+        return ct_eval(r, n->b, f, res);
     case CT_N_COND:
-        if ((st = eval(r, n->a, f, &x))) return st;
-        if (ct_truthy(&x)) return eval(r, n->b, f, res);
-        if (n->c) return eval(r, n->c, f, res);
+        if ((st = ct_eval(r, n->a, f, &x))) return st;
+        if (ct_truthy(&x)) return ct_eval(r, n->b, f, res);
+        if (n->c) return ct_eval(r, n->c, f, res);
         *res = ct_undef(NULL, 0);
         return IA_OK;
     default: return ct_fail(r, IA_ERR_INTERNAL, "chat template: statement node where an expression belongs");
     }
-}
-
-static ia_status assign_targets(ct_render *r, ct_frame *f, const char **names, size_t n, const ct_value *v) {
-    if (n == 1) return set_var(r, f, names[0], *v);
-    ct_list *items;
-    ia_status st = ct_iterable(r, v, &items);
-    if (st) return st;
-    if (items->n != n)
-        return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: cannot unpack %zu value(s) into %zu name(s)", items->n, n);
-    for (size_t i = 0; i < n; i++)
-        if ((st = set_var(r, f, names[i], items->v[i]))) return st;
-    return IA_OK;
-}
-
-/* The loop variable: one dict per loop updated in place each iteration, as
- * Jinja's LoopContext is one object. */
-static ia_status loop_var(ct_render *r, ct_list *items, size_t i, ct_value *lv) {
-    size_t len = items->n;
-    if (lv->kind != CT_V_DICT) {
-        lv->kind = CT_V_DICT;
-        if (!(lv->u.dict = ct_dict_new(&r->arena, 12))) return nomem(r);
-    }
-    ct_dict *d = lv->u.dict;
-#define PUT(k, v) if (!ct_dict_set(&r->arena, d, ct_str(k, sizeof k - 1), (v))) return nomem(r)
-    PUT("index", ct_int((int64_t)i + 1));
-    PUT("index0", ct_int((int64_t)i));
-    PUT("revindex", ct_int((int64_t)(len - i)));
-    PUT("revindex0", ct_int((int64_t)(len - i - 1)));
-    PUT("first", ct_bool(i == 0));
-    PUT("last", ct_bool(i + 1 == len));
-    PUT("length", ct_int((int64_t)len));
-    PUT("depth", ct_int(1));
-    PUT("depth0", ct_int(0));
-    PUT("previtem", i > 0 ? items->v[i - 1] : ct_undef("previtem", 8));
-    PUT("nextitem", i + 1 < len ? items->v[i + 1] : ct_undef("nextitem", 8));
-#undef PUT
-    return IA_OK;
-}
-
-static ia_status exec_for(ct_render *r, const ct_node *n, ct_frame *f) {
-    ct_value it, lv = {.kind = CT_V_UNDEF};
-    ct_list *items;
-    ct_frame *lf = NULL;
-    ia_status st;
-    if ((st = eval(r, n->a, f, &it))) return st;
-    if (it.kind == CT_V_DICT || it.kind == CT_V_NS || it.kind == CT_V_STR || it.kind == CT_V_LIST ||
-        it.kind == CT_V_UNDEF) {
-        if ((st = ct_iterable(r, &it, &items))) return st;
-    } else {
-        return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: '%s' object is not iterable", ct_type_name(&it));
-    }
-    if ((st = new_frame(r, f, &lf))) return st;
-    if (n->b) {
-        /* the loop filter runs before the loop, so loop.length counts what passes */
-        ct_list *kept = ct_list_new(&r->arena, items->n);
-        if (!kept) return nomem(r);
-        for (size_t i = 0; i < items->n; i++) {
-            ct_value c;
-            if ((st = assign_targets(r, lf, n->names, n->n_names, &items->v[i])) || (st = eval(r, n->b, lf, &c))) return st;
-            if (ct_truthy(&c)) kept->v[kept->n++] = items->v[i];
-        }
-        items = kept;
-    }
-    for (size_t i = 0; i < items->n; i++) {
-        if (++r->steps > CT_MAX_STEPS)
-            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: render passed %u steps", CT_MAX_STEPS);
-        if ((st = assign_targets(r, lf, n->names, n->n_names, &items->v[i])) || (st = loop_var(r, items, i, &lv)) ||
-            (st = set_var(r, lf, "loop", lv)))
-            return st;
-        if ((st = exec_body(r, &n->body, lf))) return st;
-        if (r->loop_ctl == 1) {
-            r->loop_ctl = 0;
-            break;
-        }
-        r->loop_ctl = 0;
-    }
-    if (items->n == 0) return exec_body(r, &n->orelse, f);
-    return IA_OK;
-}
-
-static ia_status exec_stmt(ct_render *r, const ct_node *n, ct_frame *f) {
-    ct_value v;
-    ia_status st;
-    if (++r->steps > CT_MAX_STEPS)
-        return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: render passed %u steps", CT_MAX_STEPS);
-    switch (n->kind) {
-    case CT_N_TEXT: ct_buf_put(&r->out, n->name, n->name_len); break;
-    case CT_N_OUTPUT:
-        if ((st = eval(r, n->a, f, &v))) return st;
-        if (v.kind == CT_V_MACRO || v.kind == CT_V_FUNC || v.kind == CT_V_NS)
-            return ct_fail(r, IA_ERR_UNSUPPORTED, "chat template %d:%d: printing a %s is outside the supported subset",
-                           n->line, n->col, ct_type_name(&v));
-        ct_str_of(&r->out, &v);
-        break;
-    case CT_N_IF:
-        if ((st = eval(r, n->a, f, &v))) return st;
-        return exec_body(r, ct_truthy(&v) ? &n->body : &n->orelse, f);
-    case CT_N_FOR: return exec_for(r, n, f);
-    case CT_N_SET:
-        if ((st = eval(r, n->a, f, &v))) return st;
-        return assign_targets(r, f, n->names, n->n_names, &v);
-    case CT_N_SET_ATTR: {
-        ct_value ns = lookup(f, n->name, n->name_len);
-        if (ns.kind != CT_V_NS)
-            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template %d:%d: can only assign attributes of a namespace() object",
-                           n->line, n->col);
-        if (n->attr[0] == '_')
-            return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: cannot store underscore-prefixed attributes on a namespace");
-        if ((st = eval(r, n->a, f, &v))) return st;
-        if (!ct_dict_set(&r->arena, ns.u.dict, ct_str(n->attr, strlen(n->attr)), v)) return nomem(r);
-        break;
-    }
-    case CT_N_SET_BLOCK: {
-        ct_buf saved = r->out, mine = {.limit = CT_MAX_OUT};
-        r->out = mine;
-        st = exec_body(r, &n->body, f);
-        mine = r->out;
-        r->out = saved;
-        if (!st) {
-            char *s = ct_strdup(&r->arena, mine.p ? mine.p : "", mine.n);
-            if (!s || mine.failed) st = nomem(r);
-            else st = set_var(r, f, n->names[0], ct_str(s, mine.n));
-        }
-        free(mine.p);
-        return st;
-    }
-    case CT_N_FILTER_BLOCK: {
-        ct_buf saved = r->out, mine = {.limit = CT_MAX_OUT};
-        ct_value *pv, *kv, x;
-        r->out = mine;
-        st = exec_body(r, &n->body, f);
-        mine = r->out;
-        r->out = saved;
-        if (!st) {
-            char *s = ct_strdup(&r->arena, mine.p ? mine.p : "", mine.n);
-            if (!s || mine.failed) st = nomem(r);
-            else x = ct_str(s, mine.n);
-        }
-        free(mine.p);
-        if (!st) st = eval_args(r, n->a, f, &pv, &kv);
-        if (!st) st = ct_apply_filter(r, n->a, n->a->name, x, pv, n->a->body.n, n->a->names, kv, n->a->n_names, &v);
-        if (st) return st;
-        ct_str_of(&r->out, &v);
-        break;
-    }
-    case CT_N_MACRO:
-        v.kind = CT_V_MACRO;
-        v.u.macro = n;
-        return set_var(r, f, n->name, v);
-    case CT_N_BREAK: r->loop_ctl = 1; break;
-    case CT_N_CONTINUE: r->loop_ctl = 2; break;
-    case CT_N_BODY: return exec_body(r, &n->body, f);
-    default: return ct_fail(r, IA_ERR_INTERNAL, "chat template: expression node where a statement belongs");
-    }
-    if (r->out.failed) return ct_fail(r, IA_ERR_INVALID_ARG, "chat template: output over %u MiB or out of memory", CT_MAX_OUT >> 20);
-    return IA_OK;
-}
-
-static ia_status exec_body(ct_render *r, const ct_nodes *body, ct_frame *f) {
-    for (size_t i = 0; i < body->n; i++) {
-        ia_status st = exec_stmt(r, body->v[i], f);
-        if (st) return st;
-        if (r->loop_ctl) return IA_OK; /* break/continue unwinds to its loop */
-    }
-    return IA_OK;
-}
-
-/* ---- the public entry points */
-
-ia_status ia_chat_template_parse(const char *source, ia_chat_template **out) {
-    ia_chat_template *t;
-    ct_tokens toks = {0};
-    ia_status st;
-    if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_chat_template_parse: out is NULL");
-    *out = NULL;
-    if (!source) return ia_error(IA_ERR_INVALID_ARG, "ia_chat_template_parse: source is NULL");
-    size_t len = strlen(source);
-    if (len > (16u << 20)) return ia_error(IA_ERR_INVALID_ARG, "chat template: source of %zu bytes is over 16 MiB", len);
-    if (!(t = calloc(1, sizeof *t))) return ia_error(IA_ERR_NOMEM, "chat template: out of memory");
-    st = ct_lex(source, len, &t->arena, &toks);
-    if (!st) st = ct_parse(&toks, &t->arena, &t->root);
-    free(toks.v);
-    if (st) {
-        ia_chat_template_free(t);
-        return st;
-    }
-    *out = t;
-    return IA_OK;
-}
-
-void ia_chat_template_set_clock(ia_chat_template *t, int64_t unix_seconds) {
-    if (t) t->clock = unix_seconds;
-}
-
-ia_status ia_chat_template_render(const ia_chat_template *t, const ia_chat_message *msgs, size_t n,
-                                  int add_generation_prompt, const char *bos_token, const char *eos_token,
-                                  char **out) {
-    ct_render r = {0};
-    ia_status st = IA_OK;
-    if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_chat_template_render: out is NULL");
-    *out = NULL;
-    if (!t || (n && !msgs)) return ia_error(IA_ERR_INVALID_ARG, "ia_chat_template_render: NULL template or messages");
-    r.arena.limit = CT_MAX_ARENA;
-    r.out.limit = CT_MAX_OUT;
-    r.t = t;
-    ct_list *ml = ct_list_new(&r.arena, n);
-    if (!ml || new_frame(&r, NULL, &r.root)) {
-        st = ia_error(IA_ERR_NOMEM, "chat template: out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        ct_dict *d = ct_dict_new(&r.arena, 2);
-        if (!d) {
-            st = nomem(&r);
-            goto done;
-        }
-        /* a NULL field is a missing key, as transformers drops None values */
-        if (msgs[i].role) ct_dict_set(&r.arena, d, ct_str("role", 4), ct_str(msgs[i].role, strlen(msgs[i].role)));
-        if (msgs[i].content)
-            ct_dict_set(&r.arena, d, ct_str("content", 7), ct_str(msgs[i].content, strlen(msgs[i].content)));
-        ml->v[ml->n].kind = CT_V_DICT;
-        ml->v[ml->n++].u.dict = d;
-    }
-    ct_value mv = {.kind = CT_V_LIST}, none = {.kind = CT_V_NONE};
-    mv.u.list = ml;
-    if ((st = set_var(&r, r.root, "messages", mv)) ||
-        (st = set_var(&r, r.root, "add_generation_prompt", ct_bool(add_generation_prompt))) ||
-        (st = set_var(&r, r.root, "tools", none)) || (st = set_var(&r, r.root, "documents", none)))
-        goto done;
-    if (bos_token && (st = set_var(&r, r.root, "bos_token", ct_str(bos_token, strlen(bos_token))))) goto done;
-    if (eos_token && (st = set_var(&r, r.root, "eos_token", ct_str(eos_token, strlen(eos_token))))) goto done;
-    st = exec_body(&r, &t->root, r.root);
-    if (!st && r.out.failed) st = ct_fail(&r, IA_ERR_INVALID_ARG, "chat template: output over %u MiB or out of memory", CT_MAX_OUT >> 20);
-    if (!st) {
-        if (!r.out.p && !(r.out.p = calloc(1, 1))) st = ia_error(IA_ERR_NOMEM, "chat template: out of memory");
-        else {
-            *out = r.out.p;
-            r.out.p = NULL;
-        }
-    }
-done:
-    free(r.out.p);
-    ct_arena_free(&r.arena);
-    return st;
-}
-
-void ia_chat_template_free(ia_chat_template *t) {
-    if (!t) return;
-    ct_arena_free(&t->arena);
-    free(t);
 }

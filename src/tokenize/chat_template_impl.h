@@ -91,7 +91,7 @@ struct ct_value {
         double f;
         struct { const char *s; size_t n; } str; /* also the name of an undefined value, or a function */
         ct_list *list;
-        ct_dict *dict; /* CT_V_DICT and CT_V_NS */
+        ct_dict *dict; /* CT_V_DICT and CT_V_NS (a namespace(): the only mutable one) */
         const ct_node *macro;
     } u;
 };
@@ -99,6 +99,7 @@ struct ct_value {
 struct ct_list {
     ct_value *v;
     size_t n, cap;
+    int tuple; /* a Python tuple: shown as (a, b), never equal to a list */
 };
 
 struct ct_dict {
@@ -109,7 +110,7 @@ struct ct_dict {
 struct ct_node {
     ct_node_kind kind;
     int line, col;
-    int op;              /* BINOP/COMPARE operator (CT_OP_*), TEST negation, FOR target count */
+    int op;              /* BINOP/COMPARE operator (CT_OP_*), TEST negation, LIST 1 for a tuple */
     const char *name;    /* NAME, ATTR, FILTER/TEST name, SET target, MACRO name */
     size_t name_len;
     const char *attr;    /* SET_ATTR attribute */
@@ -157,22 +158,39 @@ const ct_value *ct_dict_getv(const ct_dict *d, const ct_value *key);
 
 int ct_truthy(const ct_value *v);
 int ct_equal(const ct_value *x, const ct_value *y);
-/* Python's str(v) appended to b; 0 when v cannot be shown (a macro). */
+/* Python's str(v) appended to b (undefined shows as nothing, as Jinja's
+ * Undefined; a macro or namespace as a placeholder). */
 void ct_str_of(ct_buf *b, const ct_value *v);
-/* Python's repr() for strings inside lists/dicts. */
+/* Python's repr(): how items show inside a printed list or dict. */
 void ct_repr(ct_buf *b, const ct_value *v);
 /* json.dumps(v, ensure_ascii=False, indent=indent (<0: None), sort_keys);
  * returns 0 and names the offending type in *bad when v holds a value JSON
  * cannot show. */
 int ct_tojson(ct_buf *b, const ct_value *v, int indent, int sort_keys, int depth, const char **bad);
 const char *ct_type_name(const ct_value *v);
+/* Byte length of the whitespace code point (Python's str.isspace(), which
+ * strip(), split() and Jinja's whitespace control use) at s[i] / ending at
+ * s[i] (not reaching before from); 0 when there is none. */
+size_t ct_space_at(const char *s, size_t n, size_t i);
+size_t ct_space_before(const char *s, size_t from, size_t i);
 /* Number of code points in s[0..n) (UTF-8). */
 size_t ct_utf8_len(const char *s, size_t n);
 /* Byte offset of code point index cp (clamped to n). */
 size_t ct_utf8_offset(const char *s, size_t n, size_t cp);
 
-/* ---- render state (chat_template_eval.c) shared with the builtins */
+/* ---- render state (chat_template_eval.c, chat_template_render.c) shared
+ * with the builtins */
+#define CT_MAX_STEPS 10000000u /* ~1 s of work; real templates take < 10^5 */
+#define CT_MAX_OUT (64u << 20) /* a prompt is far smaller */
+#define CT_MAX_ARENA (256u << 20)
+#define CT_MAX_CALLS 16 /* with the tree depth bound (parse.c) this bounds the stack */
+
+/* A scope: variables set in it, then its parent's. */
 typedef struct ct_frame ct_frame;
+struct ct_frame {
+    ct_frame *parent;
+    ct_dict *vars;
+};
 typedef struct ct_render {
     ct_arena arena;
     ct_buf out;
@@ -191,7 +209,40 @@ ia_status ct_fail(ct_render *r, ia_status status, const char *fmt, ...)
 #endif
     ;
 
-/* Filters, tests, methods and global functions (chat_template_builtins.c).
+/* Out of memory, or over the render's CT_MAX_ARENA (then IA_ERR_INVALID_ARG). */
+ia_status ct_nomem(ct_render *r);
+/* A variable through the frames, then the globals; undefined when absent. */
+ct_value ct_lookup(const ct_frame *f, const char *name, size_t n);
+ia_status ct_set_var(ct_render *r, ct_frame *f, const char *name, ct_value v);
+ia_status ct_new_frame(ct_render *r, ct_frame *parent, ct_frame **out);
+ia_status ct_eval(ct_render *r, const ct_node *n, ct_frame *f, ct_value *res);
+/* Evaluates n's arguments: positional into *pv, keyword into *kv (arena). */
+ia_status ct_eval_args(ct_render *r, const ct_node *n, ct_frame *f, ct_value **pv, ct_value **kv);
+/* Statements (chat_template_render.c). */
+ia_status ct_exec_body(ct_render *r, const ct_nodes *body, ct_frame *f);
+/* Renders macro m's body with its arguments bound; *res is the text. */
+ia_status ct_call_macro(ct_render *r, const ct_node *m, const ct_value *pv, size_t np, const char **kn,
+                        const ct_value *kv, size_t nk, ct_value *res);
+
+/* String helpers (chat_template_strings.c). */
+/* b's bytes as a string value in the arena; frees b. */
+ia_status ct_make_str(ct_render *r, ct_buf *b, ct_value *res);
+ct_value ct_list_value(ct_list *l);
+/* Keyword argument name, else positional argument pos, else NULL. */
+const ct_value *ct_arg(const ct_value *pv, size_t np, const char **kn, const ct_value *kv, size_t nk, size_t pos,
+                       const char *name);
+/* str.strip (which 3), lstrip (1), rstrip (2); chars NULL or none: whitespace. */
+ct_value ct_strip(const ct_value *s, const ct_value *chars, int which);
+/* An error naming what unless v is a string. */
+ia_status ct_need_str(ct_render *r, const ct_value *v, const char *what);
+/* Case mapping of str(v): 0 lower, 1 upper, 2 str.title, 3 capitalize, 4 Jinja's title filter. */
+ia_status ct_map_case(ct_render *r, const ct_value *v, int mode, ct_value *res);
+/* str.replace(old, rep, count) (count < 0: all). */
+ia_status ct_replace(ct_render *r, const ct_value *s, const ct_value *old, const ct_value *rep, int64_t count,
+                     ct_value *res);
+
+/* Filters, tests, methods and global functions (chat_template_builtins.c;
+ * methods in chat_template_strings.c).
  * Each returns IA_OK and sets *res, or an error through ct_fail. */
 int ct_filter_known(const char *name);
 int ct_test_known(const char *name);

@@ -217,7 +217,7 @@ static ia_status lex_tag(lexer *L, int block, size_t tag_at, int *strip_after, i
     const char end0 = block ? '%' : '}';
     L->depth = 0;
     for (;;) {
-        while (L->pos < L->n && is_ws(L->s[L->pos])) L->pos++;
+        for (size_t w; (w = ct_space_at(L->s, L->n, L->pos));) L->pos += w;
         if (L->pos >= L->n)
             return fail_at(L, tag_at, IA_ERR_FORMAT,
                            block ? "expected '%}' to close the block tag, got end of template"
@@ -294,13 +294,13 @@ static ia_status lex_tag(lexer *L, int block, size_t tag_at, int *strip_after, i
  * next tag is a block or comment. */
 static ia_status emit_text(lexer *L, size_t from, size_t to, int strip_before, int lstrip, int line_starting) {
     if (strip_before) {
-        while (to > from && is_ws(L->s[to - 1])) to--;
+        for (size_t w; (w = ct_space_before(L->s, from, to));) to -= w;
     } else if (lstrip) {
         size_t l = to;
         while (l > from && L->s[l - 1] != '\n') l--;
         if (l > from || line_starting) {
             size_t k = l;
-            while (k < to && is_ws(L->s[k])) k++;
+            for (size_t w; k < to && (w = ct_space_at(L->s, to, k));) k += w;
             if (k == to && to > l) to = l;
         }
     }
@@ -379,7 +379,7 @@ ia_status ct_lex(const char *source, size_t len, ct_arena *a, ct_tokens *toks) {
             if (st) break;
         }
         if (strip_after) {
-            while (L.pos < L.n && is_ws(L.s[L.pos])) L.pos++;
+            for (size_t w; (w = ct_space_at(L.s, L.n, L.pos));) L.pos += w;
         } else if (trim_nl && L.pos < L.n && L.s[L.pos] == '\n') {
             L.pos++;
         }

@@ -234,7 +234,7 @@ int ct_equal(const ct_value *x, const ct_value *y) {
     case CT_V_NONE: return 1; /* Undefined == Undefined is True in Jinja */
     case CT_V_STR: return x->u.str.n == y->u.str.n && memcmp(x->u.str.s, y->u.str.s, x->u.str.n) == 0;
     case CT_V_LIST:
-        if (x->u.list->n != y->u.list->n) return 0;
+        if (x->u.list->n != y->u.list->n || x->u.list->tuple != y->u.list->tuple) return 0;
         for (size_t i = 0; i < x->u.list->n; i++)
             if (!ct_equal(&x->u.list->v[i], &y->u.list->v[i])) return 0;
         return 1;
@@ -344,14 +344,17 @@ void ct_str_of(ct_buf *b, const ct_value *v) {
     case CT_V_INT: put_int(b, v->u.i); return;
     case CT_V_FLOAT: put_float(b, v->u.f); return;
     case CT_V_STR: ct_buf_put(b, v->u.str.s, v->u.str.n); return;
-    case CT_V_LIST:
-        ct_buf_putc(b, '[');
+    case CT_V_LIST: {
+        int tup = v->u.list->tuple;
+        ct_buf_putc(b, tup ? '(' : '[');
         for (size_t i = 0; i < v->u.list->n; i++) {
             if (i) ct_buf_put(b, ", ", 2);
             ct_repr(b, &v->u.list->v[i]);
         }
-        ct_buf_putc(b, ']');
+        if (tup && v->u.list->n == 1) ct_buf_putc(b, ',');
+        ct_buf_putc(b, tup ? ')' : ']');
         return;
+    }
     case CT_V_DICT:
         ct_buf_putc(b, '{');
         for (size_t i = 0; i < v->u.dict->n; i++) {
@@ -483,4 +486,32 @@ size_t ct_utf8_offset(const char *s, size_t n, size_t cp) {
         i++;
     }
     return n;
+}
+
+/* Python's str.isspace() / re's \s for one code point in UTF-8: ASCII
+ * \t..\r, \x1c..\x1f and space, and U+0085, U+00A0, U+1680, U+2000..U+200A,
+ * U+2028, U+2029, U+202F, U+205F, U+3000. */
+static size_t space_len(const unsigned char *p, size_t avail) {
+    if (avail == 0) return 0;
+    unsigned char c = p[0];
+    if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f)) return 1;
+    if (c == 0xC2 && avail >= 2 && (p[1] == 0x85 || p[1] == 0xA0)) return 2;
+    if (avail < 3) return 0;
+    if (c == 0xE1 && p[1] == 0x9A && p[2] == 0x80) return 3;
+    if (c == 0xE2 && p[1] == 0x80 && (p[2] <= 0x8A || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF) && p[2] >= 0x80) return 3;
+    if (c == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) return 3;
+    if (c == 0xE3 && p[1] == 0x80 && p[2] == 0x80) return 3;
+    return 0;
+}
+
+size_t ct_space_at(const char *s, size_t n, size_t i) {
+    return i < n ? space_len((const unsigned char *)s + i, n - i) : 0;
+}
+
+size_t ct_space_before(const char *s, size_t from, size_t i) {
+    for (size_t k = 1; k <= 3 && k <= i - from; k++) {
+        size_t len = space_len((const unsigned char *)s + i - k, k);
+        if (len == k) return k;
+    }
+    return 0;
 }
