@@ -7,6 +7,7 @@
 
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
+#include "tensor/kquants.h"
 
 static const struct {
     const char *name;
@@ -18,10 +19,13 @@ static const struct {
     [IA_DTYPE_U8] = {"U8", 1, 0},    [IA_DTYPE_Q8_0] = {"Q8_0", 34, 8}, [IA_DTYPE_Q4_0] = {"Q4_0", 18, 4},
     [IA_DTYPE_Q4_1] = {"Q4_1", 20, 4}, [IA_DTYPE_QA8] = {"QA8", 0, 8}, [IA_DTYPE_QA4] = {"QA4", 0, 4},
     [IA_DTYPE_QA2] = {"QA2", 0, 2},
+    [IA_DTYPE_Q2_K] = {"Q2_K", 84, 2}, [IA_DTYPE_Q3_K] = {"Q3_K", 110, 3}, [IA_DTYPE_Q4_K] = {"Q4_K", 144, 4},
+    [IA_DTYPE_Q5_K] = {"Q5_K", 176, 5}, [IA_DTYPE_Q6_K] = {"Q6_K", 210, 6},
 };
 
 static int known(ia_dtype t) { return (unsigned)t < IA_DTYPE_COUNT; }
 static int is_qa(ia_dtype t) { return t == IA_DTYPE_QA8 || t == IA_DTYPE_QA4 || t == IA_DTYPE_QA2; }
+static int is_k(ia_dtype t) { return t >= IA_DTYPE_Q2_K && t <= IA_DTYPE_Q6_K; }
 
 int ia_dtype_is_quantized(ia_dtype t) { return known(t) && dtype_info[t].bits != 0; }
 int ia_dtype_bits(ia_dtype t) { return known(t) ? dtype_info[t].bits : 0; }
@@ -34,6 +38,7 @@ size_t ia_dtype_size(ia_dtype t) {
 int64_t ia_dtype_block_elems(ia_dtype t, int64_t group) {
     if (!known(t)) return 0;
     if (is_qa(t)) return group > 0 ? group : 0;
+    if (is_k(t)) return IA_QK_K;
     return ia_dtype_is_quantized(t) ? IA_QK : 1;
 }
 
@@ -116,6 +121,11 @@ void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out,
     case IA_DTYPE_Q8_0: ia_dequantize_q8_0(row, out, cols); return;
     case IA_DTYPE_Q4_0: ia_dequantize_q4_0(row, out, cols); return;
     case IA_DTYPE_Q4_1: ia_dequantize_q4_1(row, out, cols); return;
+    case IA_DTYPE_Q2_K: ia_dequantize_q2_K(row, out, cols); return;
+    case IA_DTYPE_Q3_K: ia_dequantize_q3_K(row, out, cols); return;
+    case IA_DTYPE_Q4_K: ia_dequantize_q4_K(row, out, cols); return;
+    case IA_DTYPE_Q5_K: ia_dequantize_q5_K(row, out, cols); return;
+    case IA_DTYPE_Q6_K: ia_dequantize_q6_K(row, out, cols); return;
     case IA_DTYPE_QA8:
     case IA_DTYPE_QA4:
     case IA_DTYPE_QA2: {
