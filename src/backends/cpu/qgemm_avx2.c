@@ -48,6 +48,21 @@ static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t
     const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7); /* undo the lane split */
     const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
     int groups = k / group;
+    if (group % 32) { /* groups of 16 (qmat.h): the contract's scalar steps, as the generic kernel */
+        for (int r = 0; r < m; r++)
+            for (int g = 0; g < groups; g++) {
+                const float *xg = x + (size_t)r * ldx + (size_t)g * group;
+                int8_t *qg = xq + (size_t)r * (size_t)k + (size_t)g * group;
+                float amax = 0.0f, s, inv;
+                int sum = 0;
+                for (int p = 0; p < group; p++) amax = ia_qact_amax_step(amax, xg[p]);
+                ia_qact_scale(amax, &s, &inv);
+                for (int p = 0; p < group; p++) sum += qg[p] = (int8_t)ia_qact_code(xg[p], inv);
+                sa[(size_t)r * groups + g] = s;
+                sas[(size_t)r * groups + g] = s * (float)sum;
+            }
+        return;
+    }
     for (int r = 0; r < m; r++) {
         const float *xr = x + (size_t)r * ldx;
         int8_t *qr = xq + (size_t)r * (size_t)k;
@@ -117,12 +132,14 @@ static ALWAYS_INLINE __m256i quad(const int bits, __m256i u, const int s) {
     return _mm256_and_si256(u, _mm256_set1_epi8((char)((1 << width) - 1)));
 }
 
-/* One 32-input chunk: t[r] = Σ codes · activations as int32 lanes (8
- * channels); wc at the chunk's first unit (this half), x at its inputs. */
-static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const uint8_t *wc,
+/* One chunk of cin inputs (32, or 16 for groups of 16: ggml's Q2_K, Q3_K
+ * and Q6_K sub-blocks; a 16-input chunk is whole units for every width):
+ * t[r] = Σ codes · activations as int32 lanes (8 channels); wc at the
+ * chunk's first unit (this half), x at its inputs. */
+static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const int cin, const uint8_t *wc,
                                     const int8_t *x, size_t k, __m256i t[MR]) {
-    const int per = 8 / bits;  /* quads per unit (8-bit: 1) */
-    const int units = 8 / per; /* units per chunk */
+    const int per = 8 / bits;         /* quads per unit (8-bit: 1) */
+    const int units = cin / 4 / per;  /* units per chunk */
     __m256i lo[MR], hi[MR];
 #pragma GCC unroll 8
     for (int r = 0; r < mr; r++) lo[r] = hi[r] = _mm256_setzero_si256();
@@ -157,11 +174,11 @@ static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const uint8_t 
 /* mr rows × channels [8h, 8h + width) of block b (width ≤ 8). Per group
  * the int32 sums become floats, f += cvt(acc) · (d · sa) + m · sas, the
  * VNNI kernel's sequence; the float totals wait in L1 between groups. */
-static ALWAYS_INLINE void tile(const int bits, const int mr, const ia_qmat *w, int64_t b, int h,
-                               const int8_t *xq, const float *sa, const float *sas,
+static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, const ia_qmat *w, int64_t b,
+                               int h, const int8_t *xq, const float *sa, const float *sas,
                                const float *bias, float *y, size_t ldy, int width) {
-    int groups = (int)w->groups, chunks = (int)w->group / 32;
-    size_t k = (size_t)w->k, chunk_bytes = 64 * (size_t)bits; /* 16 ch × 32 × bits / 8 */
+    int groups = (int)w->groups, chunks = (int)w->group / cin;
+    size_t k = (size_t)w->k, chunk_bytes = 2 * (size_t)cin * (size_t)bits; /* 16 ch × cin × bits / 8 */
     const uint8_t *wc = w->codes + (size_t)b * w->block_bytes + 32 * h;
     const float *d = w->d + (size_t)b * groups * 16 + 8 * h;
     const float *mm = w->m + (size_t)b * groups * 16 + 8 * h;
@@ -170,11 +187,11 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const ia_qmat *w, i
     for (int g = 0; g < groups; g++) {
         __m256i acc[MR];
         __m256 dv = _mm256_loadu_ps(d + 16 * g), mv = _mm256_loadu_ps(mm + 16 * g);
-        dot_chunk(bits, mr, wc, x, k, acc);
-        wc += chunk_bytes, x += 32;
-        for (int c = 1; c < chunks; c++, wc += chunk_bytes, x += 32) {
+        dot_chunk(bits, mr, cin, wc, x, k, acc);
+        wc += chunk_bytes, x += cin;
+        for (int c = 1; c < chunks; c++, wc += chunk_bytes, x += cin) {
             __m256i t[MR];
-            dot_chunk(bits, mr, wc, x, k, t);
+            dot_chunk(bits, mr, cin, wc, x, k, t);
 #pragma GCC unroll 8
             for (int r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], t[r]);
         }
@@ -193,16 +210,18 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const ia_qmat *w, i
     }
 }
 
+#define TILE_MR(B, C)                                                                     \
+    switch (mr) {                                                                         \
+    case 4: tile(B, 4, C, w, b, h, xq, sa, sas, bias, y, ldy, width); break;              \
+    case 3: tile(B, 3, C, w, b, h, xq, sa, sas, bias, y, ldy, width); break;              \
+    case 2: tile(B, 2, C, w, b, h, xq, sa, sas, bias, y, ldy, width); break;              \
+    default: tile(B, 1, C, w, b, h, xq, sa, sas, bias, y, ldy, width); break;             \
+    }
 #define TILE_FN(B)                                                                        \
     static void tile_##B(int mr, const ia_qmat *w, int64_t b, int h, const int8_t *xq,    \
                          const float *sa, const float *sas, const float *bias, float *y,  \
                          size_t ldy, int width) {                                         \
-        switch (mr) {                                                                     \
-        case 4: tile(B, 4, w, b, h, xq, sa, sas, bias, y, ldy, width); break;             \
-        case 3: tile(B, 3, w, b, h, xq, sa, sas, bias, y, ldy, width); break;             \
-        case 2: tile(B, 2, w, b, h, xq, sa, sas, bias, y, ldy, width); break;             \
-        default: tile(B, 1, w, b, h, xq, sa, sas, bias, y, ldy, width); break;            \
-        }                                                                                 \
+        if (w->group % 32) TILE_MR(B, 16) else TILE_MR(B, 32)                             \
     }
 TILE_FN(8)
 TILE_FN(4)

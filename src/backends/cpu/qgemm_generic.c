@@ -62,7 +62,7 @@ static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t
     }
 }
 
-/* Codes of block b, inputs [p0, p0 + kc) (p0 and kc multiples of 32), to
+/* Codes of block b, inputs [p0, p0 + kc) (p0 and kc multiples of 16), to
  * floats wf[i][c] for input p0 + i, channel c. */
 static void decode_slice(const ia_qmat *w, int64_t b, int p0, int kc, float wf[KC][16]) {
     int bits = w->bits, per = 8 / bits; /* quads per 64-byte unit */

@@ -179,9 +179,36 @@ static void quantize_batch(const float *const xs[QBATCH], int8_t *const qs[QBATC
     _mm512_mask_storeu_ps(sas, live, _mm512_mul_ps(vsa, _mm512_cvtepi32_ps(vs)));
 }
 
+/* Groups of 16 (ggml's Q2_K, Q3_K, Q6_K sub-blocks): one zmm per unit,
+ * horizontal max and sum per unit (a 16-float group has too little work
+ * for the batched trees above to pay; this runs once per row and weight
+ * matrix, beside k·n multiply-adds). Codes narrowed with vpmovsdb; the
+ * NaN rule is ia_qact_amax_step's (an unordered compare makes it stick). */
+static void quantize16(int m, int k, const float *x, size_t ldx, int8_t *xq, float *sa, float *sas) {
+    const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+    int groups = k / 16;
+    for (int r = 0; r < m; r++)
+        for (int g = 0; g < groups; g++) {
+            __m512 v = _mm512_loadu_ps(x + (size_t)r * ldx + (size_t)g * 16);
+            float amax = _mm512_reduce_max_ps(_mm512_and_ps(v, absmask)), s, inv;
+            __m512i c;
+            size_t u = (size_t)r * groups + g;
+            if (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q)) amax = NAN;
+            ia_qact_scale(amax, &s, &inv);
+            c = _mm512_cvtps_epi32(_mm512_mul_ps(v, _mm512_set1_ps(inv)));
+            _mm_storeu_si128((__m128i *)(xq + (size_t)r * k + (size_t)g * 16), _mm512_cvtsepi32_epi8(c));
+            sa[u] = s;
+            sas[u] = s * (float)_mm512_reduce_add_epi32(c);
+        }
+}
+
 static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t *xq,
                      float *sa, float *sas) {
     int groups = k / group, units = m * groups, r = 0, g = 0;
+    if (group % 32) { /* qmat.h: then group is 16 */
+        quantize16(m, k, x, ldx, xq, sa, sas);
+        return;
+    }
     for (int u0 = 0; u0 < units; u0 += QBATCH) {
         const float *xs[QBATCH];
         int8_t *qs[QBATCH];

@@ -17,9 +17,11 @@
  * instruction with the 4 activation bytes broadcast, and reading a block's
  * codes strictly front to back lets the hardware prefetcher stream them.
  *
- * Shapes: k and group multiples of 32 (one 4-bit unit pair / 2-bit unit
- * pair per 32 inputs, and AVX2's int16 partial sums are exact over 32
- * inputs), group ≤ 65536 (int32 sums exact), n and k within int.
+ * Shapes: k a multiple of 32 and group 16 or a multiple of 32 (one 4-bit
+ * unit pair / 2-bit unit pair per 32 inputs; 16 inputs are still whole
+ * units of every width — ggml's Q2_K, Q3_K and Q6_K scale every 16 — and
+ * AVX2's int16 partial sums are exact over 32 inputs), group ≤ 65536
+ * (int32 sums exact), n and k within int.
  */
 #include "backends/cpu/qmat.h"
 
@@ -54,11 +56,11 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
     if (!w || !w->q || !w->d || !w->m || !bits_ok(w->bits) || w->n < 1 || w->k < 1 ||
         w->group < 1 || w->k % w->group != 0)
         return ia_error(IA_ERR_INVALID_ARG, "qmat_pack: not a valid ia_qweights");
-    if (w->k % 32 != 0 || w->group % 32 != 0 || w->group > IA_QMAT_MAX_GROUP || w->n > INT_MAX ||
-        w->k > INT_MAX)
+    if (w->k % 32 != 0 || (w->group % 32 != 0 && w->group != 16) || w->group > IA_QMAT_MAX_GROUP ||
+        w->n > INT_MAX || w->k > INT_MAX)
         return ia_error(IA_ERR_UNSUPPORTED,
-                        "qmat_pack: k=%lld group=%lld: the kernels need k and group multiples "
-                        "of 32, group <= %d, n and k < 2^31",
+                        "qmat_pack: k=%lld group=%lld: the kernels need k a multiple of 32, group "
+                        "16 or a multiple of 32, group <= %d, n and k < 2^31",
                         (long long)w->k, (long long)w->group, IA_QMAT_MAX_GROUP);
     for (size_t i = 0, len = (size_t)w->n * (size_t)w->k; i < len; i++)
         if (w->q[i] >> w->bits)

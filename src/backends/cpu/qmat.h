@@ -13,8 +13,8 @@
 #include "ipfs_accelerate.h"
 #include "tensor/qweights.h"
 
-/* Shapes the kernels take: k a multiple of 32 and group a multiple of 32
- * (or group == k with k a multiple of 32); anything else is
+/* Shapes the kernels take: k a multiple of 32 and group 16 or a multiple
+ * of 32 (or group == k with k a multiple of 32); anything else is
  * IA_ERR_UNSUPPORTED from ia_qmat_pack, and the backend runs that layer
  * from floats. */
 typedef struct ia_qmat ia_qmat;
