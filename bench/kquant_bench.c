@@ -1,0 +1,145 @@
+/*
+ * kquant_bench.c — ggml's k-quants on the CPU qgemm kernels, one thread:
+ * decode (GEMV, m = 1) and prompt processing (GEMM, m = 512) at
+ * n = k = 4096 (a 7B model's attention projection), for Q2_K .. Q6_K and,
+ * to compare, Q8_0 and Q4_0.
+ *
+ * Usage: kquant_bench [generic|avx2|avx512] [types...]   (default: best, all)
+ *
+ * Weights are random normal rows quantised with our ggml reference
+ * quantisers, then prepared as the cpu executor prepares them
+ * (ia_qweights_from_dtype → ia_qmat_pack). GEMV reads them cold: COPIES
+ * packed matrices, together well past the last-level cache, are used in
+ * turn; GEMM reuses one (hot, as a prompt's rows do). Columns:
+ *   file b/w   bits per weight in the GGUF file
+ *   run b/w    bits per weight the kernels read (codes + float d, m)
+ *   gemv us    median time of one 1 × 4096 · 4096 × 4096 product
+ *   GB/s       the packed bytes read per second by that GEMV
+ *   gemm GF/s  2·m·n·k / time at m = 512, median
+ * Compare GB/s with `ipfs-accelerate hw --bench`'s memory figure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cpu/qgemm.h"
+#include "backends/cpu/qmat.h"
+#include "tensor/blocks.h"
+#include "tensor/kquants.h"
+#include "util/clock.h"
+
+#define N 4096
+#define K 4096
+#define GEMM_M 512
+#define COLD_BYTES ((size_t)1536 << 20) /* rotating GEMV weights: 3 × the 480 MiB L3 the VM reports */
+#define MAX_COPIES 96
+#define GEMV_RUNS 200
+#define GEMM_RUNS 5
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static float nrand(void) { /* sum of 4 uniforms: roughly normal, enough for weights */
+    float s = 0;
+    for (int i = 0; i < 4; i++) {
+        rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
+        s += (float)((rng * 0x2545F4914F6CDD1Dull) >> 40) / 16777216.0f - 0.5f;
+    }
+    return s;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+static ia_status quantize_rows(ia_dtype dt, const float *w, unsigned char *out) {
+    size_t rb = ia_dtype_row_bytes(dt, 0, K);
+    for (int r = 0; r < N; r++) {
+        const float *x = w + (size_t)r * K;
+        void *y = out + (size_t)r * rb;
+        ia_status st;
+        switch (dt) {
+        case IA_DTYPE_Q2_K: st = ia_quantize_q2_K(x, y, K); break;
+        case IA_DTYPE_Q3_K: st = ia_quantize_q3_K(x, y, K); break;
+        case IA_DTYPE_Q4_K: st = ia_quantize_q4_K(x, y, K); break;
+        case IA_DTYPE_Q5_K: st = ia_quantize_q5_K(x, y, K); break;
+        case IA_DTYPE_Q6_K: st = ia_quantize_q6_K(x, y, K); break;
+        case IA_DTYPE_Q8_0: st = ia_quantize_q8_0(x, y, K); break;
+        case IA_DTYPE_Q4_0: st = ia_quantize_q4_0(x, y, K); break;
+        default: return IA_ERR_INVALID_ARG;
+        }
+        if (st != IA_OK) return st;
+    }
+    return IA_OK;
+}
+
+int main(int argc, char **argv) {
+    static const ia_dtype all[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K,
+                                   IA_DTYPE_Q6_K, IA_DTYPE_Q4_0, IA_DTYPE_Q8_0};
+    const char *cap = argc > 1 && strcmp(argv[1], "best") ? argv[1] : NULL;
+    const ia_qgemm_impl *impl = ia_qgemm_pick(cap);
+    float *w = malloc((size_t)N * K * sizeof *w), *x = malloc((size_t)GEMM_M * K * sizeof *x);
+    float *y = malloc((size_t)GEMM_M * N * sizeof *y);
+    if (!w || !x || !y) return 1;
+    for (size_t i = 0; i < (size_t)N * K; i++) w[i] = 0.02f * nrand();
+    for (size_t i = 0; i < (size_t)GEMM_M * K; i++) x[i] = nrand();
+    printf("kernel %s, one thread, n = k = %d\n", ia_qgemm_impl_name(impl), N);
+    printf("%-6s %8s %8s %9s %7s %10s\n", "type", "file b/w", "run b/w", "gemv us", "GB/s", "gemm GF/s");
+    for (size_t t = 0; t < sizeof all / sizeof *all; t++) {
+        ia_dtype dt = all[t];
+        size_t file_bytes = ia_dtype_row_bytes(dt, 0, K) * N, run_bytes;
+        unsigned char *blocks = malloc(file_bytes);
+        ia_qweights q;
+        ia_qmat *mats[MAX_COPIES] = {0};
+        int copies = 0, wanted = 0;
+        double gemv[GEMV_RUNS], gemm[GEMM_RUNS];
+        void *ws;
+        if (argc > 2) {
+            for (int a = 2; a < argc; a++) wanted |= !strcmp(argv[a], ia_dtype_name(dt));
+            if (!wanted) continue;
+        }
+        if (!blocks || quantize_rows(dt, w, blocks) != IA_OK ||
+            ia_qweights_from_dtype(dt, 0, blocks, N, K, &q) != IA_OK) {
+            fprintf(stderr, "%s: %s\n", ia_dtype_name(dt), ia_last_error());
+            return 1;
+        }
+        free(blocks);
+        if (ia_qmat_pack(&q, &mats[0]) != IA_OK) {
+            fprintf(stderr, "%s: pack: %s\n", ia_dtype_name(dt), ia_last_error());
+            return 1;
+        }
+        run_bytes = ia_qmat_bytes(mats[0]);
+        for (copies = 1; copies < MAX_COPIES && (size_t)copies * run_bytes < COLD_BYTES; copies++)
+            if (ia_qmat_pack(&q, &mats[copies]) != IA_OK) return 1;
+        ia_qweights_free(&q);
+        ws = aligned_alloc(64, (ia_qgemm_workspace_size(mats[0], GEMM_M) + 63) / 64 * 64);
+        if (!ws) return 1;
+        for (int i = 0; i < copies; i++) /* warm-up: page faults, then the rotation evicts */
+            ia_qgemm(impl, NULL, 1, mats[i], 1, x, K, NULL, y, N, NULL, ws);
+        for (int r = 0; r < GEMV_RUNS; r++) {
+            double t0 = ia_now_sec();
+            ia_qgemm(impl, NULL, 1, mats[r % copies], 1, x, K, NULL, y, N, NULL, ws);
+            gemv[r] = ia_now_sec() - t0;
+        }
+        for (int r = 0; r < GEMM_RUNS; r++) {
+            double t0 = ia_now_sec();
+            ia_qgemm(impl, NULL, 1, mats[0], GEMM_M, x, K, NULL, y, N, NULL, ws);
+            gemm[r] = ia_now_sec() - t0;
+        }
+        {
+            double tv = median(gemv, GEMV_RUNS), tm = median(gemm, GEMM_RUNS);
+            printf("%-6s %8.3f %8.3f %9.1f %7.1f %10.1f\n", ia_dtype_name(dt), 8.0 * (double)file_bytes / ((double)N * K),
+                   8.0 * (double)run_bytes / ((double)N * K), tv * 1e6, (double)run_bytes / tv / 1e9,
+                   2.0 * GEMM_M * (double)N * K / tm / 1e9);
+            fflush(stdout);
+        }
+        for (int i = 0; i < copies; i++) ia_qmat_free(mats[i]);
+        free(ws);
+    }
+    free(w), free(x), free(y);
+    return 0;
+}
