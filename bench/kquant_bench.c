@@ -8,7 +8,9 @@
  *
  * Weights are random normal rows quantised with our ggml reference
  * quantisers, then prepared as the cpu executor prepares them
- * (ia_qweights_from_dtype → ia_qmat_pack). GEMV reads them cold: COPIES
+ * (k-quants: ia_qmat_pack_kquant, ggml's integer sub-block scales kept;
+ * the "/f" rows: ia_qweights_from_dtype → ia_qmat_pack, float d and m per
+ * sub-block, the same arithmetic). GEMV reads them cold: COPIES
  * packed matrices, together well past the last-level cache, are used in
  * turn; GEMM reuses one (hot, as a prompt's rows do). Columns:
  *   file b/w   bits per weight in the GGUF file
@@ -77,6 +79,13 @@ static ia_status quantize_rows(ia_dtype dt, const float *w, unsigned char *out) 
     return IA_OK;
 }
 
+/* What the cpu executor packs: k-quants with their integer scales, the
+ * rest (and k-quants with float_form) through the plain form. */
+static ia_status pack(ia_dtype dt, int float_form, const void *blocks, const ia_qweights *q, ia_qmat **out) {
+    if (!float_form && dt >= IA_DTYPE_Q2_K && dt <= IA_DTYPE_Q6_K) return ia_qmat_pack_kquant(dt, blocks, N, K, out);
+    return ia_qmat_pack(q, out);
+}
+
 int main(int argc, char **argv) {
     static const ia_dtype all[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K,
                                    IA_DTYPE_Q6_K, IA_DTYPE_Q4_0, IA_DTYPE_Q8_0};
@@ -88,9 +97,12 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < (size_t)N * K; i++) w[i] = 0.02f * nrand();
     for (size_t i = 0; i < (size_t)GEMM_M * K; i++) x[i] = nrand();
     printf("kernel %s, one thread, n = k = %d\n", ia_qgemm_impl_name(impl), N);
-    printf("%-6s %8s %8s %9s %7s %10s\n", "type", "file b/w", "run b/w", "gemv us", "GB/s", "gemm GF/s");
-    for (size_t t = 0; t < sizeof all / sizeof *all; t++) {
+    printf("%-8s %8s %8s %9s %7s %10s\n", "type", "file b/w", "run b/w", "gemv us", "GB/s", "gemm GF/s");
+    for (size_t tt = 0; tt < 2 * sizeof all / sizeof *all; tt++) {
+        size_t t = tt / 2;
+        int float_form = (int)(tt % 2);
         ia_dtype dt = all[t];
+        if (float_form && !(dt >= IA_DTYPE_Q2_K && dt <= IA_DTYPE_Q6_K)) continue;
         size_t file_bytes = ia_dtype_row_bytes(dt, 0, K) * N, run_bytes;
         unsigned char *blocks = malloc(file_bytes);
         ia_qweights q;
@@ -107,15 +119,15 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: %s\n", ia_dtype_name(dt), ia_last_error());
             return 1;
         }
-        free(blocks);
-        if (ia_qmat_pack(&q, &mats[0]) != IA_OK) {
+        if (pack(dt, float_form, blocks, &q, &mats[0]) != IA_OK) {
             fprintf(stderr, "%s: pack: %s\n", ia_dtype_name(dt), ia_last_error());
             return 1;
         }
         run_bytes = ia_qmat_bytes(mats[0]);
         for (copies = 1; copies < MAX_COPIES && (size_t)copies * run_bytes < COLD_BYTES; copies++)
-            if (ia_qmat_pack(&q, &mats[copies]) != IA_OK) return 1;
+            if (pack(dt, float_form, blocks, &q, &mats[copies]) != IA_OK) return 1;
         ia_qweights_free(&q);
+        free(blocks);
         ws = aligned_alloc(64, (ia_qgemm_workspace_size(mats[0], GEMM_M) + 63) / 64 * 64);
         if (!ws) return 1;
         for (int i = 0; i < copies; i++) /* warm-up: page faults, then the rotation evicts */
@@ -132,7 +144,7 @@ int main(int argc, char **argv) {
         }
         {
             double tv = median(gemv, GEMV_RUNS), tm = median(gemm, GEMM_RUNS);
-            printf("%-6s %8.3f %8.3f %9.1f %7.1f %10.1f\n", ia_dtype_name(dt), 8.0 * (double)file_bytes / ((double)N * K),
+            printf("%-4s%-4s %8.3f %8.3f %9.1f %7.1f %10.1f\n", ia_dtype_name(dt), float_form ? "/f" : "", 8.0 * (double)file_bytes / ((double)N * K),
                    8.0 * (double)run_bytes / ((double)N * K), tv * 1e6, (double)run_bytes / tv / 1e9,
                    2.0 * GEMM_M * (double)N * K / tm / 1e9);
             fflush(stdout);

@@ -171,25 +171,25 @@ void ia_dequantize_q6_K(const ia_block_q6_K *x, float *y, int64_t n) {
  * weights per 32 bytes, shift 2·((j % 128) / 32), byte j % 32. */
 static int low2(const uint8_t *qs, int j) { return (qs[(j / 128) * 32 + j % 32] >> (2 * ((j % 128) / 32))) & 3; }
 
-int ia_kquant_sub_affine(int dtype, const void *block, uint8_t codes[IA_QK_K], float *d, float *m, int *sub) {
+int ia_kquant_sub_scales(int dtype, const void *block, uint8_t codes[IA_QK_K], int8_t *sc, int8_t *mn, float *D,
+                         float *M, int *sub) {
     switch (dtype) {
     case IA_DTYPE_Q2_K: {
         const ia_block_q2_K *b = block;
-        const float dd = ia_fp16_to_fp32(b->d), dmin = ia_fp16_to_fp32(b->dmin);
         for (int j = 0; j < IA_QK_K; j++) codes[j] = (uint8_t)low2(b->qs, j);
-        for (int s = 0; s < 16; s++) d[s] = dd * (b->scales[s] & 0xF), m[s] = -(dmin * (b->scales[s] >> 4));
+        for (int s = 0; s < 16; s++) sc[s] = (int8_t)(b->scales[s] & 0xF), mn[s] = (int8_t)(b->scales[s] >> 4);
+        *D = ia_fp16_to_fp32(b->d), *M = -ia_fp16_to_fp32(b->dmin);
         *sub = 16;
         return 0;
     }
     case IA_DTYPE_Q3_K: {
         const ia_block_q3_K *b = block;
-        const float dd = ia_fp16_to_fp32(b->d);
-        int8_t sc[16];
-        q3_scales(b->scales, sc);
         /* hmask bit (j / 32) of byte j % 32 set: code q + 4 = low + 4 */
         for (int j = 0; j < IA_QK_K; j++)
             codes[j] = (uint8_t)(low2(b->qs, j) + ((b->hmask[j % 32] >> (j / 32)) & 1 ? 4 : 0));
-        for (int s = 0; s < 16; s++) d[s] = dd * sc[s], m[s] = -4.0f * d[s];
+        q3_scales(b->scales, sc);
+        memcpy(mn, sc, 16);
+        *D = ia_fp16_to_fp32(b->d), *M = -4.0f * *D;
         *sub = 16;
         return 0;
     }
@@ -199,35 +199,44 @@ int ia_kquant_sub_affine(int dtype, const void *block, uint8_t codes[IA_QK_K], f
         const ia_block_q4_K *b4 = block;
         const ia_block_q5_K *b5 = block;
         const uint8_t *scales = five ? b5->scales : b4->scales, *qs = five ? b5->qs : b4->qs;
-        const float dd = ia_fp16_to_fp32(five ? b5->d : b4->d), dmin = ia_fp16_to_fp32(five ? b5->dmin : b4->dmin);
         for (int j = 0; j < IA_QK_K; j++) { /* 64 weights per 32 bytes: low nibbles, then high */
             int c = (qs[(j / 64) * 32 + j % 32] >> (4 * ((j % 64) / 32))) & 0xF;
             if (five) c += ((b5->qh[j % 32] >> (j / 32)) & 1) << 4;
             codes[j] = (uint8_t)c;
         }
         for (int s = 0; s < 8; s++) {
-            uint8_t sc, mn;
-            get_scale_min_k4(s, scales, &sc, &mn);
-            d[s] = dd * sc, m[s] = -(dmin * mn);
+            uint8_t a, c;
+            get_scale_min_k4(s, scales, &a, &c);
+            sc[s] = (int8_t)a, mn[s] = (int8_t)c;
         }
+        *D = ia_fp16_to_fp32(five ? b5->d : b4->d), *M = -ia_fp16_to_fp32(five ? b5->dmin : b4->dmin);
         *sub = 32;
         return 0;
     }
     case IA_DTYPE_Q6_K: {
         const ia_block_q6_K *b = block;
-        const float dd = ia_fp16_to_fp32(b->d);
         for (int j = 0; j < IA_QK_K; j++) {
             int h = j / 128, l = j % 32, quarter = (j % 128) / 32; /* dequantize_row_q6_K's q1..q4 */
             int lo = (b->ql[h * 64 + l + (quarter & 1) * 32] >> (4 * (quarter >> 1))) & 0xF;
             int hi = (b->qh[h * 32 + l] >> (2 * quarter)) & 3;
             codes[j] = (uint8_t)(lo | hi << 4);
         }
-        for (int s = 0; s < 16; s++) d[s] = dd * b->scales[s], m[s] = -32.0f * d[s];
+        memcpy(sc, b->scales, 16);
+        memcpy(mn, b->scales, 16);
+        *D = ia_fp16_to_fp32(b->d), *M = -32.0f * *D;
         *sub = 16;
         return 0;
     }
     default: return -1;
     }
+}
+
+int ia_kquant_sub_affine(int dtype, const void *block, uint8_t codes[IA_QK_K], float *d, float *m, int *sub) {
+    int8_t sc[16], mn[16];
+    float D, M;
+    if (ia_kquant_sub_scales(dtype, block, codes, sc, mn, &D, &M, sub)) return -1;
+    for (int s = 0; s < IA_QK_K / *sub; s++) d[s] = D * sc[s], m[s] = M * mn[s];
+    return 0;
 }
 
 /* ---- quantisation: ggml's helpers ----------------------------------------- */

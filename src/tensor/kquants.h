@@ -91,6 +91,18 @@ ia_status ia_quantize_q4_K(const float *x, ia_block_q4_K *y, int64_t n);
 ia_status ia_quantize_q5_K(const float *x, ia_block_q5_K *y, int64_t n);
 ia_status ia_quantize_q6_K(const float *x, ia_block_q6_K *y, int64_t n);
 
+/* One super-block of a k-quant dtype as codes and integer sub-block
+ * scales over two float super-block scales, the form ggml stores:
+ * codes[256] as below, and per sub-block s
+ *     d[s] = D · sc[s],   m[s] = M · mn[s]     (sc, mn int8; D, M floats)
+ * with D = d, M = −dmin (Q2_K, Q4_K, Q5_K: mn = the stored min), and for
+ * the symmetric types mn = sc with M = −4 d (Q3_K) or −32 d (Q6_K).
+ * Each product is exact in float (fp16 × a 7-bit integer), and is the
+ * very float ia_kquant_sub_affine gives. Returns 0, or -1 for another
+ * dtype; *sub is 16 or 32. */
+int ia_kquant_sub_scales(int dtype, const void *block, uint8_t codes[IA_QK_K], int8_t *sc, int8_t *mn, float *D,
+                         float *M, int *sub);
+
 /* One super-block of a k-quant dtype (tensor/dtype.h's IA_DTYPE_Q2_K ..
  * Q6_K) as affine sub-blocks: codes[256] (unsigned, < 2^bits of the table
  * above), and per sub-block of `sub` weights (16 or 32; *sub is set)

@@ -18,9 +18,12 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "backends/cpu/qgemm.h"
+#include "backends/cpu/qmat.h"
 #include "backends/sched.h"
 #include "harness.h"
 #include "tensor/kquants.h"
+#include "tensor/qweights.h"
 
 static uint64_t rng_state = 0x6A09E667F3BCC909ull;
 
@@ -222,4 +225,61 @@ IA_TEST(kquant_linear_cpu_matches_ref) {
         exec_close(&e);
     }
     printf("  worst cpu-vs-ref row error %.2g; worst ref vs float64 (dequantised weights) %.2g\n", worst, worst_float);
+}
+
+/* The cpu packs k-quants with their integer scales (ia_qmat_pack_kquant);
+ * that form must be the float form's matrix exactly (unpacked: the same
+ * codes, d and m) and give the same bits from every kernel. */
+IA_TEST(kquant_qmat_int8_scales_match_float_form) {
+    static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K, IA_DTYPE_Q6_K};
+    const int64_t n = 37, k = 768, m = 5;
+    static const char *const caps[] = {"generic", "avx2", NULL};
+    for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
+        float *wf = malloc((size_t)(n * k) * sizeof *wf), *x = malloc((size_t)(m * k) * sizeof *x);
+        float *y1 = malloc((size_t)(m * n) * sizeof *y1), *y2 = malloc((size_t)(m * n) * sizeof *y2);
+        void *wd, *ws;
+        ia_qweights qf, qk;
+        ia_qmat *a = NULL, *b = NULL;
+        REQUIRE(wf && x && y1 && y2);
+        for (int64_t i = 0; i < n * k; i++) wf[i] = urand() * (i % 7 == 0 ? 2.0f : 0.5f);
+        for (int64_t i = 0; i < m * k; i++) x[i] = urand();
+        wd = make_weight(types[t], n, k, wf);
+        REQUIRE(wd);
+        REQUIRE(ia_qweights_from_dtype(types[t], 0, wd, n, k, &qf) == IA_OK);
+        REQUIRE(ia_qmat_pack(&qf, &a) == IA_OK);
+        CHECK_STATUS(ia_qmat_pack_kquant(types[t], wd, n, k, &b), IA_OK);
+        REQUIRE(b);
+        CHECK_MSG(ia_qmat_bytes(b) < ia_qmat_bytes(a), "%s: %zu bytes, float form %zu", ia_dtype_name(types[t]),
+                  ia_qmat_bytes(b), ia_qmat_bytes(a));
+        CHECK_STATUS(ia_qmat_unpack(b, &qk), IA_OK);
+        CHECK(qk.bits == qf.bits && qk.group == qf.group && qk.n == n && qk.k == k);
+        CHECK_MSG(!memcmp(qk.q, qf.q, (size_t)(n * k)), "%s: codes differ", ia_dtype_name(types[t]));
+        CHECK_MSG(!memcmp(qk.d, qf.d, (size_t)(n * (k / qf.group)) * sizeof(float)) &&
+                      !memcmp(qk.m, qf.m, (size_t)(n * (k / qf.group)) * sizeof(float)),
+                  "%s: scales differ", ia_dtype_name(types[t]));
+        ws = aligned_alloc(64, (ia_qgemm_workspace_size(a, (int)m) + 63) / 64 * 64);
+        REQUIRE(ws);
+        for (int c = 0; c < 3; c++) {
+            const ia_qgemm_impl *impl = ia_qgemm_pick(caps[c]);
+            ia_qgemm(impl, NULL, 1, a, (int)m, x, (int)k, NULL, y1, (int)n, NULL, ws);
+            ia_qgemm(impl, NULL, 1, b, (int)m, x, (int)k, NULL, y2, (int)n, NULL, ws);
+            CHECK_MSG(!memcmp(y1, y2, (size_t)(m * n) * sizeof *y1), "%s %s: outputs differ", ia_dtype_name(types[t]),
+                      ia_qgemm_impl_name(impl));
+        }
+        ia_qweights_free(&qf);
+        ia_qweights_free(&qk);
+        ia_qmat_free(a);
+        ia_qmat_free(b);
+        free(wf), free(x), free(y1), free(y2), free(wd), free(ws);
+    }
+    {   /* refused: not k-quant data, not whole super-blocks */
+        ia_qmat *q = (ia_qmat *)&q;
+        unsigned char blk[210] = {0};
+        CHECK_STATUS(ia_qmat_pack_kquant(IA_DTYPE_Q4_0, blk, 1, 256, &q), IA_ERR_INVALID_ARG);
+        CHECK(q == NULL);
+        CHECK_STATUS(ia_qmat_pack_kquant(IA_DTYPE_Q6_K, blk, 1, 128, &q), IA_ERR_INVALID_ARG);
+        blk[208] = 0x00, blk[209] = 0x7c; /* d = inf */
+        CHECK_STATUS(ia_qmat_pack_kquant(IA_DTYPE_Q6_K, blk, 1, 256, &q), IA_ERR_FORMAT);
+        CHECK(q == NULL);
+    }
 }

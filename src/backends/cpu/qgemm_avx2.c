@@ -180,13 +180,22 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, cons
     int groups = (int)w->groups, chunks = (int)w->group / cin;
     size_t k = (size_t)w->k, chunk_bytes = 2 * (size_t)cin * (size_t)bits; /* 16 ch × cin × bits / 8 */
     const uint8_t *wc = w->codes + (size_t)b * w->block_bytes + 32 * h;
-    const float *d = w->d + (size_t)b * groups * 16 + 8 * h;
-    const float *mm = w->m + (size_t)b * groups * 16 + 8 * h;
     const int8_t *x = xq;
     float fb[MR][8] __attribute__((aligned(32)));
     for (int g = 0; g < groups; g++) {
         __m256i acc[MR];
-        __m256 dv = _mm256_loadu_ps(d + 16 * g), mv = _mm256_loadu_ps(mm + 16 * g);
+        __m256 dv, mv;
+        if (w->super) { /* d = D · sc, m = M · mn: exact, the float form's bits (qmat_layout.h) */
+            size_t si = ((size_t)b * groups + g) * 16 + 8 * h;
+            size_t fi = ((size_t)b * (groups / w->super) + g / w->super) * 16 + 8 * h;
+            dv = _mm256_mul_ps(_mm256_loadu_ps(w->D + fi),
+                               _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w->sc + si)))));
+            mv = _mm256_mul_ps(_mm256_loadu_ps(w->M + fi),
+                               _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w->mn + si)))));
+        } else {
+            dv = _mm256_loadu_ps(w->d + ((size_t)b * groups + g) * 16 + 8 * h);
+            mv = _mm256_loadu_ps(w->m + ((size_t)b * groups + g) * 16 + 8 * h);
+        }
         dot_chunk(bits, mr, cin, wc, x, k, acc);
         wc += chunk_bytes, x += cin;
         for (int c = 1; c < chunks; c++, wc += chunk_bytes, x += cin) {

@@ -155,10 +155,10 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
         for (int j = j0; j < j1; j += IA_QMAT_BLOCK) {
             int64_t b = j / IA_QMAT_BLOCK;
             int width = j1 - j < IA_QMAT_BLOCK ? j1 - j : IA_QMAT_BLOCK;
-            const float *d = w->d + (size_t)b * (size_t)groups * IA_QMAT_BLOCK;
-            const float *mm = w->m + (size_t)b * (size_t)groups * IA_QMAT_BLOCK;
             memset(f, 0, sizeof f);
-            for (int g = 0; g < groups; g++, d += IA_QMAT_BLOCK, mm += IA_QMAT_BLOCK) {
+            for (int g = 0; g < groups; g++) {
+                float d[IA_QMAT_BLOCK], mm[IA_QMAT_BLOCK]; /* either scale form (qmat_layout.h) */
+                for (int c = 0; c < IA_QMAT_BLOCK; c++) ia_qmat_scale(w, b, g, c, &d[c], &mm[c]);
                 dot_group(w, mb, b, g, x, wf, iacc);
                 for (int r = 0; r < mb; r++) {
                     float s = sa[(size_t)(r0 + r) * groups + g];

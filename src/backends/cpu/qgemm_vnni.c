@@ -228,6 +228,9 @@ typedef struct tile_args {
     const uint8_t *codes; /* the tile's first block */
     size_t block_bytes;
     const float *d, *m;   /* the tile's first block's scales, [block][group][16] */
+    int super;            /* 0, or: d = D · sc, m = M · mn (qmat_layout.h) */
+    const int8_t *sc, *mn;/* [block][group][16] */
+    const float *D, *M;   /* [block][group / super][16] */
     int groups, group;
     const int8_t *xq;     /* row 0 of the tile */
     size_t k;             /* xq row stride */
@@ -298,6 +301,12 @@ static ALWAYS_INLINE __m512 fstep(__m512i acc, __m512 dv, __m512 mv, float s, fl
     return _mm512_fmadd_ps(mv, _mm512_set1_ps(ss), f);
 }
 
+/* D · sc for 16 channels: an exact product, so the float form's d. */
+static ALWAYS_INLINE __m512 int8_scale(const int8_t *s, const float *D) {
+    return _mm512_mul_ps(_mm512_load_ps(D),
+                         _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128((const __m128i *)s))));
+}
+
 static ALWAYS_INLINE void store(const int nv, const tile_args *t, int r, int v, __m512 f) {
     __mmask16 mk = v == nv - 1 ? t->tail : (__mmask16)0xFFFF;
     if (t->bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mk, t->bias + 16 * v));
@@ -336,8 +345,15 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const
             x += t->group;
             #pragma GCC unroll 16
             for (int v = 0; v < nv; v++) {
-                __m512 dv = _mm512_load_ps(t->d + v * gstride + 16 * g);
-                __m512 mv = _mm512_load_ps(t->m + v * gstride + 16 * g);
+                __m512 dv, mv;
+                if (t->super) {
+                    size_t fi = v * (gstride / t->super) + 16 * (g / t->super);
+                    dv = int8_scale(t->sc + v * gstride + 16 * g, t->D + fi);
+                    mv = int8_scale(t->mn + v * gstride + 16 * g, t->M + fi);
+                } else {
+                    dv = _mm512_load_ps(t->d + v * gstride + 16 * g);
+                    mv = _mm512_load_ps(t->m + v * gstride + 16 * g);
+                }
                 #pragma GCC unroll 16
                 for (int r = 0; r < mr; r++) {
                     size_t si = (size_t)r * t->groups + g;
@@ -389,13 +405,23 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
     t.group = (int)w->group;
     t.k = (size_t)w->k;
     t.ldy = ldy;
+    t.super = w->super;
+    t.d = t.m = t.D = t.M = NULL;
+    t.sc = t.mn = NULL;
     for (int b = b0; b < b1;) {
         int nv = b1 - b >= nv_max ? nv_max : 1;
         int last = j1 - (b + nv - 1) * 16; /* channels of the last vector */
         int r0 = 0;
         t.codes = w->codes + (size_t)b * w->block_bytes;
-        t.d = w->d + (size_t)b * w->groups * 16;
-        t.m = w->m + (size_t)b * w->groups * 16;
+        if (w->super) {
+            t.sc = w->sc + (size_t)b * w->groups * 16;
+            t.mn = w->mn + (size_t)b * w->groups * 16;
+            t.D = w->D + (size_t)b * (w->groups / w->super) * 16;
+            t.M = w->M + (size_t)b * (w->groups / w->super) * 16;
+        } else {
+            t.d = w->d + (size_t)b * w->groups * 16;
+            t.m = w->m + (size_t)b * w->groups * 16;
+        }
         t.tail = (__mmask16)(last >= 16 ? 0xFFFF : (1u << last) - 1);
         for (int g = 0; g < rgroups; g++) {
             int mr = m / rgroups + (g < m % rgroups);

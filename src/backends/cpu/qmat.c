@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "backends/cpu/qmat_layout.h"
+#include "tensor/kquants.h"
 #include "util/error.h"
 
 static int bits_ok(int bits) { return bits == 8 || bits == 4 || bits == 2; }
@@ -118,6 +119,81 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
     return IA_OK;
 }
 
+ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t k, ia_qmat **out) {
+    static const int held[] = {[IA_DTYPE_Q2_K] = 2, [IA_DTYPE_Q3_K] = 4, [IA_DTYPE_Q4_K] = 4,
+                               [IA_DTYPE_Q5_K] = 8, [IA_DTYPE_Q6_K] = 8};
+    ia_qmat *q;
+    size_t codes, iscales, fscales, raw_bytes, bb;
+    int64_t supers;
+    uintptr_t base;
+    if (!out) return ia_error(IA_ERR_INVALID_ARG, "qmat_pack_kquant: NULL output");
+    *out = NULL;
+    if (dtype < IA_DTYPE_Q2_K || dtype > IA_DTYPE_Q6_K || !blocks)
+        return ia_error(IA_ERR_INVALID_ARG, "qmat_pack_kquant: not k-quant data");
+    if (n < 1 || k < 1 || k % IA_QK_K || n > INT_MAX || k > INT_MAX)
+        return ia_error(IA_ERR_INVALID_ARG, "qmat_pack_kquant: %lld x %lld is not whole super-blocks", (long long)n,
+                        (long long)k);
+    if ((uint64_t)n * (uint64_t)k > (uint64_t)SIZE_MAX / 4)
+        return ia_error(IA_ERR_NOMEM, "qmat_pack_kquant: %lld x %lld too large", (long long)n, (long long)k);
+    if (!(q = calloc(1, sizeof *q))) return ia_error(IA_ERR_NOMEM, "qmat_pack_kquant: out of memory");
+    q->bits = held[dtype];
+    q->n = n, q->k = k;
+    q->group = dtype == IA_DTYPE_Q4_K || dtype == IA_DTYPE_Q5_K ? 32 : 16;
+    q->groups = k / q->group;
+    q->super = (int)(IA_QK_K / q->group);
+    q->blocks = (n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
+    q->block_bytes = (size_t)2 * (size_t)k * (size_t)q->bits;
+    supers = k / IA_QK_K;
+    codes = (size_t)q->blocks * q->block_bytes;                              /* a multiple of 64 */
+    fscales = (size_t)q->blocks * (size_t)supers * IA_QMAT_BLOCK * sizeof(float); /* a multiple of 64 */
+    iscales = (size_t)q->blocks * (size_t)q->groups * IA_QMAT_BLOCK;               /* a multiple of 64 */
+    q->bytes = codes + 2 * fscales + 2 * iscales;
+    raw_bytes = q->bytes + IA_QMAT_ALIGN;
+    if (!(q->mem = calloc(raw_bytes, 1))) { /* zero: padded channels get zero codes and scales */
+        free(q);
+        return ia_error(IA_ERR_NOMEM, "qmat_pack_kquant: out of memory for %zu bytes", raw_bytes);
+    }
+    base = ((uintptr_t)q->mem + IA_QMAT_ALIGN - 1) & ~(uintptr_t)(IA_QMAT_ALIGN - 1);
+    q->codes = (uint8_t *)base;
+    q->D = (float *)(base + codes);
+    q->M = (float *)(base + codes + fscales);
+    q->sc = (int8_t *)(base + codes + 2 * fscales);
+    q->mn = (int8_t *)(base + codes + 2 * fscales + iscales);
+    bb = ia_dtype_block_bytes((ia_dtype)dtype, 0);
+    for (int64_t j = 0; j < n; j++) {
+        int64_t b = j / IA_QMAT_BLOCK;
+        int c = (int)(j % IA_QMAT_BLOCK);
+        uint8_t *blk = q->codes + (size_t)b * q->block_bytes;
+        for (int64_t s = 0; s < supers; s++) {
+            uint8_t cs[IA_QK_K];
+            int8_t sc[16], mn[16];
+            float D, M;
+            int sub, per = q->super;
+            size_t fi = ((size_t)b * (size_t)supers + (size_t)s) * IA_QMAT_BLOCK + (size_t)c;
+            ia_kquant_sub_scales(dtype, (const unsigned char *)blocks + (size_t)(j * supers + s) * bb, cs, sc, mn, &D,
+                                 &M, &sub);
+            if (!isfinite(D) || !isfinite(M)) {
+                ia_qmat_free(q);
+                return ia_error(IA_ERR_FORMAT, "qmat_pack_kquant: row %lld super-block %lld: scale is inf or NaN",
+                                (long long)j, (long long)s);
+            }
+            q->D[fi] = D, q->M[fi] = M;
+            for (int g = 0; g < per; g++) {
+                size_t ii = ((size_t)b * (size_t)q->groups + (size_t)(s * per + g)) * IA_QMAT_BLOCK + (size_t)c;
+                q->sc[ii] = sc[g], q->mn[ii] = mn[g];
+            }
+            for (int p = 0; p < IA_QK_K; p++) {
+                size_t byte;
+                int shift;
+                code_pos(q->bits, c, s * IA_QK_K + p, &byte, &shift);
+                blk[byte] |= (uint8_t)(cs[p] << shift);
+            }
+        }
+    }
+    *out = q;
+    return IA_OK;
+}
+
 void ia_qmat_free(ia_qmat *q) {
     if (!q) return;
     free(q->mem);
@@ -150,11 +226,9 @@ ia_status ia_qmat_unpack(const ia_qmat *q, ia_qweights *out) {
             code_pos(q->bits, c, p, &byte, &shift);
             out->q[(size_t)j * (size_t)q->k + p] = (uint8_t)((blk[byte] >> shift) & mask);
         }
-        for (int64_t g = 0; g < q->groups; g++) {
-            size_t src = ((size_t)b * (size_t)q->groups + (size_t)g) * IA_QMAT_BLOCK + (size_t)c;
-            out->d[(size_t)j * (size_t)q->groups + (size_t)g] = q->d[src];
-            out->m[(size_t)j * (size_t)q->groups + (size_t)g] = q->m[src];
-        }
+        for (int64_t g = 0; g < q->groups; g++)
+            ia_qmat_scale(q, b, g, c, &out->d[(size_t)j * (size_t)q->groups + (size_t)g],
+                          &out->m[(size_t)j * (size_t)q->groups + (size_t)g]);
     }
     return IA_OK;
 }
