@@ -136,8 +136,8 @@ static ALWAYS_INLINE __m256i quad(const int bits, __m256i u, const int s) {
  * and Q6_K sub-blocks; a 16-input chunk is whole units for every width):
  * t[r] = Σ codes · activations as int32 lanes (8 channels); wc at the
  * chunk's first unit (this half), x at its inputs. */
-static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const int cin, const uint8_t *wc,
-                                    const int8_t *x, size_t k, __m256i t[MR]) {
+static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const int cin, const int hb, const uint8_t *wc,
+                                    const uint8_t *hu, const int8_t *x, size_t k, __m256i t[MR]) {
     const int per = 8 / bits;         /* quads per unit (8-bit: 1) */
     const int units = cin / 4 / per;  /* units per chunk */
     __m256i lo[MR], hi[MR];
@@ -153,6 +153,23 @@ static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const int cin,
                 lo[r] = _mm256_add_epi16(lo[r], _mm256_maddubs_epi16(ql, a));
                 hi[r] = _mm256_add_epi16(hi[r], _mm256_maddubs_epi16(qh, a));
             }
+        } else if (hb) {
+            /* split codes (qmat_layout.h): the low nibble and the high bits
+             * (of this chunk's one hi unit) multiplied separately, as the
+             * 8-bit nibbles are: 2 · 63 · 127 would saturate an int16 pair */
+            const __m256i hraw = _mm256_load_si256((const __m256i *)hu);
+#pragma GCC unroll 4
+            for (int s = 0; s < per; s++) {
+                __m256i q = quad(bits, raw, s);
+                __m256i hq = _mm256_and_si256(_mm256_srli_epi16(hraw, hb * (per * u + s)),
+                                              _mm256_set1_epi8((char)((1 << hb) - 1)));
+#pragma GCC unroll 8
+                for (int r = 0; r < mr; r++) {
+                    __m256i a = bcast4(x + r * k + 4 * (per * u + s));
+                    lo[r] = _mm256_add_epi16(lo[r], _mm256_maddubs_epi16(q, a));
+                    hi[r] = _mm256_add_epi16(hi[r], _mm256_maddubs_epi16(hq, a));
+                }
+            }
         } else {
 #pragma GCC unroll 4
             for (int s = 0; s < per; s++) {
@@ -167,14 +184,14 @@ static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const int cin,
 #pragma GCC unroll 8
     for (int r = 0; r < mr; r++) {
         t[r] = _mm256_madd_epi16(lo[r], _mm256_set1_epi16(1));
-        if (bits == 8) t[r] = _mm256_add_epi32(t[r], _mm256_madd_epi16(hi[r], _mm256_set1_epi16(16)));
+        if (bits == 8 || hb) t[r] = _mm256_add_epi32(t[r], _mm256_madd_epi16(hi[r], _mm256_set1_epi16(16)));
     }
 }
 
 /* mr rows × channels [8h, 8h + width) of block b (width ≤ 8). Per group
  * the int32 sums become floats, f += cvt(acc) · (d · sa) + m · sas, the
  * VNNI kernel's sequence; the float totals wait in L1 between groups. */
-static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, const ia_qmat *w, int64_t b,
+static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, const int hb, const ia_qmat *w, int64_t b,
                                int h, const int8_t *xq, const float *sa, const float *sas,
                                const float *bias, float *y, size_t ldy, int width) {
     int groups = (int)w->groups, chunks = (int)w->group / cin;
@@ -196,11 +213,13 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, cons
             dv = _mm256_loadu_ps(w->d + ((size_t)b * groups + g) * 16 + 8 * h);
             mv = _mm256_loadu_ps(w->m + ((size_t)b * groups + g) * 16 + 8 * h);
         }
-        dot_chunk(bits, mr, cin, wc, x, k, acc);
+        /* split codes: cin == group, one chunk and one hi unit per group */
+        const uint8_t *hu = hb ? w->hi + ((size_t)b * groups + g) * 64 + 32 * h : NULL;
+        dot_chunk(bits, mr, cin, hb, wc, hu, x, k, acc);
         wc += chunk_bytes, x += cin;
         for (int c = 1; c < chunks; c++, wc += chunk_bytes, x += cin) {
             __m256i t[MR];
-            dot_chunk(bits, mr, cin, wc, x, k, t);
+            dot_chunk(bits, mr, cin, hb, wc, hu, x, k, t);
 #pragma GCC unroll 8
             for (int r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], t[r]);
         }
@@ -219,18 +238,20 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, cons
     }
 }
 
-#define TILE_MR(B, C)                                                                     \
+#define TILE_MR(B, C, H)                                                                  \
     switch (mr) {                                                                         \
-    case 4: tile(B, 4, C, w, b, h, xq, sa, sas, bias, y, ldy, width); break;              \
-    case 3: tile(B, 3, C, w, b, h, xq, sa, sas, bias, y, ldy, width); break;              \
-    case 2: tile(B, 2, C, w, b, h, xq, sa, sas, bias, y, ldy, width); break;              \
-    default: tile(B, 1, C, w, b, h, xq, sa, sas, bias, y, ldy, width); break;             \
+    case 4: tile(B, 4, C, H, w, b, h, xq, sa, sas, bias, y, ldy, width); break;           \
+    case 3: tile(B, 3, C, H, w, b, h, xq, sa, sas, bias, y, ldy, width); break;           \
+    case 2: tile(B, 2, C, H, w, b, h, xq, sa, sas, bias, y, ldy, width); break;           \
+    default: tile(B, 1, C, H, w, b, h, xq, sa, sas, bias, y, ldy, width); break;          \
     }
 #define TILE_FN(B)                                                                        \
     static void tile_##B(int mr, const ia_qmat *w, int64_t b, int h, const int8_t *xq,    \
                          const float *sa, const float *sas, const float *bias, float *y,  \
                          size_t ldy, int width) {                                         \
-        if (w->group % 32) TILE_MR(B, 16) else TILE_MR(B, 32)                             \
+        if (B == 4 && w->hbits == 2) TILE_MR(B, 16, 2)  /* Q6_K */                          \
+        else if (B == 4 && w->hbits == 1) TILE_MR(B, 32, 1) /* Q5_K */                      \
+        else if (w->group % 32) TILE_MR(B, 16, 0) else TILE_MR(B, 32, 0)                  \
     }
 TILE_FN(8)
 TILE_FN(4)
@@ -239,7 +260,7 @@ _Static_assert(MR_OF(8) <= MR && MR_OF(4) <= MR, "tile_N switches list 4 row cou
 
 static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, const float *sas,
                  int j0, int j1, const float *bias, float *y, size_t ldy) {
-    int mr_max = MR_OF(w->bits), rgroups = (m + mr_max - 1) / mr_max;
+    int mr_max = w->hbits ? MR_OF(8) : MR_OF(w->bits), rgroups = (m + mr_max - 1) / mr_max; /* split: two sums */
     for (int j = j0; j < j1; j += 8) {
         int width = j1 - j < 8 ? j1 - j : 8, r0 = 0;
         for (int g = 0; g < rgroups; g++) {

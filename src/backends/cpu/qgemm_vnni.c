@@ -231,6 +231,7 @@ typedef struct tile_args {
     int super;            /* 0, or: d = D · sc, m = M · mn (qmat_layout.h) */
     const int8_t *sc, *mn;/* [block][group][16] */
     const float *D, *M;   /* [block][group / super][16] */
+    const uint8_t *hi;    /* split codes: the first block's high-bit units, [block][group][64] */
     int groups, group;
     const int8_t *xq;     /* row 0 of the tile */
     size_t k;             /* xq row stride */
@@ -266,9 +267,9 @@ static ALWAYS_INLINE __m512i bcast4(const int8_t *p) {
 /* acc[r][v] = Σ over one group's inputs of codes × activations. Every loop
  * over r and v is fully unrolled (the pragmas): a loop gcc leaves rolled
  * indexes acc with a variable, which forces the array into memory. */
-static ALWAYS_INLINE void dot_group(const int bits, const int mr, const int nv, const uint8_t *wc,
-                                    size_t block_bytes, const int8_t *x, size_t k, int units,
-                                    __m512i acc[MR][NV]) {
+static ALWAYS_INLINE void dot_group(const int bits, const int mr, const int nv, const int hb, const uint8_t *wc,
+                                    size_t block_bytes, const uint8_t *hu, size_t hi_stride, const int8_t *x,
+                                    size_t k, int units, __m512i acc[MR][NV]) {
     const int per = 8 / bits; /* quads per 64-byte unit */
     #pragma GCC unroll 16
     for (int r = 0; r < mr; r++)
@@ -282,7 +283,15 @@ static ALWAYS_INLINE void dot_group(const int bits, const int mr, const int nv, 
         for (int s = 0; s < per; s++) {
             __m512i wq[NV];
             #pragma GCC unroll 16
-            for (int v = 0; v < nv; v++) wq[v] = quad(bits, raw[v], s);
+            for (int v = 0; v < nv; v++) {
+                wq[v] = quad(bits, raw[v], s);
+                if (hb) { /* split codes: OR in the high bits, quad slot per·u + s of the group's hi unit */
+                    __m512i h = _mm512_srli_epi16(_mm512_load_si512((const void *)(hu + (size_t)v * hi_stride)),
+                                                  hb * (per * u + s));
+                    h = _mm512_and_si512(h, _mm512_set1_epi8((char)((1 << hb) - 1)));
+                    wq[v] = _mm512_or_si512(wq[v], _mm512_slli_epi16(h, 4)); /* ≤ 3 << 4: stays in its byte */
+                }
+            }
             #pragma GCC unroll 16
             for (int r = 0; r < mr; r++) {
                 __m512i a = bcast4(x + r * k + 4 * (per * u + s));
@@ -313,13 +322,13 @@ static ALWAYS_INLINE void store(const int nv, const tile_args *t, int r, int v, 
     _mm512_mask_storeu_ps(t->y + (size_t)r * t->ldy + 16 * v, mk, f);
 }
 
-static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const tile_args *t) {
+static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const int hb, const tile_args *t) {
     const int per = 8 / bits;
     int units = t->group / 4 / per;
     size_t gstride = (size_t)t->groups * 16; /* floats of scales per block */
     if (t->groups == 1) {
         __m512i acc[MR][NV];
-        dot_group(bits, mr, nv, t->codes, t->block_bytes, t->xq, t->k, units, acc);
+        dot_group(bits, mr, nv, 0, t->codes, t->block_bytes, NULL, 0, t->xq, t->k, units, acc);
         #pragma GCC unroll 16
         for (int v = 0; v < nv; v++) {
             __m512 dv = _mm512_load_ps(t->d + v * gstride), mv = _mm512_load_ps(t->m + v * gstride);
@@ -340,7 +349,8 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const
             for (int v = 0; v < nv; v++) _mm512_store_ps(fb[r][v], _mm512_setzero_ps());
         for (int g = 0; g < t->groups; g++) {
             __m512i acc[MR][NV];
-            dot_group(bits, mr, nv, wc, t->block_bytes, x, t->k, units, acc);
+            dot_group(bits, mr, nv, hb, wc, t->block_bytes, hb ? t->hi + 64 * (size_t)g : NULL, (size_t)t->groups * 64,
+                      x, t->k, units, acc);
             wc += 64 * (size_t)units;
             x += t->group;
             #pragma GCC unroll 16
@@ -366,34 +376,43 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const
     }
 }
 
-/* One function per (bits, rows); inside, full-width or one-vector tiles. */
-#define TILE_FN(B, R)                                                  \
-    static void tile_##B##_##R(int full, const tile_args *t) {         \
+/* One function per (bits, split high bits, rows); inside, full-width or
+ * one-vector tiles. Split codes (Q5_K, Q6_K) use the 4-bit tile shape. */
+#define TILE_FN(B, H, R)                                               \
+    static void tile_##B##_##H##_##R(int full, const tile_args *t) {   \
         if (R > MR_OF(B)) return; /* never called: keeps acc in bounds */ \
-        if (full) tile(B, R, NV_OF(B), t);                             \
-        else tile(B, R, 1, t);                                         \
+        if (full) tile(B, R, NV_OF(B), H, t);                          \
+        else tile(B, R, 1, H, t);                                      \
     }
-#define TILE_ROWS(B)                                                              \
-    TILE_FN(B, 1) TILE_FN(B, 2) TILE_FN(B, 3) TILE_FN(B, 4) TILE_FN(B, 5) TILE_FN(B, 6) \
-    TILE_FN(B, 7) TILE_FN(B, 8)
-TILE_ROWS(8)
-TILE_ROWS(4)
-TILE_ROWS(2)
+#define TILE_ROWS(B, H)                                                                         \
+    TILE_FN(B, H, 1) TILE_FN(B, H, 2) TILE_FN(B, H, 3) TILE_FN(B, H, 4) TILE_FN(B, H, 5)          \
+    TILE_FN(B, H, 6) TILE_FN(B, H, 7) TILE_FN(B, H, 8)
+TILE_ROWS(8, 0)
+TILE_ROWS(4, 0)
+TILE_ROWS(2, 0)
+TILE_ROWS(4, 1)
+TILE_ROWS(4, 2)
 
 _Static_assert(MR_OF(8) <= MR && MR_OF(4) <= MR && MR_OF(2) <= MR && NV_OF(8) <= NV &&
                    NV_OF(4) <= NV && NV_OF(2) <= NV,
                "tile tables list 8 row counts, arrays hold 4 vectors");
 
 typedef void (*tile_fn)(int, const tile_args *);
-#define TILE_TABLE(B) {NULL, tile_##B##_1, tile_##B##_2, tile_##B##_3, tile_##B##_4, \
-                       tile_##B##_5, tile_##B##_6, tile_##B##_7, tile_##B##_8}
-static const tile_fn tiles8[9] = TILE_TABLE(8);
-static const tile_fn tiles4[9] = TILE_TABLE(4);
-static const tile_fn tiles2[9] = TILE_TABLE(2);
+#define TILE_TABLE(B, H) {NULL, tile_##B##_##H##_1, tile_##B##_##H##_2, tile_##B##_##H##_3, tile_##B##_##H##_4, \
+                          tile_##B##_##H##_5, tile_##B##_##H##_6, tile_##B##_##H##_7, tile_##B##_##H##_8}
+static const tile_fn tiles8[9] = TILE_TABLE(8, 0);
+static const tile_fn tiles4[9] = TILE_TABLE(4, 0);
+static const tile_fn tiles2[9] = TILE_TABLE(2, 0);
+static const tile_fn tiles4h1[9] = TILE_TABLE(4, 1);
+static const tile_fn tiles4h2[9] = TILE_TABLE(4, 2);
 
 static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, const float *sas,
                  int j0, int j1, const float *bias, float *y, size_t ldy) {
-    const tile_fn *tiles = w->bits == 8 ? tiles8 : w->bits == 4 ? tiles4 : tiles2;
+    const tile_fn *tiles = w->hbits == 2 ? tiles4h2
+                           : w->hbits == 1 ? tiles4h1
+                           : w->bits == 8  ? tiles8
+                           : w->bits == 4  ? tiles4
+                                           : tiles2;
     int b0 = j0 / 16, b1 = (j1 + 15) / 16;
     /* rows in near-equal groups of ≤ MR (13 rows: 5+4+4, not 6+6+1), so
      * no group runs a starved tile */
@@ -408,6 +427,7 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
     t.super = w->super;
     t.d = t.m = t.D = t.M = NULL;
     t.sc = t.mn = NULL;
+    t.hi = NULL;
     for (int b = b0; b < b1;) {
         int nv = b1 - b >= nv_max ? nv_max : 1;
         int last = j1 - (b + nv - 1) * 16; /* channels of the last vector */
@@ -418,6 +438,7 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
             t.mn = w->mn + (size_t)b * w->groups * 16;
             t.D = w->D + (size_t)b * (w->groups / w->super) * 16;
             t.M = w->M + (size_t)b * (w->groups / w->super) * 16;
+            t.hi = w->hi ? w->hi + (size_t)b * w->groups * 64 : NULL;
         } else {
             t.d = w->d + (size_t)b * w->groups * 16;
             t.m = w->m + (size_t)b * w->groups * 16;

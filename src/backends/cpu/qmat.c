@@ -48,6 +48,14 @@ static void code_pos(int bits, int c, int64_t p, size_t *byte, int *shift) {
     *shift = (int)(quad % per_unit) * bits;
 }
 
+/* Byte (in q->hi) and shift of the high bits of (block b, channel c,
+ * input p) of a split-code matrix (qmat_layout.h). */
+static void hi_pos(const ia_qmat *q, int64_t b, int c, int64_t p, size_t *byte, int *shift) {
+    int64_t g = p / q->group;
+    *byte = ((size_t)b * (size_t)q->groups + (size_t)g) * 64 + (size_t)(4 * c + p % 4);
+    *shift = (int)((p % q->group) / 4) * q->hbits;
+}
+
 ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
     ia_qmat *q;
     size_t codes, scales, raw_bytes;
@@ -120,10 +128,12 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
 }
 
 ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t k, ia_qmat **out) {
+    /* code planes: Q5_K and Q6_K as 4 low bits + a 1- or 2-bit high plane */
     static const int held[] = {[IA_DTYPE_Q2_K] = 2, [IA_DTYPE_Q3_K] = 4, [IA_DTYPE_Q4_K] = 4,
-                               [IA_DTYPE_Q5_K] = 8, [IA_DTYPE_Q6_K] = 8};
+                               [IA_DTYPE_Q5_K] = 4, [IA_DTYPE_Q6_K] = 4};
+    static const int high[] = {[IA_DTYPE_Q5_K] = 1, [IA_DTYPE_Q6_K] = 2};
     ia_qmat *q;
-    size_t codes, iscales, fscales, raw_bytes, bb;
+    size_t codes, iscales, fscales, his, raw_bytes, bb;
     int64_t supers;
     uintptr_t base;
     if (!out) return ia_error(IA_ERR_INVALID_ARG, "qmat_pack_kquant: NULL output");
@@ -141,13 +151,15 @@ ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t 
     q->group = dtype == IA_DTYPE_Q4_K || dtype == IA_DTYPE_Q5_K ? 32 : 16;
     q->groups = k / q->group;
     q->super = (int)(IA_QK_K / q->group);
+    q->hbits = dtype == IA_DTYPE_Q5_K || dtype == IA_DTYPE_Q6_K ? high[dtype] : 0;
     q->blocks = (n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
     q->block_bytes = (size_t)2 * (size_t)k * (size_t)q->bits;
     supers = k / IA_QK_K;
     codes = (size_t)q->blocks * q->block_bytes;                              /* a multiple of 64 */
     fscales = (size_t)q->blocks * (size_t)supers * IA_QMAT_BLOCK * sizeof(float); /* a multiple of 64 */
     iscales = (size_t)q->blocks * (size_t)q->groups * IA_QMAT_BLOCK;               /* a multiple of 64 */
-    q->bytes = codes + 2 * fscales + 2 * iscales;
+    his = q->hbits ? (size_t)q->blocks * (size_t)q->groups * 64 : 0;
+    q->bytes = codes + 2 * fscales + 2 * iscales + his;
     raw_bytes = q->bytes + IA_QMAT_ALIGN;
     if (!(q->mem = calloc(raw_bytes, 1))) { /* zero: padded channels get zero codes and scales */
         free(q);
@@ -159,6 +171,7 @@ ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t 
     q->M = (float *)(base + codes + fscales);
     q->sc = (int8_t *)(base + codes + 2 * fscales);
     q->mn = (int8_t *)(base + codes + 2 * fscales + iscales);
+    q->hi = q->hbits ? (uint8_t *)(base + codes + 2 * fscales + 2 * iscales) : NULL;
     bb = ia_dtype_block_bytes((ia_dtype)dtype, 0);
     for (int64_t j = 0; j < n; j++) {
         int64_t b = j / IA_QMAT_BLOCK;
@@ -186,7 +199,11 @@ ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t 
                 size_t byte;
                 int shift;
                 code_pos(q->bits, c, s * IA_QK_K + p, &byte, &shift);
-                blk[byte] |= (uint8_t)(cs[p] << shift);
+                blk[byte] |= (uint8_t)((cs[p] & 0xF) << shift);
+                if (q->hbits) {
+                    hi_pos(q, b, c, s * IA_QK_K + p, &byte, &shift);
+                    q->hi[byte] |= (uint8_t)((cs[p] >> 4) << shift);
+                }
             }
         }
     }
@@ -200,7 +217,7 @@ void ia_qmat_free(ia_qmat *q) {
     free(q);
 }
 
-int ia_qmat_bits(const ia_qmat *q) { return q->bits; }
+int ia_qmat_bits(const ia_qmat *q) { return q->hbits ? 8 : q->bits; } /* as unpacked */
 int64_t ia_qmat_rows(const ia_qmat *q) { return q->n; }
 int64_t ia_qmat_cols(const ia_qmat *q) { return q->k; }
 int64_t ia_qmat_group(const ia_qmat *q) { return q->group; }
@@ -213,7 +230,7 @@ ia_status ia_qmat_unpack(const ia_qmat *q, ia_qweights *out) {
         if (out) memset(out, 0, sizeof *out);
         return ia_error(IA_ERR_INVALID_ARG, "qmat_unpack: NULL matrix");
     }
-    st = ia_qweights_alloc(out, q->bits, q->n, q->k, q->group);
+    st = ia_qweights_alloc(out, q->hbits ? 8 : q->bits, q->n, q->k, q->group); /* split codes are held in 8 */
     if (st != IA_OK) return st;
     mask = (1u << q->bits) - 1;
     for (int64_t j = 0; j < q->n; j++) {
@@ -225,6 +242,11 @@ ia_status ia_qmat_unpack(const ia_qmat *q, ia_qweights *out) {
             int shift;
             code_pos(q->bits, c, p, &byte, &shift);
             out->q[(size_t)j * (size_t)q->k + p] = (uint8_t)((blk[byte] >> shift) & mask);
+            if (q->hbits) {
+                hi_pos(q, b, c, p, &byte, &shift);
+                out->q[(size_t)j * (size_t)q->k + p] |=
+                    (uint8_t)(((q->hi[byte] >> shift) & ((1u << q->hbits) - 1)) << 4);
+            }
         }
         for (int64_t g = 0; g < q->groups; g++)
             ia_qmat_scale(q, b, g, c, &out->d[(size_t)j * (size_t)q->groups + (size_t)g],

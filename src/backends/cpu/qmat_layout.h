@@ -21,6 +21,14 @@
  * Scales: d and m as [block][group][16] floats, so one aligned 64-byte load
  * gives the 16 channels of a block for one group.
  *
+ * Split codes (k-quants of 5 and 6 bits; `hbits` 1 or 2, bits = 4): the
+ * low 4 bits of every code in the 4-bit layout above, and the high hbits
+ * in a second plane `hi`, one 64-byte unit per block and group (group ·
+ * hbits = 32: Q5_K's groups of 32, Q6_K's of 16): in the unit of group g
+ * the bits of (channel c, input g·group + 4t + i) sit at byte 4c + i,
+ * bits hbits·t .. hbits·t + hbits − 1. code = lo | hi << 4. A block's hi
+ * plane is 64 · groups bytes, [block][group][64].
+ *
  * Or, for ggml's k-quants (ia_qmat_pack_kquant; `super` > 0), as ggml
  * stores them: per group int8 sc and mn as [block][group][16] (16 bytes
  * per block and group), per super-block of `super` groups (256 inputs)
@@ -56,6 +64,8 @@ struct ia_qmat {
     uint8_t *codes;      /* [blocks][block_bytes], 64-byte aligned */
     float *d, *m;        /* [blocks][groups][16], 64-byte aligned; NULL when super > 0 */
     int super;           /* 0, or groups per super-block: then sc, mn, D, M hold the scales */
+    int hbits;           /* 0, or 1 / 2: codes split, low 4 bits in codes (bits = 4), high in hi */
+    uint8_t *hi;         /* [blocks][groups][64] when hbits */
     int8_t *sc, *mn;     /* [blocks][groups][16] */
     float *D, *M;        /* [blocks][groups / super][16], 64-byte aligned */
     size_t bytes;        /* codes + d + m as allocated */
