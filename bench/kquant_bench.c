@@ -4,7 +4,8 @@
  * n = k = 4096 (a 7B model's attention projection), for Q2_K .. Q6_K and,
  * to compare, Q8_0 and Q4_0.
  *
- * Usage: kquant_bench [generic|avx2|avx512] [types...]   (default: best, all)
+ * Usage: kquant_bench [generic|avx2|avx512|best] [types...]   (default: best, all)
+ * KQ_HOT=1 in the environment: GEMV over one (hot) matrix, quick.
  *
  * Weights are random normal rows quantised with our ggml reference
  * quantisers, then prepared as the cpu executor prepares them
@@ -91,6 +92,8 @@ int main(int argc, char **argv) {
                                    IA_DTYPE_Q6_K, IA_DTYPE_Q4_0, IA_DTYPE_Q8_0};
     const char *cap = argc > 1 && strcmp(argv[1], "best") ? argv[1] : NULL;
     const ia_qgemm_impl *impl = ia_qgemm_pick(cap);
+    /* KQ_HOT=1: GEMV on one hot matrix too (quick; GEMM comparisons) */
+    size_t cold_bytes = getenv("KQ_HOT") ? 0 : COLD_BYTES;
     float *w = malloc((size_t)N * K * sizeof *w), *x = malloc((size_t)GEMM_M * K * sizeof *x);
     float *y = malloc((size_t)GEMM_M * N * sizeof *y);
     if (!w || !x || !y) return 1;
@@ -124,7 +127,7 @@ int main(int argc, char **argv) {
             return 1;
         }
         run_bytes = ia_qmat_bytes(mats[0]);
-        for (copies = 1; copies < MAX_COPIES && (size_t)copies * run_bytes < COLD_BYTES; copies++)
+        for (copies = 1; copies < MAX_COPIES && (size_t)copies * run_bytes < cold_bytes; copies++)
             if (pack(dt, float_form, blocks, &q, &mats[copies]) != IA_OK) return 1;
         ia_qweights_free(&q);
         free(blocks);

@@ -155,7 +155,9 @@ IA_TEST(kquant_linear_cpu_matches_ref) {
     static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K,
                                      IA_DTYPE_Q5_K, IA_DTYPE_Q6_K, IA_DTYPE_BF16};
     static const int64_t shapes[][2] = {{576, 1536}, {37, 512}}; /* n, k */
-    static const int64_t rows[] = {1, 7};
+    /* 1: decode (column split); 7: a short prompt; 40: enough rows that
+     * the VNNI kernel expands split codes (Q5_K, Q6_K) per column tile */
+    static const int64_t rows[] = {1, 7, 40};
     /* test_ops.c's LINEAR bound: exact integer parts, float sums over
      * groups that may be ordered differently (measured there ≤ 6e-7) */
     const double tol = 5e-6;
@@ -169,7 +171,7 @@ IA_TEST(kquant_linear_cpu_matches_ref) {
         }
         for (size_t t = 0; t < sizeof types / sizeof *types; t++)
             for (size_t s = 0; s < 2; s++)
-                for (size_t ri = 0; ri < 2; ri++) {
+                for (size_t ri = 0; ri < sizeof rows / sizeof *rows; ri++) {
                     int64_t n = shapes[s][0], k = shapes[s][1], m = rows[ri];
                     float *wf = malloc((size_t)(n * k) * sizeof *wf), *deq = malloc((size_t)(n * k) * sizeof *deq);
                     float *x = malloc((size_t)(m * k) * sizeof *x), *bias = malloc((size_t)n * sizeof *bias);
@@ -232,8 +234,9 @@ IA_TEST(kquant_linear_cpu_matches_ref) {
  * codes, d and m) and give the same bits from every kernel. */
 IA_TEST(kquant_qmat_int8_scales_match_float_form) {
     static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K, IA_DTYPE_Q6_K};
-    const int64_t n = 37, k = 768, m = 5;
+    const int64_t n = 37, k = 768;
     static const char *const caps[] = {"generic", "avx2", NULL};
+    const int64_t m = 27;
     for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
         float *wf = malloc((size_t)(n * k) * sizeof *wf), *x = malloc((size_t)(m * k) * sizeof *x);
         float *y1 = malloc((size_t)(m * n) * sizeof *y1), *y2 = malloc((size_t)(m * n) * sizeof *y2);
@@ -259,13 +262,14 @@ IA_TEST(kquant_qmat_int8_scales_match_float_form) {
                   "%s: scales differ", ia_dtype_name(types[t]));
         ws = aligned_alloc(64, (ia_qgemm_workspace_size(a, (int)m) + 63) / 64 * 64);
         REQUIRE(ws);
-        for (int c = 0; c < 3; c++) {
-            const ia_qgemm_impl *impl = ia_qgemm_pick(caps[c]);
-            ia_qgemm(impl, NULL, 1, a, (int)m, x, (int)k, NULL, y1, (int)n, NULL, ws);
-            ia_qgemm(impl, NULL, 1, b, (int)m, x, (int)k, NULL, y2, (int)n, NULL, ws);
-            CHECK_MSG(!memcmp(y1, y2, (size_t)(m * n) * sizeof *y1), "%s %s: outputs differ", ia_dtype_name(types[t]),
-                      ia_qgemm_impl_name(impl));
-        }
+        for (int c = 0; c < 3; c++)
+            for (int64_t mm = 1; mm <= m; mm += 13) { /* 1, 14, 27: below and above VNNI's expansion */
+                const ia_qgemm_impl *impl = ia_qgemm_pick(caps[c]);
+                ia_qgemm(impl, NULL, 1, a, (int)mm, x, (int)k, NULL, y1, (int)n, NULL, ws);
+                ia_qgemm(impl, NULL, 1, b, (int)mm, x, (int)k, NULL, y2, (int)n, NULL, ws);
+                CHECK_MSG(!memcmp(y1, y2, (size_t)(mm * n) * sizeof *y1), "%s %s m=%lld: outputs differ",
+                          ia_dtype_name(types[t]), ia_qgemm_impl_name(impl), (long long)mm);
+            }
         ia_qweights_free(&qf);
         ia_qweights_free(&qk);
         ia_qmat_free(a);

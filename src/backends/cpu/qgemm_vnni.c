@@ -35,6 +35,7 @@
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Tile shape per code width (rows × 16-channel vectors); overridable
@@ -406,9 +407,63 @@ static const tile_fn tiles2[9] = TILE_TABLE(2, 0);
 static const tile_fn tiles4h1[9] = TILE_TABLE(4, 1);
 static const tile_fn tiles4h2[9] = TILE_TABLE(4, 2);
 
+/* Split codes (Q5_K, Q6_K) with many rows: the column tile's codes are
+ * first expanded into 8-bit units (the 8-bit layout of qmat_layout.h) in
+ * a per-thread buffer, then every row tile runs the 8-bit tile over them.
+ * Decoding the planes once per column tile instead of once per row tile
+ * makes the GEMM as fast as for 8-bit codes (measured, bench/kquant_bench:
+ * Q6_K at m = 512 ~2× the in-register split path), while a single row
+ * (decode) still reads only the split planes. From EXPAND_MIN_ROWS rows:
+ * below, the expansion's extra write and read of 8 bits a weight cost
+ * more than the row tiles' repeated decoding saves. */
+#define EXPAND_MIN_ROWS 12
+
+/* The buffer: one per thread, grown as needed and kept for the thread's
+ * life (as the pool's threads are kept); NULL when it cannot be grown,
+ * and the caller then runs the split tiles directly. */
+static uint8_t *expand_buffer(size_t bytes) {
+    static _Thread_local uint8_t *buf;
+    static _Thread_local size_t cap;
+    if (bytes > cap) {
+        uint8_t *nb = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!nb) return NULL;
+        free(buf);
+        buf = nb, cap = bytes;
+    }
+    return buf;
+}
+
+/* Blocks [b, b + nv) of a split-code matrix → 8-bit units at out (block
+ * stride 16 · k bytes): code = low nibble | high bits << 4, as dot_group
+ * forms them. */
+static void expand_split(const ia_qmat *w, int64_t b, int nv, uint8_t *out) {
+    const int group = (int)w->group, units = group / 8, hb = w->hbits; /* 4-bit units per group */
+    const __m512i m4 = _mm512_set1_epi8(0x0F), mh = _mm512_set1_epi8((char)((1 << hb) - 1));
+    for (int v = 0; v < nv; v++) {
+        const uint8_t *lo = w->codes + (size_t)(b + v) * w->block_bytes;
+        const uint8_t *hi = w->hi + (size_t)(b + v) * (size_t)w->groups * 64;
+        uint8_t *o = out + (size_t)v * 16 * (size_t)w->k;
+        for (int64_t g = 0; g < w->groups; g++) {
+            __m512i h = _mm512_load_si512((const void *)(hi + 64 * g));
+            for (int u = 0; u < units; u++) {
+                __m512i raw = _mm512_load_si512((const void *)(lo + 64 * (g * units + u)));
+                for (int s = 0; s < 2; s++) {
+                    int slot = 2 * u + s;
+                    __m512i q = _mm512_and_si512(s ? _mm512_srli_epi16(raw, 4) : raw, m4);
+                    __m512i hq = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(hb * slot)), mh);
+                    q = _mm512_or_si512(q, _mm512_slli_epi16(hq, 4));
+                    _mm512_store_si512((void *)(o + 64 * (g * (group / 4) + slot)), q);
+                }
+            }
+        }
+    }
+}
+
 static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, const float *sas,
                  int j0, int j1, const float *bias, float *y, size_t ldy) {
-    const tile_fn *tiles = w->hbits == 2 ? tiles4h2
+    uint8_t *xbuf = w->hbits && m >= EXPAND_MIN_ROWS ? expand_buffer((size_t)NV_OF(8) * 16 * (size_t)w->k) : NULL;
+    const tile_fn *tiles = xbuf             ? tiles8
+                           : w->hbits == 2 ? tiles4h2
                            : w->hbits == 1 ? tiles4h1
                            : w->bits == 8  ? tiles8
                            : w->bits == 4  ? tiles4
@@ -416,10 +471,11 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
     int b0 = j0 / 16, b1 = (j1 + 15) / 16;
     /* rows in near-equal groups of ≤ MR (13 rows: 5+4+4, not 6+6+1), so
      * no group runs a starved tile */
-    int mr_max = MR_OF(w->bits), nv_max = NV_OF(w->bits);
+    int bits = xbuf ? 8 : w->bits;
+    int mr_max = MR_OF(bits), nv_max = NV_OF(bits);
     int rgroups = (m + mr_max - 1) / mr_max;
     tile_args t;
-    t.block_bytes = w->block_bytes;
+    t.block_bytes = xbuf ? 16 * (size_t)w->k : w->block_bytes;
     t.groups = (int)w->groups;
     t.group = (int)w->group;
     t.k = (size_t)w->k;
@@ -432,13 +488,14 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
         int nv = b1 - b >= nv_max ? nv_max : 1;
         int last = j1 - (b + nv - 1) * 16; /* channels of the last vector */
         int r0 = 0;
-        t.codes = w->codes + (size_t)b * w->block_bytes;
+        if (xbuf) expand_split(w, b, nv, xbuf);
+        t.codes = xbuf ? xbuf : w->codes + (size_t)b * w->block_bytes;
         if (w->super) {
             t.sc = w->sc + (size_t)b * w->groups * 16;
             t.mn = w->mn + (size_t)b * w->groups * 16;
             t.D = w->D + (size_t)b * (w->groups / w->super) * 16;
             t.M = w->M + (size_t)b * (w->groups / w->super) * 16;
-            t.hi = w->hi ? w->hi + (size_t)b * w->groups * 64 : NULL;
+            t.hi = w->hi && !xbuf ? w->hi + (size_t)b * w->groups * 64 : NULL;
         } else {
             t.d = w->d + (size_t)b * w->groups * 16;
             t.m = w->m + (size_t)b * w->groups * 16;
