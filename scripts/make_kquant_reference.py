@@ -32,6 +32,10 @@ Three parts:
    tensor's dequantised values. The C test loads it through
    src/formats/gguf.c and compares.
 
+4. "bf16_quant": floats (normal over 60 decades, ±0, ±inf, NaNs, ties)
+   converted to BF16 by gguf-py (ggml's ggml_compute_fp32_to_bf16); the C
+   test converts them with ia_dtype_from_f32.
+
 Floats are base64 of little-endian float32, blocks base64 of the raw bytes.
 """
 import base64
@@ -180,6 +184,15 @@ def main():
     w.close()
     with open(path, "rb") as f:
         fixture["gguf"] = {"file": base64.b64encode(f.read()).decode(), "tensors": tensors}
+
+    # 4. F32 -> BF16 as gguf-py (ggml's rounding: to nearest even, NaN quieted)
+    r2 = np.random.default_rng(SEED + 1)
+    x = np.concatenate([r2.normal(size=500) * 10.0 ** r2.integers(-30, 30, size=500),
+                        np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 3.4028235e38, 1e-45, -1e-40,
+                                  1.00390625, 1.01171875, -1.00390625])]).astype(np.float32)
+    x = np.concatenate([x, np.frombuffer(np.array([0x7f800001, 0xffc00001, 0x3f808000, 0x3f818000],
+                                                  np.uint32).tobytes(), np.float32)])
+    fixture["bf16_quant"] = {"x": b64(x), "bytes": b64(quantize(x, T.BF16))}
 
     with open(OUT, "w") as f:
         json.dump(fixture, f, indent=0)

@@ -8,6 +8,7 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/kquants.h"
+#include "util/error.h"
 
 static const struct {
     const char *name;
@@ -134,5 +135,35 @@ void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out,
         return;
     }
     default: memset(out, 0, (size_t)cols * sizeof *out);
+    }
+}
+
+static uint16_t f32_to_bf16(float f) { /* ggml_compute_fp32_to_bf16 */
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffff) > 0x7f800000) return (uint16_t)((u >> 16) | 64); /* NaN: quiet it */
+    return (uint16_t)((u + (0x7fff + ((u >> 16) & 1))) >> 16);
+}
+
+ia_status ia_dtype_from_f32(ia_dtype t, const float *x, void *out, int64_t n) {
+    if (!x || !out || n < 0) return ia_error(IA_ERR_INVALID_ARG, "from f32: NULL argument or negative count");
+    switch (t) {
+    case IA_DTYPE_F32: memcpy(out, x, (size_t)n * sizeof *x); return IA_OK;
+    case IA_DTYPE_F16:
+    case IA_DTYPE_BF16:
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h = t == IA_DTYPE_F16 ? ia_fp32_to_fp16(x[i]) : f32_to_bf16(x[i]);
+            memcpy((unsigned char *)out + 2 * i, &h, 2);
+        }
+        return IA_OK;
+    case IA_DTYPE_Q8_0: return ia_quantize_q8_0(x, out, n);
+    case IA_DTYPE_Q4_0: return ia_quantize_q4_0(x, out, n);
+    case IA_DTYPE_Q4_1: return ia_quantize_q4_1(x, out, n);
+    case IA_DTYPE_Q2_K: return ia_quantize_q2_K(x, out, n);
+    case IA_DTYPE_Q3_K: return ia_quantize_q3_K(x, out, n);
+    case IA_DTYPE_Q4_K: return ia_quantize_q4_K(x, out, n);
+    case IA_DTYPE_Q5_K: return ia_quantize_q5_K(x, out, n);
+    case IA_DTYPE_Q6_K: return ia_quantize_q6_K(x, out, n);
+    default: return ia_error(IA_ERR_INVALID_ARG, "from f32: no conversion to %s", ia_dtype_name(t));
     }
 }

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipfs_accelerate.h"
+
 typedef enum ia_dtype {
     IA_DTYPE_F32 = 0,
     IA_DTYPE_F16,
@@ -77,5 +79,14 @@ size_t ia_dtype_row_bytes(ia_dtype t, int64_t group, int64_t cols);
 /* Row of `cols` elements of type t → floats (integer types give their
  * values; an unknown type gives zeros). */
 void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out, int64_t cols);
+
+/* Row of n floats → tensor data of type t, as ggml writes it: the
+ * reference quantisers for Q8_0, Q4_0, Q4_1 (tensor/blocks.h) and Q2_K ..
+ * Q6_K (tensor/kquants.h; n a multiple of the block, else
+ * IA_ERR_INVALID_ARG), and the F32 / F16 (round to nearest even) / BF16
+ * (ggml_compute_fp32_to_bf16: nearest even, NaN kept NaN and quiet)
+ * conversions. Other types: IA_ERR_INVALID_ARG. For the quantise engine's
+ * GGUF writer: out holds ia_dtype_row_bytes(t, 0, n) bytes. */
+ia_status ia_dtype_from_f32(ia_dtype t, const float *x, void *out, int64_t n);
 
 #endif

@@ -500,26 +500,28 @@ IA_TEST(qgemm_nan_propagates) {
      * alone */
     const ia_qgemm_impl *impls[3];
     int nimpl = distinct_impls(impls);
-    ia_qweights w;
-    ia_qmat *q = NULL;
-    float *x = make_x(3, 128, 128, X_RANDOM), y[3 * 20], ref[3 * 20];
-    void *ws;
-    REQUIRE(x);
-    REQUIRE(make_weights(&w, 4, 20, 128, 32, W_RANDOM));
-    REQUIRE(ia_qmat_pack(&w, &q) == IA_OK);
-    ws = ws_alloc(q, 3);
-    REQUIRE(ws);
-    x[128 + 77] = nanf("");
-    ia_qgemm_reference(&w, 3, x, 128, NULL, ref, 20);
-    for (int v = 0; v < nimpl; v++) {
-        ia_qgemm(impls[v], NULL, 0, q, 3, x, 128, NULL, y, 20, NULL, ws);
-        for (int j = 0; j < 20; j++) {
-            CHECK_MSG(isnan(y[20 + j]) && isnan(ref[20 + j]), "%s y[1][%d] = %g",
-                      ia_qgemm_impl_name(impls[v]), j, y[20 + j]);
-            CHECK(!isnan(y[j]) && !isnan(y[40 + j]));
+    for (int group = 16; group <= 32; group += 16) { /* 16: the k-quants' own quantisation path */
+        ia_qweights w;
+        ia_qmat *q = NULL;
+        float *x = make_x(3, 128, 128, X_RANDOM), y[3 * 20], ref[3 * 20];
+        void *ws;
+        REQUIRE(x);
+        REQUIRE(make_weights(&w, 4, 20, 128, group, W_RANDOM));
+        REQUIRE(ia_qmat_pack(&w, &q) == IA_OK);
+        ws = ws_alloc(q, 3);
+        REQUIRE(ws);
+        x[128 + 77] = nanf("");
+        ia_qgemm_reference(&w, 3, x, 128, NULL, ref, 20);
+        for (int v = 0; v < nimpl; v++) {
+            ia_qgemm(impls[v], NULL, 0, q, 3, x, 128, NULL, y, 20, NULL, ws);
+            for (int j = 0; j < 20; j++) {
+                CHECK_MSG(isnan(y[20 + j]) && isnan(ref[20 + j]), "%s y[1][%d] = %g",
+                          ia_qgemm_impl_name(impls[v]), j, y[20 + j]);
+                CHECK(!isnan(y[j]) && !isnan(y[40 + j]));
+            }
         }
+        free(x), free(ws);
+        ia_qmat_free(q);
+        ia_qweights_free(&w);
     }
-    free(x), free(ws);
-    ia_qmat_free(q);
-    ia_qweights_free(&w);
 }

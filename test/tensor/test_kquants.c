@@ -269,6 +269,49 @@ IA_TEST(kquant_gguf_written_by_gguf_py) {
     cJSON_Delete(fx);
 }
 
+IA_TEST(kquant_from_f32_dispatch_and_bf16) {
+    cJSON *fx = load_fixture(), *b;
+    size_t nx, nb;
+    float *x;
+    unsigned char *want, *got;
+    REQUIRE(fx);
+    b = cJSON_GetObjectItem(fx, "bf16_quant");
+    x = (float *)b64(cJSON_GetObjectItem(b, "x"), &nx);
+    want = b64(cJSON_GetObjectItem(b, "bytes"), &nb);
+    REQUIRE(x && want && nb * 2 == nx);
+    got = malloc(nb);
+    REQUIRE(got);
+    CHECK_STATUS(ia_dtype_from_f32(IA_DTYPE_BF16, x, got, (int64_t)(nx / 4)), IA_OK);
+    for (size_t i = 0; i < nb; i += 2)
+        if (memcmp(got + i, want + i, 2)) {
+            CHECK_MSG(0, "bf16 of %.9g: %02x%02x, gguf-py %02x%02x", x[i / 2], got[i + 1], got[i], want[i + 1], want[i]);
+            break;
+        }
+    free(x), free(want), free(got);
+    {   /* the dispatcher reaches every quantiser: Q4_K through it is the direct call */
+        float row[512];
+        ia_block_q4_K a[2], c[2];
+        for (int i = 0; i < 512; i++) row[i] = cosf(0.37f * (float)i) * (1.0f + (float)(i % 13));
+        CHECK_STATUS(ia_dtype_from_f32(IA_DTYPE_Q4_K, row, a, 512), IA_OK);
+        CHECK_STATUS(ia_quantize_q4_K(row, c, 512), IA_OK);
+        CHECK(!memcmp(a, c, sizeof a));
+        CHECK_STATUS(ia_dtype_from_f32(IA_DTYPE_Q6_K, row, a, 500), IA_ERR_INVALID_ARG);
+        CHECK_STATUS(ia_dtype_from_f32(IA_DTYPE_QA4, row, a, 512), IA_ERR_INVALID_ARG);
+        for (int t = IA_DTYPE_Q2_K; t <= IA_DTYPE_Q6_K; t++) {
+            unsigned char buf[2 * 210];
+            float back[512];
+            double err = 0, mag = 0;
+            CHECK_STATUS(ia_dtype_from_f32((ia_dtype)t, row, buf, 512), IA_OK);
+            ia_dtype_row_to_f32((ia_dtype)t, 0, buf, back, 512);
+            for (int i = 0; i < 512; i++) err += (back[i] - row[i]) * (back[i] - row[i]), mag += row[i] * row[i];
+            /* relative RMS error falls with the code width (Q2_K ~0.3 .. Q6_K ~0.01) */
+            CHECK_MSG(sqrt(err / mag) < 0.6 / (double)(1 << (t - IA_DTYPE_Q2_K)), "%s: relative rms %.3g",
+                      ia_dtype_name((ia_dtype)t), sqrt(err / mag));
+        }
+    }
+    cJSON_Delete(fx);
+}
+
 IA_TEST(kquant_corrupt_scales_refused) {
     /* a d of fp16 inf (0x7c00) or NaN: dequantising gives what ggml gives,
      * but the affine form (what linear layers run) refuses the block */
