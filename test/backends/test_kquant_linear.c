@@ -287,3 +287,48 @@ IA_TEST(kquant_qmat_int8_scales_match_float_form) {
         CHECK(q == NULL);
     }
 }
+
+/* Token tables are k-quants too in llama.cpp's files (a Q4_K_M model's
+ * token_embd is Q4_K or Q6_K): GET_ROWS dequantises the rows it gathers,
+ * on the cpu exactly as on ref and as ia_dtype_row_to_f32. */
+IA_TEST(kquant_get_rows_cpu_matches_ref) {
+    static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K, IA_DTYPE_Q6_K};
+    const int64_t rows = 11, cols = 512, nid = 6;
+    int32_t ids[6] = {3, 0, 10, 3, 7, 1};
+    exec e;
+    REQUIRE(exec_open(&e, NULL));
+    for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
+        float *tf = malloc((size_t)(rows * cols) * sizeof *tf), want[6 * 512], got[2][6 * 512];
+        void *td;
+        REQUIRE(tf);
+        for (int64_t i = 0; i < rows * cols; i++) tf[i] = urand() * (1.0f + (float)(i % 5));
+        td = make_weight(types[t], rows, cols, tf);
+        REQUIRE(td);
+        for (int i = 0; i < nid; i++)
+            ia_dtype_row_to_f32(types[t], 0, (const char *)td + ids[i] * ia_dtype_row_bytes(types[t], 0, cols),
+                                want + i * cols, cols);
+        for (int which = 0; which < 2; which++) {
+            ia_graph *g = NULL;
+            ia_tensor tab, *it, *out;
+            ia_sched *s = which ? e.s_cpu : e.s_ref;
+            REQUIRE(ia_graph_create(&g) == IA_OK);
+            memset(&tab, 0, sizeof tab);
+            ia_tensor_init(&tab, types[t], 2, (const int64_t[]){rows, cols}, 0);
+            tab.data = td, tab.flags = IA_TENSOR_PARAM, tab.use = IA_USE_TABLE, tab.name = "tab";
+            if (which) REQUIRE(e.cpu->iface->prepare_weight(e.cpu, &tab) == IA_OK);
+            it = ia_graph_input(g, IA_DTYPE_I32, 1, (const int64_t[]){nid}, ids, "ids");
+            out = ia_graph_op(g, IA_OP_GET_ROWS, 2, (const int64_t[]){nid, cols}, &tab, it, NULL, NULL);
+            REQUIRE(out && ia_graph_mark_output(g, out) == IA_OK);
+            CHECK_STATUS(ia_sched_run(s, g), IA_OK);
+            CHECK_MSG(ia_sched_node_backend(s, 0) == 0, "%s: gather ran on executor %d", ia_dtype_name(types[t]),
+                      ia_sched_node_backend(s, 0));
+            CHECK_STATUS(ia_tensor_download(out, got[which], sizeof got[which]), IA_OK);
+            CHECK_MSG(!memcmp(got[which], want, sizeof want), "%s: %s gather differs", ia_dtype_name(types[t]),
+                      which ? "cpu" : "ref");
+            if (which) e.cpu->iface->release_weight(e.cpu, &tab);
+            ia_graph_free(g);
+        }
+        free(tf), free(td);
+    }
+    exec_close(&e);
+}
