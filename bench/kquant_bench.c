@@ -5,7 +5,8 @@
  * to compare, Q8_0 and Q4_0.
  *
  * Usage: kquant_bench [generic|avx2|avx512|best] [types...]   (default: best, all)
- * KQ_HOT=1 in the environment: GEMV over one (hot) matrix, quick.
+ * KQ_HOT=1 in the environment: GEMV over one (hot) matrix, quick;
+ * KQ_NO_FLOAT_FORM=1: skip the "/f" rows.
  *
  * Weights are random normal rows quantised with our ggml reference
  * quantisers, then prepared as the cpu executor prepares them
@@ -105,7 +106,7 @@ int main(int argc, char **argv) {
         size_t t = tt / 2;
         int float_form = (int)(tt % 2);
         ia_dtype dt = all[t];
-        if (float_form && !(dt >= IA_DTYPE_Q2_K && dt <= IA_DTYPE_Q6_K)) continue;
+        if (float_form && (!(dt >= IA_DTYPE_Q2_K && dt <= IA_DTYPE_Q6_K) || getenv("KQ_NO_FLOAT_FORM"))) continue;
         size_t file_bytes = ia_dtype_row_bytes(dt, 0, K) * N, run_bytes;
         unsigned char *blocks = malloc(file_bytes);
         ia_qweights q;
