@@ -21,6 +21,28 @@
  *   GB/s       the packed bytes read per second by that GEMV
  *   gemm GF/s  2·m·n·k / time at m = 512, median
  * Compare GB/s with `ipfs-accelerate hw --bench`'s memory figure.
+ *
+ * Measured 2026-12-04 on the shared 2-vCPU test VM (Xeon with AVX-512
+ * VNNI; `hw --bench`: 23.2 GB/s memory; other jobs running, GEMM ±30 %):
+ *
+ *   type     file b/w  run b/w   gemv us    GB/s  gemm GF/s
+ *   Q2_K        2.625    3.250     565.6    12.1      259.5
+ *   Q2_K/f      2.625    6.000     917.4    13.7      253.1
+ *   Q3_K        3.438    5.250     812.6    13.5      258.3
+ *   Q3_K/f      3.438    8.000    1145.9    14.6      265.1
+ *   Q4_K        4.500    4.750     740.9    13.4      363.4
+ *   Q4_K/f      4.500    6.000     815.0    15.4      352.8
+ *   Q5_K        5.500    5.750    1030.3    11.7      320.2
+ *   Q5_K/f      5.500   10.000    1355.6    15.5      336.1
+ *   Q6_K        6.562    7.250    1137.7    13.4      238.5
+ *   Q6_K/f      6.562   12.000    1763.8    14.3      236.1
+ *   Q4_0        4.500    6.000     869.8    14.5      342.7
+ *   Q8_0        8.500   10.000    1370.2    15.3      338.8
+ *
+ * One thread streams 12–15 GB/s, so decode time follows the bits read;
+ * the groups of 16 (Q2_K, Q3_K, Q6_K) cost GEMM speed: a float step per
+ * 16 inputs, as the arithmetic (tensor/qweights.h) quantises activations
+ * per weight group.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,6 +14,11 @@
  * (one lane per channel) and adds them to the group's int32 sums; the
  * float step per group is the VNNI kernel's (cvt, ·(d·sa), +m·sas, FMA).
  *
+ * ggml's k-quants: groups of 16 run 16-input chunks; d and m are formed
+ * from the int8 sub-block scales (D·sc, M·mn: exact); Q5_K/Q6_K split
+ * codes multiply the 4-bit plane and the high bits as two int16 sums
+ * (the 8-bit nibble scheme: 63 · 127 · 2 would saturate), MR as for 8 bits.
+ *
  * Micro-tile: MR rows × 8 channels (half of a packed 16-channel block: a
  * 64-byte unit is read as two 32-byte halves); MR = 4, or 3 for 8-bit
  * codes, whose two int16 sums per row need more of the 16 ymm registers.

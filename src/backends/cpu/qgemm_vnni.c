@@ -25,6 +25,14 @@
  * 2 bits 6 × 3, 8 × 2 and 5 × 4 were within noise, 4 × 4 ~7 % slower, and
  * 6 × 4 spilled (a shared 2-vCPU machine: ±10 % run to run).
  *
+ * ggml's k-quants (qmat_layout.h): d = D·sc and m = M·mn are formed in
+ * registers from the int8 sub-block scales (exact products: the float
+ * form's bits), and Q5_K/Q6_K codes from their 4-bit plane OR'ed with the
+ * high-bit plane shifted to bit 4, per quad, in the 4-bit tile; so a GEMV
+ * reads 4.75 (Q4_K) / 7.25 (Q6_K) bits a weight. With many rows both are
+ * expanded once per column tile instead (expand_scales / expand_split).
+ * Groups of 16 (Q2_K, Q3_K, Q6_K) are quantised by quantize16.
+ *
  * Loop order per call (the driver hands a chunk of ≤ CHUNK_ROWS rows): for
  * each column tile, for each row tile: the column tile's codes (NV · 16 · k
  * · bits / 8 bytes) are reused from L1/L2 by every row tile of the chunk,
