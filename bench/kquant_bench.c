@@ -6,7 +6,8 @@
  *
  * Usage: kquant_bench [generic|avx2|avx512|best] [types...]   (default: best, all)
  * KQ_HOT=1 in the environment: GEMV over one (hot) matrix, quick;
- * KQ_NO_FLOAT_FORM=1: skip the "/f" rows.
+ * KQ_NO_FLOAT_FORM=1: skip the "/f" rows; KQ_THREADS=N: a pool of N
+ * threads (default 1: none).
  *
  * Weights are random normal rows quantised with our ggml reference
  * quantisers, then prepared as the cpu executor prepares them
@@ -53,6 +54,7 @@
 #include "tensor/blocks.h"
 #include "tensor/kquants.h"
 #include "util/clock.h"
+#include "util/threadpool.h"
 
 #define N 4096
 #define K 4096
@@ -117,12 +119,15 @@ int main(int argc, char **argv) {
     const ia_qgemm_impl *impl = ia_qgemm_pick(cap);
     /* KQ_HOT=1: GEMV on one hot matrix too (quick; GEMM comparisons) */
     size_t cold_bytes = getenv("KQ_HOT") ? 0 : COLD_BYTES;
+    int threads = getenv("KQ_THREADS") ? atoi(getenv("KQ_THREADS")) : 1;
+    ia_pool *pool = NULL;
+    if (threads > 1 && ia_pool_create(threads, &pool) != IA_OK) return 1;
     float *w = malloc((size_t)N * K * sizeof *w), *x = malloc((size_t)GEMM_M * K * sizeof *x);
     float *y = malloc((size_t)GEMM_M * N * sizeof *y);
     if (!w || !x || !y) return 1;
     for (size_t i = 0; i < (size_t)N * K; i++) w[i] = 0.02f * nrand();
     for (size_t i = 0; i < (size_t)GEMM_M * K; i++) x[i] = nrand();
-    printf("kernel %s, one thread, n = k = %d\n", ia_qgemm_impl_name(impl), N);
+    printf("kernel %s, %d thread(s), n = k = %d\n", ia_qgemm_impl_name(impl), threads, N);
     printf("%-8s %8s %8s %9s %7s %10s\n", "type", "file b/w", "run b/w", "gemv us", "GB/s", "gemm GF/s");
     for (size_t tt = 0; tt < 2 * sizeof all / sizeof *all; tt++) {
         size_t t = tt / 2;
@@ -157,15 +162,15 @@ int main(int argc, char **argv) {
         ws = aligned_alloc(64, (ia_qgemm_workspace_size(mats[0], GEMM_M) + 63) / 64 * 64);
         if (!ws) return 1;
         for (int i = 0; i < copies; i++) /* warm-up: page faults, then the rotation evicts */
-            ia_qgemm(impl, NULL, 1, mats[i], 1, x, K, NULL, y, N, NULL, ws);
+            ia_qgemm(impl, pool, 0, mats[i], 1, x, K, NULL, y, N, NULL, ws);
         for (int r = 0; r < GEMV_RUNS; r++) {
             double t0 = ia_now_sec();
-            ia_qgemm(impl, NULL, 1, mats[r % copies], 1, x, K, NULL, y, N, NULL, ws);
+            ia_qgemm(impl, pool, 0, mats[r % copies], 1, x, K, NULL, y, N, NULL, ws);
             gemv[r] = ia_now_sec() - t0;
         }
         for (int r = 0; r < GEMM_RUNS; r++) {
             double t0 = ia_now_sec();
-            ia_qgemm(impl, NULL, 1, mats[0], GEMM_M, x, K, NULL, y, N, NULL, ws);
+            ia_qgemm(impl, pool, 0, mats[0], GEMM_M, x, K, NULL, y, N, NULL, ws);
             gemm[r] = ia_now_sec() - t0;
         }
         {
@@ -179,5 +184,6 @@ int main(int argc, char **argv) {
         free(ws);
     }
     free(w), free(x), free(y);
+    ia_pool_free(pool);
     return 0;
 }
