@@ -248,6 +248,16 @@ IA_TEST(kquant_qmat_int8_scales_match_float_form) {
         for (int64_t i = 0; i < m * k; i++) x[i] = urand();
         wd = make_weight(types[t], n, k, wf);
         REQUIRE(wd);
+        if (t != 2) { /* random block bytes (Q4_K: quantised rows): every code and scale pattern, finite fp16 d/dmin */
+            static const size_t doff[][2] = {{80, 82}, {108, 108}, {0, 2}, {0, 2}, {208, 208}};
+            size_t bb = ia_dtype_block_bytes(types[t], 0), nbk = (size_t)(n * k / 256);
+            for (size_t i = 0; i < nbk * bb; i++) ((unsigned char *)wd)[i] = (unsigned char)(urand() * 128.0f + 128.0f);
+            for (size_t i = 0; i < nbk; i++)
+                for (int f = 0; f < 2; f++) {
+                    uint16_t h = (uint16_t)((int)(urand() * 15000.0f + 15000.0f) | (urand() < 0 ? 0x8000 : 0)); /* < 0x7c00 */
+                    memcpy((unsigned char *)wd + i * bb + doff[t][f], &h, 2);
+                }
+        }
         REQUIRE(ia_qweights_from_dtype(types[t], 0, wd, n, k, &qf) == IA_OK);
         REQUIRE(ia_qmat_pack(&qf, &a) == IA_OK);
         CHECK_STATUS(ia_qmat_pack_kquant(types[t], wd, n, k, &b), IA_OK);
