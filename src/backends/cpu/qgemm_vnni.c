@@ -367,6 +367,13 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const
             for (int v = 0; v < nv; v++) _mm512_store_ps(fb[r][v], _mm512_setzero_ps());
         for (int g = 0; g < t->groups; g++) {
             __m512i acc[MR][NV];
+            if (mr <= 2 && t->super) /* the slow side streams of a GEMV: int8 scales and high bits */
+                #pragma GCC unroll 16
+                for (int v = 0; v < nv; v++) {
+                    _mm_prefetch((const char *)(t->sc + v * gstride + 16 * (size_t)(g + 16)), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(t->mn + v * gstride + 16 * (size_t)(g + 16)), _MM_HINT_T0);
+                    if (hb) _mm_prefetch((const char *)(t->hi + (size_t)v * t->groups * 64 + 64 * (size_t)(g + 8)), _MM_HINT_T0);
+                }
             dot_group(bits, mr, nv, hb, wc, t->block_bytes, hb ? t->hi + 64 * (size_t)g : NULL, (size_t)t->groups * 64,
                       x, t->k, units, acc);
             wc += 64 * (size_t)units;
