@@ -142,7 +142,7 @@ static ALWAYS_INLINE __m256i quad(const int bits, __m256i u, const int s) {
  * t[r] = Σ codes · activations as int32 lanes (8 channels); wc at the
  * chunk's first unit (this half), x at its inputs. */
 static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const int cin, const int hb, const uint8_t *wc,
-                                    const uint8_t *hu, const int8_t *x, size_t k, __m256i t[MR]) {
+                                    const uint8_t *hu, int slot0, const int8_t *x, size_t k, __m256i t[MR]) {
     const int per = 8 / bits;         /* quads per unit (8-bit: 1) */
     const int units = cin / 4 / per;  /* units per chunk */
     __m256i lo[MR], hi[MR];
@@ -166,7 +166,7 @@ static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const int cin,
 #pragma GCC unroll 4
             for (int s = 0; s < per; s++) {
                 __m256i q = quad(bits, raw, s);
-                __m256i hq = _mm256_and_si256(_mm256_srli_epi16(hraw, hb * (per * u + s)),
+                __m256i hq = _mm256_and_si256(_mm256_srli_epi16(hraw, hb * (slot0 + per * u + s)),
                                               _mm256_set1_epi8((char)((1 << hb) - 1)));
 #pragma GCC unroll 8
                 for (int r = 0; r < mr; r++) {
@@ -189,7 +189,8 @@ static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const int cin,
 #pragma GCC unroll 8
     for (int r = 0; r < mr; r++) {
         t[r] = _mm256_madd_epi16(lo[r], _mm256_set1_epi16(1));
-        if (bits == 8 || hb) t[r] = _mm256_add_epi32(t[r], _mm256_madd_epi16(hi[r], _mm256_set1_epi16(16)));
+        if (bits == 8 || hb) /* 8 bits: q = 16·hi + lo; split: q = lo + hi << bits */
+            t[r] = _mm256_add_epi32(t[r], _mm256_madd_epi16(hi[r], _mm256_set1_epi16(bits == 8 ? 16 : 1 << bits)));
     }
 }
 
@@ -218,13 +219,15 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, cons
             dv = _mm256_loadu_ps(w->d + ((size_t)b * groups + g) * 16 + 8 * h);
             mv = _mm256_loadu_ps(w->m + ((size_t)b * groups + g) * 16 + 8 * h);
         }
-        /* split codes: cin == group, one chunk and one hi unit per group */
-        const uint8_t *hu = hb ? w->hi + ((size_t)b * groups + g) * 64 + 32 * h : NULL;
-        dot_chunk(bits, mr, cin, hb, wc, hu, x, k, acc);
+        /* split codes: cin == group, one chunk per group, inside hi unit
+         * p / (32 / hb) from quad slot (p % (32 / hb)) / 4, p = g · cin */
+        const int p = g * cin, span = hb ? 32 / hb : 32;
+        const uint8_t *hu = hb ? w->hi + (size_t)b * w->hstride + (size_t)(p / span) * 64 + 32 * h : NULL;
+        dot_chunk(bits, mr, cin, hb, wc, hu, (p % span) / 4, x, k, acc);
         wc += chunk_bytes, x += cin;
         for (int c = 1; c < chunks; c++, wc += chunk_bytes, x += cin) {
             __m256i t[MR];
-            dot_chunk(bits, mr, cin, hb, wc, hu, x, k, t);
+            dot_chunk(bits, mr, cin, hb, wc, hu, 0, x, k, t); /* not reached for split codes */
 #pragma GCC unroll 8
             for (int r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], t[r]);
         }
@@ -256,6 +259,7 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, cons
                          size_t ldy, int width) {                                         \
         if (B == 4 && w->hbits == 2) TILE_MR(B, 16, 2)  /* Q6_K */                          \
         else if (B == 4 && w->hbits == 1) TILE_MR(B, 32, 1) /* Q5_K */                      \
+        else if (B == 2 && w->hbits == 1) TILE_MR(B, 16, 1) /* Q3_K */                      \
         else if (w->group % 32) TILE_MR(B, 16, 0) else TILE_MR(B, 32, 0)                  \
     }
 TILE_FN(8)

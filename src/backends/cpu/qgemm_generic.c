@@ -73,13 +73,14 @@ static void decode_slice(const ia_qmat *w, int64_t b, int p0, int kc, float wf[K
             for (int c = 0; c < 16; c++)
                 for (int i = 0; i < 4; i++)
                     wf[4 * (q + s) + i][c] = (float)((unit[4 * c + i] >> (s * bits)) & mask);
-    if (w->hbits) /* split codes: the high bits of input p0 + 4t + i at its group's unit (qmat_layout.h) */
+    if (w->hbits) /* split codes: the high bits of input p0 + 4t + i (qmat_layout.h) */
         for (int t = 0; t < kc / 4; t++) {
-            int p = p0 + 4 * t, g = p / (int)w->group, slot = (p % (int)w->group) / 4;
-            const uint8_t *hu = w->hi + ((size_t)b * (size_t)w->groups + (size_t)g) * 64;
+            int p = p0 + 4 * t, span = 32 / w->hbits, slot = (p % span) / 4;
+            const uint8_t *hu = w->hi + (size_t)b * w->hstride + (size_t)(p / span) * 64;
             for (int c = 0; c < 16; c++)
                 for (int i = 0; i < 4; i++)
-                    wf[4 * t + i][c] += (float)(((hu[4 * c + i] >> (slot * w->hbits)) & ((1u << w->hbits) - 1)) << 4);
+                    wf[4 * t + i][c] +=
+                        (float)(((hu[4 * c + i] >> (slot * w->hbits)) & ((1u << w->hbits) - 1)) << bits);
         }
 }
 

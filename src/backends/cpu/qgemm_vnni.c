@@ -243,7 +243,8 @@ typedef struct tile_args {
     int super;            /* 0, or: d = D · sc, m = M · mn (qmat_layout.h) */
     const int8_t *sc, *mn;/* [block][group][16] */
     const float *D, *M;   /* [block][group / super][16] */
-    const uint8_t *hi;    /* split codes: the first block's high-bit units, [block][group][64] */
+    const uint8_t *hi;    /* split codes: the first block's high-bit units (qmat_layout.h) */
+    size_t hstride;       /* hi bytes per block */
     int groups, group;
     const int8_t *xq;     /* row 0 of the tile */
     size_t k;             /* xq row stride */
@@ -280,8 +281,8 @@ static ALWAYS_INLINE __m512i bcast4(const int8_t *p) {
  * over r and v is fully unrolled (the pragmas): a loop gcc leaves rolled
  * indexes acc with a variable, which forces the array into memory. */
 static ALWAYS_INLINE void dot_group(const int bits, const int mr, const int nv, const int hb, const uint8_t *wc,
-                                    size_t block_bytes, const uint8_t *hu, size_t hi_stride, const int8_t *x,
-                                    size_t k, int units, __m512i acc[MR][NV]) {
+                                    size_t block_bytes, const uint8_t *hu, size_t hi_stride, int slot0,
+                                    const int8_t *x, size_t k, int units, __m512i acc[MR][NV]) {
     const int per = 8 / bits; /* quads per 64-byte unit */
     #pragma GCC unroll 16
     for (int r = 0; r < mr; r++)
@@ -303,11 +304,11 @@ static ALWAYS_INLINE void dot_group(const int bits, const int mr, const int nv, 
             #pragma GCC unroll 16
             for (int v = 0; v < nv; v++) {
                 wq[v] = quad(bits, raw[v], s);
-                if (hb) { /* split codes: OR in the high bits, quad slot per·u + s of the group's hi unit */
+                if (hb) { /* split codes: OR in the high bits, quad slot slot0 + per·u + s of the hi unit */
                     __m512i h = _mm512_srli_epi16(_mm512_load_si512((const void *)(hu + (size_t)v * hi_stride)),
-                                                  hb * (per * u + s));
+                                                  hb * (slot0 + per * u + s));
                     h = _mm512_and_si512(h, _mm512_set1_epi8((char)((1 << hb) - 1)));
-                    wq[v] = _mm512_or_si512(wq[v], _mm512_slli_epi16(h, 4)); /* ≤ 3 << 4: stays in its byte */
+                    wq[v] = _mm512_or_si512(wq[v], _mm512_slli_epi16(h, bits)); /* ≤ 3 << 4: stays in its byte */
                 }
             }
             #pragma GCC unroll 16
@@ -346,7 +347,7 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const
     size_t gstride = (size_t)t->groups * 16; /* floats of scales per block */
     if (t->groups == 1) {
         __m512i acc[MR][NV];
-        dot_group(bits, mr, nv, 0, t->codes, t->block_bytes, NULL, 0, t->xq, t->k, units, acc);
+        dot_group(bits, mr, nv, 0, t->codes, t->block_bytes, NULL, 0, 0, t->xq, t->k, units, acc);
         #pragma GCC unroll 16
         for (int v = 0; v < nv; v++) {
             __m512 dv = _mm512_load_ps(t->d + v * gstride), mv = _mm512_load_ps(t->m + v * gstride);
@@ -372,10 +373,15 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const
                 for (int v = 0; v < nv; v++) {
                     _mm_prefetch((const char *)(t->sc + v * gstride + 16 * (size_t)(g + 16)), _MM_HINT_T0);
                     _mm_prefetch((const char *)(t->mn + v * gstride + 16 * (size_t)(g + 16)), _MM_HINT_T0);
-                    if (hb) _mm_prefetch((const char *)(t->hi + (size_t)v * t->groups * 64 + 64 * (size_t)(g + 8)), _MM_HINT_T0);
+                    if (hb)
+                        _mm_prefetch((const char *)(t->hi + (size_t)v * t->hstride +
+                                                    (size_t)(g * t->group / (32 / hb)) * 64 + 512),
+                                     _MM_HINT_T0);
                 }
-            dot_group(bits, mr, nv, hb, wc, t->block_bytes, hb ? t->hi + 64 * (size_t)g : NULL, (size_t)t->groups * 64,
-                      x, t->k, units, acc);
+            /* split codes: input g·group lies in hi unit g·group / (32 / hb), from quad slot (g·group % (32 / hb)) / 4 */
+            dot_group(bits, mr, nv, hb, wc, t->block_bytes,
+                      hb ? t->hi + (size_t)(g * t->group / (32 / (hb ? hb : 1))) * 64 : NULL, t->hstride,
+                      hb ? (g * t->group % (32 / (hb ? hb : 1))) / 4 : 0, x, t->k, units, acc);
             wc += 64 * (size_t)units;
             x += t->group;
             #pragma GCC unroll 16
@@ -417,6 +423,7 @@ TILE_ROWS(4, 0)
 TILE_ROWS(2, 0)
 TILE_ROWS(4, 1)
 TILE_ROWS(4, 2)
+TILE_ROWS(2, 1)
 
 _Static_assert(MR_OF(8) <= MR && MR_OF(4) <= MR && MR_OF(2) <= MR && NV_OF(8) <= NV &&
                    NV_OF(4) <= NV && NV_OF(2) <= NV,
@@ -430,6 +437,7 @@ static const tile_fn tiles4[9] = TILE_TABLE(4, 0);
 static const tile_fn tiles2[9] = TILE_TABLE(2, 0);
 static const tile_fn tiles4h1[9] = TILE_TABLE(4, 1);
 static const tile_fn tiles4h2[9] = TILE_TABLE(4, 2);
+static const tile_fn tiles2h1[9] = TILE_TABLE(2, 1);
 
 /* Integer scales with many rows: d and m are formed once per column
  * tile into a per-thread buffer (expand_scales). Split codes (Q5_K, Q6_K)
@@ -460,27 +468,23 @@ static uint8_t *expand_buffer(size_t bytes) {
 }
 
 /* Blocks [b, b + nv) of a split-code matrix → 8-bit units at out (block
- * stride 16 · k bytes): code = low nibble | high bits << 4, as dot_group
- * forms them. */
+ * stride 16 · k bytes): code = low bits | high bits << bits, as dot_group
+ * forms them, quad by quad (quad t: low unit t / per at slot t % per, high
+ * unit t / (8 / hbits) at slot t % (8 / hbits); qmat_layout.h). */
 static void expand_split(const ia_qmat *w, int64_t b, int nv, uint8_t *out) {
-    const int group = (int)w->group, units = group / 8, hb = w->hbits; /* 4-bit units per group */
-    const __m512i m4 = _mm512_set1_epi8(0x0F), mh = _mm512_set1_epi8((char)((1 << hb) - 1));
+    const int bits = w->bits, hb = w->hbits, per = 8 / bits, hper = 8 / hb;
+    const __m512i ml = _mm512_set1_epi8((char)((1 << bits) - 1)), mh = _mm512_set1_epi8((char)((1 << hb) - 1));
     for (int v = 0; v < nv; v++) {
         const uint8_t *lo = w->codes + (size_t)(b + v) * w->block_bytes;
-        const uint8_t *hi = w->hi + (size_t)(b + v) * (size_t)w->groups * 64;
+        const uint8_t *hi = w->hi + (size_t)(b + v) * w->hstride;
         uint8_t *o = out + (size_t)v * 16 * (size_t)w->k;
-        for (int64_t g = 0; g < w->groups; g++) {
-            __m512i h = _mm512_load_si512((const void *)(hi + 64 * g));
-            for (int u = 0; u < units; u++) {
-                __m512i raw = _mm512_load_si512((const void *)(lo + 64 * (g * units + u)));
-                for (int s = 0; s < 2; s++) {
-                    int slot = 2 * u + s;
-                    __m512i q = _mm512_and_si512(s ? _mm512_srli_epi16(raw, 4) : raw, m4);
-                    __m512i hq = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(hb * slot)), mh);
-                    q = _mm512_or_si512(q, _mm512_slli_epi16(hq, 4));
-                    _mm512_store_si512((void *)(o + 64 * (g * (group / 4) + slot)), q);
-                }
-            }
+        for (int64_t t = 0; t < w->k / 4; t++) {
+            __m512i l = _mm512_load_si512((const void *)(lo + 64 * (t / per)));
+            __m512i h = _mm512_load_si512((const void *)(hi + 64 * (t / hper)));
+            __m512i q = _mm512_and_si512(_mm512_srl_epi16(l, _mm_cvtsi32_si128((int)(bits * (t % per)))), ml);
+            __m512i hq = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128((int)(hb * (t % hper)))), mh);
+            q = _mm512_or_si512(q, _mm512_sll_epi16(hq, _mm_cvtsi32_si128(bits)));
+            _mm512_store_si512((void *)(o + 64 * t), q);
         }
     }
 }
@@ -514,7 +518,7 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
     float *dbuf = ebuf ? (float *)(ebuf + code_bytes) : NULL, *mbuf = ebuf ? dbuf + scale_floats : NULL;
     const tile_fn *tiles = xbuf             ? tiles8
                            : w->hbits == 2 ? tiles4h2
-                           : w->hbits == 1 ? tiles4h1
+                           : w->hbits == 1 ? (w->bits == 2 ? tiles2h1 : tiles4h1)
                            : w->bits == 8  ? tiles8
                            : w->bits == 4  ? tiles4
                                            : tiles2;
@@ -533,6 +537,7 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
     t.d = t.m = t.D = t.M = NULL;
     t.sc = t.mn = NULL;
     t.hi = NULL;
+    t.hstride = w->hstride;
     for (int b = b0; b < b1;) {
         int nv = b1 - b >= nv_max ? nv_max : 1;
         int last = j1 - (b + nv - 1) * 16; /* channels of the last vector */
@@ -548,7 +553,7 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
             t.mn = w->mn + (size_t)b * w->groups * 16;
             t.D = w->D + (size_t)b * (w->groups / w->super) * 16;
             t.M = w->M + (size_t)b * (w->groups / w->super) * 16;
-            t.hi = w->hi && !xbuf ? w->hi + (size_t)b * w->groups * 64 : NULL;
+            t.hi = w->hi && !xbuf ? w->hi + (size_t)b * w->hstride : NULL;
         } else {
             t.d = w->d + (size_t)b * w->groups * 16;
             t.m = w->m + (size_t)b * w->groups * 16;

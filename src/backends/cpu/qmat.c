@@ -51,9 +51,9 @@ static void code_pos(int bits, int c, int64_t p, size_t *byte, int *shift) {
 /* Byte (in q->hi) and shift of the high bits of (block b, channel c,
  * input p) of a split-code matrix (qmat_layout.h). */
 static void hi_pos(const ia_qmat *q, int64_t b, int c, int64_t p, size_t *byte, int *shift) {
-    int64_t g = p / q->group;
-    *byte = ((size_t)b * (size_t)q->groups + (size_t)g) * 64 + (size_t)(4 * c + p % 4);
-    *shift = (int)((p % q->group) / 4) * q->hbits;
+    int64_t span = 32 / q->hbits; /* inputs per unit */
+    *byte = (size_t)b * q->hstride + (size_t)(p / span) * 64 + (size_t)(4 * c + p % 4);
+    *shift = (int)((p % span) / 4) * q->hbits;
 }
 
 ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
@@ -128,10 +128,12 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
 }
 
 ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t k, ia_qmat **out) {
-    /* code planes: Q5_K and Q6_K as 4 low bits + a 1- or 2-bit high plane */
-    static const int held[] = {[IA_DTYPE_Q2_K] = 2, [IA_DTYPE_Q3_K] = 4, [IA_DTYPE_Q4_K] = 4,
+    /* code planes: Q3_K as 2 low bits + a 1-bit plane, Q5_K and Q6_K as 4
+     * low bits + a 1- or 2-bit plane */
+    static const int held[] = {[IA_DTYPE_Q2_K] = 2, [IA_DTYPE_Q3_K] = 2, [IA_DTYPE_Q4_K] = 4,
                                [IA_DTYPE_Q5_K] = 4, [IA_DTYPE_Q6_K] = 4};
-    static const int high[] = {[IA_DTYPE_Q5_K] = 1, [IA_DTYPE_Q6_K] = 2};
+    static const int high[] = {[IA_DTYPE_Q2_K] = 0, [IA_DTYPE_Q3_K] = 1, [IA_DTYPE_Q4_K] = 0,
+                               [IA_DTYPE_Q5_K] = 1, [IA_DTYPE_Q6_K] = 2};
     ia_qmat *q;
     size_t codes, iscales, fscales, his, raw_bytes, bb;
     int64_t supers;
@@ -151,14 +153,15 @@ ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t 
     q->group = dtype == IA_DTYPE_Q4_K || dtype == IA_DTYPE_Q5_K ? 32 : 16;
     q->groups = k / q->group;
     q->super = (int)(IA_QK_K / q->group);
-    q->hbits = dtype == IA_DTYPE_Q5_K || dtype == IA_DTYPE_Q6_K ? high[dtype] : 0;
+    q->hbits = high[dtype];
+    q->hstride = (size_t)2 * (size_t)k * (size_t)q->hbits;
     q->blocks = (n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
     q->block_bytes = (size_t)2 * (size_t)k * (size_t)q->bits;
     supers = k / IA_QK_K;
     codes = (size_t)q->blocks * q->block_bytes;                              /* a multiple of 64 */
     fscales = (size_t)q->blocks * (size_t)supers * IA_QMAT_BLOCK * sizeof(float); /* a multiple of 64 */
     iscales = (size_t)q->blocks * (size_t)q->groups * IA_QMAT_BLOCK;               /* a multiple of 64 */
-    his = q->hbits ? (size_t)q->blocks * (size_t)q->groups * 64 : 0;
+    his = (size_t)q->blocks * q->hstride;
     q->bytes = codes + 2 * fscales + 2 * iscales + his;
     raw_bytes = q->bytes + IA_QMAT_ALIGN;
     if (!(q->mem = calloc(raw_bytes, 1))) { /* zero: padded channels get zero codes and scales */
@@ -199,10 +202,10 @@ ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t 
                 size_t byte;
                 int shift;
                 code_pos(q->bits, c, s * IA_QK_K + p, &byte, &shift);
-                blk[byte] |= (uint8_t)((cs[p] & 0xF) << shift);
+                blk[byte] |= (uint8_t)((cs[p] & ((1u << q->bits) - 1)) << shift);
                 if (q->hbits) {
                     hi_pos(q, b, c, s * IA_QK_K + p, &byte, &shift);
-                    q->hi[byte] |= (uint8_t)((cs[p] >> 4) << shift);
+                    q->hi[byte] |= (uint8_t)((cs[p] >> q->bits) << shift);
                 }
             }
         }
@@ -217,7 +220,10 @@ void ia_qmat_free(ia_qmat *q) {
     free(q);
 }
 
-int ia_qmat_bits(const ia_qmat *q) { return q->hbits ? 8 : q->bits; } /* as unpacked */
+/* The width codes are held in when unpacked (qweights: 2, 4 or 8). */
+static int held_bits(const ia_qmat *q) { return !q->hbits ? q->bits : q->bits + q->hbits <= 4 ? 4 : 8; }
+
+int ia_qmat_bits(const ia_qmat *q) { return held_bits(q); }
 int64_t ia_qmat_rows(const ia_qmat *q) { return q->n; }
 int64_t ia_qmat_cols(const ia_qmat *q) { return q->k; }
 int64_t ia_qmat_group(const ia_qmat *q) { return q->group; }
@@ -230,7 +236,7 @@ ia_status ia_qmat_unpack(const ia_qmat *q, ia_qweights *out) {
         if (out) memset(out, 0, sizeof *out);
         return ia_error(IA_ERR_INVALID_ARG, "qmat_unpack: NULL matrix");
     }
-    st = ia_qweights_alloc(out, q->hbits ? 8 : q->bits, q->n, q->k, q->group); /* split codes are held in 8 */
+    st = ia_qweights_alloc(out, held_bits(q), q->n, q->k, q->group);
     if (st != IA_OK) return st;
     mask = (1u << q->bits) - 1;
     for (int64_t j = 0; j < q->n; j++) {
@@ -245,7 +251,7 @@ ia_status ia_qmat_unpack(const ia_qmat *q, ia_qweights *out) {
             if (q->hbits) {
                 hi_pos(q, b, c, p, &byte, &shift);
                 out->q[(size_t)j * (size_t)q->k + p] |=
-                    (uint8_t)(((q->hi[byte] >> shift) & ((1u << q->hbits) - 1)) << 4);
+                    (uint8_t)(((q->hi[byte] >> shift) & ((1u << q->hbits) - 1)) << q->bits);
             }
         }
         for (int64_t g = 0; g < q->groups; g++)

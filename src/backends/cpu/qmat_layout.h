@@ -21,13 +21,15 @@
  * Scales: d and m as [block][group][16] floats, so one aligned 64-byte load
  * gives the 16 channels of a block for one group.
  *
- * Split codes (k-quants of 5 and 6 bits; `hbits` 1 or 2, bits = 4): the
- * low 4 bits of every code in the 4-bit layout above, and the high hbits
- * in a second plane `hi`, one 64-byte unit per block and group (group ·
- * hbits = 32: Q5_K's groups of 32, Q6_K's of 16): in the unit of group g
- * the bits of (channel c, input g·group + 4t + i) sit at byte 4c + i,
- * bits hbits·t .. hbits·t + hbits − 1. code = lo | hi << 4. A block's hi
- * plane is 64 · groups bytes, [block][group][64].
+ * Split codes (k-quants of 3, 5 and 6 bits; `hbits` 1 or 2): the low
+ * `bits` (2 for Q3_K, 4 for Q5_K and Q6_K) of every code in the layout
+ * above, and the high hbits in a second plane `hi` of 64-byte units, each
+ * covering 32 / hbits inputs of a block's 16 channels: the bits of
+ * (channel c, input p) sit in unit p / (32 / hbits), byte 4c + p % 4,
+ * bits hbits·t .. hbits·t + hbits − 1 for t = (p % (32 / hbits)) / 4.
+ * code = lo | hi << bits. A block's hi plane is hstride = 2 · k · hbits
+ * bytes ([block][unit][64]); for Q5_K and Q6_K a unit is exactly one
+ * group, for Q3_K two.
  *
  * Or, for ggml's k-quants (ia_qmat_pack_kquant; `super` > 0), as ggml
  * stores them: per group int8 sc and mn as [block][group][16] (16 bytes
@@ -64,8 +66,9 @@ struct ia_qmat {
     uint8_t *codes;      /* [blocks][block_bytes], 64-byte aligned */
     float *d, *m;        /* [blocks][groups][16], 64-byte aligned; NULL when super > 0 */
     int super;           /* 0, or groups per super-block: then sc, mn, D, M hold the scales */
-    int hbits;           /* 0, or 1 / 2: codes split, low 4 bits in codes (bits = 4), high in hi */
-    uint8_t *hi;         /* [blocks][groups][64] when hbits */
+    int hbits;           /* 0, or 1 / 2: codes split, low `bits` in codes, high hbits in hi */
+    size_t hstride;      /* hi bytes per block: 2 · k · hbits */
+    uint8_t *hi;         /* [blocks][k · hbits / 32][64] when hbits */
     int8_t *sc, *mn;     /* [blocks][groups][16] */
     float *D, *M;        /* [blocks][groups / super][16], 64-byte aligned */
     size_t bytes;        /* codes + d + m as allocated */
