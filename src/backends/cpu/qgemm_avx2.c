@@ -15,7 +15,7 @@
  * float step per group is the VNNI kernel's (cvt, ·(d·sa), +m·sas, FMA).
  *
  * ggml's k-quants: groups of 16 run 16-input chunks; d and m are formed
- * from the int8 sub-block scales (D·sc, M·mn: exact); Q5_K/Q6_K split
+ * from the int8 sub-block scales (D·sc, M·mn: exact); Q3_K/Q5_K/Q6_K split
  * codes multiply the 4-bit plane and the high bits as two int16 sums
  * (the 8-bit nibble scheme: 63 · 127 · 2 would saturate), MR as for 8 bits.
  *

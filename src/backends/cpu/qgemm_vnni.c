@@ -27,9 +27,9 @@
  *
  * ggml's k-quants (qmat_layout.h): d = D·sc and m = M·mn are formed in
  * registers from the int8 sub-block scales (exact products: the float
- * form's bits), and Q5_K/Q6_K codes from their 4-bit plane OR'ed with the
- * high-bit plane shifted to bit 4, per quad, in the 4-bit tile; so a GEMV
- * reads 4.75 (Q4_K) / 7.25 (Q6_K) bits a weight. With many rows both are
+ * form's bits), and Q3_K/Q5_K/Q6_K codes from their 2-/4-bit plane OR'ed
+ * with the high-bit plane shifted above it, per quad, in the 2-/4-bit
+ * tile; so a GEMV reads 4.75 (Q4_K) / 7.25 (Q6_K) bits a weight. With many rows both are
  * expanded once per column tile instead (expand_scales / expand_split).
  * Groups of 16 (Q2_K, Q3_K, Q6_K) are quantised by quantize16.
  *
@@ -408,7 +408,7 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const
 }
 
 /* One function per (bits, split high bits, rows); inside, full-width or
- * one-vector tiles. Split codes (Q5_K, Q6_K) use the 4-bit tile shape. */
+ * one-vector tiles. Split codes use their low plane's tile shape. */
 #define TILE_FN(B, H, R)                                               \
     static void tile_##B##_##H##_##R(int full, const tile_args *t) {   \
         if (R > MR_OF(B)) return; /* never called: keeps acc in bounds */ \
@@ -440,7 +440,7 @@ static const tile_fn tiles4h2[9] = TILE_TABLE(4, 2);
 static const tile_fn tiles2h1[9] = TILE_TABLE(2, 1);
 
 /* Integer scales with many rows: d and m are formed once per column
- * tile into a per-thread buffer (expand_scales). Split codes (Q5_K, Q6_K)
+ * tile into a per-thread buffer (expand_scales). Split codes (Q3/5/6_K)
  * too: the column tile's codes are
  * first expanded into 8-bit units (the 8-bit layout of qmat_layout.h) in
  * a per-thread buffer, then every row tile runs the 8-bit tile over them.
