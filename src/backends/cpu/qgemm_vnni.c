@@ -471,22 +471,31 @@ static uint8_t *expand_buffer(size_t bytes) {
  * stride 16 · k bytes): code = low bits | high bits << bits, as dot_group
  * forms them, quad by quad (quad t: low unit t / per at slot t % per, high
  * unit t / (8 / hbits) at slot t % (8 / hbits); qmat_layout.h). */
-static void expand_split(const ia_qmat *w, int64_t b, int nv, uint8_t *out) {
-    const int bits = w->bits, hb = w->hbits, per = 8 / bits, hper = 8 / hb;
+static ALWAYS_INLINE void expand_split_t(const int bits, const int hb, const ia_qmat *w, int64_t b, int nv,
+                                         uint8_t *out) {
+    const int per = 8 / bits, hper = 8 / hb; /* quads per low unit, per high unit */
     const __m512i ml = _mm512_set1_epi8((char)((1 << bits) - 1)), mh = _mm512_set1_epi8((char)((1 << hb) - 1));
     for (int v = 0; v < nv; v++) {
         const uint8_t *lo = w->codes + (size_t)(b + v) * w->block_bytes;
         const uint8_t *hi = w->hi + (size_t)(b + v) * w->hstride;
         uint8_t *o = out + (size_t)v * 16 * (size_t)w->k;
-        for (int64_t t = 0; t < w->k / 4; t++) {
-            __m512i l = _mm512_load_si512((const void *)(lo + 64 * (t / per)));
-            __m512i h = _mm512_load_si512((const void *)(hi + 64 * (t / hper)));
-            __m512i q = _mm512_and_si512(_mm512_srl_epi16(l, _mm_cvtsi32_si128((int)(bits * (t % per)))), ml);
-            __m512i hq = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128((int)(hb * (t % hper)))), mh);
-            q = _mm512_or_si512(q, _mm512_sll_epi16(hq, _mm_cvtsi32_si128(bits)));
-            _mm512_store_si512((void *)(o + 64 * t), q);
+        for (int64_t t0 = 0; t0 < w->k / 4; t0 += hper) { /* hper ≥ per: whole low units */
+            __m512i h = _mm512_load_si512((const void *)(hi + 64 * (t0 / hper)));
+            #pragma GCC unroll 8
+            for (int j = 0; j < hper; j++) {
+                __m512i l = _mm512_load_si512((const void *)(lo + 64 * ((t0 + j) / per)));
+                __m512i q = _mm512_and_si512(_mm512_srli_epi16(l, bits * (j % per)), ml);
+                __m512i hq = _mm512_and_si512(_mm512_srli_epi16(h, hb * j), mh);
+                _mm512_store_si512((void *)(o + 64 * (t0 + j)), _mm512_or_si512(q, _mm512_slli_epi16(hq, bits)));
+            }
         }
     }
+}
+
+static void expand_split(const ia_qmat *w, int64_t b, int nv, uint8_t *out) {
+    if (w->bits == 4 && w->hbits == 2) expand_split_t(4, 2, w, b, nv, out);      /* Q6_K */
+    else if (w->bits == 4 && w->hbits == 1) expand_split_t(4, 1, w, b, nv, out); /* Q5_K */
+    else expand_split_t(2, 1, w, b, nv, out);                                    /* Q3_K */
 }
 
 /* Blocks [b, b + nv) of a matrix with integer scales → float d and m,
