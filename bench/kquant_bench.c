@@ -27,22 +27,22 @@
  * VNNI; `hw --bench`: 23.2 GB/s memory; other jobs running, GEMM ±30 %):
  *
  *   type     file b/w  run b/w   gemv us    GB/s  gemm GF/s
- *   Q2_K        2.625    3.250     565.6    12.1      259.5
- *   Q2_K/f      2.625    6.000     917.4    13.7      253.1
- *   Q3_K        3.438    5.250     812.6    13.5      258.3   (split since: 4.250  727.6 us)
- *   Q3_K/f      3.438    8.000    1145.9    14.6      265.1
- *   Q4_K        4.500    4.750     740.9    13.4      363.4
- *   Q4_K/f      4.500    6.000     815.0    15.4      352.8
- *   Q5_K        5.500    5.750    1030.3    11.7      320.2
- *   Q5_K/f      5.500   10.000    1355.6    15.5      336.1
- *   Q6_K        6.562    7.250    1137.7    13.4      238.5
- *   Q6_K/f      6.562   12.000    1763.8    14.3      236.1
- *   Q4_0        4.500    6.000     869.8    14.5      342.7
- *   Q8_0        8.500   10.000    1370.2    15.3      338.8
+ *   Q2_K        2.625    3.250     554.8    12.3      239.1
+ *   Q2_K/f      2.625    6.000     899.9    14.0      244.1
+ *   Q3_K        3.438    4.250     764.1    11.7      244.5
+ *   Q3_K/f      3.438    8.000    1108.8    15.1      250.7
+ *   Q4_K        4.500    4.750     735.8    13.5      331.1
+ *   Q4_K/f      4.500    6.000     827.1    15.2      331.2
+ *   Q5_K        5.500    5.750     917.4    13.1      330.3
+ *   Q5_K/f      5.500   10.000    1334.8    15.7      348.7
+ *   Q6_K        6.562    7.250    1064.3    14.3      232.3
+ *   Q6_K/f      6.562   12.000    1640.0    15.3      243.2
+ *   Q4_0        4.500    6.000     830.9    15.1      333.7
+ *   Q8_0        8.500   10.000    1326.9    15.8      337.8
  *
  * llama.cpp's own row-by-row ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K on the
  * same shape, weights and cold rotation (bench/kquant_ggml_anchor.sh, its
- * activation quantisation not even timed): Q4_K 1518 us, Q6_K 1804 us.
+ * activation quantisation not even timed): Q4_K 1501 us, Q6_K 1798 us.
  *
  * One thread streams 12–15 GB/s, so decode time follows the bits read;
  * the groups of 16 (Q2_K, Q3_K, Q6_K) cost GEMM speed: a float step per

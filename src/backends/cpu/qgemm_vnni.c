@@ -501,8 +501,8 @@ static void expand_split(const ia_qmat *w, int64_t b, int nv, uint8_t *out) {
 /* Blocks [b, b + nv) of a matrix with integer scales → float d and m,
  * [v][group][16] (the float form's layout, so the plain tiles read them):
  * int8_scale's exact products, formed once per column tile instead of once
- * per row tile (bench/kquant_bench: Q4_K at m = 512 150 → ~215 GFLOP/s,
- * the float form's speed). */
+ * per row tile (bench/kquant_bench, m = 512: Q4_K from ~150 GFLOP/s to
+ * the float form's ~350). */
 static void expand_scales(const ia_qmat *w, int64_t b, int nv, float *d, float *m) {
     size_t gs = (size_t)w->groups * 16, fs = (size_t)(w->groups / w->super) * 16;
     for (int v = 0; v < nv; v++)
