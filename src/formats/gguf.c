@@ -51,7 +51,7 @@
 
 /* Block sizes from ggml's type_traits (ggml.c): a Q8_0 block is an f16
  * scale + 32 int8 = 34 bytes; Q4_0 an f16 scale + 16 bytes of nibbles = 18;
- * Q4_1 adds an f16 minimum = 20. */
+ * Q4_1 adds an f16 minimum = 20; the k-quants as tensor/kquants.h. */
 static const struct {
     ia_ggml_type type;
     const char *name;
@@ -61,7 +61,11 @@ static const struct {
     {IA_GGML_F32, "F32", 1, 4},    {IA_GGML_F16, "F16", 1, 2},
     {IA_GGML_Q4_0, "Q4_0", 32, 18}, {IA_GGML_Q4_1, "Q4_1", 32, 20},
     {IA_GGML_Q8_0, "Q8_0", 32, 34}, {IA_GGML_I8, "I8", 1, 1},
-    {IA_GGML_I32, "I32", 1, 4},
+    {IA_GGML_I32, "I32", 1, 4},    {IA_GGML_BF16, "BF16", 1, 2},
+    /* k-quants: super-blocks of 256 (ggml-common.h's static asserts) */
+    {IA_GGML_Q2_K, "Q2_K", 256, 84}, {IA_GGML_Q3_K, "Q3_K", 256, 110},
+    {IA_GGML_Q4_K, "Q4_K", 256, 144}, {IA_GGML_Q5_K, "Q5_K", 256, 176},
+    {IA_GGML_Q6_K, "Q6_K", 256, 210},
 };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 
@@ -75,12 +79,11 @@ int ia_gguf_type_index(uint32_t type) {
  * so that a Q4_K model is told "Q4_K is not supported", not "unknown". */
 static const char *other_ggml_name(uint32_t id) {
     static const char *const names[] = {
-        [6] = "Q5_0",     [7] = "Q5_1",   [9] = "Q8_1",    [10] = "Q2_K",
-        [11] = "Q3_K",    [12] = "Q4_K",  [13] = "Q5_K",   [14] = "Q6_K",
+        [6] = "Q5_0",     [7] = "Q5_1",   [9] = "Q8_1",
         [15] = "Q8_K",    [16] = "IQ2_XXS", [17] = "IQ2_XS", [18] = "IQ3_XXS",
         [19] = "IQ1_S",   [20] = "IQ4_NL", [21] = "IQ3_S",  [22] = "IQ2_S",
         [23] = "IQ4_XS",  [25] = "I16",   [27] = "I64",    [28] = "F64",
-        [29] = "IQ1_M",   [30] = "BF16",  [34] = "TQ1_0",  [35] = "TQ2_0",
+        [29] = "IQ1_M",   [34] = "TQ1_0",  [35] = "TQ2_0",
         [39] = "MXFP4",   [40] = "NVFP4", [41] = "Q1_0",
     };
     return id < sizeof names / sizeof names[0] ? names[id] : NULL;
@@ -357,7 +360,7 @@ static ia_status rd_tensor(ia_gguf *g, cursor *c, size_t index, ia_gguf_tensor *
         const char *other = other_ggml_name((uint32_t)v);
         if (other)
             return ia_error(IA_ERR_FORMAT, "%s: ggml type %s (%u) is not supported "
-                            "(supported: F32 F16 Q4_0 Q4_1 Q8_0 I8 I32)", ctx, other,
+                            "(supported: F32 F16 BF16 Q4_0 Q4_1 Q8_0 Q2_K..Q6_K I8 I32)", ctx, other,
                             (unsigned)v);
         return ia_error(IA_ERR_FORMAT, "%s: unknown ggml type id %llu", ctx,
                         (unsigned long long)v);
@@ -709,6 +712,12 @@ int ia_dtype_of_ggml_type(ia_ggml_type type) {
     case IA_GGML_Q8_0: return IA_DTYPE_Q8_0;
     case IA_GGML_Q4_0: return IA_DTYPE_Q4_0;
     case IA_GGML_Q4_1: return IA_DTYPE_Q4_1;
+    case IA_GGML_BF16: return IA_DTYPE_BF16;
+    case IA_GGML_Q2_K: return IA_DTYPE_Q2_K;
+    case IA_GGML_Q3_K: return IA_DTYPE_Q3_K;
+    case IA_GGML_Q4_K: return IA_DTYPE_Q4_K;
+    case IA_GGML_Q5_K: return IA_DTYPE_Q5_K;
+    case IA_GGML_Q6_K: return IA_DTYPE_Q6_K;
     case IA_GGML_I8: return IA_DTYPE_I8;
     case IA_GGML_I32: return IA_DTYPE_I32;
     default: return -1;
@@ -722,6 +731,12 @@ int ia_ggml_type_of_dtype(ia_dtype dtype) {
     case IA_DTYPE_Q8_0: return IA_GGML_Q8_0;
     case IA_DTYPE_Q4_0: return IA_GGML_Q4_0;
     case IA_DTYPE_Q4_1: return IA_GGML_Q4_1;
+    case IA_DTYPE_BF16: return IA_GGML_BF16;
+    case IA_DTYPE_Q2_K: return IA_GGML_Q2_K;
+    case IA_DTYPE_Q3_K: return IA_GGML_Q3_K;
+    case IA_DTYPE_Q4_K: return IA_GGML_Q4_K;
+    case IA_DTYPE_Q5_K: return IA_GGML_Q5_K;
+    case IA_DTYPE_Q6_K: return IA_GGML_Q6_K;
     case IA_DTYPE_I8: return IA_GGML_I8;
     case IA_DTYPE_I32: return IA_GGML_I32;
     default: return -1;

@@ -29,8 +29,14 @@ typedef enum ia_ggml_type {
     IA_GGML_Q4_0 = 2,
     IA_GGML_Q4_1 = 3,
     IA_GGML_Q8_0 = 8,
+    IA_GGML_Q2_K = 10,
+    IA_GGML_Q3_K = 11,
+    IA_GGML_Q4_K = 12,
+    IA_GGML_Q5_K = 13,
+    IA_GGML_Q6_K = 14,
     IA_GGML_I8 = 24,
     IA_GGML_I32 = 26,
+    IA_GGML_BF16 = 30,
 } ia_ggml_type;
 
 /* Value types of metadata, as gguf.md numbers them. */

@@ -136,9 +136,9 @@ static ia_status bind(ia_model *m, const char *name, int ndim, const int64_t *sh
     if (dt < 0 || (ia_dtype_is_quantized((ia_dtype)dt) && !allow_quant))
         return ia_error(IA_ERR_UNSUPPORTED, "%s: tensor '%s' is %s; this weight must be F32, F16 or BF16", file_name(m),
                         r.name, r.is_gguf ? ia_ggml_type_name((ia_ggml_type)r.type) : ia_dtype_name((ia_dtype)r.type));
-    if (ia_dtype_is_quantized((ia_dtype)dt) && shape[ndim - 1] % IA_QK)
-        return ia_error(IA_ERR_FORMAT, "%s: '%s' has %lld columns, not whole blocks of %d", file_name(m), r.name,
-                        (long long)shape[ndim - 1], IA_QK);
+    if (ia_dtype_is_quantized((ia_dtype)dt) && shape[ndim - 1] % ia_dtype_block_elems((ia_dtype)dt, 0))
+        return ia_error(IA_ERR_FORMAT, "%s: '%s' has %lld columns, not whole blocks of %lld", file_name(m), r.name,
+                        (long long)shape[ndim - 1], (long long)ia_dtype_block_elems((ia_dtype)dt, 0));
     over_file(t, (ia_dtype)dt, ndim, shape, &r, use);
     return add_param(m, t);
 }

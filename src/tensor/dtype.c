@@ -7,6 +7,8 @@
 
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
+#include "tensor/kquants.h"
+#include "util/error.h"
 
 static const struct {
     const char *name;
@@ -18,10 +20,13 @@ static const struct {
     [IA_DTYPE_U8] = {"U8", 1, 0},    [IA_DTYPE_Q8_0] = {"Q8_0", 34, 8}, [IA_DTYPE_Q4_0] = {"Q4_0", 18, 4},
     [IA_DTYPE_Q4_1] = {"Q4_1", 20, 4}, [IA_DTYPE_QA8] = {"QA8", 0, 8}, [IA_DTYPE_QA4] = {"QA4", 0, 4},
     [IA_DTYPE_QA2] = {"QA2", 0, 2},
+    [IA_DTYPE_Q2_K] = {"Q2_K", 84, 2}, [IA_DTYPE_Q3_K] = {"Q3_K", 110, 3}, [IA_DTYPE_Q4_K] = {"Q4_K", 144, 4},
+    [IA_DTYPE_Q5_K] = {"Q5_K", 176, 5}, [IA_DTYPE_Q6_K] = {"Q6_K", 210, 6},
 };
 
 static int known(ia_dtype t) { return (unsigned)t < IA_DTYPE_COUNT; }
 static int is_qa(ia_dtype t) { return t == IA_DTYPE_QA8 || t == IA_DTYPE_QA4 || t == IA_DTYPE_QA2; }
+static int is_k(ia_dtype t) { return t >= IA_DTYPE_Q2_K && t <= IA_DTYPE_Q6_K; }
 
 int ia_dtype_is_quantized(ia_dtype t) { return known(t) && dtype_info[t].bits != 0; }
 int ia_dtype_bits(ia_dtype t) { return known(t) ? dtype_info[t].bits : 0; }
@@ -34,6 +39,7 @@ size_t ia_dtype_size(ia_dtype t) {
 int64_t ia_dtype_block_elems(ia_dtype t, int64_t group) {
     if (!known(t)) return 0;
     if (is_qa(t)) return group > 0 ? group : 0;
+    if (is_k(t)) return IA_QK_K;
     return ia_dtype_is_quantized(t) ? IA_QK : 1;
 }
 
@@ -116,6 +122,11 @@ void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out,
     case IA_DTYPE_Q8_0: ia_dequantize_q8_0(row, out, cols); return;
     case IA_DTYPE_Q4_0: ia_dequantize_q4_0(row, out, cols); return;
     case IA_DTYPE_Q4_1: ia_dequantize_q4_1(row, out, cols); return;
+    case IA_DTYPE_Q2_K: ia_dequantize_q2_K(row, out, cols); return;
+    case IA_DTYPE_Q3_K: ia_dequantize_q3_K(row, out, cols); return;
+    case IA_DTYPE_Q4_K: ia_dequantize_q4_K(row, out, cols); return;
+    case IA_DTYPE_Q5_K: ia_dequantize_q5_K(row, out, cols); return;
+    case IA_DTYPE_Q6_K: ia_dequantize_q6_K(row, out, cols); return;
     case IA_DTYPE_QA8:
     case IA_DTYPE_QA4:
     case IA_DTYPE_QA2: {
@@ -124,5 +135,35 @@ void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out,
         return;
     }
     default: memset(out, 0, (size_t)cols * sizeof *out);
+    }
+}
+
+static uint16_t f32_to_bf16(float f) { /* ggml_compute_fp32_to_bf16 */
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffff) > 0x7f800000) return (uint16_t)((u >> 16) | 64); /* NaN: quiet it */
+    return (uint16_t)((u + (0x7fff + ((u >> 16) & 1))) >> 16);
+}
+
+ia_status ia_dtype_from_f32(ia_dtype t, const float *x, void *out, int64_t n) {
+    if (!x || !out || n < 0) return ia_error(IA_ERR_INVALID_ARG, "from f32: NULL argument or negative count");
+    switch (t) {
+    case IA_DTYPE_F32: memcpy(out, x, (size_t)n * sizeof *x); return IA_OK;
+    case IA_DTYPE_F16:
+    case IA_DTYPE_BF16:
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h = t == IA_DTYPE_F16 ? ia_fp32_to_fp16(x[i]) : f32_to_bf16(x[i]);
+            memcpy((unsigned char *)out + 2 * i, &h, 2);
+        }
+        return IA_OK;
+    case IA_DTYPE_Q8_0: return ia_quantize_q8_0(x, out, n);
+    case IA_DTYPE_Q4_0: return ia_quantize_q4_0(x, out, n);
+    case IA_DTYPE_Q4_1: return ia_quantize_q4_1(x, out, n);
+    case IA_DTYPE_Q2_K: return ia_quantize_q2_K(x, out, n);
+    case IA_DTYPE_Q3_K: return ia_quantize_q3_K(x, out, n);
+    case IA_DTYPE_Q4_K: return ia_quantize_q4_K(x, out, n);
+    case IA_DTYPE_Q5_K: return ia_quantize_q5_K(x, out, n);
+    case IA_DTYPE_Q6_K: return ia_quantize_q6_K(x, out, n);
+    default: return ia_error(IA_ERR_INVALID_ARG, "from f32: no conversion to %s", ia_dtype_name(t));
     }
 }

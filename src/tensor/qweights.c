@@ -11,6 +11,7 @@
 
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
+#include "tensor/kquants.h"
 #include "util/error.h"
 
 static int bits_ok(int bits) { return bits == 8 || bits == 4 || bits == 2; }
@@ -177,6 +178,39 @@ static ia_status from_ggml_blocks(int ggml_type, const void *blocks, int64_t n, 
 }
 
 
+/* ---- k-quant super-blocks: affine sub-blocks of 16 or 32 ---- */
+
+/* Codes of width 3, 5 and 6 are held in the next width the plain form has
+ * (4, 8, 8); the sub-block is the group (Q2_K, Q3_K, Q6_K: 16; Q4_K,
+ * Q5_K: 32). Every d and m is exact (kquants.h), so the plain form is the
+ * block's values exactly, and a non-finite one (a corrupt fp16 d or dmin)
+ * is refused. */
+static ia_status from_kquant_blocks(ia_dtype dtype, const void *blocks, int64_t n, int64_t k, ia_qweights *out) {
+    static const int held[] = {[IA_DTYPE_Q2_K] = 2, [IA_DTYPE_Q3_K] = 4, [IA_DTYPE_Q4_K] = 4,
+                               [IA_DTYPE_Q5_K] = 8, [IA_DTYPE_Q6_K] = 8};
+    size_t bb = ia_dtype_block_bytes(dtype, 0);
+    int sub = dtype == IA_DTYPE_Q4_K || dtype == IA_DTYPE_Q5_K ? 32 : 16;
+    int64_t nb;
+    ia_status st;
+    if (k % IA_QK_K)
+        return ia_error(IA_ERR_INVALID_ARG, "from %s: %lld columns is not whole blocks of %d", ia_dtype_name(dtype),
+                        (long long)k, IA_QK_K);
+    if ((st = ia_qweights_alloc(out, held[dtype], n, k, sub)) != IA_OK) return st;
+    nb = n * (k / IA_QK_K);
+    for (int64_t b = 0; b < nb; b++) { /* rows are whole blocks, so block b covers codes [256 b, 256 b + 256) */
+        float *d = out->d + b * (IA_QK_K / sub), *m = out->m + b * (IA_QK_K / sub);
+        int got;
+        ia_kquant_sub_affine(dtype, (const unsigned char *)blocks + (size_t)b * bb, out->q + b * IA_QK_K, d, m, &got);
+        for (int s = 0; s < IA_QK_K / sub; s++)
+            if (!isfinite(d[s]) || !isfinite(m[s])) {
+                ia_qweights_free(out);
+                return ia_error(IA_ERR_FORMAT, "from %s: block %lld: scale or min is inf or NaN", ia_dtype_name(dtype),
+                                (long long)b);
+            }
+    }
+    return IA_OK;
+}
+
 /* ---- QA blocks: f32 d, f32 m, then the group's codes LSB-first ---- */
 
 ia_dtype ia_qweights_qa_dtype(const ia_qweights *q) {
@@ -253,6 +287,7 @@ ia_status ia_qweights_from_dtype(ia_dtype dtype, int64_t group, const void *data
         return from_ggml_blocks(dtype, data, n, k, out);
     if (dtype == IA_DTYPE_QA8 || dtype == IA_DTYPE_QA4 || dtype == IA_DTYPE_QA2)
         return from_qa_blocks(dtype, group, data, n, k, out);
+    if (dtype >= IA_DTYPE_Q2_K && dtype <= IA_DTYPE_Q6_K) return from_kquant_blocks(dtype, data, n, k, out);
     return ia_error(IA_ERR_INVALID_ARG, "from %s: not a quantised type", ia_dtype_name(dtype));
 }
 

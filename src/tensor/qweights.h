@@ -10,7 +10,10 @@
  *     w[n][k] = d[n][g] * q[n][k] + m[n][g],   q in [0, 2^bits),  g = k / group
  *
  * (q8_0: q = s + 128, m = -128 d;  q4_0: m = -8 d;  symmetric 2-bit:
- * m = -1.5 d, levels ±0.5 d, ±1.5 d.)
+ * m = -1.5 d, levels ±0.5 d, ±1.5 d. ggml's k-quants, tensor/kquants.h:
+ * group = the sub-block, 16 for Q2_K, Q3_K, Q6_K and 32 for Q4_K, Q5_K;
+ * d = d·sc (Q3_K: d·(sc − 32)), m = −dmin·mn for Q2_K/Q4_K/Q5_K, −4 d for
+ * Q3_K, −32 d for Q6_K; codes of 3, 5, 6 bits held as 4, 8, 8.)
  *
  * Products with activations x[r][k] quantise x dynamically, per row r and
  * per group g of the same width, symmetrically to int8:
@@ -107,7 +110,8 @@ ia_status ia_qweights_to_dtype(const ia_qweights *q, ia_dtype dtype, void *out);
 
 /* Tensor data of a quantised dtype ([n][k], group for QA types) → codes
  * (allocated here). Scales that are inf or NaN are IA_ERR_FORMAT (data
- * comes from files). */
+ * comes from files). k-quants give group 16 or 32 and bits 2, 4 or 8 (the
+ * table above); the way back (to_dtype) is not offered for them. */
 ia_status ia_qweights_from_dtype(ia_dtype dtype, int64_t group, const void *data, int64_t n, int64_t k,
                                  ia_qweights *out);
 

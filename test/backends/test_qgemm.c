@@ -351,7 +351,8 @@ IA_TEST(qmat_pack_rejects) {
     CHECK_STATUS(ia_qmat_pack(NULL, &q), IA_ERR_INVALID_ARG);
     CHECK(q == NULL);
     /* valid, but not a shape the kernels take */
-    static const int shapes[][2] = {{48, 48}, {40, 40}, {64, 16}, {96, 48}, {32, 8}};
+    /* {64, 16} is taken: ggml's k-quants scale every 16 */
+    static const int shapes[][2] = {{48, 48}, {40, 40}, {48, 16}, {96, 48}, {32, 8}};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         REQUIRE(make_weights(&w, 4, 3, shapes[i][0], shapes[i][1], W_RANDOM));
         q = (ia_qmat *)&w;
@@ -399,12 +400,12 @@ IA_TEST(qgemm_shapes_vs_reference) {
     for (int b = 0; b < 3; b++)
         for (size_t s = 0; s < sizeof mnk / sizeof *mnk; s++) {
             int bits = b == 0 ? 8 : b == 1 ? 4 : 2, k = mnk[s][2];
-            static const int groups[] = {32, 64, 128, 0};
-            for (int g = 0; g < 4; g++) {
+            static const int groups[] = {16, 32, 64, 128, 0};
+            for (int g = 0; g < 5; g++) {
                 int group = groups[g] ? groups[g] : k;
                 qcase c = {bits, mnk[s][0], mnk[s][1], k, group, s % 2 ? 3 : 0, s % 2 ? 5 : 0,
                            X_RANDOM, W_RANDOM, 0};
-                if (k % group || (g < 3 && group == k)) continue;
+                if (k % group || (g < 4 && group == k)) continue;
                 if (run_case(c, s % 3 ? NULL : pool, ia_failed_)) goto out;
             }
         }
@@ -420,7 +421,10 @@ IA_TEST(qgemm_adversarial) {
                 int bits = b == 0 ? 8 : b == 1 ? 4 : 2;
                 qcase c1 = {bits, 9, 33, 384, 384, 1, 2, xs[i], (wmode)wm, 0};
                 qcase c2 = {bits, 5, 48, 1536, 32, 0, 0, xs[i], (wmode)wm, 0};
-                if (run_case(c1, NULL, ia_failed_) || run_case(c2, NULL, ia_failed_)) return;
+                qcase c3 = {bits, 7, 40, 512, 16, 0, 0, xs[i], (wmode)wm, 0}; /* k-quant sub-blocks */
+                if (run_case(c1, NULL, ia_failed_) || run_case(c2, NULL, ia_failed_) ||
+                    run_case(c3, NULL, ia_failed_))
+                    return;
             }
 }
 
@@ -496,26 +500,28 @@ IA_TEST(qgemm_nan_propagates) {
      * alone */
     const ia_qgemm_impl *impls[3];
     int nimpl = distinct_impls(impls);
-    ia_qweights w;
-    ia_qmat *q = NULL;
-    float *x = make_x(3, 128, 128, X_RANDOM), y[3 * 20], ref[3 * 20];
-    void *ws;
-    REQUIRE(x);
-    REQUIRE(make_weights(&w, 4, 20, 128, 32, W_RANDOM));
-    REQUIRE(ia_qmat_pack(&w, &q) == IA_OK);
-    ws = ws_alloc(q, 3);
-    REQUIRE(ws);
-    x[128 + 77] = nanf("");
-    ia_qgemm_reference(&w, 3, x, 128, NULL, ref, 20);
-    for (int v = 0; v < nimpl; v++) {
-        ia_qgemm(impls[v], NULL, 0, q, 3, x, 128, NULL, y, 20, NULL, ws);
-        for (int j = 0; j < 20; j++) {
-            CHECK_MSG(isnan(y[20 + j]) && isnan(ref[20 + j]), "%s y[1][%d] = %g",
-                      ia_qgemm_impl_name(impls[v]), j, y[20 + j]);
-            CHECK(!isnan(y[j]) && !isnan(y[40 + j]));
+    for (int group = 16; group <= 32; group += 16) { /* 16: the k-quants' own quantisation path */
+        ia_qweights w;
+        ia_qmat *q = NULL;
+        float *x = make_x(3, 128, 128, X_RANDOM), y[3 * 20], ref[3 * 20];
+        void *ws;
+        REQUIRE(x);
+        REQUIRE(make_weights(&w, 4, 20, 128, group, W_RANDOM));
+        REQUIRE(ia_qmat_pack(&w, &q) == IA_OK);
+        ws = ws_alloc(q, 3);
+        REQUIRE(ws);
+        x[128 + 77] = nanf("");
+        ia_qgemm_reference(&w, 3, x, 128, NULL, ref, 20);
+        for (int v = 0; v < nimpl; v++) {
+            ia_qgemm(impls[v], NULL, 0, q, 3, x, 128, NULL, y, 20, NULL, ws);
+            for (int j = 0; j < 20; j++) {
+                CHECK_MSG(isnan(y[20 + j]) && isnan(ref[20 + j]), "%s y[1][%d] = %g",
+                          ia_qgemm_impl_name(impls[v]), j, y[20 + j]);
+                CHECK(!isnan(y[j]) && !isnan(y[40 + j]));
+            }
         }
+        free(x), free(ws);
+        ia_qmat_free(q);
+        ia_qweights_free(&w);
     }
-    free(x), free(ws);
-    ia_qmat_free(q);
-    ia_qweights_free(&w);
 }

@@ -814,8 +814,8 @@ IA_TEST(gguf_hostile_tensors) {
     ia_gguf *g = NULL;
     one_tensor(&b, 1, (const uint64_t[]){4}, 200, 0);
     FAILS(b, "tensor 't': unknown ggml type id 200");
-    one_tensor(&b, 1, (const uint64_t[]){256}, 12, 0);
-    FAILS(b, "ggml type Q4_K (12) is not supported");
+    one_tensor(&b, 1, (const uint64_t[]){256}, 6, 0);
+    FAILS(b, "ggml type Q5_0 (6) is not supported");
     one_tensor(&b, 0, NULL, IA_GGML_F32, 0);
     FAILS(b, "tensor 't': 0 dims");
     one_tensor(&b, 5, (const uint64_t[]){1, 1, 1, 1, 1}, IA_GGML_F32, 0);
@@ -828,6 +828,10 @@ IA_TEST(gguf_hostile_tensors) {
     FAILS(b, "element count overflows int64");
     one_tensor(&b, 2, (const uint64_t[]){16, 2}, IA_GGML_Q8_0, 0);
     FAILS(b, "row of 16 elements is not a multiple of the Q8_0 block size 32");
+    one_tensor(&b, 2, (const uint64_t[]){128, 2}, IA_GGML_Q4_K, 0); /* k-quants: super-blocks of 256 */
+    FAILS(b, "row of 128 elements is not a multiple of the Q4_K block size 256");
+    one_tensor(&b, 1, (const uint64_t[]){1ull << 20}, IA_GGML_Q6_K, 0); /* 1 Mi weights: 860 KB past the file */
+    FAILS(b, "past the end");
     one_tensor(&b, 1, (const uint64_t[]){4}, IA_GGML_F32, 16);
     FAILS(b, "offset 16 is not a multiple of the alignment 32");
     one_tensor(&b, 1, (const uint64_t[]){65}, IA_GGML_F32, 0);

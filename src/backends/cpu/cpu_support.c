@@ -2,7 +2,8 @@
  * cpu_support.c — what the CPU executor runs (supports_op: exactly the
  * dtypes and layouts its kernels take; the scheduler sends the rest to
  * another executor, ref at the end) and how it prepares weights (F16/BF16
- * converted to F32 once, quantised matrices packed for the qgemm kernels).
+ * converted to F32 once, quantised matrices packed for the qgemm kernels,
+ * ggml's k-quants with their integer sub-block scales kept).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -166,7 +167,11 @@ ia_status ia_cpu_prepare_weight(ia_backend *b, ia_tensor *w) {
         return IA_OK;                                          /* rows converted as gathered */
     if (!quant && w->dtype != IA_DTYPE_F16 && w->dtype != IA_DTYPE_BF16) return IA_OK; /* integer data */
     if (!(e = new_extra())) return ia_error(IA_ERR_NOMEM, "weight %s", w->name ? w->name : "?");
-    if (quant && w->use == IA_USE_MATMUL && w->ndim == 2 && ia_tensor_is_contiguous(w)) {
+    if (quant && w->use == IA_USE_MATMUL && w->ndim == 2 && ia_tensor_is_contiguous(w) && w->dtype >= IA_DTYPE_Q2_K &&
+        w->dtype <= IA_DTYPE_Q6_K) {
+        /* ggml's k-quants keep their integer sub-block scales (qmat_layout.h) */
+        st = ia_qmat_pack_kquant(w->dtype, w->data, w->shape[0], w->shape[1], &e->qmat);
+    } else if (quant && w->use == IA_USE_MATMUL && w->ndim == 2 && ia_tensor_is_contiguous(w)) {
         ia_qweights q;
         st = ia_qweights_from_dtype(w->dtype, w->qgroup, w->data, w->shape[0], w->shape[1], &q);
         if (st == IA_OK) {

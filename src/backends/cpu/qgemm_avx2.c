@@ -14,6 +14,11 @@
  * (one lane per channel) and adds them to the group's int32 sums; the
  * float step per group is the VNNI kernel's (cvt, ·(d·sa), +m·sas, FMA).
  *
+ * ggml's k-quants: groups of 16 run 16-input chunks; d and m are formed
+ * from the int8 sub-block scales (D·sc, M·mn: exact); Q3_K/Q5_K/Q6_K split
+ * codes multiply the 4-bit plane and the high bits as two int16 sums
+ * (the 8-bit nibble scheme: 63 · 127 · 2 would saturate), MR as for 8 bits.
+ *
  * Micro-tile: MR rows × 8 channels (half of a packed 16-channel block: a
  * 64-byte unit is read as two 32-byte halves); MR = 4, or 3 for 8-bit
  * codes, whose two int16 sums per row need more of the 16 ymm registers.
@@ -48,6 +53,21 @@ static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t
     const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7); /* undo the lane split */
     const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
     int groups = k / group;
+    if (group % 32) { /* groups of 16 (qmat.h): the contract's scalar steps, as the generic kernel */
+        for (int r = 0; r < m; r++)
+            for (int g = 0; g < groups; g++) {
+                const float *xg = x + (size_t)r * ldx + (size_t)g * group;
+                int8_t *qg = xq + (size_t)r * (size_t)k + (size_t)g * group;
+                float amax = 0.0f, s, inv;
+                int sum = 0;
+                for (int p = 0; p < group; p++) amax = ia_qact_amax_step(amax, xg[p]);
+                ia_qact_scale(amax, &s, &inv);
+                for (int p = 0; p < group; p++) sum += qg[p] = (int8_t)ia_qact_code(xg[p], inv);
+                sa[(size_t)r * groups + g] = s;
+                sas[(size_t)r * groups + g] = s * (float)sum;
+            }
+        return;
+    }
     for (int r = 0; r < m; r++) {
         const float *xr = x + (size_t)r * ldx;
         int8_t *qr = xq + (size_t)r * (size_t)k;
@@ -117,12 +137,14 @@ static ALWAYS_INLINE __m256i quad(const int bits, __m256i u, const int s) {
     return _mm256_and_si256(u, _mm256_set1_epi8((char)((1 << width) - 1)));
 }
 
-/* One 32-input chunk: t[r] = Σ codes · activations as int32 lanes (8
- * channels); wc at the chunk's first unit (this half), x at its inputs. */
-static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const uint8_t *wc,
-                                    const int8_t *x, size_t k, __m256i t[MR]) {
-    const int per = 8 / bits;  /* quads per unit (8-bit: 1) */
-    const int units = 8 / per; /* units per chunk */
+/* One chunk of cin inputs (32, or 16 for groups of 16: ggml's Q2_K, Q3_K
+ * and Q6_K sub-blocks; a 16-input chunk is whole units for every width):
+ * t[r] = Σ codes · activations as int32 lanes (8 channels); wc at the
+ * chunk's first unit (this half), x at its inputs. */
+static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const int cin, const int hb, const uint8_t *wc,
+                                    const uint8_t *hu, int slot0, const int8_t *x, size_t k, __m256i t[MR]) {
+    const int per = 8 / bits;         /* quads per unit (8-bit: 1) */
+    const int units = cin / 4 / per;  /* units per chunk */
     __m256i lo[MR], hi[MR];
 #pragma GCC unroll 8
     for (int r = 0; r < mr; r++) lo[r] = hi[r] = _mm256_setzero_si256();
@@ -135,6 +157,23 @@ static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const uint8_t 
                 __m256i a = bcast4(x + r * k + 4 * u);
                 lo[r] = _mm256_add_epi16(lo[r], _mm256_maddubs_epi16(ql, a));
                 hi[r] = _mm256_add_epi16(hi[r], _mm256_maddubs_epi16(qh, a));
+            }
+        } else if (hb) {
+            /* split codes (qmat_layout.h): the low nibble and the high bits
+             * (of this chunk's one hi unit) multiplied separately, as the
+             * 8-bit nibbles are: 2 · 63 · 127 would saturate an int16 pair */
+            const __m256i hraw = _mm256_load_si256((const __m256i *)hu);
+#pragma GCC unroll 4
+            for (int s = 0; s < per; s++) {
+                __m256i q = quad(bits, raw, s);
+                __m256i hq = _mm256_and_si256(_mm256_srli_epi16(hraw, hb * (slot0 + per * u + s)),
+                                              _mm256_set1_epi8((char)((1 << hb) - 1)));
+#pragma GCC unroll 8
+                for (int r = 0; r < mr; r++) {
+                    __m256i a = bcast4(x + r * k + 4 * (per * u + s));
+                    lo[r] = _mm256_add_epi16(lo[r], _mm256_maddubs_epi16(q, a));
+                    hi[r] = _mm256_add_epi16(hi[r], _mm256_maddubs_epi16(hq, a));
+                }
             }
         } else {
 #pragma GCC unroll 4
@@ -150,31 +189,45 @@ static ALWAYS_INLINE void dot_chunk(const int bits, const int mr, const uint8_t 
 #pragma GCC unroll 8
     for (int r = 0; r < mr; r++) {
         t[r] = _mm256_madd_epi16(lo[r], _mm256_set1_epi16(1));
-        if (bits == 8) t[r] = _mm256_add_epi32(t[r], _mm256_madd_epi16(hi[r], _mm256_set1_epi16(16)));
+        if (bits == 8 || hb) /* 8 bits: q = 16·hi + lo; split: q = lo + hi << bits */
+            t[r] = _mm256_add_epi32(t[r], _mm256_madd_epi16(hi[r], _mm256_set1_epi16(bits == 8 ? 16 : 1 << bits)));
     }
 }
 
 /* mr rows × channels [8h, 8h + width) of block b (width ≤ 8). Per group
  * the int32 sums become floats, f += cvt(acc) · (d · sa) + m · sas, the
  * VNNI kernel's sequence; the float totals wait in L1 between groups. */
-static ALWAYS_INLINE void tile(const int bits, const int mr, const ia_qmat *w, int64_t b, int h,
-                               const int8_t *xq, const float *sa, const float *sas,
+static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, const int hb, const ia_qmat *w, int64_t b,
+                               int h, const int8_t *xq, const float *sa, const float *sas,
                                const float *bias, float *y, size_t ldy, int width) {
-    int groups = (int)w->groups, chunks = (int)w->group / 32;
-    size_t k = (size_t)w->k, chunk_bytes = 64 * (size_t)bits; /* 16 ch × 32 × bits / 8 */
+    int groups = (int)w->groups, chunks = (int)w->group / cin;
+    size_t k = (size_t)w->k, chunk_bytes = 2 * (size_t)cin * (size_t)bits; /* 16 ch × cin × bits / 8 */
     const uint8_t *wc = w->codes + (size_t)b * w->block_bytes + 32 * h;
-    const float *d = w->d + (size_t)b * groups * 16 + 8 * h;
-    const float *mm = w->m + (size_t)b * groups * 16 + 8 * h;
     const int8_t *x = xq;
     float fb[MR][8] __attribute__((aligned(32)));
     for (int g = 0; g < groups; g++) {
         __m256i acc[MR];
-        __m256 dv = _mm256_loadu_ps(d + 16 * g), mv = _mm256_loadu_ps(mm + 16 * g);
-        dot_chunk(bits, mr, wc, x, k, acc);
-        wc += chunk_bytes, x += 32;
-        for (int c = 1; c < chunks; c++, wc += chunk_bytes, x += 32) {
+        __m256 dv, mv;
+        if (w->super) { /* d = D · sc, m = M · mn: exact, the float form's bits (qmat_layout.h) */
+            size_t si = ((size_t)b * groups + g) * 16 + 8 * h;
+            size_t fi = ((size_t)b * (groups / w->super) + g / w->super) * 16 + 8 * h;
+            dv = _mm256_mul_ps(_mm256_loadu_ps(w->D + fi),
+                               _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w->sc + si)))));
+            mv = _mm256_mul_ps(_mm256_loadu_ps(w->M + fi),
+                               _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w->mn + si)))));
+        } else {
+            dv = _mm256_loadu_ps(w->d + ((size_t)b * groups + g) * 16 + 8 * h);
+            mv = _mm256_loadu_ps(w->m + ((size_t)b * groups + g) * 16 + 8 * h);
+        }
+        /* split codes: cin == group, one chunk per group, inside hi unit
+         * p / (32 / hb) from quad slot (p % (32 / hb)) / 4, p = g · cin */
+        const int p = g * cin, span = hb ? 32 / hb : 32;
+        const uint8_t *hu = hb ? w->hi + (size_t)b * w->hstride + (size_t)(p / span) * 64 + 32 * h : NULL;
+        dot_chunk(bits, mr, cin, hb, wc, hu, (p % span) / 4, x, k, acc);
+        wc += chunk_bytes, x += cin;
+        for (int c = 1; c < chunks; c++, wc += chunk_bytes, x += cin) {
             __m256i t[MR];
-            dot_chunk(bits, mr, wc, x, k, t);
+            dot_chunk(bits, mr, cin, hb, wc, hu, 0, x, k, t); /* not reached for split codes */
 #pragma GCC unroll 8
             for (int r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], t[r]);
         }
@@ -193,16 +246,21 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const ia_qmat *w, i
     }
 }
 
+#define TILE_MR(B, C, H)                                                                  \
+    switch (mr) {                                                                         \
+    case 4: tile(B, 4, C, H, w, b, h, xq, sa, sas, bias, y, ldy, width); break;           \
+    case 3: tile(B, 3, C, H, w, b, h, xq, sa, sas, bias, y, ldy, width); break;           \
+    case 2: tile(B, 2, C, H, w, b, h, xq, sa, sas, bias, y, ldy, width); break;           \
+    default: tile(B, 1, C, H, w, b, h, xq, sa, sas, bias, y, ldy, width); break;          \
+    }
 #define TILE_FN(B)                                                                        \
     static void tile_##B(int mr, const ia_qmat *w, int64_t b, int h, const int8_t *xq,    \
                          const float *sa, const float *sas, const float *bias, float *y,  \
                          size_t ldy, int width) {                                         \
-        switch (mr) {                                                                     \
-        case 4: tile(B, 4, w, b, h, xq, sa, sas, bias, y, ldy, width); break;             \
-        case 3: tile(B, 3, w, b, h, xq, sa, sas, bias, y, ldy, width); break;             \
-        case 2: tile(B, 2, w, b, h, xq, sa, sas, bias, y, ldy, width); break;             \
-        default: tile(B, 1, w, b, h, xq, sa, sas, bias, y, ldy, width); break;            \
-        }                                                                                 \
+        if (B == 4 && w->hbits == 2) TILE_MR(B, 16, 2)  /* Q6_K */                          \
+        else if (B == 4 && w->hbits == 1) TILE_MR(B, 32, 1) /* Q5_K */                      \
+        else if (B == 2 && w->hbits == 1) TILE_MR(B, 16, 1) /* Q3_K */                      \
+        else if (w->group % 32) TILE_MR(B, 16, 0) else TILE_MR(B, 32, 0)                  \
     }
 TILE_FN(8)
 TILE_FN(4)
@@ -211,7 +269,7 @@ _Static_assert(MR_OF(8) <= MR && MR_OF(4) <= MR, "tile_N switches list 4 row cou
 
 static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, const float *sas,
                  int j0, int j1, const float *bias, float *y, size_t ldy) {
-    int mr_max = MR_OF(w->bits), rgroups = (m + mr_max - 1) / mr_max;
+    int mr_max = w->hbits ? MR_OF(8) : MR_OF(w->bits), rgroups = (m + mr_max - 1) / mr_max; /* split: two sums */
     for (int j = j0; j < j1; j += 8) {
         int width = j1 - j < 8 ? j1 - j : 8, r0 = 0;
         for (int g = 0; g < rgroups; g++) {

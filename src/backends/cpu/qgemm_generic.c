@@ -62,7 +62,7 @@ static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t
     }
 }
 
-/* Codes of block b, inputs [p0, p0 + kc) (p0 and kc multiples of 32), to
+/* Codes of block b, inputs [p0, p0 + kc) (p0 and kc multiples of 16), to
  * floats wf[i][c] for input p0 + i, channel c. */
 static void decode_slice(const ia_qmat *w, int64_t b, int p0, int kc, float wf[KC][16]) {
     int bits = w->bits, per = 8 / bits; /* quads per 64-byte unit */
@@ -73,6 +73,15 @@ static void decode_slice(const ia_qmat *w, int64_t b, int p0, int kc, float wf[K
             for (int c = 0; c < 16; c++)
                 for (int i = 0; i < 4; i++)
                     wf[4 * (q + s) + i][c] = (float)((unit[4 * c + i] >> (s * bits)) & mask);
+    if (w->hbits) /* split codes: the high bits of input p0 + 4t + i (qmat_layout.h) */
+        for (int t = 0; t < kc / 4; t++) {
+            int p = p0 + 4 * t, span = 32 / w->hbits, slot = (p % span) / 4;
+            const uint8_t *hu = w->hi + (size_t)b * w->hstride + (size_t)(p / span) * 64;
+            for (int c = 0; c < 16; c++)
+                for (int i = 0; i < 4; i++)
+                    wf[4 * t + i][c] +=
+                        (float)(((hu[4 * c + i] >> (slot * w->hbits)) & ((1u << w->hbits) - 1)) << bits);
+        }
 }
 
 /* int8 → float by table: one load instead of a sign extension plus an
@@ -155,10 +164,10 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
         for (int j = j0; j < j1; j += IA_QMAT_BLOCK) {
             int64_t b = j / IA_QMAT_BLOCK;
             int width = j1 - j < IA_QMAT_BLOCK ? j1 - j : IA_QMAT_BLOCK;
-            const float *d = w->d + (size_t)b * (size_t)groups * IA_QMAT_BLOCK;
-            const float *mm = w->m + (size_t)b * (size_t)groups * IA_QMAT_BLOCK;
             memset(f, 0, sizeof f);
-            for (int g = 0; g < groups; g++, d += IA_QMAT_BLOCK, mm += IA_QMAT_BLOCK) {
+            for (int g = 0; g < groups; g++) {
+                float d[IA_QMAT_BLOCK], mm[IA_QMAT_BLOCK]; /* either scale form (qmat_layout.h) */
+                for (int c = 0; c < IA_QMAT_BLOCK; c++) ia_qmat_scale(w, b, g, c, &d[c], &mm[c]);
                 dot_group(w, mb, b, g, x, wf, iacc);
                 for (int r = 0; r < mb; r++) {
                     float s = sa[(size_t)(r0 + r) * groups + g];

@@ -17,9 +17,11 @@
  * instruction with the 4 activation bytes broadcast, and reading a block's
  * codes strictly front to back lets the hardware prefetcher stream them.
  *
- * Shapes: k and group multiples of 32 (one 4-bit unit pair / 2-bit unit
- * pair per 32 inputs, and AVX2's int16 partial sums are exact over 32
- * inputs), group ≤ 65536 (int32 sums exact), n and k within int.
+ * Shapes: k a multiple of 32 and group 16 or a multiple of 32 (one 4-bit
+ * unit pair / 2-bit unit pair per 32 inputs; 16 inputs are still whole
+ * units of every width — ggml's Q2_K, Q3_K and Q6_K scale every 16 — and
+ * AVX2's int16 partial sums are exact over 32 inputs), group ≤ 65536
+ * (int32 sums exact), n and k within int.
  */
 #include "backends/cpu/qmat.h"
 
@@ -29,6 +31,7 @@
 #include <string.h>
 
 #include "backends/cpu/qmat_layout.h"
+#include "tensor/kquants.h"
 #include "util/error.h"
 
 static int bits_ok(int bits) { return bits == 8 || bits == 4 || bits == 2; }
@@ -45,6 +48,14 @@ static void code_pos(int bits, int c, int64_t p, size_t *byte, int *shift) {
     *shift = (int)(quad % per_unit) * bits;
 }
 
+/* Byte (in q->hi) and shift of the high bits of (block b, channel c,
+ * input p) of a split-code matrix (qmat_layout.h). */
+static void hi_pos(const ia_qmat *q, int64_t b, int c, int64_t p, size_t *byte, int *shift) {
+    int64_t span = 32 / q->hbits; /* inputs per unit */
+    *byte = (size_t)b * q->hstride + (size_t)(p / span) * 64 + (size_t)(4 * c + p % 4);
+    *shift = (int)((p % span) / 4) * q->hbits;
+}
+
 ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
     ia_qmat *q;
     size_t codes, scales, raw_bytes;
@@ -54,11 +65,11 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
     if (!w || !w->q || !w->d || !w->m || !bits_ok(w->bits) || w->n < 1 || w->k < 1 ||
         w->group < 1 || w->k % w->group != 0)
         return ia_error(IA_ERR_INVALID_ARG, "qmat_pack: not a valid ia_qweights");
-    if (w->k % 32 != 0 || w->group % 32 != 0 || w->group > IA_QMAT_MAX_GROUP || w->n > INT_MAX ||
-        w->k > INT_MAX)
+    if (w->k % 32 != 0 || (w->group % 32 != 0 && w->group != 16) || w->group > IA_QMAT_MAX_GROUP ||
+        w->n > INT_MAX || w->k > INT_MAX)
         return ia_error(IA_ERR_UNSUPPORTED,
-                        "qmat_pack: k=%lld group=%lld: the kernels need k and group multiples "
-                        "of 32, group <= %d, n and k < 2^31",
+                        "qmat_pack: k=%lld group=%lld: the kernels need k a multiple of 32, group "
+                        "16 or a multiple of 32, group <= %d, n and k < 2^31",
                         (long long)w->k, (long long)w->group, IA_QMAT_MAX_GROUP);
     for (size_t i = 0, len = (size_t)w->n * (size_t)w->k; i < len; i++)
         if (w->q[i] >> w->bits)
@@ -116,13 +127,103 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
     return IA_OK;
 }
 
+ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t k, ia_qmat **out) {
+    /* code planes: Q3_K as 2 low bits + a 1-bit plane, Q5_K and Q6_K as 4
+     * low bits + a 1- or 2-bit plane */
+    static const int held[] = {[IA_DTYPE_Q2_K] = 2, [IA_DTYPE_Q3_K] = 2, [IA_DTYPE_Q4_K] = 4,
+                               [IA_DTYPE_Q5_K] = 4, [IA_DTYPE_Q6_K] = 4};
+    static const int high[] = {[IA_DTYPE_Q2_K] = 0, [IA_DTYPE_Q3_K] = 1, [IA_DTYPE_Q4_K] = 0,
+                               [IA_DTYPE_Q5_K] = 1, [IA_DTYPE_Q6_K] = 2};
+    ia_qmat *q;
+    size_t codes, iscales, fscales, his, raw_bytes, bb;
+    int64_t supers;
+    uintptr_t base;
+    if (!out) return ia_error(IA_ERR_INVALID_ARG, "qmat_pack_kquant: NULL output");
+    *out = NULL;
+    if (dtype < IA_DTYPE_Q2_K || dtype > IA_DTYPE_Q6_K || !blocks)
+        return ia_error(IA_ERR_INVALID_ARG, "qmat_pack_kquant: not k-quant data");
+    if (n < 1 || k < 1 || k % IA_QK_K || n > INT_MAX || k > INT_MAX)
+        return ia_error(IA_ERR_INVALID_ARG, "qmat_pack_kquant: %lld x %lld is not whole super-blocks", (long long)n,
+                        (long long)k);
+    if ((uint64_t)n * (uint64_t)k > (uint64_t)SIZE_MAX / 4)
+        return ia_error(IA_ERR_NOMEM, "qmat_pack_kquant: %lld x %lld too large", (long long)n, (long long)k);
+    if (!(q = calloc(1, sizeof *q))) return ia_error(IA_ERR_NOMEM, "qmat_pack_kquant: out of memory");
+    q->bits = held[dtype];
+    q->n = n, q->k = k;
+    q->group = dtype == IA_DTYPE_Q4_K || dtype == IA_DTYPE_Q5_K ? 32 : 16;
+    q->groups = k / q->group;
+    q->super = (int)(IA_QK_K / q->group);
+    q->hbits = high[dtype];
+    q->hstride = (size_t)2 * (size_t)k * (size_t)q->hbits;
+    q->blocks = (n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
+    q->block_bytes = (size_t)2 * (size_t)k * (size_t)q->bits;
+    supers = k / IA_QK_K;
+    codes = (size_t)q->blocks * q->block_bytes;                              /* a multiple of 64 */
+    fscales = (size_t)q->blocks * (size_t)supers * IA_QMAT_BLOCK * sizeof(float); /* a multiple of 64 */
+    iscales = (size_t)q->blocks * (size_t)q->groups * IA_QMAT_BLOCK;               /* a multiple of 64 */
+    his = (size_t)q->blocks * q->hstride;
+    q->bytes = codes + 2 * fscales + 2 * iscales + his;
+    raw_bytes = q->bytes + IA_QMAT_ALIGN;
+    if (!(q->mem = calloc(raw_bytes, 1))) { /* zero: padded channels get zero codes and scales */
+        free(q);
+        return ia_error(IA_ERR_NOMEM, "qmat_pack_kquant: out of memory for %zu bytes", raw_bytes);
+    }
+    base = ((uintptr_t)q->mem + IA_QMAT_ALIGN - 1) & ~(uintptr_t)(IA_QMAT_ALIGN - 1);
+    q->codes = (uint8_t *)base;
+    q->D = (float *)(base + codes);
+    q->M = (float *)(base + codes + fscales);
+    q->sc = (int8_t *)(base + codes + 2 * fscales);
+    q->mn = (int8_t *)(base + codes + 2 * fscales + iscales);
+    q->hi = q->hbits ? (uint8_t *)(base + codes + 2 * fscales + 2 * iscales) : NULL;
+    bb = ia_dtype_block_bytes((ia_dtype)dtype, 0);
+    for (int64_t j = 0; j < n; j++) {
+        int64_t b = j / IA_QMAT_BLOCK;
+        int c = (int)(j % IA_QMAT_BLOCK);
+        uint8_t *blk = q->codes + (size_t)b * q->block_bytes;
+        for (int64_t s = 0; s < supers; s++) {
+            uint8_t cs[IA_QK_K];
+            int8_t sc[16], mn[16];
+            float D, M;
+            int sub, per = q->super;
+            size_t fi = ((size_t)b * (size_t)supers + (size_t)s) * IA_QMAT_BLOCK + (size_t)c;
+            ia_kquant_sub_scales(dtype, (const unsigned char *)blocks + (size_t)(j * supers + s) * bb, cs, sc, mn, &D,
+                                 &M, &sub);
+            if (!isfinite(D) || !isfinite(M)) {
+                ia_qmat_free(q);
+                return ia_error(IA_ERR_FORMAT, "qmat_pack_kquant: row %lld super-block %lld: scale is inf or NaN",
+                                (long long)j, (long long)s);
+            }
+            q->D[fi] = D, q->M[fi] = M;
+            for (int g = 0; g < per; g++) {
+                size_t ii = ((size_t)b * (size_t)q->groups + (size_t)(s * per + g)) * IA_QMAT_BLOCK + (size_t)c;
+                q->sc[ii] = sc[g], q->mn[ii] = mn[g];
+            }
+            for (int p = 0; p < IA_QK_K; p++) {
+                size_t byte;
+                int shift;
+                code_pos(q->bits, c, s * IA_QK_K + p, &byte, &shift);
+                blk[byte] |= (uint8_t)((cs[p] & ((1u << q->bits) - 1)) << shift);
+                if (q->hbits) {
+                    hi_pos(q, b, c, s * IA_QK_K + p, &byte, &shift);
+                    q->hi[byte] |= (uint8_t)((cs[p] >> q->bits) << shift);
+                }
+            }
+        }
+    }
+    *out = q;
+    return IA_OK;
+}
+
 void ia_qmat_free(ia_qmat *q) {
     if (!q) return;
     free(q->mem);
     free(q);
 }
 
-int ia_qmat_bits(const ia_qmat *q) { return q->bits; }
+/* The width codes are held in when unpacked (qweights: 2, 4 or 8). */
+static int held_bits(const ia_qmat *q) { return !q->hbits ? q->bits : q->bits + q->hbits <= 4 ? 4 : 8; }
+
+int ia_qmat_bits(const ia_qmat *q) { return held_bits(q); }
 int64_t ia_qmat_rows(const ia_qmat *q) { return q->n; }
 int64_t ia_qmat_cols(const ia_qmat *q) { return q->k; }
 int64_t ia_qmat_group(const ia_qmat *q) { return q->group; }
@@ -135,7 +236,7 @@ ia_status ia_qmat_unpack(const ia_qmat *q, ia_qweights *out) {
         if (out) memset(out, 0, sizeof *out);
         return ia_error(IA_ERR_INVALID_ARG, "qmat_unpack: NULL matrix");
     }
-    st = ia_qweights_alloc(out, q->bits, q->n, q->k, q->group);
+    st = ia_qweights_alloc(out, held_bits(q), q->n, q->k, q->group);
     if (st != IA_OK) return st;
     mask = (1u << q->bits) - 1;
     for (int64_t j = 0; j < q->n; j++) {
@@ -147,12 +248,15 @@ ia_status ia_qmat_unpack(const ia_qmat *q, ia_qweights *out) {
             int shift;
             code_pos(q->bits, c, p, &byte, &shift);
             out->q[(size_t)j * (size_t)q->k + p] = (uint8_t)((blk[byte] >> shift) & mask);
+            if (q->hbits) {
+                hi_pos(q, b, c, p, &byte, &shift);
+                out->q[(size_t)j * (size_t)q->k + p] |=
+                    (uint8_t)(((q->hi[byte] >> shift) & ((1u << q->hbits) - 1)) << q->bits);
+            }
         }
-        for (int64_t g = 0; g < q->groups; g++) {
-            size_t src = ((size_t)b * (size_t)q->groups + (size_t)g) * IA_QMAT_BLOCK + (size_t)c;
-            out->d[(size_t)j * (size_t)q->groups + (size_t)g] = q->d[src];
-            out->m[(size_t)j * (size_t)q->groups + (size_t)g] = q->m[src];
-        }
+        for (int64_t g = 0; g < q->groups; g++)
+            ia_qmat_scale(q, b, g, c, &out->d[(size_t)j * (size_t)q->groups + (size_t)g],
+                          &out->m[(size_t)j * (size_t)q->groups + (size_t)g]);
     }
     return IA_OK;
 }

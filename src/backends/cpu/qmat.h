@@ -13,13 +13,20 @@
 #include "ipfs_accelerate.h"
 #include "tensor/qweights.h"
 
-/* Shapes the kernels take: k a multiple of 32 and group a multiple of 32
- * (or group == k with k a multiple of 32); anything else is
+/* Shapes the kernels take: k a multiple of 32 and group 16 or a multiple
+ * of 32 (or group == k with k a multiple of 32); anything else is
  * IA_ERR_UNSUPPORTED from ia_qmat_pack, and the backend runs that layer
  * from floats. */
 typedef struct ia_qmat ia_qmat;
 
 ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out);
+
+/* n rows of k weights of a ggml k-quant dtype (tensor/kquants.h; k a
+ * multiple of 256) packed with ggml's integer sub-block scales kept as
+ * they are (qmat_layout.h): the same arithmetic as
+ * ia_qmat_pack(ia_qweights_from_dtype(...)), 2–4 bits a weight fewer to
+ * read. Non-finite super-block scales are IA_ERR_FORMAT. */
+ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t k, ia_qmat **out);
 void ia_qmat_free(ia_qmat *q);
 
 int ia_qmat_bits(const ia_qmat *q);

@@ -20,6 +20,26 @@
  *
  * Scales: d and m as [block][group][16] floats, so one aligned 64-byte load
  * gives the 16 channels of a block for one group.
+ *
+ * Split codes (k-quants of 3, 5 and 6 bits; `hbits` 1 or 2): the low
+ * `bits` (2 for Q3_K, 4 for Q5_K and Q6_K) of every code in the layout
+ * above, and the high hbits in a second plane `hi` of 64-byte units, each
+ * covering 32 / hbits inputs of a block's 16 channels: the bits of
+ * (channel c, input p) sit in unit p / (32 / hbits), byte 4c + p % 4,
+ * bits hbits·t .. hbits·t + hbits − 1 for t = (p % (32 / hbits)) / 4.
+ * code = lo | hi << bits. A block's hi plane is hstride = 2 · k · hbits
+ * bytes ([block][unit][64]); for Q5_K and Q6_K a unit is exactly one
+ * group, for Q3_K two.
+ *
+ * Or, for ggml's k-quants (ia_qmat_pack_kquant; `super` > 0), as ggml
+ * stores them: per group int8 sc and mn as [block][group][16] (16 bytes
+ * per block and group), per super-block of `super` groups (256 inputs)
+ * floats D and M as [block][group / super][16], and
+ *     d = D · sc,   m = M · mn
+ * formed by the kernels in registers (a float product that is exact, so
+ * bit for bit the d and m of the float form). Per weight that is 16 bits
+ * of scales per group (2 bits a weight at group 16) instead of 64 (4
+ * bits), plus 64 bits per 256 inputs.
  */
 #ifndef IA_BACKENDS_CPU_QMAT_LAYOUT_H
 #define IA_BACKENDS_CPU_QMAT_LAYOUT_H
@@ -44,9 +64,28 @@ struct ia_qmat {
     int64_t blocks;      /* ceil(n / 16) */
     size_t block_bytes;  /* code bytes of one 16-channel block: 2 · k · bits */
     uint8_t *codes;      /* [blocks][block_bytes], 64-byte aligned */
-    float *d, *m;        /* [blocks][groups][16], 64-byte aligned */
+    float *d, *m;        /* [blocks][groups][16], 64-byte aligned; NULL when super > 0 */
+    int super;           /* 0, or groups per super-block: then sc, mn, D, M hold the scales */
+    int hbits;           /* 0, or 1 / 2: codes split, low `bits` in codes, high hbits in hi */
+    size_t hstride;      /* hi bytes per block: 2 · k · hbits */
+    uint8_t *hi;         /* [blocks][k · hbits / 32][64] when hbits */
+    int8_t *sc, *mn;     /* [blocks][groups][16] */
+    float *D, *M;        /* [blocks][groups / super][16], 64-byte aligned */
     size_t bytes;        /* codes + d + m as allocated */
     void *mem;           /* the one allocation the three live in */
 };
+
+/* d and m of channel c (of 16) of block b, group g, in either scale form. */
+static inline void ia_qmat_scale(const struct ia_qmat *w, int64_t b, int64_t g, int c, float *d, float *m) {
+    size_t i = ((size_t)b * (size_t)w->groups + (size_t)g) * IA_QMAT_BLOCK + (size_t)c;
+    if (w->super) {
+        size_t s = ((size_t)b * (size_t)(w->groups / w->super) + (size_t)(g / w->super)) * IA_QMAT_BLOCK + (size_t)c;
+        *d = w->D[s] * (float)w->sc[i];
+        *m = w->M[s] * (float)w->mn[i];
+    } else {
+        *d = w->d[i];
+        *m = w->m[i];
+    }
+}
 
 #endif
