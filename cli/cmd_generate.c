@@ -73,7 +73,10 @@ int ia_cmd_generate(int argc, char **argv) {
             free(prompt);
             return 0;
         }
-        if ((took = ia_llm_cli_parse(&o, argc, argv, &i)) < 0) goto done;
+        if ((took = ia_llm_cli_parse(&o, argc, argv, &i)) < 0) {
+            rc = 2;
+            goto done;
+        }
         if (took) continue;
         if (strcmp(argv[i], "--chat") == 0) {
             chat = 1;

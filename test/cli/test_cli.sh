@@ -372,5 +372,38 @@ check "... stored in DuckDB with the model's precision" grep -q '"int8"' "$tmp/r
 check "compare at a length the model cannot take fails" test $? -ne 0
 check "... saying why" grep -q "not measured" "$tmp/e"
 
+# generate / chat: help, greedy determinism, seeds, chat history and /reset,
+# errors.
+"$cli" generate --help >"$tmp/help" 2>&1
+check "generate --help exits 0" test $? -eq 0
+for opt in --model --temp --top-k --top-p --min-p --seed --max-tokens --stop --chat --ctx; do
+  check "generate --help mentions $opt" grep -q -- "$opt" "$tmp/help"
+done
+"$cli" chat --help | grep -q -- "/reset"; check "chat --help mentions /reset" test $? -eq 0
+"$cli" generate --temp 0 -n 12 --quiet --threads 2 "The capital of France is" >"$tmp/g1" 2>"$tmp/e"
+check "generate exits 0" test $? -eq 0
+"$cli" generate --temp 0 -n 12 --quiet --threads 2 "The capital of France is" >"$tmp/g2" 2>/dev/null
+check "generate greedy is deterministic" cmp -s "$tmp/g1" "$tmp/g2"
+check "generate writes text" test -s "$tmp/g1"
+"$cli" generate --seed 9 -n 12 --quiet "Once upon a time" >"$tmp/s1" 2>/dev/null
+"$cli" generate --seed 9 -n 12 --quiet "Once upon a time" >"$tmp/s2" 2>/dev/null
+check "generate: the same seed gives the same text" cmp -s "$tmp/s1" "$tmp/s2"
+"$cli" generate --temp 0 -n 8 "Hello" >/dev/null 2>"$tmp/t"
+check "generate prints timings to stderr" grep -q "tok/s" "$tmp/t"
+printf 'What is 2+2?\n/reset\nWhat is 2+2?\n' | "$cli" chat --temp 0 -n 16 --timings >"$tmp/c" 2>"$tmp/ct"
+check "chat over a pipe exits 0" test $? -eq 0
+check "chat answers each message" test "$(grep -c "tok/s" "$tmp/ct")" -eq 2
+check "chat after /reset repeats the first answer" test "$(head -n 1 "$tmp/c")" = "$(sed -n 2p "$tmp/c")"
+printf 'Hi\nAnd now?\n' | "$cli" chat --temp 0 -n 8 --timings >/dev/null 2>"$tmp/ct"
+check "chat reuses the cached history" grep -q "cached" "$tmp/ct"
+"$cli" generate --top-p 0 "x" >/dev/null 2>"$tmp/e"; rc=$?
+check "generate --top-p 0 is a usage error (2)" test $rc -eq 2
+check "... naming the option" grep -q -- "--top-p" "$tmp/e"
+"$cli" generate >/dev/null 2>"$tmp/e"; rc=$?
+check "generate without a prompt exits 2" test $rc -eq 2
+"$cli" generate --model all-MiniLM-L6-v2 "x" >/dev/null 2>"$tmp/e"
+check "generate on an encoder fails" test $? -eq 1
+check "... saying why" grep -q "does not generate" "$tmp/e"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
