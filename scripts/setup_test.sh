@@ -8,8 +8,10 @@
 #         chromium (the test that renders the benchmark report)
 #   src:  cJSON's source from Debian's source package, compiled into the
 #         wasm32 module (scripts/fetch_cjson_src.sh)
-#   pip:  numpy, pytest, tokenizers (tokenizer checks), gguf (llama.cpp's
-#         gguf-py, for the GGUF interop check), matplotlib (the seed's
+#   pip:  numpy, pytest, tokenizers (tokenizer checks), transformers without
+#         torch (its GGUF -> tokenizer.json conversion and chat-template
+#         rendering are the references of the tokenizer checks), gguf
+#         (llama.cpp's gguf-py, for the GGUF interop check), matplotlib (the seed's
 #         benchmark example plots with it: test/python/test_seed_examples.py)
 #         in .venv
 set -euo pipefail
@@ -45,6 +47,7 @@ want=()
 pip_has numpy || want+=(numpy)
 pip_has pytest || want+=(pytest)
 pip_has tokenizers || want+=(tokenizers)
+pip_has transformers || want+=("${TRANSFORMERS_SPEC:-transformers==5.24.0}")   # same pin as setup_anchors.sh
 pip_has gguf || want+=(gguf)
 pip_has matplotlib || want+=(matplotlib)
 if [ ${#want[@]} -gt 0 ]; then
