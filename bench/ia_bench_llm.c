@@ -4,7 +4,11 @@
  * an empty context; tg N = N single-token decodes from an empty context.
  * Token ids are fixed pseudo-random values (no tokenizer in the timing).
  *
- *   ia_bench_llm MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS]
+ *   ia_bench_llm MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [-b SEQS]
+ *
+ * -b SEQS (> 1) adds "tg N xSEQS": SEQS sequences generating N tokens each,
+ * one ia_session_decode_batch step per token; tokens_per_s counts all of
+ * them (batched serving's throughput).
  *
  * Prints one JSON line per repetition: {"test":"pp512","tokens_per_s":...}.
  */
@@ -22,7 +26,7 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-    int pp = 512, tg = 128, threads = 0, reps = 3, vocab;
+    int pp = 512, tg = 128, threads = 0, reps = 3, seqs = 1, vocab;
     ia_hardware_profile prof;
     ia_model *m = NULL;
     ia_session *s = NULL;
@@ -38,6 +42,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "-n") == 0) tg = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "-t") == 0) threads = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "-r") == 0) reps = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "-b") == 0) seqs = atoi(argv[i + 1]);
     }
     IA_HARDWARE_PROFILE_INIT(&prof);
     prof.backend = "cpu";
@@ -53,7 +58,7 @@ int main(int argc, char **argv) {
     lg = malloc((size_t)vocab * sizeof *lg);
     if (!ids || !lg) return 1;
     srand(1);
-    for (int i = 0; i < pp; i++) ids[i] = 100 + rand() % (vocab - 200);
+    for (int i = 0; i < (pp > 1 ? pp : 1); i++) ids[i] = 100 + rand() % (vocab - 200);
     printf("{\"test\":\"load\",\"seconds\":%.4f,\"precision\":\"%s\",\"threads\":%d}\n", load, ia_model_precision(m),
            ia_model_threads(m));
     /* one warm-up of each, as llama-bench does */
@@ -76,6 +81,33 @@ int main(int argc, char **argv) {
         }
         printf("{\"test\":\"tg%d\",\"tokens_per_s\":%.2f}\n", tg, tg / (now() - t0));
         fflush(stdout);
+    }
+    if (seqs > 1 && tg) {
+        ia_session **ss = calloc((size_t)seqs, sizeof *ss);
+        int32_t *toks = malloc((size_t)seqs * sizeof *toks);
+        float *lgs = malloc((size_t)seqs * (size_t)vocab * sizeof *lgs);
+        if (!ss || !toks || !lgs) return 1;
+        ss[0] = s;
+        for (int q = 1; q < seqs; q++)
+            if (ia_session_create(m, NULL, &ss[q]) != IA_OK) return fprintf(stderr, "%s\n", ia_last_error()), 1;
+        for (int r = 0; r < reps; r++) {
+            for (int q = 0; q < seqs; q++) {
+                ia_session_reset(ss[q]);
+                toks[q] = ids[q % (pp > 0 ? pp : 1)];
+            }
+            t0 = now();
+            for (int i = 0; i < tg; i++) {
+                if (ia_session_decode_batch(ss, toks, (size_t)seqs, lgs) != IA_OK)
+                    return fprintf(stderr, "%s\n", ia_last_error()), 1;
+                for (int q = 0; q < seqs; q++) toks[q] = 100 + (toks[q] * 7 + i + q) % (vocab - 200);
+            }
+            printf("{\"test\":\"tg%d x%d\",\"tokens_per_s\":%.2f}\n", tg, seqs, (double)tg * seqs / (now() - t0));
+            fflush(stdout);
+        }
+        for (int q = 1; q < seqs; q++) ia_session_free(ss[q]);
+        free(ss);
+        free(toks);
+        free(lgs);
     }
     ia_session_free(s);
     ia_model_free(m);

@@ -162,6 +162,16 @@ IA_API ia_status ia_session_embed(ia_session *s, const char *const *texts, size_
  * IA_ERR_INVALID_ARG when the context would overflow (nothing changes). */
 IA_API ia_status ia_session_decode(ia_session *s, const int32_t *tokens, size_t n, float *logits);
 
+/* Decoders, several sequences in one step (batched serving): session i
+ * appends tokens[i] to its own sequence, and its next-token logits go to
+ * logits + i * ia_model_vocab_size() (n rows). The sessions must be
+ * distinct, of the same model and device, each with room for one more
+ * token; the step runs as one graph on sessions[0]'s threads, so the
+ * weights are read once for all n sequences instead of n times. On an
+ * error no session changes. */
+IA_API ia_status ia_session_decode_batch(ia_session *const *sessions, const int32_t *tokens, size_t n,
+                                         float *logits);
+
 /* Tokens in the session's sequence so far. */
 IA_API int ia_session_position(const ia_session *s);
 

@@ -217,32 +217,69 @@ static ia_status rope(ia_graph *g, const llama_params *p, ia_tensor *x, ia_tenso
     return IA_OK;
 }
 
-static ia_status llama_build_decode(ia_session *ss, ia_graph *g, ia_tensor *ids, ia_tensor *pos, int all_logits,
-                                    ia_tensor **logits) {
+static ia_status attention(ia_graph *g, const llama_params *p, ia_tensor *q, ia_tensor *k_all, ia_tensor *v_all,
+                           ia_tensor **out) {
+    int64_t sh[2] = {ia_tensor_rows(q), ia_tensor_cols(q)};
+    ia_node *node;
+    OP(*out, IA_OP_ATTENTION, sh, q, k_all, v_all, NULL);
+    node = ia_graph_last(g);
+    node->iparam[0] = p->heads;
+    node->iparam[1] = p->kv_heads;
+    node->iparam[2] = IA_ATTN_CAUSAL;
+    node->fparam[0] = 1.0f / sqrtf((float)p->head_dim);
+    return IA_OK;
+}
+
+/* Appends the step's K and V rows to the caches and attends: one sequence
+ * (n_kv == 1) in one node; several, one row each, in a node per sequence
+ * against its own cache, the rows joined again. */
+static ia_status attend(ia_graph *g, const llama_params *p, ia_kv_cache *const *kv, int n_kv, int layer,
+                        ia_tensor *q, ia_tensor *k, ia_tensor *v, ia_tensor **out) {
+    ia_tensor *k_all, *v_all, *qi, *ki, *vi, *ai, *acc = NULL;
+    ia_status st;
+    if (n_kv == 1) {
+        if ((st = ia_kv_cache_store(kv[0], g, layer, k, v, &k_all, &v_all)) != IA_OK) return st;
+        return attention(g, p, q, k_all, v_all, out);
+    }
+    for (int i = 0; i < n_kv; i++) {
+        if (!(qi = ia_graph_slice(g, q, 0, i, 1)) || !(ki = ia_graph_slice(g, k, 0, i, 1)) ||
+            !(vi = ia_graph_slice(g, v, 0, i, 1)))
+            return IA_ERR_INTERNAL;
+        if ((st = ia_kv_cache_store(kv[i], g, layer, ki, vi, &k_all, &v_all)) != IA_OK ||
+            (st = attention(g, p, qi, k_all, v_all, &ai)) != IA_OK)
+            return st;
+        if (acc) {
+            int64_t sh[2] = {i + 1, ia_tensor_cols(q)};
+            OP(acc, IA_OP_CONCAT, sh, acc, ai, NULL, NULL);
+            ia_graph_last(g)->iparam[0] = 0;
+        } else {
+            acc = ai;
+        }
+    }
+    *out = acc;
+    return IA_OK;
+}
+
+static ia_status llama_build_decode(ia_session *ss, ia_graph *g, ia_tensor *ids, ia_tensor *pos,
+                                    ia_kv_cache *const *kv, int n_kv, int all_logits, ia_tensor **logits) {
     llama_state *s = ss->m->family_state;
     const llama_params *p = &s->p;
     int64_t n = ia_tensor_nelem(ids), q_dim = (int64_t)p->heads * p->head_dim, kv_dim = (int64_t)p->kv_heads * p->head_dim;
     int64_t sh[2] = {n, p->hidden}, shq[2] = {n, q_dim}, shkv[2] = {n, kv_dim}, shf[2] = {n, p->ffn};
-    ia_tensor *x, *xn, *q, *k, *v, *k_all, *v_all, *a, *gate, *up;
+    ia_tensor *x, *xn, *q, *k, *v, *a, *gate, *up;
     ia_status st;
+    if (n_kv > 1 && n_kv != n) return ia_error(IA_ERR_INTERNAL, "decode: %d sequences for %lld rows", n_kv, (long long)n);
     OP(x, IA_OP_GET_ROWS, sh, &s->embed, ids, NULL, NULL);
     for (int l = 0; l < p->n_layers; l++) {
         ia_tensor *w = &s->layers[l * W_PER_LAYER];
         const unsigned char *has = &s->has[l * W_PER_LAYER];
-        ia_node *node;
         OP(xn, IA_OP_RMS_NORM, sh, x, &w[W_ATTN_NORM], NULL, NULL);
         ia_graph_last(g)->fparam[0] = p->eps;
         OP(q, IA_OP_LINEAR, shq, xn, &w[W_Q], has[W_QB] ? &w[W_QB] : NULL, NULL);
         OP(k, IA_OP_LINEAR, shkv, xn, &w[W_K], has[W_KB] ? &w[W_KB] : NULL, NULL);
         OP(v, IA_OP_LINEAR, shkv, xn, &w[W_V], has[W_VB] ? &w[W_VB] : NULL, NULL);
         if ((st = rope(g, p, q, pos, &q)) != IA_OK || (st = rope(g, p, k, pos, &k)) != IA_OK) return st;
-        if ((st = ia_kv_cache_store(ss->kv, g, l, k, v, &k_all, &v_all)) != IA_OK) return st;
-        OP(a, IA_OP_ATTENTION, shq, q, k_all, v_all, NULL);
-        node = ia_graph_last(g);
-        node->iparam[0] = p->heads;
-        node->iparam[1] = p->kv_heads;
-        node->iparam[2] = IA_ATTN_CAUSAL;
-        node->fparam[0] = 1.0f / sqrtf((float)p->head_dim);
+        if ((st = attend(g, p, kv, n_kv, l, q, k, v, &a)) != IA_OK) return st;
         OP(a, IA_OP_LINEAR, sh, a, &w[W_O], has[W_OB] ? &w[W_OB] : NULL, NULL);
         OP(x, IA_OP_ADD, sh, x, a, NULL, NULL);
         OP(xn, IA_OP_RMS_NORM, sh, x, &w[W_FFN_NORM], NULL, NULL);
@@ -253,7 +290,7 @@ static ia_status llama_build_decode(ia_session *ss, ia_graph *g, ia_tensor *ids,
         OP(a, IA_OP_LINEAR, sh, gate, &w[W_DOWN], NULL, NULL);
         OP(x, IA_OP_ADD, sh, x, a, NULL, NULL);
     }
-    if (!all_logits && n > 1) { /* only the last position's logits are asked for */
+    if (!all_logits && n_kv == 1 && n > 1) { /* only the last position's logits are asked for */
         if (!(x = ia_graph_slice(g, x, 0, n - 1, 1))) return IA_ERR_INTERNAL;
         sh[0] = 1;
     }

@@ -56,11 +56,14 @@ typedef struct ia_family {
     ia_status (*build_embed)(ia_session *s, ia_graph *g, ia_tensor *ids, ia_tensor *offs, ia_tensor **out);
 
     /* Decoders: the session's KV cache, then the forward pass over ids at
-     * positions [n_past, n_past + n) that appends them to the cache;
-     * *logits gets [n, vocab] (all_logits) or [1, vocab] (the last). */
+     * positions pos that appends them to the caches: with n_kv == 1 every
+     * row of ids belongs to kv[0] (a prompt, or one token); with n_kv > 1
+     * row i is the next token of sequence kv[i] (batched decoding: the
+     * weights are read once for all of them). *logits gets [n, vocab]
+     * (all_logits, or n_kv > 1) or [1, vocab] (the last row). */
     ia_status (*init_memory)(ia_session *s);
-    ia_status (*build_decode)(ia_session *s, ia_graph *g, ia_tensor *ids, ia_tensor *pos, int all_logits,
-                              ia_tensor **logits);
+    ia_status (*build_decode)(ia_session *s, ia_graph *g, ia_tensor *ids, ia_tensor *pos, ia_kv_cache *const *kv,
+                              int n_kv, int all_logits, ia_tensor **logits);
 
     /* Named graphs (ia_session_run). */
     ia_status (*run_named)(ia_session *s, const char *graph, const ia_io *in, size_t n_in, ia_io *out,

@@ -237,42 +237,109 @@ size_t ia_session_cache_bytes(const ia_session *s) { return s && s->kv ? ia_kv_c
 
 int ia_session_context(const ia_session *s) { return s && s->kv ? ia_kv_cache_capacity(s->kv) : 0; }
 
-/* Builds and runs the decoder over tokens; *logits is the output tensor of
- * the run ([n, vocab] or [1, vocab]). */
-ia_status ia_session_decode_tensor(ia_session *s, const int32_t *tokens, size_t n, int all_logits,
-                                   ia_tensor **logits) {
-    int used;
-    int64_t sh[1] = {(int64_t)n};
-    ia_tensor *ids, *pos;
-    ia_status st;
-    if (!s || !tokens || n == 0) return ia_error(IA_ERR_INVALID_ARG, "decode: no tokens");
+static ia_status check_decoder(const ia_session *s) {
     if (!s->m->family->build_decode || !s->kv)
         return ia_error(IA_ERR_UNSUPPORTED, "%s: the %s family does not decode", s->m->name, s->m->family->name);
-    used = ia_kv_cache_used(s->kv);
-    if (n > (size_t)(ia_kv_cache_capacity(s->kv) - used))
-        return ia_error(IA_ERR_INVALID_ARG, "decode: %zu more tokens do not fit the context (%d of %d used)", n, used,
-                        ia_kv_cache_capacity(s->kv));
+    return IA_OK;
+}
+
+static ia_status check_tokens(const ia_session *s, const int32_t *tokens, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= s->m->cfg.vocab_size)
             return ia_error(IA_ERR_INVALID_ARG, "decode: token %d at %zu is outside the vocabulary [0, %d)", tokens[i],
                             i, s->m->cfg.vocab_size);
+    return IA_OK;
+}
+
+static ia_status reserve_positions(ia_session *s, size_t n) {
     if (n > s->pos_cap) {
         int32_t *p = realloc(s->pos, n * sizeof *p);
         if (!p) return ia_error(IA_ERR_NOMEM, "positions");
         s->pos = p;
         s->pos_cap = n;
     }
-    for (size_t i = 0; i < n; i++) s->pos[i] = used + (int32_t)i;
+    return IA_OK;
+}
+
+/* Builds and runs one decode step on s's graph and executors; kv[i] are
+ * the caches the rows go to (see ia_family.build_decode), positions are
+ * in s->pos. */
+static ia_status run_decode(ia_session *s, const int32_t *tokens, size_t n, ia_kv_cache *const *kv, int n_kv,
+                            int all_logits, ia_tensor **logits) {
+    int64_t sh[1] = {(int64_t)n};
+    ia_tensor *ids, *pos;
+    ia_status st;
     ia_graph_reset(s->graph);
     ids = ia_graph_input(s->graph, IA_DTYPE_I32, 1, sh, (void *)tokens, "input_ids");
     pos = ia_graph_input(s->graph, IA_DTYPE_I32, 1, sh, s->pos, "positions");
     if (!ids || !pos) return IA_ERR_NOMEM;
-    if ((st = s->m->family->build_decode(s, s->graph, ids, pos, all_logits, logits)) != IA_OK) return st;
+    if ((st = s->m->family->build_decode(s, s->graph, ids, pos, kv, n_kv, all_logits, logits)) != IA_OK) return st;
     if ((st = ia_graph_mark_output(s->graph, *logits)) != IA_OK) return st;
-    if ((st = ia_session_compute(s)) != IA_OK) return st;
+    return ia_session_compute(s);
+}
+
+/* Builds and runs the decoder over tokens; *logits is the output tensor of
+ * the run ([n, vocab] or [1, vocab]). */
+ia_status ia_session_decode_tensor(ia_session *s, const int32_t *tokens, size_t n, int all_logits,
+                                   ia_tensor **logits) {
+    int used;
+    ia_status st;
+    if (!s || !tokens || n == 0) return ia_error(IA_ERR_INVALID_ARG, "decode: no tokens");
+    if ((st = check_decoder(s)) != IA_OK) return st;
+    used = ia_kv_cache_used(s->kv);
+    if (n > (size_t)(ia_kv_cache_capacity(s->kv) - used))
+        return ia_error(IA_ERR_INVALID_ARG, "decode: %zu more tokens do not fit the context (%d of %d used)", n, used,
+                        ia_kv_cache_capacity(s->kv));
+    if ((st = check_tokens(s, tokens, n)) != IA_OK || (st = reserve_positions(s, n)) != IA_OK) return st;
+    for (size_t i = 0; i < n; i++) s->pos[i] = used + (int32_t)i;
+    if ((st = run_decode(s, tokens, n, &s->kv, 1, all_logits, logits)) != IA_OK) return st;
     memcpy(s->hist + used, tokens, n * sizeof *tokens); /* the tokens the cache now holds */
     ia_kv_cache_commit(s->kv, (int)n);
     return IA_OK;
+}
+
+ia_status ia_session_decode_batch(ia_session *const *sessions, const int32_t *tokens, size_t n, float *logits) {
+    ia_session *s0;
+    ia_kv_cache *stack[16], **kv = stack;
+    ia_tensor *out;
+    ia_status st;
+    if (!sessions || !tokens || !logits || n == 0) return ia_error(IA_ERR_INVALID_ARG, "decode_batch: no sequences");
+    if (n == 1) return ia_session_decode(sessions[0], tokens, 1, logits);
+    if (n > (size_t)INT32_MAX / 2) return ia_error(IA_ERR_INVALID_ARG, "decode_batch: %zu sequences", n);
+    s0 = sessions[0];
+    if (!s0) return ia_error(IA_ERR_INVALID_ARG, "decode_batch: session 0 is NULL");
+    for (size_t i = 0; i < n; i++) {
+        ia_session *s = sessions[i];
+        if (!s) return ia_error(IA_ERR_INVALID_ARG, "decode_batch: session %zu is NULL", i);
+        if (s->m != s0->m)
+            return ia_error(IA_ERR_INVALID_ARG, "decode_batch: session %zu has another model than session 0", i);
+        if (s->exec[0]->kind != s0->exec[0]->kind || s->exec[0]->device != s0->exec[0]->device)
+            return ia_error(IA_ERR_INVALID_ARG, "decode_batch: session %zu runs on %s:%d, session 0 on %s:%d", i,
+                            s->exec[0]->kind->name, s->exec[0]->device, s0->exec[0]->kind->name, s0->exec[0]->device);
+        if ((st = check_decoder(s)) != IA_OK) return st;
+        if (ia_kv_cache_used(s->kv) >= ia_kv_cache_capacity(s->kv))
+            return ia_error(IA_ERR_INVALID_ARG, "decode_batch: session %zu's context is full (%d tokens)", i,
+                            ia_kv_cache_capacity(s->kv));
+        for (size_t j = 0; j < i; j++)
+            if (sessions[j] == s)
+                return ia_error(IA_ERR_INVALID_ARG, "decode_batch: session %zu appears twice (%zu and %zu)", i, j, i);
+    }
+    if ((st = check_tokens(s0, tokens, n)) != IA_OK || (st = reserve_positions(s0, n)) != IA_OK) return st;
+    if (n > sizeof stack / sizeof stack[0] && !(kv = malloc(n * sizeof *kv)))
+        return ia_error(IA_ERR_NOMEM, "decode_batch");
+    for (size_t i = 0; i < n; i++) {
+        kv[i] = sessions[i]->kv;
+        s0->pos[i] = ia_kv_cache_used(kv[i]);
+    }
+    st = run_decode(s0, tokens, n, kv, (int)n, 1, &out);
+    if (st == IA_OK) st = ia_session_read(s0, out, logits, n * (size_t)s0->m->cfg.vocab_size);
+    if (st == IA_OK)
+        for (size_t i = 0; i < n; i++) {
+            sessions[i]->hist[ia_kv_cache_used(kv[i])] = tokens[i];
+            ia_kv_cache_commit(kv[i], 1);
+        }
+    if (kv != stack) free(kv);
+    return st;
 }
 
 ia_status ia_session_decode(ia_session *s, const int32_t *tokens, size_t n, float *logits) {
