@@ -350,6 +350,7 @@ _SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
     ("ia_session_free", None, [SessionP]),
     ("ia_session_embed", STATUS, [SessionP, _c_char_pp, c_size_t, _c_float_p]),
     ("ia_session_decode", STATUS, [SessionP, POINTER(c_int32), c_size_t, _c_float_p]),
+    ("ia_session_decode_batch", STATUS, [POINTER(SessionP), POINTER(c_int32), c_size_t, _c_float_p]),
     ("ia_session_position", c_int, [SessionP]),
     ("ia_session_reset", None, [SessionP]),
     ("ia_sampling_options_init", None, [POINTER(SamplingOptionsC), c_size_t]),

@@ -5,6 +5,7 @@ and position — while the model's weights are shared.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import weakref
 from typing import Any, Iterator, Optional, Sequence, Union
@@ -286,6 +287,33 @@ class Session(NativeHandle):
         with self._using() as s:
             lib.ia_session_decode(s, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), ids.size,
                                   out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+        return out
+
+    @staticmethod
+    def decode_batch(sessions: Sequence["Session"], tokens: Sequence[int]) -> np.ndarray:
+        """One decoding step for several sequences at once
+        (``ia_session_decode_batch``): ``sessions[i]`` appends ``tokens[i]``;
+        returns float32 [len(sessions), vocab_size], row i the logits of
+        sequence i. The sessions must be distinct and of the same model; the
+        weights are read once for all of them, which is what makes serving
+        several users faster than decoding them one by one. On an error no
+        session changes."""
+        sessions = list(sessions)
+        ids = np.ascontiguousarray(np.asarray(tokens))
+        if not sessions or any(not isinstance(x, Session) for x in sessions):
+            raise TypeError("sessions must be a non-empty sequence of Session")
+        if ids.ndim != 1 or ids.size != len(sessions) or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"tokens must be {len(sessions)} integer ids, one per session")
+        ids = ids.astype(np.int32, copy=False)
+        out = np.empty((len(sessions), sessions[0]._vocab), dtype=np.float32)
+        arr = (SessionP * len(sessions))()
+        with contextlib.ExitStack() as stack:
+            # locks taken in one global order, so two batches over the same
+            # sessions in another order cannot deadlock
+            for i in sorted(range(len(sessions)), key=lambda j: id(sessions[j])):
+                arr[i] = stack.enter_context(sessions[i]._using())
+            lib.ia_session_decode_batch(arr, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), ids.size,
+                                        out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
         return out
 
     last_generation: Optional["_gen.GenerationResult"] = None

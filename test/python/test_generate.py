@@ -71,3 +71,25 @@ def test_errors(llm):
     with pytest.raises(ia.UnsupportedError):
         enc.generate("hello")
     enc.close()
+
+
+def test_decode_batch_equals_one_by_one(llm):
+    import numpy as np
+    prompts = [[504, 3458, 282, 4649, 314], [9556, 2036, 253, 655]]
+    alone = [llm.session() for _ in prompts]
+    batch = [llm.session() for _ in prompts]
+    nxt = []
+    for a, b, p in zip(alone, batch, prompts):
+        a.decode(p)
+        nxt.append(int(np.argmax(b.decode(p))))
+    for _ in range(4):
+        rows = ia.Session.decode_batch(batch, nxt)
+        assert rows.shape == (2, llm.vocab_size)
+        for i, a in enumerate(alone):
+            ref = a.decode(nxt[i])
+            assert np.abs(rows[i] - ref).max() < 2e-2
+        nxt = [int(np.argmax(r)) for r in rows]
+    with pytest.raises(ValueError):
+        ia.Session.decode_batch(batch, [1])            # one token for two sessions
+    with pytest.raises(ValueError):
+        ia.Session.decode_batch([batch[0], batch[0]], [1, 2])  # the same session twice (core refuses)
