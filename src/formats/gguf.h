@@ -28,6 +28,8 @@ typedef enum ia_ggml_type {
     IA_GGML_F16 = 1,
     IA_GGML_Q4_0 = 2,
     IA_GGML_Q4_1 = 3,
+    IA_GGML_Q5_0 = 6,
+    IA_GGML_Q5_1 = 7,
     IA_GGML_Q8_0 = 8,
     IA_GGML_Q2_K = 10,
     IA_GGML_Q3_K = 11,
