@@ -751,3 +751,84 @@ int ia_ggml_type_of_dtype(ia_dtype dtype) {
 }
 
 const ia_mapped_file *ia_gguf_mapping(const ia_gguf *f) { return f ? &f->file : NULL; }
+
+/* ---------------------------------------------------- keys, copied raw */
+
+size_t ia_gguf_kv_count(const ia_gguf *g) { return g ? g->n_kv : 0; }
+
+const char *ia_gguf_kv_key(const ia_gguf *g, size_t i) { return g && i < g->n_kv ? g->kvs[i].key : NULL; }
+
+/* Little-endian bytes appended to a growing buffer; *err set once on
+ * failure to grow. */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    int err;
+} rawbuf;
+
+static void raw_put(rawbuf *b, const void *src, size_t n) {
+    if (b->err || !n) return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        uint8_t *np;
+        while (cap < b->n + n) cap *= 2;
+        if (!(np = realloc(b->p, cap))) {
+            b->err = 1;
+            return;
+        }
+        b->p = np, b->cap = cap;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+
+static void raw_le(rawbuf *b, uint64_t v, int n) {
+    uint8_t x[8];
+    for (int i = 0; i < n; i++) x[i] = (uint8_t)(v >> (8 * i));
+    raw_put(b, x, (size_t)n);
+}
+
+static void raw_str(rawbuf *b, const char *s) {
+    size_t n = strlen(s);
+    raw_le(b, n, 8);
+    raw_put(b, s, n);
+}
+
+ia_status ia_gguf_kv_raw(const ia_gguf *g, const char *key, ia_gguf_vtype *type, void **bytes, size_t *len) {
+    const gguf_kv *kv;
+    rawbuf b = {NULL, 0, 0, 0};
+    size_t es;
+    ia_status rc = lookup(g, key, bytes && type && len ? bytes : NULL, -1, NULL, &kv);
+    if (rc != IA_OK) return rc;
+    *bytes = NULL, *len = 0;
+    if ((es = scalar_size(kv->type)) != 0) {
+        raw_le(&b, kv->v.bits, (int)es); /* f32 / f64 keep their bits: v.bits was read first */
+        if (kv->type == IA_GGUF_F32) {
+            uint32_t u;
+            b.n = 0;
+            memcpy(&u, &kv->v.f32, 4);
+            raw_le(&b, u, 4);
+        } else if (kv->type == IA_GGUF_F64) {
+            uint64_t u;
+            b.n = 0;
+            memcpy(&u, &kv->v.f64, 8);
+            raw_le(&b, u, 8);
+        }
+    } else if (kv->type == IA_GGUF_STRING) {
+        raw_str(&b, kv->v.str);
+    } else { /* array */
+        raw_le(&b, kv->elem_type, 4);
+        raw_le(&b, kv->count, 8);
+        if (kv->elem_type == IA_GGUF_STRING)
+            for (uint64_t i = 0; i < kv->count; i++) raw_str(&b, kv->v.strs[i]);
+        else
+            raw_put(&b, kv->v.data, (size_t)kv->count * scalar_size(kv->elem_type));
+    }
+    if (b.err) {
+        free(b.p);
+        return ia_error(IA_ERR_NOMEM, "key '%s': cannot copy its value", key);
+    }
+    *type = (ia_gguf_vtype)kv->type;
+    *bytes = b.p, *len = b.n;
+    return IA_OK;
+}
