@@ -1,6 +1,7 @@
 /*
- * cmd_quantize.c — `ipfs-accelerate quantize`: an fp32 model directory in,
- * an 8, 4 or 2-bit model directory (model.gguf) out.
+ * cmd_quantize.c — `ipfs-accelerate quantize`: an fp32 encoder directory in,
+ * an 8, 4 or 2-bit model directory (model.gguf) out; or (--type) a GGUF
+ * decoder in, a GGUF of ggml types out as llama-quantize makes it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,18 +15,42 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: ipfs-accelerate quantize --bits 8|4|2 --out DIR [options]\n"
+            "usage: ipfs-accelerate quantize --type T --out FILE.gguf|DIR [--model M]\n"
+            "       ipfs-accelerate quantize --bits 8|4|2 --out DIR [options]\n"
             "\n"
-            "Quantises the linear layers of a model and writes DIR/model.gguf (plus the\n"
+            "--type: a llama or qwen2 GGUF decoder (a .gguf file, a directory holding\n"
+            "model.gguf, or a cached name) into one GGUF of ggml types, as llama-quantize\n"
+            "makes it: the same type per tensor, the same bytes (ggml's reference\n"
+            "quantisers, no importance matrix), the source's metadata (tokenizer, chat\n"
+            "template) with general.file_type set. llama.cpp and `generate --model` read\n"
+            "the result. Tensors are dequantised to f32 first, so any GGUF type is a\n"
+            "valid source. T is one of:\n"
+            "  q8_0 q4_0 q4_1 q5_0 q5_1  llama-quantize's Q8_0 .. Q5_1: every matrix that\n"
+            "                    type; output.weight (or a tied token_embd) Q6_K, or Q8_0\n"
+            "                    when its rows are not whole 256-blocks\n"
+            "  q4_k_m            llama-quantize's Q4_K_M: Q4_K, with Q6_K for output and\n"
+            "                    for attn_v / ffn_down of the first and last eighth of the\n"
+            "                    layers and every third between\n"
+            "  q2_k q3_k q4_k q5_k q6_k  that k-quant for every matrix (llama-quantize\n"
+            "                    --pure with Q2_K, Q3_K_S, Q4_K_S, Q5_K_S, Q6_K)\n"
+            "Rows that are not whole blocks of 256 fall back as llama.cpp does: Q4_K to\n"
+            "Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, Q2_K/Q3_K to Q4_0. --out FILE.gguf writes\n"
+            "that file; --out DIR writes DIR/model.gguf. Hugging Face safetensors are\n"
+            "not read by --type yet (convert_hf_to_gguf.py first).\n"
+            "\n"
+            "--bits: an fp32 encoder (BERT family) directory into DIR/model.gguf (plus the\n"
             "config and tokenizer files), which `embed --model DIR` and `eval` load.\n"
             "Layers whose settings equal a ggml type are stored as that type (q8_0:\n"
             "8 bits symmetric group 32; q4_0 / q4_1: 4 bits symmetric / asymmetric\n"
             "group 32); the word embedding table is stored as q8_0 unless excluded.\n"
             "\n"
             "options:\n"
-            "  --model M         fp32 model directory or cached name (default " IA_DEFAULT_MODEL ")\n"
-            "  --bits B          8, 4 or 2 (required)\n"
-            "  --out DIR         output directory, created if needed (required)\n"
+            "  --model M         the model: a directory, a .gguf file (--type) or a cached\n"
+            "                    name (default " IA_DEFAULT_MODEL ")\n"
+            "  --type T          ggml recipe for a GGUF decoder (above)\n"
+            "  --bits B          8, 4 or 2 (encoders; required without --type)\n"
+            "  --out PATH        output: DIR, created if needed, or FILE.gguf with --type\n"
+            "                    (required)\n"
             "  --group N|channel weights per scale, a multiple of 32 (activations are\n"
             "                    quantised in the same groups), or one scale per output\n"
             "                    channel (default: 128 at 8 bits, 32 below)\n"
@@ -39,7 +64,9 @@ static void usage(FILE *f) {
             "  --no-clip-search  plain min/max scales (ggml's reference quantisers)\n"
             "  --threads N       worker threads (default: one per CPU)\n"
             "  --json            print the full report as JSON\n"
-            "  -h, --help        this help\n");
+            "  -h, --help        this help\n"
+            "(--group, --scheme, --exclude, --calibration, --mixed-precision and\n"
+            "--no-clip-search are for --bits only.)\n");
 }
 
 static void on_progress(void *ctx, int done, int total, const char *what) {
@@ -47,10 +74,26 @@ static void on_progress(void *ctx, int done, int total, const char *what) {
     if (isatty(2)) fprintf(stderr, "\r\033[K%s %d/%d", what, done + 1, total);
 }
 
+static void print_llm_report(cJSON *r) {
+    cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "tensors")) {
+        printf("%-36s %-5s -> %s\n", cJSON_GetObjectItem(t, "name")->valuestring,
+               cJSON_GetObjectItem(t, "source_type")->valuestring, cJSON_GetObjectItem(t, "type")->valuestring);
+    }
+    printf("%s (file_type %d): %.0f bytes, %.2f bits per matrix weight\n", cJSON_GetObjectItem(r, "output")->valuestring,
+           cJSON_GetObjectItem(r, "file_type")->valueint, cJSON_GetObjectItem(r, "file_bytes")->valuedouble,
+           cJSON_GetObjectItem(r, "matrix_bits_per_weight")->valuedouble);
+}
+
 static void print_report(const char *json) {
     cJSON *r = cJSON_Parse(json), *layers, *l;
     if (!r) {
         puts(json);
+        return;
+    }
+    if (cJSON_GetObjectItem(r, "file_type")) {
+        print_llm_report(r);
+        cJSON_Delete(r);
         return;
     }
     layers = cJSON_GetObjectItem(r, "layers");
@@ -101,6 +144,8 @@ int ia_cmd_quantize(int argc, char **argv) {
             goto bad_usage;
         } else if (strcmp(a, "--model") == 0) {
             model = val, i++;
+        } else if (strcmp(a, "--type") == 0) {
+            cfg.type = val, i++;
         } else if (strcmp(a, "--out") == 0) {
             out = val, i++;
         } else if (strcmp(a, "--calibration") == 0) {
@@ -134,8 +179,20 @@ int ia_cmd_quantize(int argc, char **argv) {
             goto bad_usage;
         }
     }
-    if (cfg.bits != 8 && cfg.bits != 4 && cfg.bits != 2) {
-        fprintf(stderr, "ipfs-accelerate: quantize: --bits 8, 4 or 2 is required\n");
+    if (cfg.type && cfg.bits) {
+        fprintf(stderr, "ipfs-accelerate: quantize: --type and --bits exclude each other\n");
+        goto bad_usage;
+    }
+    if (cfg.type && (n_excl || calib || cfg.mixed_precision || !cfg.clip_search || cfg.group || cfg.asymmetric)) {
+        fprintf(stderr, "ipfs-accelerate: quantize: --type takes only --model, --out, --threads and --json\n");
+        goto bad_usage;
+    }
+    if (cfg.type && !strcmp(model, IA_DEFAULT_MODEL)) {
+        fprintf(stderr, "ipfs-accelerate: quantize: --type needs --model (a GGUF decoder)\n");
+        goto bad_usage;
+    }
+    if (!cfg.type && cfg.bits != 8 && cfg.bits != 4 && cfg.bits != 2) {
+        fprintf(stderr, "ipfs-accelerate: quantize: --bits 8, 4 or 2 (or --type) is required\n");
         goto bad_usage;
     }
     if (!out) {

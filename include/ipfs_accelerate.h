@@ -520,6 +520,12 @@ typedef struct ia_quant_config {
     size_t n_calibration;
     int clip_search;                /* 1 (default): search each group's clipping range */
     int threads;                    /* 0 = all cores */
+    const char *type;               /* NULL: the settings above (encoders). Else a ggml
+                                       recipe for a llama / qwen2 GGUF decoder, as
+                                       llama-quantize: "q8_0", "q4_0", "q4_1", "q5_0",
+                                       "q5_1", "q4_k_m" (its mixture), "q2_k" .. "q6_k"
+                                       (one k-quant throughout, as --pure); the other
+                                       settings but threads are then ignored */
 } ia_quant_config;
 
 /* Defaults for `bits` (8, 4 or 2). */
@@ -527,6 +533,11 @@ IA_API void ia_quant_config_init(ia_quant_config *c, size_t struct_size, int bit
 #define IA_QUANT_CONFIG_INIT(c, bits) ia_quant_config_init((c), sizeof *(c), (bits))
 
 /* Quantises the model `model_ref` (a directory with model.safetensors) into
+ * out_dir, or — with cfg->type — a GGUF decoder into one GGUF file with
+ * llama.cpp's tensor names, types and metadata: out_dir is then that file
+ * when it ends in ".gguf", else a directory that gets model.gguf.
+ *
+ * Without cfg->type: into
  * out_dir: model.gguf (q8_0 / q4_0 / q4_1 blocks where the settings equal a
  * ggml type, our packed codes otherwise; the settings as metadata) plus the
  * config and tokenizer files, so out_dir opens like any model. out_dir is

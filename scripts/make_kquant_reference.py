@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""make_kquant_reference.py — references for ggml's k-quants (Q2_K .. Q6_K)
-and BF16, written to test/fixtures/kquant_reference.json for
-test/tensor/test_kquants.c.
+"""make_kquant_reference.py — references for ggml's k-quants (Q2_K .. Q6_K),
+its 5-bit blocks of 32 (Q5_0, Q5_1) and BF16, written to
+test/fixtures/kquant_reference.json for test/tensor/test_kquants.c.
 
     .venv/bin/python scripts/make_kquant_reference.py [LLAMA_CPP_SRC]
 
@@ -17,7 +17,8 @@ Three parts:
 
 2. "quant": float rows (random normal, uniform, all zero, constant,
    outliers, tiny 1e-20 values, a row where each 16 has one sign) quantised
-   by llama.cpp's own reference quantisers (quantize_row_q*_K_ref from
+   by llama.cpp's own reference quantisers (quantize_row_q*_K_ref and
+   quantize_row_q5_0_ref / quantize_row_q5_1_ref from
    ggml/src/ggml-quants.c, compiled here into a small shared library with
    -ffp-contract=off, i.e. no fused multiply-adds, the contract our C file
    follows too), and those blocks dequantised by gguf-py. The C test
@@ -63,7 +64,11 @@ TYPES = {
     "Q4_K": (T.Q4_K, 144, [0, 2]),
     "Q5_K": (T.Q5_K, 176, [0, 2]),
     "Q6_K": (T.Q6_K, 210, [208]),
+    # blocks of 32: fp16 d (and m), 4 bytes of fifth bits, 16 of nibbles
+    "Q5_0": (T.Q5_0, 22, [0]),
+    "Q5_1": (T.Q5_1, 24, [0, 2]),
 }
+BLOCK_ELEMS = {"Q5_0": 32, "Q5_1": 32}  # the rest: 256
 EDGE_HALVES = [0.0, -0.0, 65504.0, -65504.0, 6.0e-8, -6.0e-8, 1.0, -1.0, 1e-3, 2.5, -7.75]
 
 
@@ -109,7 +114,7 @@ def build_ggml_quants(src):
 def ggml_quantize(lib, name, x):
     _, nbytes, _ = TYPES[name]
     x = np.ascontiguousarray(x, dtype=np.float32)
-    out = np.zeros(x.size // 256 * nbytes, np.uint8)
+    out = np.zeros(x.size // BLOCK_ELEMS.get(name, 256) * nbytes, np.uint8)
     fn = getattr(lib, "quantize_row_%s_ref" % name.lower().replace("_k", "_K"))
     fn(x.ctypes.data_as(ctypes.c_void_p), out.ctypes.data_as(ctypes.c_void_p), ctypes.c_int64(x.size))
     return out

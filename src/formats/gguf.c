@@ -51,7 +51,9 @@
 
 /* Block sizes from ggml's type_traits (ggml.c): a Q8_0 block is an f16
  * scale + 32 int8 = 34 bytes; Q4_0 an f16 scale + 16 bytes of nibbles = 18;
- * Q4_1 adds an f16 minimum = 20; the k-quants as tensor/kquants.h. */
+ * Q4_1 adds an f16 minimum = 20; Q5_0 an f16 scale + 4 bytes of fifth
+ * bits + 16 of nibbles = 22, Q5_1 with the minimum 24; the k-quants as
+ * tensor/kquants.h. */
 static const struct {
     ia_ggml_type type;
     const char *name;
@@ -60,6 +62,7 @@ static const struct {
 } TYPES[] = {
     {IA_GGML_F32, "F32", 1, 4},    {IA_GGML_F16, "F16", 1, 2},
     {IA_GGML_Q4_0, "Q4_0", 32, 18}, {IA_GGML_Q4_1, "Q4_1", 32, 20},
+    {IA_GGML_Q5_0, "Q5_0", 32, 22}, {IA_GGML_Q5_1, "Q5_1", 32, 24},
     {IA_GGML_Q8_0, "Q8_0", 32, 34}, {IA_GGML_I8, "I8", 1, 1},
     {IA_GGML_I32, "I32", 1, 4},    {IA_GGML_BF16, "BF16", 1, 2},
     /* k-quants: super-blocks of 256 (ggml-common.h's static asserts) */
@@ -79,7 +82,7 @@ int ia_gguf_type_index(uint32_t type) {
  * so that a Q4_K model is told "Q4_K is not supported", not "unknown". */
 static const char *other_ggml_name(uint32_t id) {
     static const char *const names[] = {
-        [6] = "Q5_0",     [7] = "Q5_1",   [9] = "Q8_1",
+        [9] = "Q8_1",
         [15] = "Q8_K",    [16] = "IQ2_XXS", [17] = "IQ2_XS", [18] = "IQ3_XXS",
         [19] = "IQ1_S",   [20] = "IQ4_NL", [21] = "IQ3_S",  [22] = "IQ2_S",
         [23] = "IQ4_XS",  [25] = "I16",   [27] = "I64",    [28] = "F64",
@@ -360,7 +363,7 @@ static ia_status rd_tensor(ia_gguf *g, cursor *c, size_t index, ia_gguf_tensor *
         const char *other = other_ggml_name((uint32_t)v);
         if (other)
             return ia_error(IA_ERR_FORMAT, "%s: ggml type %s (%u) is not supported "
-                            "(supported: F32 F16 BF16 Q4_0 Q4_1 Q8_0 Q2_K..Q6_K I8 I32)", ctx, other,
+                            "(supported: F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K..Q6_K I8 I32)", ctx, other,
                             (unsigned)v);
         return ia_error(IA_ERR_FORMAT, "%s: unknown ggml type id %llu", ctx,
                         (unsigned long long)v);
@@ -712,6 +715,8 @@ int ia_dtype_of_ggml_type(ia_ggml_type type) {
     case IA_GGML_Q8_0: return IA_DTYPE_Q8_0;
     case IA_GGML_Q4_0: return IA_DTYPE_Q4_0;
     case IA_GGML_Q4_1: return IA_DTYPE_Q4_1;
+    case IA_GGML_Q5_0: return IA_DTYPE_Q5_0;
+    case IA_GGML_Q5_1: return IA_DTYPE_Q5_1;
     case IA_GGML_BF16: return IA_DTYPE_BF16;
     case IA_GGML_Q2_K: return IA_DTYPE_Q2_K;
     case IA_GGML_Q3_K: return IA_DTYPE_Q3_K;
@@ -731,6 +736,8 @@ int ia_ggml_type_of_dtype(ia_dtype dtype) {
     case IA_DTYPE_Q8_0: return IA_GGML_Q8_0;
     case IA_DTYPE_Q4_0: return IA_GGML_Q4_0;
     case IA_DTYPE_Q4_1: return IA_GGML_Q4_1;
+    case IA_DTYPE_Q5_0: return IA_GGML_Q5_0;
+    case IA_DTYPE_Q5_1: return IA_GGML_Q5_1;
     case IA_DTYPE_BF16: return IA_GGML_BF16;
     case IA_DTYPE_Q2_K: return IA_GGML_Q2_K;
     case IA_DTYPE_Q3_K: return IA_GGML_Q3_K;
@@ -744,3 +751,84 @@ int ia_ggml_type_of_dtype(ia_dtype dtype) {
 }
 
 const ia_mapped_file *ia_gguf_mapping(const ia_gguf *f) { return f ? &f->file : NULL; }
+
+/* ---------------------------------------------------- keys, copied raw */
+
+size_t ia_gguf_kv_count(const ia_gguf *g) { return g ? g->n_kv : 0; }
+
+const char *ia_gguf_kv_key(const ia_gguf *g, size_t i) { return g && i < g->n_kv ? g->kvs[i].key : NULL; }
+
+/* Little-endian bytes appended to a growing buffer; *err set once on
+ * failure to grow. */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    int err;
+} rawbuf;
+
+static void raw_put(rawbuf *b, const void *src, size_t n) {
+    if (b->err || !n) return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        uint8_t *np;
+        while (cap < b->n + n) cap *= 2;
+        if (!(np = realloc(b->p, cap))) {
+            b->err = 1;
+            return;
+        }
+        b->p = np, b->cap = cap;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+
+static void raw_le(rawbuf *b, uint64_t v, int n) {
+    uint8_t x[8];
+    for (int i = 0; i < n; i++) x[i] = (uint8_t)(v >> (8 * i));
+    raw_put(b, x, (size_t)n);
+}
+
+static void raw_str(rawbuf *b, const char *s) {
+    size_t n = strlen(s);
+    raw_le(b, n, 8);
+    raw_put(b, s, n);
+}
+
+ia_status ia_gguf_kv_raw(const ia_gguf *g, const char *key, ia_gguf_vtype *type, void **bytes, size_t *len) {
+    const gguf_kv *kv;
+    rawbuf b = {NULL, 0, 0, 0};
+    size_t es;
+    ia_status rc = lookup(g, key, bytes && type && len ? bytes : NULL, -1, NULL, &kv);
+    if (rc != IA_OK) return rc;
+    *bytes = NULL, *len = 0;
+    if ((es = scalar_size(kv->type)) != 0) {
+        raw_le(&b, kv->v.bits, (int)es); /* f32 / f64 keep their bits: v.bits was read first */
+        if (kv->type == IA_GGUF_F32) {
+            uint32_t u;
+            b.n = 0;
+            memcpy(&u, &kv->v.f32, 4);
+            raw_le(&b, u, 4);
+        } else if (kv->type == IA_GGUF_F64) {
+            uint64_t u;
+            b.n = 0;
+            memcpy(&u, &kv->v.f64, 8);
+            raw_le(&b, u, 8);
+        }
+    } else if (kv->type == IA_GGUF_STRING) {
+        raw_str(&b, kv->v.str);
+    } else { /* array */
+        raw_le(&b, kv->elem_type, 4);
+        raw_le(&b, kv->count, 8);
+        if (kv->elem_type == IA_GGUF_STRING)
+            for (uint64_t i = 0; i < kv->count; i++) raw_str(&b, kv->v.strs[i]);
+        else
+            raw_put(&b, kv->v.data, (size_t)kv->count * scalar_size(kv->elem_type));
+    }
+    if (b.err) {
+        free(b.p);
+        return ia_error(IA_ERR_NOMEM, "key '%s': cannot copy its value", key);
+    }
+    *type = (ia_gguf_vtype)kv->type;
+    *bytes = b.p, *len = b.n;
+    return IA_OK;
+}

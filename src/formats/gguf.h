@@ -28,6 +28,8 @@ typedef enum ia_ggml_type {
     IA_GGML_F16 = 1,
     IA_GGML_Q4_0 = 2,
     IA_GGML_Q4_1 = 3,
+    IA_GGML_Q5_0 = 6,
+    IA_GGML_Q5_1 = 7,
     IA_GGML_Q8_0 = 8,
     IA_GGML_Q2_K = 10,
     IA_GGML_Q3_K = 11,
@@ -87,6 +89,16 @@ ia_status ia_gguf_get_bool(const ia_gguf *f, const char *key, int *out);
 ia_status ia_gguf_get_str_array(const ia_gguf *f, const char *key, size_t *count,
                                 const char *const **items);
 
+/* Keys in file order (general.alignment included); NULL out of range. */
+size_t ia_gguf_kv_count(const ia_gguf *f);
+const char *ia_gguf_kv_key(const ia_gguf *f, size_t i);
+
+/* A key's value as the file stores it after the type field (scalars
+ * little-endian; strings length + bytes; arrays element type, count,
+ * elements), for copying it verbatim into another file
+ * (ia_gguf_writer_set_raw). *bytes: caller frees with free(). */
+ia_status ia_gguf_kv_raw(const ia_gguf *f, const char *key, ia_gguf_vtype *type, void **bytes, size_t *len);
+
 /* Arrays of numbers (any element type but string): the element type, the
  * count and the elements, little-endian as in the file. Borrowed, pointing
  * into the mapping (valid until ia_gguf_free()) and possibly unaligned:
@@ -121,6 +133,10 @@ ia_status ia_gguf_writer_set_i64(ia_gguf_writer *w, const char *key, int64_t val
 ia_status ia_gguf_writer_set_f32(ia_gguf_writer *w, const char *key, float value);
 ia_status ia_gguf_writer_set_str_array(ia_gguf_writer *w, const char *key, const char *const *items,
                                        size_t count);
+/* A value of any type as ia_gguf_kv_raw gives it (copied; not checked
+ * beyond its type: it comes from a file the reader accepted). */
+ia_status ia_gguf_writer_set_raw(ia_gguf_writer *w, const char *key, ia_gguf_vtype type, const void *bytes,
+                                 size_t len);
 /* Adds a tensor; `data` (nbytes = ia_ggml_nbytes) is copied. Names unique. */
 ia_status ia_gguf_writer_add_tensor(ia_gguf_writer *w, const char *name, ia_ggml_type type, int ndim,
                                     const int64_t *shape, const void *data, size_t nbytes);

@@ -27,6 +27,8 @@ typedef struct wkv {
     } v;
     char **items; /* string arrays */
     size_t count;
+    void *raw;    /* set_raw: the value's bytes as written after the type */
+    size_t raw_len;
 } wkv;
 
 typedef struct wtensor {
@@ -58,6 +60,7 @@ void ia_gguf_writer_free(ia_gguf_writer *w) {
         if (w->kvs[i].type == IA_GGUF_STRING) free(w->kvs[i].v.str);
         for (size_t j = 0; j < w->kvs[i].count; j++) free(w->kvs[i].items[j]);
         free(w->kvs[i].items);
+        free(w->kvs[i].raw);
     }
     for (size_t i = 0; i < w->n_t; i++) {
         free(w->ts[i].name);
@@ -149,6 +152,19 @@ ia_status ia_gguf_writer_set_str_array(ia_gguf_writer *w, const char *key,
         }
     }
     kv->count = count;
+    return IA_OK;
+}
+
+ia_status ia_gguf_writer_set_raw(ia_gguf_writer *w, const char *key, ia_gguf_vtype type, const void *bytes,
+                                 size_t len) {
+    wkv *kv;
+    ia_status rc;
+    if ((!bytes && len) || (unsigned)type > IA_GGUF_F64 || len == 0)
+        return ia_error(IA_ERR_INVALID_ARG, "gguf writer: bad raw value");
+    if ((rc = new_kv(w, key, type, &kv)) != IA_OK) return rc;
+    if (!(kv->raw = malloc(len))) return drop_last_kv(w);
+    memcpy(kv->raw, bytes, len);
+    kv->raw_len = len;
     return IA_OK;
 }
 
@@ -246,6 +262,10 @@ static void put_kv(wout *o, const wkv *kv) {
     uint32_t f;
     put_str(o, kv->key);
     put_le(o, (uint32_t)kv->type, 4);
+    if (kv->raw) {
+        put(o, kv->raw, kv->raw_len);
+        return;
+    }
     switch (kv->type) {
     case IA_GGUF_U32: put_le(o, kv->v.u32, 4); break;
     case IA_GGUF_I64: put_le(o, (uint64_t)kv->v.i64, 8); break;

@@ -22,6 +22,7 @@
 #include "models/model.h"
 #include "quant/calibrate.h"
 #include "quant/export.h"
+#include "quant/llm_quant.h"
 #include "quant/policy.h"
 #include "util/error.h"
 #include "util/struct_size.h"
@@ -173,6 +174,8 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
     IA_QUANT_CONFIG_INIT(&full, 8);
     if ((st = ia_struct_import(&full, sizeof full, cfg, "IA_QUANT_CONFIG_INIT")) != IA_OK) return st;
     cfg = &full;
+    if (cfg->type) /* a decoder into ggml types, as llama-quantize */
+        return ia_quantize_llm(model_ref, cfg->type, out_dir, cfg->threads, progress, ctx, report_json);
     if ((st = ia_quant_config_check(cfg)) != IA_OK) return st;
     if (!out_dir || !*out_dir) return ia_error(IA_ERR_INVALID_ARG, "output directory is empty");
     IA_HARDWARE_PROFILE_INIT(&prof);

@@ -22,6 +22,7 @@ static const struct {
     [IA_DTYPE_QA2] = {"QA2", 0, 2},
     [IA_DTYPE_Q2_K] = {"Q2_K", 84, 2}, [IA_DTYPE_Q3_K] = {"Q3_K", 110, 3}, [IA_DTYPE_Q4_K] = {"Q4_K", 144, 4},
     [IA_DTYPE_Q5_K] = {"Q5_K", 176, 5}, [IA_DTYPE_Q6_K] = {"Q6_K", 210, 6},
+    [IA_DTYPE_Q5_0] = {"Q5_0", 22, 5},  [IA_DTYPE_Q5_1] = {"Q5_1", 24, 5},
 };
 
 static int known(ia_dtype t) { return (unsigned)t < IA_DTYPE_COUNT; }
@@ -122,6 +123,8 @@ void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out,
     case IA_DTYPE_Q8_0: ia_dequantize_q8_0(row, out, cols); return;
     case IA_DTYPE_Q4_0: ia_dequantize_q4_0(row, out, cols); return;
     case IA_DTYPE_Q4_1: ia_dequantize_q4_1(row, out, cols); return;
+    case IA_DTYPE_Q5_0: ia_dequantize_q5_0(row, out, cols); return;
+    case IA_DTYPE_Q5_1: ia_dequantize_q5_1(row, out, cols); return;
     case IA_DTYPE_Q2_K: ia_dequantize_q2_K(row, out, cols); return;
     case IA_DTYPE_Q3_K: ia_dequantize_q3_K(row, out, cols); return;
     case IA_DTYPE_Q4_K: ia_dequantize_q4_K(row, out, cols); return;
@@ -159,6 +162,8 @@ ia_status ia_dtype_from_f32(ia_dtype t, const float *x, void *out, int64_t n) {
     case IA_DTYPE_Q8_0: return ia_quantize_q8_0(x, out, n);
     case IA_DTYPE_Q4_0: return ia_quantize_q4_0(x, out, n);
     case IA_DTYPE_Q4_1: return ia_quantize_q4_1(x, out, n);
+    case IA_DTYPE_Q5_0: return ia_quantize_q5_0(x, out, n);
+    case IA_DTYPE_Q5_1: return ia_quantize_q5_1(x, out, n);
     case IA_DTYPE_Q2_K: return ia_quantize_q2_K(x, out, n);
     case IA_DTYPE_Q3_K: return ia_quantize_q3_K(x, out, n);
     case IA_DTYPE_Q4_K: return ia_quantize_q4_K(x, out, n);

@@ -6,7 +6,7 @@
  * tensor with one data pointer, which any backend can upload, download or
  * repack. Two families:
  *
- *   ggml's blocks of 32 (Q8_0, Q4_0, Q4_1) and k-quant super-blocks of
+ *   ggml's blocks of 32 (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) and k-quant super-blocks of
  *       256 (Q2_K .. Q6_K): byte-identical to GGUF files;
  *   our affine groups (QA8, QA4, QA2): per block of `group` weights (the
  *       tensor's qgroup: 32, 64, 128, ... or a whole row) a float scale d,
@@ -44,6 +44,9 @@ typedef enum ia_dtype {
     IA_DTYPE_Q4_K, /* 144 bytes: 8 × (6-bit scale, 6-bit min), 4-bit codes  */
     IA_DTYPE_Q5_K, /* 176 bytes: as Q4_K, 5-bit codes                       */
     IA_DTYPE_Q6_K, /* 210 bytes: 16 int8 scales, 6-bit codes                */
+    /* ggml's 5-bit blocks of 32 (tensor/blocks.h); appended, values kept */
+    IA_DTYPE_Q5_0, /* 22-byte blocks: fp16 d, 32 fifth bits, nibbles; d·(q−16) */
+    IA_DTYPE_Q5_1, /* 24-byte blocks: fp16 d, fp16 m, as Q5_0; d·q + m        */
     IA_DTYPE_COUNT
 } ia_dtype;
 
@@ -53,7 +56,7 @@ size_t ia_dtype_size(ia_dtype t);
 /* 1 for block types (quantised). */
 int ia_dtype_is_quantized(ia_dtype t);
 
-/* Weights per block: 1 for plain types, 32 for ggml's Q8_0/Q4_0/Q4_1,
+/* Weights per block: 1 for plain types, 32 for ggml's Q8_0/Q4_0/Q4_1/Q5_0/Q5_1,
  * 256 for the k-quants, `group` for QA. */
 int64_t ia_dtype_block_elems(ia_dtype t, int64_t group);
 
@@ -81,7 +84,7 @@ size_t ia_dtype_row_bytes(ia_dtype t, int64_t group, int64_t cols);
 void ia_dtype_row_to_f32(ia_dtype t, int64_t group, const void *row, float *out, int64_t cols);
 
 /* Row of n floats → tensor data of type t, as ggml writes it: the
- * reference quantisers for Q8_0, Q4_0, Q4_1 (tensor/blocks.h) and Q2_K ..
+ * reference quantisers for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (tensor/blocks.h) and Q2_K ..
  * Q6_K (tensor/kquants.h; n a multiple of the block, else
  * IA_ERR_INVALID_ARG), and the F32 / F16 (round to nearest even) / BF16
  * (ggml_compute_fp32_to_bf16: nearest even, NaN kept NaN and quiet)

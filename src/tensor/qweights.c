@@ -1,7 +1,8 @@
 /*
  * qweights.c — the plain form of quantised matrices, and its conversions
  * to and from the quantised dtypes: ggml's q8_0 / q4_0 / q4_1 blocks
- * (exact both ways, or refused) and our QA blocks (any codes).
+ * (exact both ways, or refused), q5_0 / q5_1 blocks (read only: codes
+ * held in 8 bits, group 32, q5_0's m = -16 d) and our QA blocks (any codes).
  */
 #include "tensor/qweights.h"
 
@@ -139,20 +140,37 @@ static ia_status half_scale(uint16_t h, int64_t b, float *out) {
     return ia_error(IA_ERR_FORMAT, "from blocks: block %lld: scale is inf or NaN", (long long)b);
 }
 
+static int is_ggml_block(int t) {
+    return t == IA_DTYPE_Q8_0 || t == IA_DTYPE_Q4_0 || t == IA_DTYPE_Q4_1 || t == IA_DTYPE_Q5_0 || t == IA_DTYPE_Q5_1;
+}
+
 static ia_status from_ggml_blocks(int ggml_type, const void *blocks, int64_t n, int64_t k, ia_qweights *out) {
     ia_status st;
     int64_t nb;
     if (!out) return ia_error(IA_ERR_INVALID_ARG, "from blocks: NULL output");
     memset(out, 0, sizeof *out);
-    if (!blocks || (ggml_type != IA_DTYPE_Q8_0 && ggml_type != IA_DTYPE_Q4_0 && ggml_type != IA_DTYPE_Q4_1))
-        return ia_error(IA_ERR_INVALID_ARG, "from blocks: type %d (q8_0, q4_0 or q4_1)", ggml_type);
+    if (!blocks || !is_ggml_block(ggml_type))
+        return ia_error(IA_ERR_INVALID_ARG, "from blocks: type %d (q8_0, q4_0, q4_1, q5_0 or q5_1)", ggml_type);
     if (n < 1 || k < 1 || k % IA_QK)
         return ia_error(IA_ERR_INVALID_ARG, "from blocks: %lld x %lld is not whole blocks", (long long)n, (long long)k);
-    if ((st = ia_qweights_alloc(out, ggml_type == IA_DTYPE_Q8_0 ? 8 : 4, n, k, IA_QK)) != IA_OK) return st;
+    /* 5-bit codes are held in 8 bits, as Q5_K's */
+    if ((st = ia_qweights_alloc(out, ggml_type == IA_DTYPE_Q4_0 || ggml_type == IA_DTYPE_Q4_1 ? 4 : 8, n, k, IA_QK)) !=
+        IA_OK)
+        return st;
     nb = n * k / IA_QK;
     for (int64_t b = 0; b < nb && st == IA_OK; b++) {
         uint8_t *c = out->q + b * IA_QK;
-        if (ggml_type == IA_DTYPE_Q8_0) {
+        if (ggml_type == IA_DTYPE_Q5_0) {
+            const ia_block_q5_0 *x = (const ia_block_q5_0 *)blocks + b;
+            st = half_scale(x->d, b, &out->d[b]);
+            out->m[b] = -16.0f * out->d[b];
+            ia_q5_codes(x->qh, x->qs, c);
+        } else if (ggml_type == IA_DTYPE_Q5_1) {
+            const ia_block_q5_1 *x = (const ia_block_q5_1 *)blocks + b;
+            st = half_scale(x->d, b, &out->d[b]);
+            if (st == IA_OK) st = half_scale(x->m, b, &out->m[b]);
+            ia_q5_codes(x->qh, x->qs, c);
+        } else if (ggml_type == IA_DTYPE_Q8_0) {
             const ia_block_q8_0 *x = (const ia_block_q8_0 *)blocks + b;
             st = half_scale(x->d, b, &out->d[b]);
             out->m[b] = -128.0f * out->d[b];
@@ -283,8 +301,7 @@ ia_status ia_qweights_from_dtype(ia_dtype dtype, int64_t group, const void *data
     memset(out, 0, sizeof *out);
     if (!data || n < 1 || k < 1)
         return ia_error(IA_ERR_INVALID_ARG, "from %s: no data or empty shape", ia_dtype_name(dtype));
-    if (dtype == IA_DTYPE_Q8_0 || dtype == IA_DTYPE_Q4_0 || dtype == IA_DTYPE_Q4_1)
-        return from_ggml_blocks(dtype, data, n, k, out);
+    if (is_ggml_block(dtype)) return from_ggml_blocks(dtype, data, n, k, out);
     if (dtype == IA_DTYPE_QA8 || dtype == IA_DTYPE_QA4 || dtype == IA_DTYPE_QA2)
         return from_qa_blocks(dtype, group, data, n, k, out);
     if (dtype >= IA_DTYPE_Q2_K && dtype <= IA_DTYPE_Q6_K) return from_kquant_blocks(dtype, data, n, k, out);

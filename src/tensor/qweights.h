@@ -109,7 +109,8 @@ size_t ia_qweights_dtype_bytes(const ia_qweights *q, ia_dtype dtype);
 ia_status ia_qweights_to_dtype(const ia_qweights *q, ia_dtype dtype, void *out);
 
 /* Tensor data of a quantised dtype ([n][k], group for QA types) → codes
- * (allocated here). Scales that are inf or NaN are IA_ERR_FORMAT (data
+ * (allocated here). Q5_0 / Q5_1 give 8-bit codes (< 32) in groups of 32
+ * (Q5_0: m = -16 d). Scales that are inf or NaN are IA_ERR_FORMAT (data
  * comes from files). k-quants give group 16 or 32 and bits 2, 4 or 8 (the
  * table above); the way back (to_dtype) is not offered for them. */
 ia_status ia_qweights_from_dtype(ia_dtype dtype, int64_t group, const void *data, int64_t n, int64_t k,

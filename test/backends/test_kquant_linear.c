@@ -1,9 +1,10 @@
 /*
- * test_kquant_linear.c — LINEAR with ggml k-quant (Q2_K .. Q6_K) and BF16
- * weights: the ref executor (the oracle: tensor/qweights.h's arithmetic
+ * test_kquant_linear.c — LINEAR with ggml k-quant (Q2_K .. Q6_K), Q5_0,
+ * Q5_1 and BF16 weights: the ref executor (the oracle: tensor/qweights.h's arithmetic
  * over the weight's affine form) against the cpu executor with each kernel
  * family forced (avx512-vnni, avx2, generic, as far as this machine runs
- * them), on shapes of a small model (n = 576, k = 1536), an odd n and
+ * them), on shapes of a small model (n = 576, k = 1536; Q5_0 / Q5_1 also
+ * k = 576, SmolLM2's rows that are not whole super-blocks), an odd n and
  * batches of 1 row (decode: the column-split GEMV path) and 7 rows, with a
  * bias and a fused activation. The cpu must claim and run every case
  * itself (no silent fallback to ref). The ref result is also checked
@@ -58,7 +59,7 @@ static void *make_weight(ia_dtype dt, int64_t n, int64_t k, const float *wf) {
                 ((uint16_t *)y)[i] = (uint16_t)(b >> 16);
             }
             break;
-        default: st = IA_ERR_INVALID_ARG;
+        default: st = ia_dtype_from_f32(dt, x, y, k); /* Q5_0, Q5_1 */
         }
         if (st != IA_OK) {
             free(out);
@@ -152,9 +153,9 @@ static double row_err(const float *a, const float *b, int64_t m, int64_t n) {
 static const char *const KERNELS[] = {NULL, "avx2", "generic"};
 
 IA_TEST(kquant_linear_cpu_matches_ref) {
-    static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K,
-                                     IA_DTYPE_Q5_K, IA_DTYPE_Q6_K, IA_DTYPE_BF16};
-    static const int64_t shapes[][2] = {{576, 1536}, {37, 512}}; /* n, k */
+    static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K,
+                                     IA_DTYPE_Q6_K, IA_DTYPE_BF16, IA_DTYPE_Q5_0, IA_DTYPE_Q5_1};
+    static const int64_t shapes[][2] = {{576, 1536}, {37, 512}, {45, 576}}; /* n, k */
     /* 1: decode (column split); 7: a short prompt; 40: enough rows that
      * the VNNI kernel expands split codes (Q5_K, Q6_K) per column tile */
     static const int64_t rows[] = {1, 7, 40};
@@ -170,9 +171,10 @@ IA_TEST(kquant_linear_cpu_matches_ref) {
             return;
         }
         for (size_t t = 0; t < sizeof types / sizeof *types; t++)
-            for (size_t s = 0; s < 2; s++)
+            for (size_t s = 0; s < 3; s++)
                 for (size_t ri = 0; ri < sizeof rows / sizeof *rows; ri++) {
                     int64_t n = shapes[s][0], k = shapes[s][1], m = rows[ri];
+                    if (k % ia_dtype_block_elems(types[t], 0)) continue; /* k-quants: whole super-blocks only */
                     float *wf = malloc((size_t)(n * k) * sizeof *wf), *deq = malloc((size_t)(n * k) * sizeof *deq);
                     float *x = malloc((size_t)(m * k) * sizeof *x), *bias = malloc((size_t)n * sizeof *bias);
                     float *yr = malloc((size_t)(m * n) * sizeof *yr), *yc = malloc((size_t)(m * n) * sizeof *yc);
@@ -298,11 +300,64 @@ IA_TEST(kquant_qmat_int8_scales_match_float_form) {
     }
 }
 
+/* Q5_0 / Q5_1 are packed as 4 low bits + a 1-bit plane with float scales
+ * (ia_qmat_pack_split5): the same matrix as the plain 8-bit packing of
+ * their codes, so every kernel must give the same bits from both, at
+ * GEMV sizes (the split planes read in registers) and from 12 rows (VNNI
+ * expands them per column tile). */
+IA_TEST(q5_qmat_split_matches_8bit_form) {
+    static const ia_dtype types[] = {IA_DTYPE_Q5_0, IA_DTYPE_Q5_1};
+    static const char *const caps[] = {"generic", "avx2", NULL};
+    const int64_t n = 45, k = 576, m = 27;
+    for (size_t t = 0; t < 2; t++) {
+        float *wf = malloc((size_t)(n * k) * sizeof *wf), *x = malloc((size_t)(m * k) * sizeof *x);
+        float *y1 = malloc((size_t)(m * n) * sizeof *y1), *y2 = malloc((size_t)(m * n) * sizeof *y2);
+        void *wd, *ws;
+        ia_qweights qf, qs;
+        ia_qmat *a = NULL, *b = NULL;
+        REQUIRE(wf && x && y1 && y2);
+        for (int64_t i = 0; i < n * k; i++) wf[i] = urand() * (i % 7 == 0 ? 2.0f : 0.5f);
+        for (int64_t i = 0; i < m * k; i++) x[i] = urand();
+        wd = make_weight(types[t], n, k, wf);
+        REQUIRE(wd);
+        REQUIRE(ia_qweights_from_dtype(types[t], 0, wd, n, k, &qf) == IA_OK);
+        CHECK(qf.bits == 8 && qf.group == 32);
+        REQUIRE(ia_qmat_pack(&qf, &a) == IA_OK);
+        CHECK_STATUS(ia_qmat_pack_split5(&qf, &b), IA_OK);
+        REQUIRE(b);
+        CHECK_MSG(ia_qmat_bytes(b) < ia_qmat_bytes(a), "%s: %zu bytes, 8-bit form %zu", ia_dtype_name(types[t]),
+                  ia_qmat_bytes(b), ia_qmat_bytes(a));
+        CHECK_STATUS(ia_qmat_unpack(b, &qs), IA_OK);
+        CHECK(qs.bits == 8 && qs.group == 32 && !memcmp(qs.q, qf.q, (size_t)(n * k)));
+        CHECK(!memcmp(qs.d, qf.d, (size_t)(n * k / 32) * sizeof(float)) &&
+              !memcmp(qs.m, qf.m, (size_t)(n * k / 32) * sizeof(float)));
+        ws = aligned_alloc(64, (ia_qgemm_workspace_size(a, (int)m) + 63) / 64 * 64);
+        REQUIRE(ws);
+        for (int c = 0; c < 3; c++)
+            for (int64_t mm = 1; mm <= m; mm += 13) { /* 1, 14, 27 */
+                const ia_qgemm_impl *impl = ia_qgemm_pick(caps[c]);
+                ia_qgemm(impl, NULL, 1, a, (int)mm, x, (int)k, NULL, y1, (int)n, NULL, ws);
+                ia_qgemm(impl, NULL, 1, b, (int)mm, x, (int)k, NULL, y2, (int)n, NULL, ws);
+                CHECK_MSG(!memcmp(y1, y2, (size_t)(mm * n) * sizeof *y1), "%s %s m=%lld: outputs differ",
+                          ia_dtype_name(types[t]), ia_qgemm_impl_name(impl), (long long)mm);
+            }
+        ia_qmat_free(b);
+        qf.q[5] = 32; /* not a 5-bit code */
+        CHECK_STATUS(ia_qmat_pack_split5(&qf, &b), IA_ERR_INVALID_ARG);
+        CHECK(b == NULL);
+        ia_qweights_free(&qf);
+        ia_qweights_free(&qs);
+        ia_qmat_free(a);
+        free(wf), free(x), free(y1), free(y2), free(wd), free(ws);
+    }
+}
+
 /* Token tables are k-quants too in llama.cpp's files (a Q4_K_M model's
  * token_embd is Q4_K or Q6_K): GET_ROWS dequantises the rows it gathers,
  * on the cpu exactly as on ref and as ia_dtype_row_to_f32. */
 IA_TEST(kquant_get_rows_cpu_matches_ref) {
-    static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K, IA_DTYPE_Q6_K};
+    static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K,
+                                     IA_DTYPE_Q6_K, IA_DTYPE_Q5_0, IA_DTYPE_Q5_1};
     const int64_t rows = 11, cols = 512, nid = 6;
     int32_t ids[6] = {3, 0, 10, 3, 7, 1};
     exec e;

@@ -372,6 +372,27 @@ check "... stored in DuckDB with the model's precision" grep -q '"int8"' "$tmp/r
 check "compare at a length the model cannot take fails" test $? -ne 0
 check "... saying why" grep -q "not measured" "$tmp/e"
 
+# quantize --type: a GGUF decoder into ggml types (as llama-quantize), which
+# generate loads; usage errors exit 2.
+"$cli" quantize --help >"$tmp/help" 2>&1
+for t in --type q4_k_m q5_0 q5_1 q6_k; do
+  check "quantize --help mentions $t" grep -q -- "$t" "$tmp/help"
+done
+"$cli" quantize --type q4_k_s --model smollm2 --out "$tmp/x.gguf" >/dev/null 2>"$tmp/e"
+check "quantize --type q4_k_s fails" test $? -eq 1
+check "... listing the types" grep -q "q4_k_m" "$tmp/e"
+"$cli" quantize --type q5_0 --bits 4 --model smollm2 --out "$tmp/x.gguf" >/dev/null 2>"$tmp/e"
+check "quantize --type with --bits exits 2" test $? -eq 2
+"$cli" quantize --type q5_0 --out "$tmp/x.gguf" >/dev/null 2>"$tmp/e"
+check "quantize --type without --model exits 2" test $? -eq 2
+"$cli" quantize --type q5_0 --model smollm2 --out "$tmp/q50.gguf" --threads 2 >"$tmp/q.txt" 2>&1
+check "quantize --type q5_0 exits 0" test $? -eq 0
+check "... lists every tensor" test "$(grep -c -- ' -> ' "$tmp/q.txt")" -eq 272
+check "... and the file type" grep -q "file_type 8" "$tmp/q.txt"
+"$cli" generate --model "$tmp/q50.gguf" --temp 0 -n 8 --quiet --threads 2 "The capital of France is" >"$tmp/g5" 2>/dev/null
+check "generate runs the q5_0 file" test $? -eq 0 -a -s "$tmp/g5"
+check "... and says Paris" grep -q "Paris" "$tmp/g5"
+
 # generate / chat: help, greedy determinism, seeds, chat history and /reset,
 # errors.
 "$cli" generate --help >"$tmp/help" 2>&1

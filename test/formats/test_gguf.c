@@ -814,8 +814,8 @@ IA_TEST(gguf_hostile_tensors) {
     ia_gguf *g = NULL;
     one_tensor(&b, 1, (const uint64_t[]){4}, 200, 0);
     FAILS(b, "tensor 't': unknown ggml type id 200");
-    one_tensor(&b, 1, (const uint64_t[]){256}, 6, 0);
-    FAILS(b, "ggml type Q5_0 (6) is not supported");
+    one_tensor(&b, 1, (const uint64_t[]){256}, 9, 0);
+    FAILS(b, "ggml type Q8_1 (9) is not supported");
     one_tensor(&b, 0, NULL, IA_GGML_F32, 0);
     FAILS(b, "tensor 't': 0 dims");
     one_tensor(&b, 5, (const uint64_t[]){1, 1, 1, 1, 1}, IA_GGML_F32, 0);

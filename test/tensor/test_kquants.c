@@ -1,8 +1,9 @@
 /*
- * test_kquants.c — ggml's k-quants and BF16 against gguf-py and llama.cpp
+ * test_kquants.c — ggml's k-quants, Q5_0 / Q5_1 and BF16 against gguf-py and llama.cpp
  * (test/fixtures/kquant_reference.json, scripts/make_kquant_reference.py):
  *   - dequantisation of random and edge blocks, bit for bit as gguf-py's;
  *   - our reference quantisers give llama.cpp's quantize_row_q*_K_ref
+ *     and quantize_row_q5_0_ref / _q5_1_ref
  *     blocks byte for byte, whose dequantisation is gguf-py's bit for bit;
  *   - a GGUF written by gguf-py's GGUFWriter, read by formats/gguf.c;
  *   - the affine form (ia_kquant_sub_affine, ia_qweights_from_dtype) gives
@@ -20,6 +21,7 @@
 
 #include "formats/gguf.h"
 #include "harness.h"
+#include "tensor/blocks.h"
 #include "tensor/dtype.h"
 #include "tensor/fp16.h"
 #include "tensor/kquants.h"
@@ -101,8 +103,8 @@ IA_TEST(kquant_dequantize_matches_gguf_py) {
              * compared here within one rounding of each term) */
             ia_qweights q;
             int64_t per = ia_dtype_block_elems((ia_dtype)dt, 0);
-            CHECK(per == IA_QK_K);
-            CHECK_STATUS(ia_qweights_from_dtype((ia_dtype)dt, 0, blocks, n / IA_QK_K, IA_QK_K, &q), IA_OK);
+            CHECK(per == (dt == IA_DTYPE_Q5_0 || dt == IA_DTYPE_Q5_1 ? IA_QK : IA_QK_K));
+            CHECK_STATUS(ia_qweights_from_dtype((ia_dtype)dt, 0, blocks, n / per, per, &q), IA_OK);
             if (q.q) {
                 for (int64_t i = 0; i < n; i++) {
                     int64_t s = i / q.group;
@@ -123,7 +125,7 @@ IA_TEST(kquant_dequantize_matches_gguf_py) {
         cases++;
         free(blocks), free(want), free(got);
     }
-    CHECK(cases == 6);
+    CHECK(cases == 8);
     cJSON_Delete(fx);
 }
 
@@ -136,6 +138,8 @@ static quant_fn quantizer(int dt) {
     case IA_DTYPE_Q4_K: return (quant_fn)ia_quantize_q4_K;
     case IA_DTYPE_Q5_K: return (quant_fn)ia_quantize_q5_K;
     case IA_DTYPE_Q6_K: return (quant_fn)ia_quantize_q6_K;
+    case IA_DTYPE_Q5_0: return (quant_fn)ia_quantize_q5_0;
+    case IA_DTYPE_Q5_1: return (quant_fn)ia_quantize_q5_1;
     default: return NULL;
     }
 }
@@ -180,7 +184,7 @@ IA_TEST(kquant_quantize_matches_llama_cpp) {
         cases++;
         free(x), free(want), free(wantf), free(got), free(gotf);
     }
-    CHECK(cases == 45);
+    CHECK(cases == 63);
     cJSON_Delete(fx);
     /* sizes that are not whole super-blocks are refused */
     {
@@ -234,7 +238,7 @@ IA_TEST(kquant_gguf_written_by_gguf_py) {
         }
         ia_gguf_free(f);
     }
-    CHECK(seen == 6);
+    CHECK(seen == 8);
     unlink(path);
     /* our writer takes them too, and what it writes reads back the same */
     {
@@ -315,9 +319,10 @@ IA_TEST(kquant_from_f32_dispatch_and_bf16) {
 IA_TEST(kquant_corrupt_scales_refused) {
     /* a d of fp16 inf (0x7c00) or NaN: dequantising gives what ggml gives,
      * but the affine form (what linear layers run) refuses the block */
-    static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K, IA_DTYPE_Q6_K};
-    static const size_t doff[] = {80, 108, 0, 0, 208};
-    for (int t = 0; t < 5; t++) {
+    static const ia_dtype types[] = {IA_DTYPE_Q2_K, IA_DTYPE_Q3_K, IA_DTYPE_Q4_K, IA_DTYPE_Q5_K,
+                                     IA_DTYPE_Q6_K, IA_DTYPE_Q5_0, IA_DTYPE_Q5_1, IA_DTYPE_Q5_1};
+    static const size_t doff[] = {80, 108, 0, 0, 208, 0, 0, 2}; /* the last: Q5_1's m */
+    for (int t = 0; t < 8; t++) {
         unsigned char blk[2 * 210];
         ia_qweights q;
         size_t bb = ia_dtype_block_bytes(types[t], 0);
@@ -328,6 +333,7 @@ IA_TEST(kquant_corrupt_scales_refused) {
         blk[bb + doff[t]] = 0x00, blk[bb + doff[t] + 1] = 0x7c;
         CHECK_STATUS(ia_qweights_from_dtype(types[t], 0, blk, 1, 512, &q), IA_ERR_FORMAT);
         CHECK(q.q == NULL);
-        CHECK_STATUS(ia_qweights_from_dtype(types[t], 0, blk, 1, 500, &q), IA_ERR_INVALID_ARG);
+        CHECK_STATUS(ia_qweights_from_dtype(types[t], 0, blk, 1, types[t] >= IA_DTYPE_Q5_0 ? 500 - 4 : 500, &q),
+                     IA_ERR_INVALID_ARG);
     }
 }

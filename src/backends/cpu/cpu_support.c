@@ -175,7 +175,9 @@ ia_status ia_cpu_prepare_weight(ia_backend *b, ia_tensor *w) {
         ia_qweights q;
         st = ia_qweights_from_dtype(w->dtype, w->qgroup, w->data, w->shape[0], w->shape[1], &q);
         if (st == IA_OK) {
-            st = ia_qmat_pack(&q, &e->qmat);
+            /* Q5_0 / Q5_1: 4 low bits + a 1-bit plane, as Q5_K's codes */
+            st = w->dtype == IA_DTYPE_Q5_0 || w->dtype == IA_DTYPE_Q5_1 ? ia_qmat_pack_split5(&q, &e->qmat)
+                                                                      : ia_qmat_pack(&q, &e->qmat);
             ia_qweights_free(&q);
             if (st == IA_ERR_UNSUPPORTED) { /* a shape the kernels do not take: nothing to prepare */
                 free(e);

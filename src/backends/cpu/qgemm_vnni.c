@@ -440,8 +440,8 @@ static const tile_fn tiles4h2[9] = TILE_TABLE(4, 2);
 static const tile_fn tiles2h1[9] = TILE_TABLE(2, 1);
 
 /* Integer scales with many rows: d and m are formed once per column
- * tile into a per-thread buffer (expand_scales). Split codes (Q3/5/6_K)
- * too: the column tile's codes are
+ * tile into a per-thread buffer (expand_scales). Split codes (Q3/5/6_K,
+ * and Q5_0 / Q5_1 with float scales) too: the column tile's codes are
  * first expanded into 8-bit units (the 8-bit layout of qmat_layout.h) in
  * a per-thread buffer, then every row tile runs the 8-bit tile over them.
  * Decoding the planes once per column tile instead of once per row tile
@@ -519,12 +519,12 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
      * column tile: codes [NV][16 k] bytes (split only), then d and m
      * [NV][groups][16] floats */
     size_t code_bytes = w->hbits ? (size_t)NV * 16 * (size_t)w->k : 0;
-    size_t scale_floats = (size_t)NV * (size_t)w->groups * 16;
-    uint8_t *ebuf = w->super && m >= EXPAND_MIN_ROWS
+    size_t scale_floats = w->super ? (size_t)NV * (size_t)w->groups * 16 : 0; /* float scales: read in place */
+    uint8_t *ebuf = (w->super || w->hbits) && m >= EXPAND_MIN_ROWS
                         ? expand_buffer(code_bytes + 2 * scale_floats * sizeof(float))
                         : NULL;
     uint8_t *xbuf = ebuf && w->hbits ? ebuf : NULL;
-    float *dbuf = ebuf ? (float *)(ebuf + code_bytes) : NULL, *mbuf = ebuf ? dbuf + scale_floats : NULL;
+    float *dbuf = ebuf && w->super ? (float *)(ebuf + code_bytes) : NULL, *mbuf = dbuf ? dbuf + scale_floats : NULL;
     const tile_fn *tiles = xbuf             ? tiles8
                            : w->hbits == 2 ? tiles4h2
                            : w->hbits == 1 ? (w->bits == 2 ? tiles2h1 : tiles4h1)
@@ -552,10 +552,10 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
         int last = j1 - (b + nv - 1) * 16; /* channels of the last vector */
         int r0 = 0;
         if (xbuf) expand_split(w, b, nv, xbuf);
-        if (ebuf) expand_scales(w, b, nv, dbuf, mbuf);
+        if (dbuf) expand_scales(w, b, nv, dbuf, mbuf);
         t.codes = xbuf ? xbuf : w->codes + (size_t)b * w->block_bytes;
-        t.super = ebuf ? 0 : w->super;
-        if (ebuf) {
+        t.super = dbuf ? 0 : w->super;
+        if (dbuf) {
             t.d = dbuf, t.m = mbuf;
         } else if (w->super) {
             t.sc = w->sc + (size_t)b * w->groups * 16;
@@ -563,9 +563,10 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
             t.D = w->D + (size_t)b * (w->groups / w->super) * 16;
             t.M = w->M + (size_t)b * (w->groups / w->super) * 16;
             t.hi = w->hi && !xbuf ? w->hi + (size_t)b * w->hstride : NULL;
-        } else {
+        } else { /* float scales; split codes (Q5_0, Q5_1) read hi unless expanded */
             t.d = w->d + (size_t)b * w->groups * 16;
             t.m = w->m + (size_t)b * w->groups * 16;
+            t.hi = w->hi && !xbuf ? w->hi + (size_t)b * w->hstride : NULL;
         }
         t.tail = (__mmask16)(last >= 16 ? 0xFFFF : (1u << last) - 1);
         for (int g = 0; g < rgroups; g++) {

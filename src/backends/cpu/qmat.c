@@ -56,30 +56,33 @@ static void hi_pos(const ia_qmat *q, int64_t b, int c, int64_t p, size_t *byte, 
     *shift = (int)((p % span) / 4) * q->hbits;
 }
 
-ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
+/* The plain form packed with float scales; hbits > 0 splits each code
+ * into its low `bits` (codes) and its high hbits (the hi plane). */
+static ia_status pack_plain(const ia_qweights *w, int bits, int hbits, ia_qmat **out) {
     ia_qmat *q;
-    size_t codes, scales, raw_bytes;
+    size_t codes, scales, his, raw_bytes;
     uintptr_t base;
+    int cbits = bits + hbits; /* code width */
     if (!out) return ia_error(IA_ERR_INVALID_ARG, "qmat_pack: NULL output");
     *out = NULL;
     if (!w || !w->q || !w->d || !w->m || !bits_ok(w->bits) || w->n < 1 || w->k < 1 ||
         w->group < 1 || w->k % w->group != 0)
         return ia_error(IA_ERR_INVALID_ARG, "qmat_pack: not a valid ia_qweights");
     if (w->k % 32 != 0 || (w->group % 32 != 0 && w->group != 16) || w->group > IA_QMAT_MAX_GROUP ||
-        w->n > INT_MAX || w->k > INT_MAX)
+        w->n > INT_MAX || w->k > INT_MAX || (hbits && w->group != 32))
         return ia_error(IA_ERR_UNSUPPORTED,
                         "qmat_pack: k=%lld group=%lld: the kernels need k a multiple of 32, group "
-                        "16 or a multiple of 32, group <= %d, n and k < 2^31",
+                        "16 or a multiple of 32 (split codes: 32), group <= %d, n and k < 2^31",
                         (long long)w->k, (long long)w->group, IA_QMAT_MAX_GROUP);
     for (size_t i = 0, len = (size_t)w->n * (size_t)w->k; i < len; i++)
-        if (w->q[i] >> w->bits)
+        if (w->q[i] >> cbits)
             return ia_error(IA_ERR_INVALID_ARG, "qmat_pack: code %u at row %lld col %lld >= 2^%d",
                             w->q[i], (long long)(i / (size_t)w->k), (long long)(i % (size_t)w->k),
-                            w->bits);
+                            cbits);
 
     {   /* codes + 2 · scales + alignment must fit size_t (wasm32: 4 GiB) */
         uint64_t blocks = ((uint64_t)w->n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
-        uint64_t total = blocks * 2 * (uint64_t)w->k * (uint64_t)w->bits +
+        uint64_t total = blocks * 2 * (uint64_t)w->k * (uint64_t)cbits +
                          2 * blocks * (uint64_t)(w->k / w->group) * IA_QMAT_BLOCK * sizeof(float);
         if (total > (uint64_t)SIZE_MAX - IA_QMAT_ALIGN)
             return ia_error(IA_ERR_NOMEM, "qmat_pack: %lld x %lld too large", (long long)w->n,
@@ -87,14 +90,17 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
     }
     q = calloc(1, sizeof *q);
     if (!q) return ia_error(IA_ERR_NOMEM, "qmat_pack: out of memory");
-    q->bits = w->bits;
+    q->bits = bits;
+    q->hbits = hbits;
     q->n = w->n, q->k = w->k, q->group = w->group;
     q->groups = w->k / w->group;
     q->blocks = (w->n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
-    q->block_bytes = (size_t)2 * (size_t)w->k * (size_t)w->bits;
+    q->block_bytes = (size_t)2 * (size_t)w->k * (size_t)bits;
+    q->hstride = (size_t)2 * (size_t)w->k * (size_t)hbits;
     codes = (size_t)q->blocks * q->block_bytes; /* a multiple of 64: k % 32 == 0 */
     scales = (size_t)q->blocks * (size_t)q->groups * IA_QMAT_BLOCK * sizeof(float);
-    q->bytes = codes + 2 * scales;
+    his = (size_t)q->blocks * q->hstride;       /* a multiple of 64 too */
+    q->bytes = codes + 2 * scales + his;
     raw_bytes = q->bytes + IA_QMAT_ALIGN;
     q->mem = calloc(raw_bytes, 1); /* zero: padded channels get zero codes and scales */
     if (!q->mem) {
@@ -105,6 +111,7 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
     q->codes = (uint8_t *)base;
     q->d = (float *)(base + codes);
     q->m = (float *)(base + codes + scales);
+    q->hi = hbits ? (uint8_t *)(base + codes + 2 * scales) : NULL;
 
     for (int64_t j = 0; j < w->n; j++) {
         int64_t b = j / IA_QMAT_BLOCK;
@@ -114,8 +121,12 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
         for (int64_t p = 0; p < w->k; p++) {
             size_t byte;
             int shift;
-            code_pos(w->bits, c, p, &byte, &shift);
-            blk[byte] |= (uint8_t)(row[p] << shift);
+            code_pos(bits, c, p, &byte, &shift);
+            blk[byte] |= (uint8_t)((row[p] & ((1u << bits) - 1)) << shift);
+            if (hbits) {
+                hi_pos(q, b, c, p, &byte, &shift);
+                q->hi[byte] |= (uint8_t)((row[p] >> bits) << shift);
+            }
         }
         for (int64_t g = 0; g < q->groups; g++) {
             size_t dst = ((size_t)b * (size_t)q->groups + (size_t)g) * IA_QMAT_BLOCK + (size_t)c;
@@ -125,6 +136,18 @@ ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
     }
     *out = q;
     return IA_OK;
+}
+
+ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out) {
+    return pack_plain(w, w ? w->bits : 0, 0, out);
+}
+
+ia_status ia_qmat_pack_split5(const ia_qweights *w, ia_qmat **out) {
+    if (w && w->bits != 8) {
+        if (out) *out = NULL;
+        return ia_error(IA_ERR_INVALID_ARG, "qmat_pack_split5: %d-bit codes (5-bit codes are held in 8)", w->bits);
+    }
+    return pack_plain(w, 4, 1, out);
 }
 
 ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t k, ia_qmat **out) {

@@ -21,6 +21,12 @@ typedef struct ia_qmat ia_qmat;
 
 ia_status ia_qmat_pack(const ia_qweights *w, ia_qmat **out);
 
+/* 5-bit codes (ggml's Q5_0 / Q5_1: w->bits 8, every code < 32, group 32)
+ * packed as 4 low bits plus a 1-bit plane with float scales, the layout
+ * Q5_K's codes use (qmat_layout.h): 5 bits a weight to read instead of 8.
+ * A code ≥ 32 is IA_ERR_INVALID_ARG, another group IA_ERR_UNSUPPORTED. */
+ia_status ia_qmat_pack_split5(const ia_qweights *w, ia_qmat **out);
+
 /* n rows of k weights of a ggml k-quant dtype (tensor/kquants.h; k a
  * multiple of 256) packed with ggml's integer sub-block scales kept as
  * they are (qmat_layout.h): the same arithmetic as
