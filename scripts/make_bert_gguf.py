@@ -40,6 +40,7 @@ them from conversion/base.py).
 """
 import argparse
 import json
+import logging
 import re
 import sys
 from hashlib import sha256
@@ -74,7 +75,10 @@ OUTTYPES = {
 
 def table_from_source(src):
     """(check text, hash table) from llama.cpp's conversion/base.py."""
-    text = (Path(src) / "conversion" / "base.py").read_text(encoding="utf-8")
+    path = Path(src) / "conversion" / "base.py"
+    if not path.is_file():  # trees before the converter was split into conversion/
+        path = Path(src) / "convert_hf_to_gguf.py"
+    text = path.read_text(encoding="utf-8")
     m = re.search(r"^\s*chktxt = (.*)$", text, re.M)
     table = {}
     for h, res in re.findall(r'if chkhsh == "([0-9a-f]{64})":\s*\n(?:\s*#.*\n)*\s*res = "([^"]+)"', text):
@@ -214,7 +218,10 @@ def main():
     ap.add_argument("--outfile", type=Path, required=True)
     ap.add_argument("--outtype", choices=sorted(OUTTYPES), default="f16")
     ap.add_argument("--llama-cpp-src", type=Path, help="read the check text and hash table from this llama.cpp tree")
+    ap.add_argument("--verbose", action="store_true", help="gguf-py's and transformers' warnings")
     a = ap.parse_args()
+    if not a.verbose:  # e.g. gguf 0.19's "No handler for special token type cls"
+        logging.disable(logging.WARNING)
     chktxt, pre_table = CHKTXT, PRE_BY_HASH
     if a.llama_cpp_src:
         chktxt, pre_table = table_from_source(a.llama_cpp_src)

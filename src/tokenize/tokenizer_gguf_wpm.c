@@ -105,8 +105,9 @@ static ia_status load(const ia_gguf *f, ia_tokenizer *tok) {
     if (n == 0 || n > (size_t)INT32_MAX)
         return ia_error(IA_ERR_FORMAT, "GGUF tokenizer: %zu tokens", n);
     /* The types tell "##x" (stored "x") from a CONTROL token: required. */
-    if ((st = ia_gguf_get_array(f, KEY "token_type", &vt, &cnt, &types)) != IA_OK)
-        return ia_error_prefix(st, "GGUF tokenizer: a \"bert\" vocabulary needs " KEY "token_type");
+    if ((st = ia_gguf_get_array(f, KEY "token_type", &vt, &cnt, &types)) == IA_ERR_NOT_FOUND)
+        return ia_error(IA_ERR_FORMAT, "GGUF tokenizer: a \"bert\" vocabulary needs " KEY "token_type");
+    if (st != IA_OK) return st;
     if (vt != IA_GGUF_I32 || cnt != n)
         return ia_error(IA_ERR_FORMAT, "GGUF tokenizer: " KEY "token_type must be %zu i32", n);
     if ((st = opt_id(f, KEY "bos_token_id", n, &cls)) != IA_OK ||
