@@ -15,9 +15,15 @@
  * WordPiece; its pre-splitting differs from HF's in corner cases, and
  * we follow HF.
  *
+ * Converters before the CONTROL rule kept every "[...]" token as is (the
+ * "[unused0]" of llama.cpp's ggml-vocab-bert-bge.gguf fixture); such a
+ * token without "▁" is taken as is too (a "##[...]" piece would be
+ * misread, and BERT vocabularies have none).
+ *
  * Defaults where a key is absent are llama.cpp's (llama_vocab::impl::load
- * for "bert"): [CLS] 101, [SEP] 102, [UNK] 100, [PAD] 0; lowercase off
- * and strip_accents following lowercase (as HF's strip_accents: null).
+ * for "bert", normalizer_options): [CLS] 101, [SEP] 102, [UNK] 100,
+ * [PAD] 0; lowercase on (older files have no normalizer key) and
+ * strip_accents following lowercase (as HF's strip_accents: null).
  * The post-processor is [CLS] $A [SEP]: llama.cpp adds bos and sep for
  * WPM whatever add_bos_token / add_eos_token say, as HF's BertProcessing.
  * CONTROL tokens are matched in the raw text (HF's special added tokens,
@@ -123,6 +129,7 @@ static ia_status load(const ia_gguf *f, ia_tokenizer *tok) {
     tok->has_normalizer = 1;
     tok->norm.clean_text = 1;
     tok->norm.handle_chinese_chars = 1;
+    tok->norm.lowercase = 1; /* llama.cpp's normalizer_options default, and HF's */
     if ((st = opt_bool(f, KEY "normalizer.lowercase", &tok->norm.lowercase)) != IA_OK) return st;
     tok->norm.strip_accents = tok->norm.lowercase;
     if ((st = opt_bool(f, KEY "normalizer.strip_accents", &tok->norm.strip_accents)) != IA_OK) return st;
@@ -142,7 +149,7 @@ static ia_status load(const ia_gguf *f, ia_tokenizer *tok) {
             buf = p;
         }
         /* the converter's phantom(), undone */
-        if (type == IA_TT_CONTROL) {
+        if (type == IA_TT_CONTROL || (len >= 2 && t[0] == '[' && t[len - 1] == ']')) {
             memcpy(buf, t, len);
         } else if (len >= PHANTOM_LEN && memcmp(t, PHANTOM, PHANTOM_LEN) == 0) {
             len -= PHANTOM_LEN;

@@ -176,6 +176,71 @@ done:
     ia_gguf_free(f);
 }
 
+/* llama.cpp's WordPiece fixture (models/ggml-vocab-bert-bge.gguf, with
+ * .inp texts and the .out ids convert_hf_to_gguf_update.py took from HF
+ * tokenizers without special tokens): every text gives those ids between
+ * our [CLS] and [SEP]. From scripts/fetch_llamacpp_src.sh's tree. */
+IA_TEST(bert_gguf_llamacpp_vocab_fixture) {
+    static const char sep[] = "\n__ggml_vocab_test__\n";
+    const char *base = "build-anchors/llama.cpp-src/models/ggml-vocab-bert-bge.gguf";
+    char rel[256];
+    char *inp = NULL, *outs = NULL;
+    size_t ninp = 0, nout = 0, ip = 0, op = 0;
+    ia_gguf *f = NULL;
+    ia_tokenizer *tok = NULL;
+    int cases = 0, bad = 0;
+    static int32_t ids[1 << 16], want[1 << 16];
+    if (ia_gguf_open(ia_test_source_path(base), &f) != IA_OK) {
+        CHECK_MSG(0, "%s: %s (run scripts/fetch_llamacpp_src.sh)", base, ia_last_error());
+        return;
+    }
+    CHECK_STATUS(ia_tokenizer_from_gguf(f, &tok), IA_OK);
+    ia_gguf_free(f);
+    snprintf(rel, sizeof rel, "%s.inp", base);
+    inp = ia_test_read_file(ia_test_source_path(rel), &ninp);
+    snprintf(rel, sizeof rel, "%s.out", base);
+    outs = ia_test_read_file(ia_test_source_path(rel), &nout);
+    if (!tok || !inp || !outs) {
+        CHECK_MSG(0, "cannot load the bert-bge fixture");
+        goto done;
+    }
+    while (ip < ninp) {
+        const char *s = inp + ip;
+        size_t len = ninp - ip, nw = 0, n = 0;
+        for (size_t k = ip; k + sizeof sep - 1 <= ninp; k++)
+            if (memcmp(inp + k, sep, sizeof sep - 1) == 0) {
+                len = k - ip;
+                break;
+            }
+        ip += len + (ip + len < ninp ? sizeof sep - 1 : 0);
+        while (op < nout && outs[op] != '\n') {
+            char *end;
+            long v;
+            if (outs[op] == ' ') {
+                op++;
+                continue;
+            }
+            v = strtol(outs + op, &end, 10);
+            if (end == outs + op) break;
+            if (nw < sizeof want / sizeof *want) want[nw++] = (int32_t)v;
+            op = (size_t)(end - outs);
+        }
+        if (op < nout) op++;
+        cases++;
+        if (ia_tokenizer_encode_bytes(tok, s, len, 0, ids, sizeof ids / sizeof *ids, &n) != IA_OK || n < 2 ||
+            n - 2 != nw || memcmp(ids + 1, want, nw * sizeof *want) != 0) {
+            if (bad++ < 3) fprintf(stderr, "  text %d (\"%.*s\"): %zu ids, want %zu + 2\n", cases,
+                                   (int)(len < 40 ? len : 40), s, n, nw);
+        }
+    }
+    printf("  bert-bge: %d texts, %d differ\n", cases, bad);
+    CHECK(cases > 20 && bad == 0);
+done:
+    free(inp);
+    free(outs);
+    ia_tokenizer_free(tok);
+}
+
 typedef struct ref_texts {
     cJSON *root;
     const char **v;
