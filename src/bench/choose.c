@@ -112,6 +112,8 @@ static long long weight_bytes(const char *model_ref) {
         ia_error_clear();
         return 0;
     }
+    /* a .gguf file named directly is its own weights */
+    if (stat(dir, &sb) == 0 && S_ISREG(sb.st_mode)) return (long long)sb.st_size;
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     if (stat(path, &sb) == 0) return (long long)sb.st_size;
     snprintf(path, sizeof path, "%s/model.gguf", dir);

@@ -260,6 +260,27 @@ static ia_status build(const ia_gguf *f, const arch_info *a, cJSON *cfg) {
     return fill_vocab(f, cfg);
 }
 
+ia_status ia_gguf_st_config(const ia_gguf *f, ia_st_config *out) {
+    int64_t v = 1;
+    ia_status st = ia_gguf_get_i64(f, "bert.pooling_type", &v);
+    memset(out, 0, sizeof *out);
+    out->normalize = 1;
+    if (st == IA_ERR_NOT_FOUND) {
+        ia_error_clear();
+        v = 1;
+    } else if (st != IA_OK) {
+        return st;
+    }
+    switch (v) {
+    case 0: /* NONE: per-token output in llama.cpp; we embed sentences */
+    case 1: out->pooling = IA_POOLING_MEAN; return IA_OK;
+    case 2: out->pooling = IA_POOLING_CLS; return IA_OK;
+    case 3: return ia_error(IA_ERR_UNSUPPORTED, "GGUF: bert.pooling_type 3 (last token) is not supported for bert");
+    case 4: return ia_error(IA_ERR_UNSUPPORTED, "GGUF: bert.pooling_type 4 (rank, a reranker) is not supported yet");
+    default: return ia_error(IA_ERR_FORMAT, "GGUF: bert.pooling_type %lld is not one of llama.cpp's", (long long)v);
+    }
+}
+
 ia_status ia_gguf_config_json(const ia_gguf *f, cJSON **out) {
     const char *arch;
     const arch_info *a;

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "formats/gguf.h"
+#include "formats/hf_config.h"
 
 /* The architectures whose metadata and tensor names we map. */
 int ia_gguf_arch_known(const char *arch);
@@ -31,6 +32,20 @@ int ia_gguf_arch_known(const char *arch);
  * architecture when it is not one we map; IA_ERR_FORMAT naming the key
  * when a required one is absent or of the wrong type. */
 ia_status ia_gguf_config_json(const ia_gguf *f, cJSON **out);
+
+/* How a BERT GGUF's token vectors become one embedding, in place of the
+ * sentence-transformers files of a directory. Pooling from
+ * "bert.pooling_type" (llama.cpp's enum: 1 MEAN, 2 CLS; absent or 0, NONE,
+ * is mean, sentence-transformers' default for a plain encoder; LAST and
+ * RANK are IA_ERR_UNSUPPORTED). normalize is 1: GGUF has no key for
+ * sentence-transformers' Normalize module, the converter writes a pooling
+ * type only for sentence-transformers models (which, as all-MiniLM-L6-v2,
+ * nearly all end in Normalize), and llama.cpp's llama-embedding and
+ * llama-server normalise by default (--embd-normalize 2), so unit vectors
+ * are what users of the file get elsewhere; cosine similarity does not
+ * change either way. max_seq_length is 0: the file does not carry
+ * sentence_bert_config.json's, so the limit is bert.context_length. */
+ia_status ia_gguf_st_config(const ia_gguf *f, ia_st_config *out);
 
 /* The GGUF name of Hugging Face tensor hf_name for arch into buf; 0 when
  * the name has no GGUF counterpart (then the tensor is looked up as is). */

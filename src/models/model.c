@@ -286,6 +286,8 @@ ia_status ia_model_load(const char *ref, const ia_hardware_profile *profile, ia_
             snprintf(cfg_path, sizeof cfg_path, "%.4200s (GGUF metadata)", path);
             if ((st = ia_hf_config_parse(cfg_path, m->config, &m->cfg)) != IA_OK) goto fail;
             memset(&m->st_cfg, 0, sizeof m->st_cfg);
+            if (strcmp(m->gguf_arch, "bert") == 0 && (st = ia_gguf_st_config(m->wref->gguf, &m->st_cfg)) != IA_OK)
+                goto fail;
         } else {
             if ((st = ia_config_json_load(m->dir, &m->config)) != IA_OK) goto fail;
             if ((st = ia_hf_config_parse(cfg_path, m->config, &m->cfg)) != IA_OK) goto fail;

@@ -3,7 +3,8 @@
  * ia_tokenizer_* calls of ipfs_accelerate.h wrap it).
  *
  * Kinds: WordPiece (the BERT pipeline from tokenizer.json: BertNormalizer,
- * BertPreTokenizer, WordPiece, TemplateProcessing/BertProcessing), and the
+ * BertPreTokenizer, WordPiece, TemplateProcessing/BertProcessing; or the
+ * same rebuilt from a BERT GGUF's metadata, tokenizer_gguf_wpm.c), and the
  * LLM tokenizers, byte-level BPE and SentencePiece BPE, loaded from GGUF
  * metadata (ia_tokenizer_from_gguf) or from a tokenizer.json whose model is
  * BPE. See docs/tokenizers.md for the pre-tokenizer types supported; any

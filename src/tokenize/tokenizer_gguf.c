@@ -7,7 +7,8 @@
  *     added unless add_bos_token (or the pre type's default) says so;
  *   model "gemma4": BPE over raw UTF-8 (pre type gemma4);
  *   model "llama" (SentencePiece BPE): bos 1, eos 2, unk 0, add_bos and
- *     add_space_prefix on by default.
+ *     add_space_prefix on by default;
+ *   model "bert" (WordPiece): tokenizer_gguf_wpm.c.
  * The file is hostile: array lengths must agree with the token count, and
  * special ids out of range are ignored (llama.cpp keeps its default then).
  */
@@ -71,7 +72,7 @@ static ia_status load(const ia_gguf *f, ia_llm_tok *t) {
     else if (strcmp(model, "llama") == 0) t->model = IA_LLM_SPM;
     else
         return ia_error(IA_ERR_UNSUPPORTED, "GGUF tokenizer: tokenizer.ggml.model \"%.64s\" is "
-                        "not supported (only \"gpt2\", \"gemma4\" and \"llama\")", model);
+                        "not supported (only \"gpt2\", \"gemma4\", \"llama\" and \"bert\")", model);
     if ((st = ia_gguf_get_str_array(f, KEY "tokens", &n, &texts)) != IA_OK)
         return ia_error_prefix(st, "GGUF tokenizer");
     if ((st = ia_llm_tok_init(t, texts, n)) != IA_OK) return st;
@@ -147,6 +148,17 @@ ia_status ia_tokenizer_from_gguf(const ia_gguf *f, ia_tokenizer **out) {
     *out = NULL;
     ia_tokenizer *tok = calloc(1, sizeof *tok);
     if (!tok) return ia_error(IA_ERR_NOMEM, "tokenizer: out of memory");
+    const char *model = NULL;
+    if (ia_gguf_get_str(f, KEY "model", &model) == IA_OK && strcmp(model, "bert") == 0) {
+        ia_status st = ia_tokenizer_wpm_from_gguf(f, tok); /* kind WordPiece */
+        if (st != IA_OK) {
+            ia_tokenizer_free(tok);
+            return st;
+        }
+        *out = tok;
+        return IA_OK;
+    }
+    ia_error_clear();
     tok->kind = IA_TOK_LLM;
     ia_status st = load(f, &tok->llm);
     if (st != IA_OK) {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "formats/gguf.h"
 #include "ipfs_accelerate.h"
 #include "tokenize/added_tokens.h"
 #include "tokenize/bert_normalizer.h"
@@ -52,6 +53,10 @@ ia_status ia_tokenizer_encode_bytes(const ia_tokenizer *tok, const char *text,
 /* Loads a tokenizer.json whose model.type is "BPE" (root: the parsed
  * document, a cJSON *) into tok (zeroed): tokenizer_json_bpe.c. */
 ia_status ia_tokenizer_json_bpe(const void *root, ia_tokenizer *tok);
+
+/* Loads the WordPiece vocabulary of a BERT GGUF file (tokenizer.ggml.model
+ * "bert") into tok (zeroed): tokenizer_gguf_wpm.c. */
+ia_status ia_tokenizer_wpm_from_gguf(const ia_gguf *f, ia_tokenizer *tok);
 
 /* LLM encode into a growable buffer (appends); see ia_tokenizer_tokenize. */
 ia_status ia_llm_encode(const ia_llm_tok *t, const char *text, size_t len, int add_special,
