@@ -54,7 +54,7 @@ typedef struct ia_bench_config {
  * (borrowed for the call). A generation configuration, which takes
  * seconds to minutes, also calls it before each of its warm-up and timed
  * repetitions with done = the configurations finished so far and what
- * naming the repetition ("... repetition 2/5"). */
+ * naming the repetition ("repetition 2/5: model device pp=P tg=G"). */
 typedef void (*ia_bench_progress_fn)(void *ctx, int done, int total, const char *what);
 
 /* The hardware entries of a run: every backend name (its default profile

@@ -125,7 +125,7 @@ ia_status ia_bench_measure_generate(const ia_bench_config *cfg, const char *mode
     go.sampling = &sampling;
 
     /* Calibrate the prompt to exactly pp tokens (file comment). */
-    snprintf(what, sizeof what, "%s %s pp=%d tg=%d: sizing the prompt", model_ref, r->backend, pp, tg);
+    snprintf(what, sizeof what, "sizing the prompt: %s %s pp=%d tg=%d", model_ref, r->backend, pp, tg);
     say(progress, what);
     for (int tries = 0;; tries++) {
         free(text);
@@ -145,8 +145,8 @@ ia_status ia_bench_measure_generate(const ia_bench_config *cfg, const char *mode
     }
 
     for (int i = 0; i < cfg->gen_warmup; i++) {
-        snprintf(what, sizeof what, "%s %s pp=%d tg=%d warm-up %d/%d", model_ref, r->backend, pp, tg, i + 1,
-                 cfg->gen_warmup);
+        snprintf(what, sizeof what, "warm-up %d/%d: %s %s pp=%d tg=%d", i + 1, cfg->gen_warmup, model_ref,
+                 r->backend, pp, tg);
         say(progress, what);
         if ((st = run_once(sess, text, &go, tg + 1, &res)) != IA_OK) goto gen_failed;
     }
@@ -161,7 +161,8 @@ ia_status ia_bench_measure_generate(const ia_bench_config *cfg, const char *mode
     ia_bench_power_start(&pw);
     for (int i = 0; i < reps; i++) {
         double t0;
-        snprintf(what, sizeof what, "%s %s pp=%d tg=%d repetition %d/%d", model_ref, r->backend, pp, tg, i + 1, reps);
+        /* the count first: a terminal's progress line may cut the end */
+        snprintf(what, sizeof what, "repetition %d/%d: %s %s pp=%d tg=%d", i + 1, reps, model_ref, r->backend, pp, tg);
         say(progress, what);
         t0 = ia_now_sec();
         if ((st = run_once(sess, text, &go, tg + 1, &res)) != IA_OK) goto gen_failed;
