@@ -94,12 +94,23 @@ static void col(double v, int width, int prec) {
     else printf(" %*s", width, "-");
 }
 
+static int is_generate(const cJSON *r) { return !strcmp(str(r, "kind"), "generate"); }
+
+/* Embedding rows, then text generation rows (each table only when it has
+ * rows; the embedding header also when there are none at all). */
 static void print_table(const char *json) {
     cJSON *rows = cJSON_Parse(json);
     const cJSON *r;
-    printf("%4s  %-20s %-7s %-9s %5s %5s %9s %9s %9s %10s %11s  %s\n", "run", "model", "backend", "precision",
-           "batch", "seq", "p50 ms", "p90 ms", "p99 ms", "items/s", "tokens/s", "note");
+    int n_gen = 0, n_embed = 0;
     cJSON_ArrayForEach(r, rows) {
+        if (is_generate(r)) n_gen++;
+        else n_embed++;
+    }
+    if (n_embed || !n_gen)
+        printf("%4s  %-20s %-7s %-9s %5s %5s %9s %9s %9s %10s %11s  %s\n", "run", "model", "backend", "precision",
+               "batch", "seq", "p50 ms", "p90 ms", "p99 ms", "items/s", "tokens/s", "note");
+    cJSON_ArrayForEach(r, rows) {
+        if (is_generate(r)) continue;
         printf("%4.0f  %-20.20s %-7.7s %-9.9s %5.0f %5.0f", num(r, "run_id"), str(r, "model"), str(r, "backend"),
                str(r, "precision"), num(r, "batch"), num(r, "seq_len"));
         col(num(r, "latency_ms_p50"), 9, 3);
@@ -109,6 +120,34 @@ static void print_table(const char *json) {
         col(num(r, "tokens_per_s"), 11, 1);
         printf("  %s\n", str(r, "skipped_reason"));
     }
+    if (!n_gen) goto done;
+    if (n_embed) printf("\n");
+    /* text generation: medians over the repetitions, +- their stddev */
+    printf("%4s  %-20s %-7s %-9s %3s %5s %5s %5s %17s %15s %9s %9s  %s\n", "run", "model", "backend", "weights", "thr",
+           "pp", "tg", "ctx", "prompt tok/s", "gen tok/s", "TTFT ms", "KV MiB", "note");
+    cJSON_ArrayForEach(r, rows) {
+        char pp[32], tg[32];
+        if (!is_generate(r)) continue;
+        printf("%4.0f  %-20.20s %-7.7s %-9.9s", num(r, "run_id"), str(r, "model"), str(r, "backend"),
+               str(r, "precision"));
+        col(num(r, "threads_used"), 3, 0);
+        col(num(r, "seq_len"), 5, 0);
+        col(num(r, "gen_tokens"), 5, 0);
+        col(num(r, "n_ctx"), 5, 0);
+        if (isfinite(num(r, "prompt_tokens_per_s")))
+            snprintf(pp, sizeof pp, "%.1f +- %.1f", num(r, "prompt_tokens_per_s"), num(r, "prompt_tokens_per_s_stddev"));
+        else
+            snprintf(pp, sizeof pp, "-");
+        if (isfinite(num(r, "gen_tokens_per_s")))
+            snprintf(tg, sizeof tg, "%.1f +- %.1f", num(r, "gen_tokens_per_s"), num(r, "gen_tokens_per_s_stddev"));
+        else
+            snprintf(tg, sizeof tg, "-");
+        printf(" %17s %15s", pp, tg);
+        col(num(r, "ttft_ms"), 9, 1);
+        col(num(r, "kv_cache_bytes") / (1024.0 * 1024.0), 9, 1);
+        printf("  %s\n", str(r, "skipped_reason"));
+    }
+done:
     cJSON_Delete(rows);
 }
 
@@ -118,16 +157,24 @@ static void bench_usage(FILE *f) {
             "\n"
             "Benchmarks models on devices and stores the results in DuckDB.\n"
             "\n"
+            "An embedding model (bert) is timed over batch x seq; a model that generates\n"
+            "text (llama, e.g. --model smollm2) is measured as llama-bench's pp/tg instead:\n"
+            "each repetition generates --gen tokens after a --prompt-token prompt from an\n"
+            "empty cache, and the row holds the median +- stddev of prompt tokens/s,\n"
+            "generated tokens/s and time to first token, the context and KV-cache bytes.\n"
+            "\n"
             "  --model M[,M...]     models (default " IA_DEFAULT_MODEL ")\n"
             "  --device D[,D...]    devices (default: every one that runs models here; absent\n"
             "                       ones are recorded as skipped, with the reason)\n"
             "  --precision P[,P...] fp32, int8, int4, int2, fp16, bf16 (default: as stored); each\n"
             "                       device runs each precision (int widths quantise at load;\n"
             "                       what a device cannot run is recorded as skipped)\n"
-            "  --batch N[,N...]     batch sizes (default 1,8,32)\n"
-            "  --seq N[,N...]       tokens per text (default 128)\n"
-            "  --iterations N       timed passes per configuration (default 10)\n"
-            "  --warmup N           untimed passes first (default 2)\n"
+            "  --batch N[,N...]     embedding models: batch sizes (default 1,8,32)\n"
+            "  --seq N[,N...]       embedding models: tokens per text (default 128)\n"
+            "  --prompt N           LLMs: prompt tokens (default 512, as pp512)\n"
+            "  --gen N              LLMs: generated tokens (default 128, as tg128)\n"
+            "  --iterations N       timed passes per configuration (default 10; LLMs 5)\n"
+            "  --warmup N           untimed passes first (default 2; LLMs 1)\n"
             "  --threads N          threads (default: one per CPU)\n"
             "  --db PATH            database (default $IA_BENCH_DB, else\n"
             "                       ~/.cache/ipfs_accelerate/benchmark_db.duckdb); --no-store: keep nothing\n"
@@ -149,6 +196,8 @@ int ia_cmd_bench(int argc, char **argv) {
     cfg.batches = batches, cfg.n_batches = 3;
     cfg.seq_lens = seqs, cfg.n_seq_lens = 1;
     cfg.iterations = 10, cfg.warmup = 2, cfg.threads = 0, cfg.store_iterations = 1;
+    /* prompt_tokens, gen_tokens, gen_iterations, gen_warmup: init's
+     * defaults (512, 128, 5, 1) unless given */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -179,9 +228,15 @@ int ia_cmd_bench(int argc, char **argv) {
             i++;
         } else if (!strcmp(a, "--iterations")) {
             if ((cfg.iterations = ia_cli_parse_int(a, val, 1, 1000000)) < 0) return 2;
-            i++;
+            cfg.gen_iterations = cfg.iterations, i++;
         } else if (!strcmp(a, "--warmup")) {
             if ((cfg.warmup = ia_cli_parse_int(a, val, 0, 1000000)) < 0) return 2;
+            cfg.gen_warmup = cfg.warmup, i++;
+        } else if (!strcmp(a, "--prompt")) {
+            if ((cfg.prompt_tokens = ia_cli_parse_int(a, val, 1, 1 << 20)) < 0) return 2;
+            i++;
+        } else if (!strcmp(a, "--gen")) {
+            if ((cfg.gen_tokens = ia_cli_parse_int(a, val, 1, 1 << 20)) < 0) return 2;
             i++;
         } else if (!strcmp(a, "--threads")) {
             if ((cfg.threads = ia_cli_parse_int(a, val, 0, 1024)) < 0) return 2;

@@ -464,12 +464,26 @@ typedef struct ia_benchmark_config {
     const ia_hardware_profile *profiles; /* each filled by IA_HARDWARE_PROFILE_INIT;
                                             its threads 0 = `threads` above */
     size_t n_profiles;
+    /* appended for text generation (benchmark schema v5): a model whose
+     * family generates text (llama) is measured as llama-bench's pp/tg
+     * instead of over batches x seq_lens — one row of kind "generate" per
+     * hardware entry, each repetition an ia_session_generate call from an
+     * empty cache on a prompt of exactly prompt_tokens tokens that
+     * generates gen_tokens more (greedy, EOS ignored); the row holds the
+     * median and stddev of prompt tokens/s, generated tokens/s and time to
+     * first token, the context and the KV-cache bytes. */
+    int prompt_tokens;           /* pp; default 512 */
+    int gen_tokens;              /* tg; default 128 */
+    int gen_iterations;          /* timed repetitions; default 5 */
+    int gen_warmup;              /* untimed repetitions first; default 1 */
 } ia_benchmark_config;
 
 IA_API void ia_benchmark_config_init(ia_benchmark_config *c, size_t struct_size);
 #define IA_BENCHMARK_CONFIG_INIT(c) ia_benchmark_config_init((c), sizeof *(c))
 
-/* Progress: done of total configurations, `what` names the current one. */
+/* Progress: done of total configurations, `what` names the current one.
+ * A text generation configuration also reports each of its repetitions
+ * (done unchanged, `what` naming the repetition). */
 typedef void (*ia_progress_fn)(void *ctx, int done, int total, const char *what);
 
 /* The default benchmark database: $IA_BENCH_DB if set, else
@@ -481,12 +495,16 @@ IA_API ia_status ia_benchmark_default_db(char *buf, size_t cap);
 /* Runs the matrix, stores it in the DuckDB database at db_path (created if
  * needed; NULL = do not store) and returns the run id and the result rows
  * as a JSON array (caller frees with ia_free()). Rows carry
- * model_fingerprint and machine_id (schema v4). */
+ * model_fingerprint and machine_id (schema v4), kind ("embed" or
+ * "generate") and the generation figures (schema v5). */
 IA_API ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, ia_progress_fn progress,
                                   void *ctx, int64_t *run_id, char **results_json);
 
 /* Result rows of the database as JSON (filters may be NULL/0; metrics NULL
- * = all; group_by NULL or "model", "backend", "batch"). Caller frees. */
+ * = all; group_by NULL or "model", "backend", "batch", "kind"). Rows of
+ * both kinds come back: embedding ("kind":"embed") and text generation
+ * ("kind":"generate", with prompt_tokens_per_s, gen_tokens_per_s, ttft_ms,
+ * kv_cache_bytes, n_ctx, threads_used; schema v5). Caller frees. */
 IA_API ia_status ia_benchmark_query(const char *db_path, const char *const *models, size_t n_models,
                                     const char *const *backends, size_t n_backends,
                                     const char *const *metrics, size_t n_metrics, const char *group_by,

@@ -263,6 +263,8 @@ class BenchmarkConfigC(_SizedStruct):
         ("iterations", c_int), ("warmup", c_int), ("threads", c_int),
         ("store_iterations", c_int),
         ("profiles", POINTER(HardwareProfileC)), ("n_profiles", c_size_t),
+        ("prompt_tokens", c_int), ("gen_tokens", c_int),
+        ("gen_iterations", c_int), ("gen_warmup", c_int),
     ]
 
 

@@ -45,6 +45,9 @@ __all__ = [
 METRICS: Tuple[str, ...] = (
     "latency_ms_mean", "latency_ms_stddev", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99",
     "items_per_s", "tokens_per_s", "rss_delta_bytes", "model_bytes", "energy_j", "power_w",
+    # text generation rows (``kind == "generate"``): medians over the repetitions, their stddev
+    "prompt_tokens_per_s", "prompt_tokens_per_s_stddev", "gen_tokens_per_s", "gen_tokens_per_s_stddev",
+    "ttft_ms", "ttft_ms_stddev", "kv_cache_bytes",
 )
 
 #: The seed's metric names and the core columns each stands for.
@@ -53,6 +56,8 @@ METRIC_GROUPS: Mapping[str, Tuple[str, ...]] = {
     "throughput": ("items_per_s", "tokens_per_s"),
     "memory": ("rss_delta_bytes", "model_bytes"),
     "power": ("energy_j", "power_w"),
+    "generation": ("prompt_tokens_per_s", "prompt_tokens_per_s_stddev", "gen_tokens_per_s",
+                   "gen_tokens_per_s_stddev", "ttft_ms", "ttft_ms_stddev", "kv_cache_bytes"),
 }
 
 #: The seed's ``group_by`` names -> the core's ("model", "backend", "batch").
@@ -60,6 +65,7 @@ _GROUP_ALIASES: Mapping[str, str] = {
     "model": "model", "model_name": "model",
     "backend": "backend", "hardware_backend": "backend", "hardware": "backend",
     "batch": "batch", "batch_size": "batch",
+    "kind": "kind",
 }
 
 #: The metric a chart of "latency" etc. draws, and its error-bar column.
@@ -68,6 +74,7 @@ _PLOT_METRICS: Mapping[str, Tuple[str, Optional[str], str]] = {
     "throughput": ("items_per_s", None, "throughput (items/s)"),
     "memory": ("model_bytes", None, "model weights (bytes)"),
     "power": ("power_w", None, "power (W)"),
+    "generation": ("gen_tokens_per_s", "gen_tokens_per_s_stddev", "generated tokens/s (median)"),
 }
 
 
@@ -145,7 +152,12 @@ def _profile_of(spec: HardwareSpec) -> HardwareProfile:
 class BenchmarkConfig:
     """What to benchmark: every model x hardware x batch size x sequence
     length runs ``iterations`` timed passes after ``warmup`` untimed ones
-    (``ia_benchmark_config``).
+    (``ia_benchmark_config``). A model that generates text (the llama
+    family, e.g. "smollm2") is measured instead as llama-bench's pp/tg, one
+    row of ``kind`` "generate" per hardware entry: ``gen_iterations``
+    generations of ``gen_tokens`` tokens after a ``prompt_tokens``-token
+    prompt, with the median and stddev of prompt tokens/s, generated
+    tokens/s and time to first token, the context and the KV-cache bytes.
 
     Args:
         models: model directories or cached names (the seed's
@@ -174,6 +186,10 @@ class BenchmarkConfig:
         options: the seed's options dict: ``store_results`` (False: store
             nothing, even with a storage), ``verbose`` (print progress to
             stderr), ``collect_metrics_per_iteration``. Other keys raise.
+        prompt_tokens, gen_tokens: text generation's prompt and generated
+            tokens (default 512 and 128, llama-bench's pp512 / tg128).
+        gen_iterations, gen_warmup: its timed and untimed repetitions
+            (default 5 and 1).
     """
 
     def __init__(
@@ -192,6 +208,10 @@ class BenchmarkConfig:
         model_names: Optional[Sequence[str]] = None,
         hardware_profiles: Optional[Sequence[HardwareSpec]] = None,
         warmup_iterations: Optional[int] = None,
+        prompt_tokens: int = 512,
+        gen_tokens: int = 128,
+        gen_iterations: int = 5,
+        gen_warmup: int = 1,
     ) -> None:
         if model_names is not None:
             if models is not None:
@@ -203,7 +223,9 @@ class BenchmarkConfig:
             hardware = hardware_profiles
         if warmup_iterations is not None:
             warmup = warmup_iterations
-        for name, value, lo in (("iterations", iterations, 1), ("warmup", warmup, 0), ("threads", threads, 0)):
+        for name, value, lo in (("iterations", iterations, 1), ("warmup", warmup, 0), ("threads", threads, 0),
+                                ("prompt_tokens", prompt_tokens, 1), ("gen_tokens", gen_tokens, 1),
+                                ("gen_iterations", gen_iterations, 1), ("gen_warmup", gen_warmup, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < lo:
                 raise ValueError(f"{name} must be an int >= {lo}, not {value!r}")
         options = dict(options or {})
@@ -221,6 +243,10 @@ class BenchmarkConfig:
         self.iterations = iterations
         self.warmup = warmup
         self.threads = threads
+        self.prompt_tokens = prompt_tokens
+        self.gen_tokens = gen_tokens
+        self.gen_iterations = gen_iterations
+        self.gen_warmup = gen_warmup
         self.store_iterations = bool(options.get("collect_metrics_per_iteration", store_iterations))
         self.store_results = bool(options.get("store_results", True))
         self.verbose = bool(options.get("verbose", False))
@@ -249,7 +275,10 @@ class BenchmarkRun(NamedTuple):
     (None where not measured, e.g. power without RAPL), ``power_reason``
     where power was not measured, ``skipped_reason`` — the core's reason —
     for a configuration that could not run here, and ``model_fingerprint``
-    / ``machine_id`` (which model, by content, on which machine).
+    / ``machine_id`` (which model, by content, on which machine), ``kind``
+    ("embed", or "generate" for a text generation row, which also holds
+    ``gen_tokens, n_ctx, threads_used`` and the "generation" metrics of
+    :data:`METRIC_GROUPS`).
     """
 
     run_id: Optional[int]
@@ -269,6 +298,8 @@ def _run(config: BenchmarkConfig, db_path: Optional[str], progress: Optional[Pro
     cfg.seq_lens, cfg.n_seq_lens = seqs, len(config.sequence_lengths)
     cfg.iterations, cfg.warmup, cfg.threads = config.iterations, config.warmup, config.threads
     cfg.store_iterations = 1 if config.store_iterations else 0
+    cfg.prompt_tokens, cfg.gen_tokens = config.prompt_tokens, config.gen_tokens
+    cfg.gen_iterations, cfg.gen_warmup = config.gen_iterations, config.gen_warmup
     if c_profiles is not None:
         cfg.profiles = ctypes.cast(c_profiles, ctypes.POINTER(HardwareProfileC))
         cfg.n_profiles = len(profiles)
@@ -383,11 +414,11 @@ class DuckDBStorage:
             models / backends: keep rows of these only (the seed's
                 ``model_names`` / ``hardware_backends`` too).
             metrics: columns to return — seed names ("latency",
-                "throughput", "memory", "power") or :data:`METRICS`. With
+                "throughput", "memory", "power", "generation") or :data:`METRICS`. With
                 metrics, rows hold ``id, run_id, model, backend, precision,
                 batch, seq_len`` and those columns; without, every column
                 (``skipped_reason``, ``run_status``, ``started_at``, ...).
-            group_by: "model", "backend" or "batch" (also "model_name",
+            group_by: "model", "backend", "batch" or "kind" (also "model_name",
                 "hardware_backend", "batch_size"): one row per group, its
                 ``count`` and the mean of each metric over measured rows.
             run_id: keep only that run's rows (filtered here: the core's

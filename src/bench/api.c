@@ -56,6 +56,21 @@ static char *results_json(int64_t run_id, const ia_bench_result *r, size_t n) {
         if (r[i].model_fingerprint) cJSON_AddStringToObject(o, "model_fingerprint", r[i].model_fingerprint);
         else cJSON_AddNullToObject(o, "model_fingerprint");
         if (r[i].machine_id) cJSON_AddStringToObject(o, "machine_id", r[i].machine_id);
+        cJSON_AddStringToObject(o, "kind", r[i].kind ? r[i].kind : "embed");
+        if (r[i].threads_used > 0) cJSON_AddNumberToObject(o, "threads_used", r[i].threads_used);
+        else cJSON_AddNullToObject(o, "threads_used");
+        if (r[i].kind && !strcmp(r[i].kind, "generate")) { /* as the store keeps them: only on these rows */
+            cJSON_AddNumberToObject(o, "gen_tokens", r[i].gen_tokens);
+            if (r[i].n_ctx > 0) cJSON_AddNumberToObject(o, "n_ctx", r[i].n_ctx);
+            else cJSON_AddNullToObject(o, "n_ctx");
+            add_num(o, "prompt_tokens_per_s", r[i].prompt_tokens_per_s);
+            add_num(o, "prompt_tokens_per_s_stddev", r[i].prompt_tokens_per_s_stddev);
+            add_num(o, "gen_tokens_per_s", r[i].gen_tokens_per_s);
+            add_num(o, "gen_tokens_per_s_stddev", r[i].gen_tokens_per_s_stddev);
+            add_num(o, "ttft_ms", r[i].ttft_ms);
+            add_num(o, "ttft_ms_stddev", r[i].ttft_ms_stddev);
+            add_num(o, "kv_cache_bytes", r[i].kv_cache_bytes);
+        }
         cJSON_AddItemToArray(arr, o);
     }
     s = arr ? cJSON_PrintUnformatted(arr) : NULL;
@@ -69,6 +84,10 @@ void ia_benchmark_config_init(ia_benchmark_config *c, size_t struct_size) {
     d.struct_size = sizeof d;
     d.iterations = 10;
     d.warmup = 2;
+    d.prompt_tokens = IA_BENCH_DEFAULT_PROMPT;
+    d.gen_tokens = IA_BENCH_DEFAULT_GEN;
+    d.gen_iterations = IA_BENCH_DEFAULT_GEN_ITERATIONS;
+    d.gen_warmup = 1;
     ia_struct_export(c, struct_size, &d, sizeof d);
 }
 
@@ -126,7 +145,14 @@ ia_status ia_benchmark_run(const ia_benchmark_config *cfg, const char *db_path, 
     c = (ia_bench_config){cfg->models,   cfg->n_models,   cfg->backends,  cfg->n_backends,
                           cfg->batches,  cfg->n_batches,  cfg->seq_lens,  cfg->n_seq_lens,
                           cfg->iterations, cfg->warmup, cfg->threads, cfg->store_iterations, 0,
-                          profiles, cfg->n_profiles};
+                          profiles, cfg->n_profiles, cfg->prompt_tokens, cfg->gen_tokens,
+                          cfg->gen_iterations, cfg->gen_warmup};
+    /* Public 0 is not "default" (init fills the defaults): refuse it. */
+    if (cfg->prompt_tokens < 1 || cfg->gen_tokens < 1 || cfg->gen_iterations < 1) {
+        st = ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_run: prompt_tokens %d, gen_tokens %d and gen_iterations %d "
+                      "must be >= 1", cfg->prompt_tokens, cfg->gen_tokens, cfg->gen_iterations);
+        goto done;
+    }
     /* Check the configuration before the store is opened, so a bad one
      * leaves no database file behind. */
     if ((st = ia_bench_check_config(&c)) != IA_OK) goto done;

@@ -3,8 +3,11 @@
  *
  * Charts are drawn as static SVG so the file renders anywhere (and in the
  * headless-Chromium test) without JavaScript or fonts from the network.
- * Every drawn mark carries a class (bar, errbar, point) and data-* values,
- * so a test can check that the charts hold the numbers, not just shapes.
+ * Every drawn mark carries a class (bar, errbar, point; llmbar, llmerr on
+ * the text generation charts) and data-* values, so a test can check that
+ * the charts hold the numbers, not just shapes. Embedding rows and text
+ * generation rows (kind "generate", schema v5) are drawn apart: their
+ * figures measure different things.
  */
 #include "bench/report_html.h"
 
@@ -52,8 +55,18 @@ static void cell(FILE *f, double v, int prec) {
     else fputs("<td>-</td>", f);
 }
 
+/* A text generation row (schema v5 kind "generate"); rows without a kind
+ * are embedding rows. */
+static int is_generate(const cJSON *r) { return !strcmp(str(r, "kind"), "generate"); }
+
+/* An embedding row with figures (the latency and throughput charts). */
 static int measured(const cJSON *r) {
-    return !str(r, "skipped_reason")[0] && isfinite(num(r, "latency_ms_mean"));
+    return !is_generate(r) && !str(r, "skipped_reason")[0] && isfinite(num(r, "latency_ms_mean"));
+}
+
+/* A text generation row with figures. */
+static int measured_gen(const cJSON *r) {
+    return is_generate(r) && !str(r, "skipped_reason")[0] && isfinite(num(r, "gen_tokens_per_s"));
 }
 
 /* A "nice" axis maximum: 1, 2 or 5 times a power of ten above v. */
@@ -67,7 +80,11 @@ static void axis(FILE *f, double ymax, const char *label) {
     fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#333'/>", ML, H - MB, W - 10, H - MB);
     for (int i = 0; i <= 4; i++) {
         double v = ymax * i / 4, y = (H - MB) - (H - MB - MT) * i / 4.0;
-        fprintf(f, "<text x='%d' y='%.1f' font-size='11' text-anchor='end'>%.3g</text>", ML - 6, y + 4, v);
+        /* %.3g would write 1000 as 1e+03 */
+        if (v >= 1000) fprintf(f, "<text class='ytick' x='%d' y='%.1f' font-size='11' text-anchor='end'>%.0f</text>",
+                               ML - 6, y + 4, v);
+        else fprintf(f, "<text class='ytick' x='%d' y='%.1f' font-size='11' text-anchor='end'>%.3g</text>", ML - 6,
+                     y + 4, v);
         fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#ddd'/>", ML, y, W - 10, y);
     }
     fprintf(f, "<text x='14' y='%d' font-size='12' transform='rotate(-90 14 %d)' text-anchor='middle'>", H / 2, H / 2);
@@ -85,7 +102,7 @@ static void latency_chart(FILE *f, const cJSON *rows) {
         ymax = top > ymax ? top : ymax;
         n++;
     }
-    fputs("<h2>Latency by hardware (mean ± stddev, ms per batch)</h2>\n", f);
+    fputs("<h2>Latency by hardware (embedding models: mean ± stddev, ms per batch)</h2>\n", f);
     fprintf(f, "<svg id='latency' class='chart' width='%d' height='%d' xmlns='http://www.w3.org/2000/svg'>", W, H);
     if (n == 0) {
         fputs("<text x='20' y='40'>no measured rows</text></svg>\n", f);
@@ -142,8 +159,23 @@ static void throughput_chart(FILE *f, const cJSON *rows) {
     }
     ymax = nice_max(ymax);
     axis(f, ymax, "items/s");
-    fprintf(f, "<text x='%d' y='%d' font-size='12' text-anchor='middle'>batch size (log scale, max %.0f)</text>",
-            (W + ML) / 2, H - 12, xmax);
+    fprintf(f, "<text x='%d' y='%d' font-size='12' text-anchor='middle'>batch size (log scale)</text>",
+            (W + ML) / 2, H - 12);
+    /* x ticks: one per batch size measured, labelled with it */
+    cJSON_ArrayForEach(r, rows) {
+        const cJSON *prev;
+        int seen = 0;
+        if (!measured(r)) continue;
+        cJSON_ArrayForEach(prev, rows) {
+            if (prev == r) break;
+            if (measured(prev) && num(prev, "batch") == num(r, "batch")) seen = 1;
+        }
+        if (seen) continue;
+        double x = ML + 10 + (W - ML - 30) * (xmax > 1 ? log(num(r, "batch")) / log(xmax) : 0.5);
+        fprintf(f, "<line class='xtick' x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#333'/>", x, H - MB, x, H - MB + 5);
+        fprintf(f, "<text class='xtick' x='%.1f' y='%d' font-size='11' text-anchor='middle'>%.0f</text>", x,
+                H - MB + 18, num(r, "batch"));
+    }
     /* Series: the first row of each new (model, backend, seq_len) starts one. */
     cJSON_ArrayForEach(s, rows) {
         const cJSON *prev;
@@ -178,6 +210,100 @@ static void throughput_chart(FILE *f, const cJSON *rows) {
     fputs("</svg>\n", f);
 }
 
+/* One bar per measured generation row: the median of `key` with its
+ * stddev as an error bar, the y axis labelled in ticks, each bar named
+ * below (run, model, device, test as llama-bench names it: pp512, tg128). */
+static void gen_chart(FILE *f, const cJSON *rows, const char *id, const char *title, const char *key,
+                      const char *sd_key, const char *ylabel, const char *test, const char *size_key) {
+    const cJSON *r;
+    double ymax = 0;
+    int n = 0, i = 0;
+    cJSON_ArrayForEach(r, rows) if (measured_gen(r) && isfinite(num(r, key))) {
+        double top = num(r, key) + (isfinite(num(r, sd_key)) ? num(r, sd_key) : 0);
+        ymax = top > ymax ? top : ymax;
+        n++;
+    }
+    fprintf(f, "<h3>%s</h3>\n", title);
+    fprintf(f, "<svg id='%s' class='chart' width='%d' height='%d' xmlns='http://www.w3.org/2000/svg'>", id, W, H);
+    if (n == 0) {
+        fputs("<text x='20' y='40'>no measured rows</text></svg>\n", f);
+        return;
+    }
+    ymax = nice_max(ymax);
+    axis(f, ymax, ylabel);
+    cJSON_ArrayForEach(r, rows) if (measured_gen(r) && isfinite(num(r, key))) {
+        double slot = (double)(W - ML - 20) / n, bw = slot * 0.6, x = ML + 10 + slot * i + (slot - bw) / 2;
+        double v = num(r, key), sd = num(r, sd_key), y = (H - MB) - (H - MB - MT) * v / ymax;
+        fprintf(f, "<rect class='llmbar' data-metric='%s' data-value='%.6g' x='%.1f' y='%.1f' width='%.1f' "
+                   "height='%.1f' fill='%s'><title>", key, v, x, y, bw, (H - MB) - y, palette[i % 6]);
+        esc(f, str(r, "model"));
+        fputc(' ', f);
+        esc(f, str(r, "backend"));
+        fprintf(f, " %s%.0f: %.1f %s</title></rect>", test, num(r, size_key), v, ylabel);
+        if (isfinite(sd) && sd > 0) {
+            double y0 = (H - MB) - (H - MB - MT) * (v - sd > 0 ? v - sd : 0) / ymax;
+            double y1 = (H - MB) - (H - MB - MT) * (v + sd) / ymax;
+            fprintf(f, "<line class='llmerr' data-value='%.6g' x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#000'/>",
+                    sd, x + bw / 2, y0, x + bw / 2, y1);
+        }
+        fprintf(f, "<text x='%.1f' y='%d' font-size='10' text-anchor='middle'>r%.0f ", x + bw / 2, H - MB + 14,
+                num(r, "run_id"));
+        esc(f, str(r, "backend"));
+        fprintf(f, " %s%.0f</text>", test, num(r, size_key));
+        fprintf(f, "<text x='%.1f' y='%d' font-size='10' text-anchor='middle'>", x + bw / 2, H - MB + 28);
+        esc(f, str(r, "model"));
+        fputs("</text>", f);
+        i++;
+    }
+    fputs("</svg>\n", f);
+}
+
+/* The text generation section: the table of every generation row, then
+ * the prompt and generation rates drawn. Nothing when there are none. */
+static void gen_section(FILE *f, const cJSON *rows) {
+    const cJSON *r;
+    int n = 0;
+    cJSON_ArrayForEach(r, rows) n += is_generate(r);
+    if (!n) return;
+    fputs("<h2>Text generation (LLMs: median &#177; stddev over the repetitions)</h2>\n"
+          "<table id='llm'><tr><th>run</th><th>model</th><th>backend</th><th>weights</th><th>threads</th>"
+          "<th>prompt</th><th>gen</th><th>context</th><th>prompt tok/s</th><th>gen tok/s</th>"
+          "<th>TTFT ms</th><th>KV cache MiB</th><th>note</th></tr>\n", f);
+    cJSON_ArrayForEach(r, rows) {
+        if (!is_generate(r)) continue;
+        fprintf(f, "<tr class='llmrow'><td>%.0f</td><td>", num(r, "run_id"));
+        esc(f, str(r, "model"));
+        fputs("</td><td>", f);
+        esc(f, str(r, "backend"));
+        fputs("</td><td>", f);
+        esc(f, str(r, "precision"));
+        fputs("</td>", f);
+        cell(f, num(r, "threads_used"), 0);
+        cell(f, num(r, "seq_len"), 0);
+        cell(f, num(r, "gen_tokens"), 0);
+        cell(f, num(r, "n_ctx"), 0);
+        if (isfinite(num(r, "prompt_tokens_per_s")))
+            fprintf(f, "<td>%.1f &#177; %.1f</td>", num(r, "prompt_tokens_per_s"), num(r, "prompt_tokens_per_s_stddev"));
+        else
+            fputs("<td>-</td>", f);
+        if (isfinite(num(r, "gen_tokens_per_s")))
+            fprintf(f, "<td>%.1f &#177; %.1f</td>", num(r, "gen_tokens_per_s"), num(r, "gen_tokens_per_s_stddev"));
+        else
+            fputs("<td>-</td>", f);
+        cell(f, num(r, "ttft_ms"), 1);
+        cell(f, num(r, "kv_cache_bytes") / (1024.0 * 1024.0), 2);
+        fputs("<td>", f);
+        esc(f, str(r, "skipped_reason"));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    gen_chart(f, rows, "llm_prompt", "Prompt processing (tokens/s)", "prompt_tokens_per_s",
+              "prompt_tokens_per_s_stddev", "prompt tokens/s", "pp", "seq_len");
+    gen_chart(f, rows, "llm_gen", "Generation (tokens/s)", "gen_tokens_per_s", "gen_tokens_per_s_stddev",
+              "generated tokens/s", "tg", "gen_tokens");
+    gen_chart(f, rows, "llm_ttft", "Time to first token (ms)", "ttft_ms", "ttft_ms_stddev", "ms", "pp", "seq_len");
+}
+
 /* Side-by-side p50 of two runs for each configuration both measured. */
 static void compare_table(FILE *f, const cJSON *rows, const long long *ids) {
     const cJSON *a, *b;
@@ -185,11 +311,15 @@ static void compare_table(FILE *f, const cJSON *rows, const long long *ids) {
     fputs("<tr><th>model</th><th>backend</th><th>batch</th><th>seq</th>", f);
     fprintf(f, "<th>run %lld</th><th>run %lld</th><th>ratio</th></tr>", ids[0], ids[1]);
     cJSON_ArrayForEach(a, rows) {
-        if (num(a, "run_id") != (double)ids[0] || !measured(a)) continue;
+        if (num(a, "run_id") != (double)ids[0] || !(measured(a) || measured_gen(a))) continue;
         cJSON_ArrayForEach(b, rows) {
-            if (num(b, "run_id") != (double)ids[1] || !measured(b) || strcmp(str(a, "model"), str(b, "model")) ||
-                strcmp(str(a, "backend"), str(b, "backend")) || num(a, "batch") != num(b, "batch") ||
-                num(a, "seq_len") != num(b, "seq_len"))
+            /* the same configuration: for generation rows also the same
+             * kind and number of generated tokens (p50 = a whole call) */
+            if (num(b, "run_id") != (double)ids[1] || !(measured(b) || measured_gen(b)) ||
+                strcmp(str(a, "model"), str(b, "model")) || strcmp(str(a, "backend"), str(b, "backend")) ||
+                num(a, "batch") != num(b, "batch") || num(a, "seq_len") != num(b, "seq_len") ||
+                is_generate(a) != is_generate(b) ||
+                (is_generate(a) && num(a, "gen_tokens") != num(b, "gen_tokens")))
                 continue;
             fputs("<tr class='cmp'><td>", f);
             esc(f, str(a, "model"));
@@ -222,16 +352,17 @@ ia_status ia_bench_report_html(const char *rows_json, const long long *compare, 
     }
     fputs("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>ipfs_accelerate benchmark report</title>\n"
           "<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"
-          "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f0f0f0}</style>"
+          "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}th{background:#f0f0f0}</style>"
           "</head><body>\n<h1>ipfs_accelerate benchmark report</h1>\n", f);
     fprintf(f, "<p>%d result rows; generated by ipfs_accelerate %s.</p>\n", cJSON_GetArraySize(rows), ia_version());
     latency_chart(f, rows);
     throughput_chart(f, rows);
+    gen_section(f, rows);
     if (compare) compare_table(f, rows, compare);
-    fputs("<h2>All rows</h2>\n<table id='rows'><tr><th>run</th><th>model</th><th>backend</th><th>batch</th>"
-          "<th>seq</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>items/s</th><th>note</th></tr>\n", f);
+    fputs("<h2>All rows</h2>\n<table id='rows'><tr><th>run</th><th>kind</th><th>model</th><th>backend</th>"
+          "<th>batch</th><th>seq</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>items/s</th><th>note</th></tr>\n", f);
     cJSON_ArrayForEach(r, rows) {
-        fprintf(f, "<tr><td>%.0f</td><td>", num(r, "run_id"));
+        fprintf(f, "<tr><td>%.0f</td><td>%s</td><td>", num(r, "run_id"), is_generate(r) ? "generate" : "embed");
         esc(f, str(r, "model"));
         fputs("</td><td>", f);
         esc(f, str(r, "backend"));

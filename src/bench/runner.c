@@ -12,6 +12,7 @@
  * padded batch is exactly batch x seq_len with no padding.
  */
 #include "bench/runner.h"
+#include "bench/runner_internal.h"
 #include "util/clock.h"
 
 #include <math.h>
@@ -25,13 +26,13 @@
 #include "bench/power.h"
 #include "bench/stats.h"
 #include "formats/model_id.h"
+#include "models/model.h"
 #include "hw/hw.h"
 #include "util/error.h"
 
 #define SYNTH_WORD "hello"
 
-static char *dup_printf(const char *fmt, ...) IA_PRINTF(1, 2);
-static char *dup_printf(const char *fmt, ...) {
+char *ia_bench_dup_printf(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -75,7 +76,7 @@ static char *token_count_mismatch(const char *model_ref, const char *text, int s
     if (ia_tokenizer_open(path, &tok) != IA_OK) goto fail;
     if (ia_tokenizer_encode(tok, text, 0, ids, sizeof ids / sizeof ids[0], &n) != IA_OK) goto fail;
     if (n != (size_t)seq_len) {
-        why = dup_printf("synthetic text of %d x \"" SYNTH_WORD "\" is %zu tokens with this "
+        why = ia_bench_dup_printf("synthetic text of %d x \"" SYNTH_WORD "\" is %zu tokens with this "
                          "model's tokenizer, not seq_len %d (truncation or a different vocabulary)",
                          seq_len - 2, n, seq_len);
         if (!why) *nomem = 1;
@@ -104,6 +105,10 @@ static ia_status result_init(ia_bench_result *r, const char *model, const char *
     r->items_per_s = r->tokens_per_s = NAN;
     r->rss_delta_bytes = r->model_bytes = NAN;
     r->energy_j = r->power_w = NAN;
+    r->prompt_tokens_per_s = r->prompt_tokens_per_s_stddev = NAN;
+    r->gen_tokens_per_s = r->gen_tokens_per_s_stddev = NAN;
+    r->ttft_ms = r->ttft_ms_stddev = r->kv_cache_bytes = NAN;
+    r->kind = "embed"; /* a constant: result_clear does not free it */
     if (!r->model || !r->backend || !r->precision || (fingerprint && !r->model_fingerprint) ||
         (machine && !r->machine_id))
         return ia_error(IA_ERR_NOMEM, "bench: result strings");
@@ -127,11 +132,7 @@ void ia_bench_results_free(ia_bench_result *results, size_t n) {
     free(results);
 }
 
-/* Measures one configuration into r (already initialised). iter_ms has
- * room for cfg->iterations latencies. A configuration that cannot run
- * here sets r->skipped_reason and returns IA_OK. */
-/* Replaces *field (owned) with a copy of value; IA_ERR_NOMEM on failure. */
-static ia_status set_str(const char **field, const char *value) {
+ia_status ia_bench_set_str(const char **field, const char *value) {
     char *p = strdup(value);
     if (!p) return ia_error(IA_ERR_NOMEM, "bench: result strings");
     free((void *)*field);
@@ -139,6 +140,40 @@ static ia_status set_str(const char **field, const char *value) {
     return IA_OK;
 }
 
+ia_status ia_bench_open_model(const char *model_ref, const ia_hardware_profile *prof, ia_bench_result *r,
+                              ia_model **out) {
+    ia_model *model = NULL;
+    ia_status st = ia_model_open_profile(model_ref, prof, &model);
+    *out = NULL;
+    if (st == IA_ERR_UNAVAILABLE || st == IA_ERR_UNSUPPORTED || st == IA_ERR_NOT_FOUND) {
+        /* Absent hardware, a precision or family it cannot run, a model
+         * that is not here: recorded facts about this machine. */
+        const char *msg = ia_last_error();
+        r->skipped_reason = ia_bench_dup_printf("%s", msg && *msg ? msg : ia_status_str(st));
+        return r->skipped_reason ? IA_OK : ia_error(IA_ERR_NOMEM, "bench: skip reason");
+    }
+    if (st != IA_OK) return ia_error_prefix(st, "bench %s on %s", model_ref, r->backend);
+    r->model_bytes = (double)ia_model_weight_bytes(model);
+    r->threads_used = ia_model_threads(model);
+    /* What really ran: the model's widths (a quantised file, or weights
+     * quantised at load for an int profile) and the device "auto" chose. */
+    if ((st = ia_bench_set_str(&r->precision, ia_model_precision(model))) != IA_OK) goto fail;
+    if (strcmp(prof->backend ? prof->backend : "auto", "auto") == 0) {
+        char dev[64];
+        if (prof->device_index) snprintf(dev, sizeof dev, "%s:%d", ia_model_device(model), prof->device_index);
+        else snprintf(dev, sizeof dev, "%s", ia_model_device(model));
+        if ((st = ia_bench_set_str(&r->backend, dev)) != IA_OK) goto fail;
+    }
+    *out = model;
+    return IA_OK;
+fail:
+    ia_model_free(model);
+    return st;
+}
+
+/* Measures one configuration into r (already initialised). iter_ms has
+ * room for cfg->iterations latencies. A configuration that cannot run
+ * here sets r->skipped_reason and returns IA_OK. */
 static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, const ia_hardware_profile *hw,
                              int batch, int seq_len, ia_bench_result *r, double *iter_ms) {
     ia_status st = IA_OK;
@@ -155,31 +190,9 @@ static ia_status measure_one(const ia_bench_config *cfg, const char *model_ref, 
     int peak_reset = ia_bench_rss_reset_peak() == 0;
     if (ia_bench_rss(&rss0, NULL) != IA_OK) rss0 = -1;
 
-    st = ia_model_open_profile(model_ref, &prof, &model);
-    if (st == IA_ERR_UNAVAILABLE || st == IA_ERR_UNSUPPORTED || st == IA_ERR_NOT_FOUND) {
-        /* Absent hardware, a precision or family it cannot run, a model
-         * that is not here: recorded facts about this machine. */
-        const char *msg = ia_last_error();
-        r->skipped_reason = dup_printf("%s", msg && *msg ? msg : ia_status_str(st));
-        st = r->skipped_reason ? IA_OK : ia_error(IA_ERR_NOMEM, "bench: skip reason");
-        goto fail;
-    }
-    if (st != IA_OK) {
-        st = ia_error_prefix(st, "bench %s on %s", model_ref, r->backend);
-        goto fail;
-    }
-    r->model_bytes = (double)ia_model_weight_bytes(model);
-    /* What really ran: the model's widths (a quantised file, or weights
-     * quantised at load for an int profile) and the device "auto" chose. */
-    if ((st = set_str(&r->precision, ia_model_precision(model))) != IA_OK) goto fail;
-    if (strcmp(prof.backend ? prof.backend : "auto", "auto") == 0) {
-        char dev[64];
-        if (prof.device_index) snprintf(dev, sizeof dev, "%s:%d", ia_model_device(model), prof.device_index);
-        else snprintf(dev, sizeof dev, "%s", ia_model_device(model));
-        if ((st = set_str(&r->backend, dev)) != IA_OK) goto fail;
-    }
+    if ((st = ia_bench_open_model(model_ref, &prof, r, &model)) != IA_OK || !model) goto fail;
     if (seq_len > ia_model_max_tokens(model)) {
-        r->skipped_reason = dup_printf("seq_len %d exceeds the %d tokens %s takes", seq_len,
+        r->skipped_reason = ia_bench_dup_printf("seq_len %d exceeds the %d tokens %s takes", seq_len,
                                        ia_model_max_tokens(model), ia_model_name(model));
         st = r->skipped_reason ? IA_OK : ia_error(IA_ERR_NOMEM, "bench: skip reason");
         goto fail;
@@ -346,7 +359,11 @@ char *ia_bench_config_json(const ia_bench_config *cfg) {
         !cJSON_AddNumberToObject(o, "iterations", cfg->iterations) ||
         !cJSON_AddNumberToObject(o, "warmup", cfg->warmup) ||
         !cJSON_AddNumberToObject(o, "threads", cfg->threads) ||
-        !cJSON_AddBoolToObject(o, "store_iterations", cfg->store_iterations != 0))
+        !cJSON_AddBoolToObject(o, "store_iterations", cfg->store_iterations != 0) ||
+        !cJSON_AddNumberToObject(o, "prompt_tokens", cfg->prompt_tokens) ||
+        !cJSON_AddNumberToObject(o, "gen_tokens", cfg->gen_tokens) ||
+        !cJSON_AddNumberToObject(o, "gen_iterations", cfg->gen_iterations) ||
+        !cJSON_AddNumberToObject(o, "gen_warmup", cfg->gen_warmup))
         goto fail;
     json = cJSON_PrintUnformatted(o);
     /* cJSON allocates with malloc unless cJSON_InitHooks was called; we
@@ -365,6 +382,13 @@ ia_status ia_bench_check_config(const ia_bench_config *cfg) {
     if (cfg->iterations < 1 || cfg->warmup < 0 || cfg->threads < 0)
         return ia_error(IA_ERR_INVALID_ARG, "bench: iterations %d (>= 1), warmup %d, threads %d (>= 0)",
                         cfg->iterations, cfg->warmup, cfg->threads);
+    /* 0 = the default (runner.h); the sum must fit a context */
+    if (cfg->prompt_tokens < 0 || cfg->prompt_tokens > (1 << 20) || cfg->gen_tokens < 0 ||
+        cfg->gen_tokens > (1 << 20) || cfg->gen_iterations < 0 || cfg->gen_iterations > 1000000 ||
+        cfg->gen_warmup < 0 || cfg->gen_warmup > 1000000)
+        return ia_error(IA_ERR_INVALID_ARG, "bench: prompt_tokens %d, gen_tokens %d (1..2^20), gen_iterations %d "
+                        "(>= 1) or gen_warmup %d (>= 0) out of range", cfg->prompt_tokens, cfg->gen_tokens,
+                        cfg->gen_iterations, cfg->gen_warmup);
     for (size_t i = 0; i < cfg->n_models; i++)
         if (!cfg->models[i] || !cfg->models[i][0])
             return ia_error(IA_ERR_INVALID_ARG, "bench: model %zu is NULL or empty", i);
@@ -424,12 +448,52 @@ fail:
     return st;
 }
 
-ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_bench_progress_fn progress,
+/* 1 when model_ref's family is a decoder (measured by
+ * ia_bench_measure_generate), read from its config; a model that is not
+ * here or not readable is 0: the embedding path records why it cannot
+ * run. */
+static int is_decoder(const char *model_ref) {
+    const ia_family *fam = NULL;
+    if (ia_model_peek_family(model_ref, &fam) != IA_OK) {
+        ia_error_clear();
+        return 0;
+    }
+    return fam && fam->kind == IA_FAMILY_DECODER;
+}
+
+/* Stores row r (with its iterations when asked and measured) and reports
+ * it. */
+static ia_status finish_row(const ia_bench_config *cfg, ia_bench_store *store, int64_t rid, ia_bench_result *r,
+                            const double *iter_ms, int n_iter, const char *what) {
+    ia_status st;
+    if (store) {
+        int with_iters = cfg->store_iterations && !r->skipped_reason;
+        st = ia_bench_store_add_result(store, rid, r, with_iters ? iter_ms : NULL, with_iters ? (size_t)n_iter : 0,
+                                       &r->id);
+        if (st != IA_OK) return st;
+    }
+    if (cfg->verbose) {
+        if (r->skipped_reason)
+            fprintf(stderr, "bench: %s: skipped: %s\n", what, r->skipped_reason);
+        else if (r->kind && !strcmp(r->kind, "generate"))
+            fprintf(stderr, "bench: %s: pp %.1f tokens/s, tg %.1f tokens/s, first token %.1f ms\n", what,
+                    r->prompt_tokens_per_s, r->gen_tokens_per_s, r->ttft_ms);
+        else
+            fprintf(stderr, "bench: %s: p50 %.3f ms, %.1f items/s, %.0f tokens/s\n", what, r->latency_ms_p50,
+                    r->items_per_s, r->tokens_per_s);
+    }
+    return IA_OK;
+}
+
+ia_status ia_bench_run(const ia_bench_config *cfg_in, ia_bench_store *store, ia_bench_progress_fn progress,
                        void *ctx, int64_t *run_id, ia_bench_result **results, size_t *n_results) {
     ia_status st;
+    ia_bench_config c;
+    const ia_bench_config *cfg = &c;
     ia_bench_result *res = NULL;
     ia_hardware_profile *hw = NULL;
     double *iter_ms = NULL;
+    unsigned char *decoder = NULL;
     size_t total = 0, done = 0, n_hw = 0;
     int64_t rid = 0;
     char what[512], machine[IA_MACHINE_ID_LEN + 1];
@@ -441,12 +505,26 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
         st = ia_error(IA_ERR_INVALID_ARG, "bench: results and n_results are required");
         goto fail;
     }
-    if ((st = ia_bench_check_config(cfg)) != IA_OK) goto fail;
+    if ((st = ia_bench_check_config(cfg_in)) != IA_OK) goto fail;
+    /* The generation defaults resolved once, so the stored config says
+     * what ran. */
+    c = *cfg_in;
+    if (!c.prompt_tokens) c.prompt_tokens = IA_BENCH_DEFAULT_PROMPT;
+    if (!c.gen_tokens) c.gen_tokens = IA_BENCH_DEFAULT_GEN;
+    if (!c.gen_iterations) c.gen_iterations = IA_BENCH_DEFAULT_GEN_ITERATIONS;
     if ((st = hardware_entries(cfg, &hw, &n_hw)) != IA_OK) goto fail;
     if ((st = ia_hw_machine_id(machine, NULL, 0)) != IA_OK) goto fail;
-    total = cfg->n_models * n_hw * cfg->n_batches * cfg->n_seq_lens;
+    if (!(decoder = calloc(cfg->n_models, 1))) {
+        st = ia_error(IA_ERR_NOMEM, "bench: %zu models", cfg->n_models);
+        goto fail;
+    }
+    for (size_t m = 0; m < cfg->n_models; m++) {
+        decoder[m] = (unsigned char)is_decoder(cfg->models[m]);
+        total += decoder[m] ? n_hw : n_hw * cfg->n_batches * cfg->n_seq_lens;
+    }
     res = calloc(total, sizeof *res);
-    iter_ms = malloc((size_t)cfg->iterations * sizeof *iter_ms);
+    iter_ms = malloc((size_t)(cfg->iterations > cfg->gen_iterations ? cfg->iterations : cfg->gen_iterations) *
+                     sizeof *iter_ms);
     if (!res || !iter_ms) {
         st = ia_error(IA_ERR_NOMEM, "bench: %zu results of %d iterations", total, cfg->iterations);
         goto fail;
@@ -458,41 +536,46 @@ ia_status ia_bench_run(const ia_bench_config *cfg, ia_bench_store *store, ia_ben
          * rows by. A model that is not here has none (its rows are skipped
          * with the reason the open gives). */
         char dir[4096], fp[IA_MODEL_FINGERPRINT_LEN + 1];
-        const char *fingerprint = NULL;
-        if (ia_model_resolve(cfg->models[m], dir, sizeof dir) == IA_OK && ia_model_fingerprint(dir, fp) == IA_OK)
+        const char *fingerprint = NULL, *model = cfg->models[m];
+        if (ia_model_resolve(model, dir, sizeof dir) == IA_OK && ia_model_fingerprint(dir, fp) == IA_OK)
             fingerprint = fp;
         ia_error_clear();
-        for (size_t b = 0; b < n_hw; b++)
+        for (size_t b = 0; b < n_hw; b++) {
+            char label[96];
+            entry_label(&hw[b], label, sizeof label);
+            if (decoder[m]) {
+                ia_bench_result *r = &res[done];
+                ia_bench_progress pr = {progress, ctx, (int)done, (int)total};
+                done++; /* done counts initialised rows: the cleanup frees them */
+                st = result_init(r, model, label, ia_precision_name(hw[b].precision), 1, cfg->prompt_tokens, cfg,
+                                 fingerprint, machine);
+                if (st != IA_OK) goto fail;
+                r->kind = "generate";
+                r->gen_tokens = cfg->gen_tokens;
+                r->iterations = cfg->gen_iterations;
+                r->warmup = cfg->gen_warmup;
+                if ((st = ia_bench_measure_generate(cfg, model, &hw[b], r, iter_ms, &pr)) != IA_OK) goto fail;
+                snprintf(what, sizeof what, "%s %s %s pp=%d tg=%d", model, r->backend, r->precision,
+                         cfg->prompt_tokens, cfg->gen_tokens);
+                if ((st = finish_row(cfg, store, rid, r, iter_ms, cfg->gen_iterations, what)) != IA_OK) goto fail;
+                if (progress) progress(ctx, (int)done, (int)total, what);
+                continue;
+            }
             for (size_t k = 0; k < cfg->n_batches; k++)
                 for (size_t q = 0; q < cfg->n_seq_lens; q++) {
-                    const char *model = cfg->models[m];
                     int batch = cfg->batches[k], seq_len = cfg->seq_lens[q];
                     ia_bench_result *r = &res[done];
-                    char label[96];
-                    entry_label(&hw[b], label, sizeof label);
-                    /* done counts initialised rows: the cleanup frees them. */
                     done++;
                     st = result_init(r, model, label, ia_precision_name(hw[b].precision), batch, seq_len, cfg,
                                      fingerprint, machine);
                     if (st == IA_OK) st = measure_one(cfg, model, &hw[b], batch, seq_len, r, iter_ms);
                     if (st != IA_OK) goto fail;
-                    if (store) {
-                        int with_iters = cfg->store_iterations && !r->skipped_reason;
-                        st = ia_bench_store_add_result(store, rid, r, with_iters ? iter_ms : NULL,
-                                                       with_iters ? (size_t)cfg->iterations : 0, &r->id);
-                        if (st != IA_OK) goto fail;
-                    }
                     snprintf(what, sizeof what, "%s %s %s batch=%d seq=%d", model, r->backend, r->precision, batch,
                              seq_len);
-                    if (cfg->verbose) {
-                        if (r->skipped_reason)
-                            fprintf(stderr, "bench: %s: skipped: %s\n", what, r->skipped_reason);
-                        else
-                            fprintf(stderr, "bench: %s: p50 %.3f ms, %.1f items/s, %.0f tokens/s\n", what,
-                                    r->latency_ms_p50, r->items_per_s, r->tokens_per_s);
-                    }
+                    if ((st = finish_row(cfg, store, rid, r, iter_ms, cfg->iterations, what)) != IA_OK) goto fail;
                     if (progress) progress(ctx, (int)done, (int)total, what);
                 }
+        }
     }
 
     if (store && (st = ia_bench_store_finish_run(store, rid, "complete")) != IA_OK) goto fail;
@@ -510,5 +593,6 @@ fail:
     ia_bench_results_free(res, done);
     free(iter_ms);
     free(hw);
+    free(decoder);
     return st;
 }

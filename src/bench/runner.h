@@ -34,12 +34,27 @@ typedef struct ia_bench_config {
     int verbose;                 /* nonzero: one line per configuration on stderr */
     const ia_hardware_profile *profiles; /* more hardware entries, full-size structs */
     size_t n_profiles;
+    /* Decoders (a model whose family generates text: llama) run one
+     * configuration per hardware entry instead of batches x seq_lens, as
+     * llama-bench's pp/tg (runner_llm.c). 0 = the default in brackets. */
+    int prompt_tokens;           /* tokens of the prompt, pp [512] */
+    int gen_tokens;              /* tokens generated after it, tg [128] */
+    int gen_iterations;          /* timed repetitions [5, llama-bench's -r] */
+    int gen_warmup;              /* untimed full repetitions first (0 = none; the
+                                    prompt calibration still warms the prefill) */
 } ia_bench_config;
+
+#define IA_BENCH_DEFAULT_PROMPT 512
+#define IA_BENCH_DEFAULT_GEN 128
+#define IA_BENCH_DEFAULT_GEN_ITERATIONS 5
 
 /* Progress callback: called once per configuration after it is measured
  * (or skipped), done = 1..total, what = "model device precision batch=B
- * seq=S"
- * (borrowed for the call). */
+ * seq=S" (embedding) or "model device precision pp=P tg=G" (generation)
+ * (borrowed for the call). A generation configuration, which takes
+ * seconds to minutes, also calls it before each of its warm-up and timed
+ * repetitions with done = the configurations finished so far and what
+ * naming the repetition ("repetition 2/5: model device pp=P tg=G"). */
 typedef void (*ia_bench_progress_fn)(void *ctx, int done, int total, const char *what);
 
 /* The hardware entries of a run: every backend name (its default profile
@@ -62,6 +77,11 @@ typedef void (*ia_bench_progress_fn)(void *ctx, int done, int total, const char 
  * and RAPL energy/power or power_reason (power.h). Every row carries the
  * model's fingerprint (formats/model_id.h) and this machine's id
  * (hw/hw.h), which is what device choice matches rows by.
+ *
+ * A model whose family is a decoder (models/model.h: ia_model_peek_family,
+ * read from its config before it is opened) is measured by
+ * ia_bench_measure_generate instead: one row of kind "generate" per
+ * hardware entry (batches and seq_lens do not apply).
  *
  * What this machine cannot run is a result with skipped_reason = the
  * library's message, not an error of the run: a device the profile asks

@@ -223,11 +223,30 @@ fail:
     return st;
 }
 
-/* Binds the 23 result columns after id (parameters 1..23), in the
- * table's column order (v1's columns, then v4's). */
+/* The columns add_result writes, named (not positional): the table's
+ * order is that of the migrations that made it. */
+static const char INSERT_RESULT[] =
+    "INSERT INTO results (id, run_id, model, backend, precision, batch, seq_len, iterations, warmup,"
+    " latency_ms_mean, latency_ms_stddev, latency_ms_p50, latency_ms_p90, latency_ms_p99,"
+    " items_per_s, tokens_per_s, rss_delta_bytes, model_bytes, energy_j, power_w,"
+    " power_reason, skipped_reason, model_fingerprint, machine_id,"
+    " kind, threads_used, gen_tokens, n_ctx, prompt_tokens_per_s, prompt_tokens_per_s_stddev,"
+    " gen_tokens_per_s, gen_tokens_per_s_stddev, ttft_ms, ttft_ms_stddev, kv_cache_bytes)"
+    " VALUES (nextval('ia_results_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+
+/* An int that 0 means "unknown" for binds as NULL. */
+static duckdb_state bind_pos_int(duckdb_prepared_statement p, idx_t i, int v)
+{
+    return v > 0 ? duckdb_bind_int32(p, i, v) : duckdb_bind_null(p, i);
+}
+
+/* Binds INSERT_RESULT's 34 parameters. The generation figures bind only
+ * for kind "generate" (NULL otherwise: an embedding row made with
+ * memset or = {0} does not claim a rate of 0). */
 static int bind_result(duckdb_prepared_statement p, int64_t run_id, const ia_bench_result *r)
 {
-    int ok = 1;
+    int ok = 1, gen = r->kind && strcmp(r->kind, "generate") == 0;
     ok &= duckdb_bind_int64(p, 1, run_id) == DuckDBSuccess;
     ok &= bind_str(p, 2, r->model) == DuckDBSuccess;
     ok &= bind_str(p, 3, r->backend) == DuckDBSuccess;
@@ -251,6 +270,17 @@ static int bind_result(duckdb_prepared_statement p, int64_t run_id, const ia_ben
     ok &= bind_str(p, 21, r->skipped_reason) == DuckDBSuccess;
     ok &= bind_str(p, 22, r->model_fingerprint) == DuckDBSuccess;
     ok &= bind_str(p, 23, r->machine_id) == DuckDBSuccess;
+    ok &= bind_str(p, 24, gen ? "generate" : "embed") == DuckDBSuccess;
+    ok &= bind_pos_int(p, 25, r->threads_used) == DuckDBSuccess;
+    ok &= bind_pos_int(p, 26, gen ? r->gen_tokens : 0) == DuckDBSuccess;
+    ok &= bind_pos_int(p, 27, gen ? r->n_ctx : 0) == DuckDBSuccess;
+    ok &= bind_dbl(p, 28, gen ? r->prompt_tokens_per_s : NAN) == DuckDBSuccess;
+    ok &= bind_dbl(p, 29, gen ? r->prompt_tokens_per_s_stddev : NAN) == DuckDBSuccess;
+    ok &= bind_dbl(p, 30, gen ? r->gen_tokens_per_s : NAN) == DuckDBSuccess;
+    ok &= bind_dbl(p, 31, gen ? r->gen_tokens_per_s_stddev : NAN) == DuckDBSuccess;
+    ok &= bind_dbl(p, 32, gen ? r->ttft_ms : NAN) == DuckDBSuccess;
+    ok &= bind_dbl(p, 33, gen ? r->ttft_ms_stddev : NAN) == DuckDBSuccess;
+    ok &= bind_dbl(p, 34, gen ? r->kv_cache_bytes : NAN) == DuckDBSuccess;
     return ok;
 }
 
@@ -265,6 +295,8 @@ ia_status ia_bench_store_add_result(ia_bench_store *s, int64_t run_id, const ia_
     if (!s || !r) return ia_error(IA_ERR_INVALID_ARG, "bench store: add_result needs s and r");
     if (!r->model || !r->backend || !r->precision)
         return ia_error(IA_ERR_INVALID_ARG, "bench store: a result needs model, backend and precision");
+    if (r->kind && strcmp(r->kind, "embed") != 0 && strcmp(r->kind, "generate") != 0)
+        return ia_error(IA_ERR_INVALID_ARG, "bench store: result kind \"%s\" (embed or generate)", r->kind);
     if (n_iterations > 0 && !iteration_ms)
         return ia_error(IA_ERR_INVALID_ARG, "bench store: %zu iterations but no latencies", n_iterations);
     if (n_iterations > INT32_MAX)
@@ -273,8 +305,7 @@ ia_status ia_bench_store_add_result(ia_bench_store *s, int64_t run_id, const ia_
     st = ia_store_exec(s, "add_result", "BEGIN TRANSACTION");
     if (st != IA_OK) goto fail;
     in_tx = 1;
-    st = prepare(s, "INSERT INTO results VALUES (nextval('ia_results_seq'),"
-                    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", &p);
+    st = prepare(s, INSERT_RESULT, &p);
     if (st != IA_OK) goto fail;
     if (!bind_result(p, run_id, r)) { st = ia_error(IA_ERR_INTERNAL, "%s: add_result: binding failed", s->path); goto fail; }
     st = execute(s, p, "inserting the result", &id);

@@ -16,7 +16,7 @@ typedef struct ia_bench_store ia_bench_store;
 
 /* Schema version written by this build; older versions are migrated on
  * open, newer ones refused with a clear error. */
-#define IA_BENCH_SCHEMA_VERSION 4
+#define IA_BENCH_SCHEMA_VERSION 5
 
 /* Opens or creates the database at path (":memory:" allowed) and migrates
  * it. A file that is not a DuckDB database, or one whose schema is newer
@@ -48,7 +48,16 @@ ia_status ia_bench_store_begin_run(ia_bench_store *s, const ia_bench_run_info *i
 ia_status ia_bench_store_finish_run(ia_bench_store *s, int64_t run_id, const char *status);
 
 /* One measured configuration. NaN in a double = not measured (stored as
- * NULL), with *_reason saying why. */
+ * NULL), with *_reason saying why.
+ *
+ * kind "embed" (NULL means it too): an embedding batch; latency is per
+ * ia_model_embed call. kind "generate" (schema v5): a decoder measured as
+ * llama-bench does, batch 1, seq_len = the prompt's tokens (pp), gen_tokens
+ * tokens generated (tg) per repetition, latency per ia_session_generate
+ * call, items_per_s and tokens_per_s NaN (the prompt and generation rates
+ * below say it; device choice reads items_per_s and so never mixes the
+ * two kinds). The generation figures are stored only for kind "generate"
+ * (NULL on embedding rows, whatever the struct holds). */
 typedef struct ia_bench_result {
     const char *model;
     const char *backend;      /* "cpu" */
@@ -63,6 +72,15 @@ typedef struct ia_bench_result {
     int64_t id;               /* row id once stored (the runner fills it), else 0 */
     const char *model_fingerprint; /* formats/model_id.h; NULL = unknown (model not found) */
     const char *machine_id;        /* hw/machine_id.c; NULL = unknown */
+    /* schema v5 */
+    const char *kind;              /* "embed" (NULL = "embed") or "generate" */
+    int threads_used;              /* threads the model ran with; 0 = unknown (NULL) */
+    int gen_tokens;                /* generate: tokens generated per repetition */
+    int n_ctx;                     /* generate: the session's context in tokens */
+    double prompt_tokens_per_s, prompt_tokens_per_s_stddev; /* generate: median, sample stddev */
+    double gen_tokens_per_s, gen_tokens_per_s_stddev;       /* generate: median, sample stddev */
+    double ttft_ms, ttft_ms_stddev;                         /* generate: time to first token */
+    double kv_cache_bytes;                                  /* generate: the session's KV cache */
 } ia_bench_result;
 
 /* Inserts one result and its per-iteration latencies (may be NULL/0) in one
@@ -78,7 +96,7 @@ ia_status ia_bench_store_add_accuracy(ia_bench_store *s, int64_t result_id, cons
 /* Results as a JSON array of objects (one per result row, joined with its
  * run), filtered by models/backends (NULL or n = 0: all) and reduced to the
  * named metrics (NULL: all columns). group_by (NULL: none) is one of
- * "model", "backend", "batch" and then rows are aggregated (mean of each
+ * "model", "backend", "batch", "kind" and then rows are aggregated (mean of each
  * metric, count). Caller frees *json with free(). */
 ia_status ia_bench_store_query_json(ia_bench_store *s, const char *const *models, size_t n_models,
                                     const char *const *backends, size_t n_backends,

@@ -20,10 +20,13 @@ static const char *const METRICS[] = {
     "latency_ms_mean", "latency_ms_stddev", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99",
     "items_per_s",     "tokens_per_s",      "rss_delta_bytes", "model_bytes",   "energy_j",
     "power_w",
+    /* schema v5: text generation rows (kind = 'generate') */
+    "prompt_tokens_per_s", "prompt_tokens_per_s_stddev", "gen_tokens_per_s", "gen_tokens_per_s_stddev",
+    "ttft_ms", "ttft_ms_stddev", "kv_cache_bytes",
 };
 #define N_METRICS (sizeof METRICS / sizeof METRICS[0])
 
-static const char *const GROUPS[] = {"model", "backend", "batch"};
+static const char *const GROUPS[] = {"model", "backend", "batch", "kind"};
 
 /* Every column of a result row joined with its run (export and the
  * unfiltered query). */
@@ -32,7 +35,9 @@ static const char ALL_COLUMNS[] =
     " r.model, r.backend, r.precision, r.batch, r.seq_len, r.iterations, r.warmup,"
     " r.latency_ms_mean, r.latency_ms_stddev, r.latency_ms_p50, r.latency_ms_p90, r.latency_ms_p99,"
     " r.items_per_s, r.tokens_per_s, r.rss_delta_bytes, r.model_bytes, r.energy_j, r.power_w,"
-    " r.power_reason, r.skipped_reason, u.status AS run_status, r.model_fingerprint, r.machine_id";
+    " r.power_reason, r.skipped_reason, u.status AS run_status, r.model_fingerprint, r.machine_id,"
+    " r.kind, r.threads_used, r.gen_tokens, r.n_ctx, r.prompt_tokens_per_s, r.prompt_tokens_per_s_stddev,"
+    " r.gen_tokens_per_s, r.gen_tokens_per_s_stddev, r.ttft_ms, r.ttft_ms_stddev, r.kv_cache_bytes";
 static const char FROM[] = " FROM results r JOIN runs u ON r.run_id = u.id";
 
 /* A growable string; on allocation failure it stays failed (oom = 1). */
@@ -145,7 +150,7 @@ ia_status ia_bench_store_query_json(ia_bench_store *s, const char *const *models
     for (size_t i = 0; i < n_backends; i++)
         if (!backends[i]) return ia_error(IA_ERR_INVALID_ARG, "bench store: NULL backend filter");
     if (group_by && !in_list(group_by, GROUPS, sizeof GROUPS / sizeof GROUPS[0]))
-        return ia_error(IA_ERR_INVALID_ARG, "bench store: cannot group by \"%s\" (model, backend or batch)", group_by);
+        return ia_error(IA_ERR_INVALID_ARG, "bench store: cannot group by \"%s\" (model, backend, batch or kind)", group_by);
 
     const char *const *m = n_metrics ? metrics : METRICS;
     size_t nm = n_metrics ? n_metrics : N_METRICS;
@@ -166,7 +171,7 @@ ia_status ia_bench_store_query_json(ia_bench_store *s, const char *const *models
         }
     } else if (n_metrics) {
         sb_add(&b, "r.id, r.run_id, r.model, r.backend, r.precision, r.batch, r.seq_len, r.model_fingerprint,"
-                   " r.machine_id");
+                   " r.machine_id, r.kind, r.threads_used, r.gen_tokens, r.n_ctx");
         for (size_t i = 0; i < nm; i++) {
             sb_add(&b, ", r.");
             sb_add(&b, m[i]);

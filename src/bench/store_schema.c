@@ -72,7 +72,30 @@ static const char STEP_V4[] =
     "ALTER TABLE results ADD COLUMN model_fingerprint VARCHAR;"
     "ALTER TABLE results ADD COLUMN machine_id VARCHAR;";
 
-static const char *const STEPS[] = {STEP_V1, STEP_V2, STEP_V3, STEP_V4};
+/* v4 -> v5: text generation rows (issue 11) beside the embedding rows, in
+ * the same table so every query, export and report reads both kinds.
+ * kind tells them apart ('embed' for every older row); threads_used is
+ * what the model really ran with (runs.threads is what was asked, 0 = all).
+ * For kind 'generate': seq_len is the prompt's tokens, gen_tokens the
+ * tokens generated per repetition, n_ctx the session's context, the rates
+ * are medians over the repetitions with their sample stddev (llama-bench
+ * reports mean +- stddev; a median is steadier on a shared machine),
+ * ttft_ms the time from the call to the first token, kv_cache_bytes what
+ * the session's KV cache holds (ia_session_cache_bytes). NULL elsewhere. */
+static const char STEP_V5[] =
+    "ALTER TABLE results ADD COLUMN kind VARCHAR DEFAULT 'embed';"
+    "ALTER TABLE results ADD COLUMN threads_used INTEGER;"
+    "ALTER TABLE results ADD COLUMN gen_tokens INTEGER;"
+    "ALTER TABLE results ADD COLUMN n_ctx INTEGER;"
+    "ALTER TABLE results ADD COLUMN prompt_tokens_per_s DOUBLE;"
+    "ALTER TABLE results ADD COLUMN prompt_tokens_per_s_stddev DOUBLE;"
+    "ALTER TABLE results ADD COLUMN gen_tokens_per_s DOUBLE;"
+    "ALTER TABLE results ADD COLUMN gen_tokens_per_s_stddev DOUBLE;"
+    "ALTER TABLE results ADD COLUMN ttft_ms DOUBLE;"
+    "ALTER TABLE results ADD COLUMN ttft_ms_stddev DOUBLE;"
+    "ALTER TABLE results ADD COLUMN kv_cache_bytes DOUBLE;";
+
+static const char *const STEPS[] = {STEP_V1, STEP_V2, STEP_V3, STEP_V4, STEP_V5};
 #define N_STEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
 _Static_assert(sizeof STEPS / sizeof STEPS[0] == IA_BENCH_SCHEMA_VERSION,
                "one migration step per schema version");

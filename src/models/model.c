@@ -331,6 +331,33 @@ fail:
     return st;
 }
 
+ia_status ia_model_peek_family(const char *ref, const ia_family **out) {
+    char dir[4096], path[4200], cfg_path[4300];
+    int64_t bytes = 0;
+    cJSON *cfg = NULL;
+    ia_gguf *g = NULL;
+    const cJSON *type;
+    struct stat sb;
+    ia_status st;
+    if (!out) return ia_error(IA_ERR_INVALID_ARG, "ia_model_peek_family: out is NULL");
+    *out = NULL;
+    if ((st = ia_model_resolve(ref, dir, sizeof dir)) != IA_OK) return st;
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
+    /* the same choice as ia_model_load: a GGUF without config.json beside
+     * it is described by its metadata */
+    if (weights_path(dir, path, sizeof path, &bytes) && (is_gguf_file(dir) || stat(cfg_path, &sb) != 0)) {
+        if ((st = ia_gguf_open(path, &g)) == IA_OK) st = ia_gguf_config_json(g, &cfg);
+        ia_gguf_free(g);
+    } else {
+        st = ia_config_json_load(dir, &cfg);
+    }
+    if (st != IA_OK) return st;
+    type = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
+    if (cJSON_IsString(type)) *out = ia_family_find(type->valuestring);
+    cJSON_Delete(cfg);
+    return IA_OK;
+}
+
 ia_status ia_model_own_session(ia_model *m, ia_session **out) {
     ia_status st = IA_OK;
     if (!m->own_session) st = ia_session_create(m, NULL, &m->own_session);

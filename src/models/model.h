@@ -296,4 +296,12 @@ const ia_family *ia_family_find(const char *model_type);
 /* "bert, llama, ..." for messages. */
 void ia_family_list(char *buf, size_t cap);
 
+/* The family that would run model ref (config.json's model_type, or a
+ * GGUF's metadata, read as ia_model_open reads them), without mapping
+ * the weights for compute, binding them or choosing a device: what the
+ * benchmark runner asks to pick the kind of measurement. *out is NULL
+ * (and IA_OK) when the model_type is one no family runs; a missing model
+ * or config is the error ia_model_open would report first. */
+ia_status ia_model_peek_family(const char *ref, const ia_family **out);
+
 #endif

@@ -276,3 +276,70 @@ IA_TEST(runner_records_in_store) {
     ia_bench_results_free(res, n);
     ia_bench_store_close(store);
 }
+
+/* Progress of a generation configuration: repetitions with done held,
+ * then the configuration itself. */
+typedef struct {
+    int reps, rows, last_done;
+} gen_progress;
+
+static void on_gen_progress(void *ctx, int done, int total, const char *what) {
+    gen_progress *p = ctx;
+    (void)total;
+    if (strstr(what, "repetition")) p->reps += done == 0;
+    else if (!strstr(what, "warm-up") && !strstr(what, "prompt")) p->rows++;
+    p->last_done = done;
+}
+
+/* A decoder (SmolLM2, found by its family, not by a flag) gets one
+ * "generate" row per hardware entry whatever the batches and seq_lens:
+ * the prompt exactly prompt_tokens, the figures consistent with each
+ * other, the KV cache what the context holds, and the row stored with its
+ * repetitions. */
+IA_TEST(runner_measures_a_decoder_as_pp_tg) {
+    const char *models[] = {"smollm2"};
+    static const char *const cpu[] = {"cpu", "cuda"};
+    ia_bench_config cfg = small_config(models);
+    ia_bench_store *store = NULL;
+    ia_bench_result *res = NULL;
+    gen_progress gp = {0, 0, -1};
+    size_t n = 0;
+    int64_t run_id = 0;
+    char *json = NULL;
+    char dir[4096];
+    if (ia_model_resolve("smollm2", dir, sizeof dir) != IA_OK) SKIP("smollm2 is not in the model cache (scripts/setup.sh)");
+    cfg.backends = cpu, cfg.n_backends = 2;
+    cfg.threads = 2;
+    cfg.prompt_tokens = 24, cfg.gen_tokens = 6, cfg.gen_iterations = 3, cfg.gen_warmup = 1;
+    CHECK_STATUS(ia_bench_store_open(":memory:", &store), IA_OK);
+    REQUIRE(store);
+    CHECK_STATUS(ia_bench_run(&cfg, store, on_gen_progress, &gp, &run_id, &res, &n), IA_OK);
+    REQUIRE(res && n == 2); /* one row per device, not batches x seq_lens */
+    const ia_bench_result *r = &res[0];
+    CHECK(!strcmp(r->kind, "generate") && !strcmp(r->backend, "cpu"));
+    CHECK_MSG(!r->skipped_reason, "skipped: %s", r->skipped_reason);
+    CHECK(r->batch == 1 && r->seq_len == 24 && r->gen_tokens == 6 && r->iterations == 3 && r->warmup == 1);
+    CHECK(r->n_ctx == 24 + 6 + 1 && r->threads_used == 2);
+    CHECK_MSG(r->prompt_tokens_per_s > 0 && r->gen_tokens_per_s > 0 && r->ttft_ms > 0, "pp %g tg %g ttft %g",
+              r->prompt_tokens_per_s, r->gen_tokens_per_s, r->ttft_ms);
+    CHECK(r->prompt_tokens_per_s_stddev >= 0 && r->gen_tokens_per_s_stddev >= 0 && r->ttft_ms_stddev >= 0);
+    /* the first token comes after the prompt: TTFT >= the prefill time */
+    CHECK_MSG(r->ttft_ms >= 0.5 * 1e3 * 24 / r->prompt_tokens_per_s, "ttft %g pp %g", r->ttft_ms,
+              r->prompt_tokens_per_s);
+    /* a whole call holds the prefill and the tg decodes */
+    CHECK_MSG(r->latency_ms_p50 >= 0.5 * 1e3 * 6 / r->gen_tokens_per_s, "p50 %g tg %g", r->latency_ms_p50,
+              r->gen_tokens_per_s);
+    /* SmolLM2-135M: 30 layers, 3 KV heads x 64, K and V in f32, 31 positions */
+    CHECK_MSG(r->kv_cache_bytes == 30.0 * 31 * 2 * 3 * 64 * 4, "kv %g", r->kv_cache_bytes);
+    CHECK(isnan(r->items_per_s) && strcmp(r->precision, "fp32") != 0);
+    CHECK(r->model_fingerprint && strlen(r->model_fingerprint) == 64);
+    CHECK(!strcmp(res[1].backend, "cuda") && (res[1].skipped_reason || res[1].gen_tokens_per_s > 0));
+    CHECK_MSG(gp.reps == 3 && gp.rows == 2 && gp.last_done == 2, "reps %d rows %d done %d", gp.reps, gp.rows,
+              gp.last_done);
+    CHECK_STATUS(ia_bench_store_query_json(store, NULL, 0, NULL, 0, NULL, 0, NULL, &json), IA_OK);
+    CHECK_MSG(json && strstr(json, "\"kind\":\"generate\"") && strstr(json, "\"gen_tokens\":6"), "%.400s",
+              json ? json : "(null)");
+    free(json);
+    ia_bench_results_free(res, n);
+    ia_bench_store_close(store);
+}

@@ -431,7 +431,7 @@ IA_TEST(store_migrates_v3_rows_to_v4)
     CHECK(run == 2 && rid == 2);
     ia_bench_store_close(s);
 
-    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == 4);
+    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
     CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 1 AND items_per_s = 1600 AND "
                           "model_fingerprint IS NULL AND machine_id IS NULL") == 1);
     CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 2 AND model_fingerprint = 'f00d' AND "
@@ -446,6 +446,132 @@ IA_TEST(store_migrates_v3_rows_to_v4)
                   "%.400s", json ? json : "(null)");
         free(json);
     }
+    ia_bench_store_close(s);
+    tmp_remove(&t);
+}
+
+/* A text generation row beside an embedding row: the generation columns
+ * come back on the "generate" row (medians, stddevs, TTFT, KV cache,
+ * context, threads), are NULL on the embedding row even though its
+ * struct holds zeros there, and reach the filtered query, the grouped
+ * query and the CSV export. */
+IA_TEST(store_generate_rows_round_trip)
+{
+    tmpdir t;
+    ia_bench_store *s = NULL;
+    int64_t run = 0, re = 0, rg = 0;
+    char *json = NULL, *csv = NULL;
+    double its[2] = {2000.0, 2100.0};
+    REQUIRE(tmp_make(&t));
+    CHECK_STATUS(ia_bench_store_open(tmp_path(&t, "gen.duckdb"), &s), IA_OK);
+    REQUIRE(s);
+    CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run), IA_OK);
+    ia_bench_result e = sample_result("minilm", "cpu", 1, 10.0); /* = {0}: kind NULL, zeros */
+    ia_bench_result g = sample_result("smollm2", "cpu", 1, 2050.0);
+    g.kind = "generate";
+    g.precision = "int4+int8";
+    g.seq_len = 512;
+    g.gen_tokens = 128;
+    g.n_ctx = 641;
+    g.threads_used = 2;
+    g.items_per_s = g.tokens_per_s = NAN;
+    g.prompt_tokens_per_s = 900.5;
+    g.prompt_tokens_per_s_stddev = 12.25;
+    g.gen_tokens_per_s = 70.5;
+    g.gen_tokens_per_s_stddev = 1.5;
+    g.ttft_ms = 570.25;
+    g.ttft_ms_stddev = 8.5;
+    g.kv_cache_bytes = 29532160;
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &e, its, 2, &re), IA_OK);
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &g, its, 2, &rg), IA_OK);
+    ia_bench_result bad = g;
+    bad.kind = "train";
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &bad, NULL, 0, NULL), IA_ERR_INVALID_ARG);
+
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, NULL, 0, NULL, &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(strstr(json, "\"kind\":\"embed\"") && strstr(json, "\"kind\":\"generate\""), "%s", json);
+    CHECK_MSG(strstr(json, "\"prompt_tokens_per_s\":900.5,\"prompt_tokens_per_s_stddev\":12.25,"
+                           "\"gen_tokens_per_s\":70.5,\"gen_tokens_per_s_stddev\":1.5,\"ttft_ms\":570.25,"
+                           "\"ttft_ms_stddev\":8.5,\"kv_cache_bytes\":29532160"), "%s", json);
+    CHECK_MSG(strstr(json, "\"threads_used\":2,\"gen_tokens\":128,\"n_ctx\":641"), "%s", json);
+    /* the embedding row: generation columns NULL, not the struct's zeros */
+    CHECK_MSG(strstr(json, "\"kind\":\"embed\",\"threads_used\":null,\"gen_tokens\":null,\"n_ctx\":null,"
+                           "\"prompt_tokens_per_s\":null"), "%s", json);
+    free(json);
+    json = NULL;
+
+    const char *models[] = {"smollm2"};
+    const char *metrics[] = {"gen_tokens_per_s", "ttft_ms", "kv_cache_bytes"};
+    CHECK_STATUS(ia_bench_store_query_json(s, models, 1, NULL, 0, metrics, 3, NULL, &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(count_str(json, "\"model\":") == 1 && strstr(json, "\"kind\":\"generate\"") &&
+                  strstr(json, "\"gen_tokens_per_s\":70.5,\"ttft_ms\":570.25") && !strstr(json, "latency_ms_p50"),
+              "%s", json);
+    free(json);
+    json = NULL;
+
+    const char *gm[] = {"gen_tokens_per_s"};
+    CHECK_STATUS(ia_bench_store_query_json(s, NULL, 0, NULL, 0, gm, 1, "kind", &json), IA_OK);
+    REQUIRE(json);
+    CHECK_MSG(strstr(json, "{\"kind\":\"embed\",\"count\":1,\"gen_tokens_per_s\":null}") &&
+                  strstr(json, "{\"kind\":\"generate\",\"count\":1,\"gen_tokens_per_s\":70.5}"), "%s", json);
+    free(json);
+    json = NULL;
+
+    CHECK_STATUS(ia_bench_store_export(s, tmp_path(&t, "out.csv"), "csv"), IA_OK);
+    csv = slurp(tmp_path(&t, "out.csv"));
+    REQUIRE(csv);
+    CHECK_MSG(strstr(csv, ",kind,threads_used,gen_tokens,n_ctx,prompt_tokens_per_s,prompt_tokens_per_s_stddev,"
+                          "gen_tokens_per_s,gen_tokens_per_s_stddev,ttft_ms,ttft_ms_stddev,kv_cache_bytes\n"), "%.600s", csv);
+    CHECK_MSG(strstr(csv, ",generate,2,128,641,900.5,12.25,70.5,1.5,570.25,8.5,29532160"), "%s", csv);
+    CHECK(!strstr(csv, "threads_1")); /* no column name appears twice */
+    free(csv);
+    ia_bench_store_close(s);
+    CHECK(raw_count(tmp_path(&t, "gen.duckdb"), "SELECT count(*) FROM iterations") == 4);
+    tmp_remove(&t);
+}
+
+/* A file schema v4 wrote: a writer migrates it to v5; its embedding row
+ * becomes kind 'embed' with the generation columns NULL, and a generation
+ * row can be added beside it. */
+IA_TEST(store_migrates_v4_rows_to_v5)
+{
+    tmpdir t;
+    char path[160];
+    ia_bench_store *s = NULL;
+    int64_t run = 0, rid = 0;
+    REQUIRE(tmp_make(&t));
+    snprintf(path, sizeof path, "%s", tmp_path(&t, "v4.duckdb"));
+    CHECK_STATUS(ia_bench_store_create_version(path, 4), IA_OK);
+    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == 4);
+    CHECK(raw_count(path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'results'") == 24);
+    REQUIRE(raw_exec(path, "INSERT INTO runs VALUES (nextval('ia_runs_seq'), now()::TIMESTAMP, '0.1.0', 'abc', 2, "
+                           "'{}', 'complete');"
+                           "INSERT INTO results VALUES (nextval('ia_results_seq'), 1, 'all-MiniLM-L6-v2', 'cpu', 'fp32',"
+                           " 8, 128, 10, 2, 5, 0.1, 5, 5.5, 6, 1600, 204800, 1e6, 9e7, NULL, NULL, 'no RAPL', NULL,"
+                           " 'f00d', '0123456789abcdef')"));
+    CHECK_STATUS(ia_bench_store_open_readonly(path, &s), IA_ERR_FORMAT);
+    CHECK_MSG(strstr(ia_last_error(), "schema version 4"), "%s", ia_last_error());
+
+    CHECK_STATUS(ia_bench_store_open(path, &s), IA_OK);
+    REQUIRE(s);
+    ia_bench_result g = sample_result("smollm2", "cpu", 1, 100.0);
+    g.kind = "generate";
+    g.gen_tokens = 8;
+    g.gen_tokens_per_s = 60;
+    CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run), IA_OK);
+    CHECK_STATUS(ia_bench_store_add_result(s, run, &g, NULL, 0, &rid), IA_OK);
+    CHECK(run == 2 && rid == 2);
+    ia_bench_store_close(s);
+
+    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == 5);
+    CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 1 AND kind = 'embed' AND items_per_s = 1600 AND "
+                          "model_fingerprint = 'f00d' AND threads_used IS NULL AND gen_tokens_per_s IS NULL AND "
+                          "kv_cache_bytes IS NULL") == 1);
+    CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 2 AND kind = 'generate' AND gen_tokens = 8 AND "
+                          "gen_tokens_per_s = 60") == 1);
+    CHECK_STATUS(ia_bench_store_open_readonly(path, &s), IA_OK);
     ia_bench_store_close(s);
     tmp_remove(&t);
 }

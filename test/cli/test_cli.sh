@@ -293,6 +293,41 @@ check "Chromium renders the report" grep -q "<svg" "$tmp/dom.html"
 check "latency chart has a bar per measured row" test "$(grep -o 'class="bar"' "$tmp/dom.html" | wc -l)" -eq 2
 check "throughput chart has a point per measured row" test "$(grep -o 'class="point"' "$tmp/dom.html" | wc -l)" -eq 2
 check "chart marks carry the measured values" grep -qE 'class="bar" data-value="[0-9.]+"' "$tmp/dom.html"
+
+# LLM bench: a model that generates text (found by its family, no flag) is
+# measured as llama-bench's pp/tg; its row reaches results (json, csv) and
+# the report's text generation section. Tiny sizes keep it to seconds.
+"$cli" bench --help >"$tmp/help" 2>&1
+for opt in --prompt --gen --iterations --warmup --threads; do
+  check "bench --help mentions $opt" grep -q -- "$opt" "$tmp/help"
+done
+llm_db="$tmp/llm.duckdb"
+"$cli" bench --db "$llm_db" --model smollm2 --prompt 16 --gen 4 --iterations 2 --warmup 0 --threads 2 --device cpu \
+  >"$tmp/l.txt" 2>"$tmp/le"
+check "bench --model smollm2 exits 0" test $? -eq 0
+check "... prints the generation row (threads, pp, tg, context)" grep -qE "smollm2 +cpu +[^ ]+ +2 +16 +4 +21 " "$tmp/l.txt"
+check "... shows progress per repetition" grep -q "repetition 2/2" "$tmp/le"
+"$cli" results --db "$llm_db" --format json >"$tmp/l.json"
+"$py" -c "
+import json, sys
+rows = json.load(open('$tmp/l.json'))
+r = rows[0] if len(rows) == 1 else {}
+ok = r.get('kind') == 'generate' and r['seq_len'] == 16 and r['gen_tokens'] == 4 and r['n_ctx'] == 21
+ok = ok and r['iterations'] == 2 and r['threads_used'] == 2 and r['skipped_reason'] is None
+ok = ok and all(r[k] > 0 for k in ('prompt_tokens_per_s', 'gen_tokens_per_s', 'ttft_ms', 'kv_cache_bytes'))
+ok = ok and r['items_per_s'] is None and len(r['model_fingerprint']) == 64
+sys.exit(0 if ok else 1)"
+check "results --format json has the LLM row with its figures" test $? -eq 0
+"$cli" results --db "$llm_db" --format csv >"$tmp/l.csv"
+check "results --format csv has the LLM columns" grep -q "gen_tokens_per_s,gen_tokens_per_s_stddev,ttft_ms" "$tmp/l.csv"
+check "... and the row" grep -q ",generate,2,4,21," "$tmp/l.csv"
+"$cli" report --db "$llm_db" --out "$tmp/llm.html" >/dev/null
+check "report on LLM rows exits 0" test $? -eq 0
+timeout 120 chromium $chromium_flags --dump-dom "file://$tmp/llm.html" >"$tmp/ldom.html" 2>/dev/null
+check "report draws the LLM charts (prompt, generation, TTFT)" test "$(grep -o 'class="llmbar"' "$tmp/ldom.html" | wc -l)" -eq 3
+check "... and the LLM table" grep -q 'id="llm"' "$tmp/ldom.html"
+"$cli" bench --model smollm2 --prompt 0 >/dev/null 2>&1; check "bench --prompt 0 exits 2" test $? -eq 2
+
 head -c 4096 /dev/urandom >"$tmp/junk.duckdb"
 "$cli" results --db "$tmp/junk.duckdb" >/dev/null 2>"$tmp/e"; rc=$?
 check "a file that is not a benchmark database fails" test $rc -ne 0

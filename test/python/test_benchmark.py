@@ -203,3 +203,29 @@ def test_quantize_rejects_a_non_profile_clearly():
     with pytest.raises(TypeError, match="HardwareProfile"):
         ia.QuantizationEngine().quantize(model_name="all-MiniLM-L6-v2", hardware_profile="cpu",
                                          quantization_config={"bits": 8})
+
+
+def test_llm_rows(tmp_path):
+    """A model that generates text is measured as pp/tg (no flag: its
+    family says so); the row comes back from the run, the query (the
+    "generation" metrics, group_by="kind") and the export."""
+    storage = DuckDBStorage(tmp_path / "llm.duckdb")
+    config = BenchmarkConfig(models=["smollm2"], hardware=["cpu"], threads=2, prompt_tokens=16, gen_tokens=4,
+                             gen_iterations=2, gen_warmup=0)
+    run_id, rows = BenchmarkRunner(config, storage=storage).run()
+    assert len(rows) == 1
+    r = rows[0]
+    assert r["kind"] == "generate" and r["seq_len"] == 16 and r["gen_tokens"] == 4 and r["n_ctx"] == 21
+    assert r["prompt_tokens_per_s"] > 0 and r["gen_tokens_per_s"] > 0 and r["ttft_ms"] > 0
+    assert r["kv_cache_bytes"] > 0 and r["threads_used"] == 2 and r["iterations"] == 2
+    got = storage.query_results(models=["smollm2"], metrics="generation")
+    assert len(got) == 1 and got[0]["kind"] == "generate" and got[0]["run_id"] == run_id
+    assert got[0]["gen_tokens_per_s"] == pytest.approx(r["gen_tokens_per_s"])
+    assert "latency_ms_p50" not in got[0]
+    (group,) = storage.query_results(metrics=["ttft_ms"], group_by="kind")
+    assert group["kind"] == "generate" and group["count"] == 1 and group["ttft_ms"] > 0
+    with open(storage.export(tmp_path / "llm.csv")) as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["kind"] == "generate" and float(row["prompt_tokens_per_s"]) > 0
+    with pytest.raises(ValueError):
+        BenchmarkConfig(models=["smollm2"], gen_tokens=0)
