@@ -43,10 +43,14 @@ run: build
 test: setup-test build build-asan build-tsan
 	@scripts/run_tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
-# Anchor comparison (installs torch, sentence-transformers, onnxruntime).
+# Anchor comparisons (installs torch, sentence-transformers, onnxruntime;
+# builds llama.cpp's tools, about 5-20 minutes once).
 bench: build
 	@scripts/setup_anchors.sh
+	@scripts/setup_llamacpp.sh
 	@.venv/bin/python bench/embed_vs_anchors
+	@.venv/bin/python bench/llm_vs_llamacpp
+	@.venv/bin/python bench/llm_agreement
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -546,7 +546,10 @@ typedef struct ia_quant_config {
                                        settings but threads are then ignored */
 } ia_quant_config;
 
-/* Defaults for `bits` (8, 4 or 2). */
+/* Defaults for `bits` (8, 4 or 2): the settings measured best at that
+ * width on STS-B (docs/quantization.md). 8 and 4: symmetric, groups of 128
+ * / 32, no calibration. 2: asymmetric, mixed precision, and built-in
+ * calibration texts (static; replace or set n_calibration = 0). */
 IA_API void ia_quant_config_init(ia_quant_config *c, size_t struct_size, int bits);
 #define IA_QUANT_CONFIG_INIT(c, bits) ia_quant_config_init((c), sizeof *(c), (bits))
 

@@ -25,6 +25,10 @@ int ia_quant_excluded(const ia_quant_config *cfg, const char *name);
 /* The next width up in the mixed-precision ladder: 2 → 4 → 8 → 32 (fp32). */
 int ia_quant_next_width(int bits);
 
+/* The built-in calibration texts (calibration_texts.c): the default of
+ * ia_quant_config_init at 2 bits. Static; *n gets their count. */
+const char *const *ia_quant_builtin_calibration(size_t *n);
+
 /* Checks a config: bits in {8,4,2}, group -1, 0 or a positive multiple of
  * 32, no NULL patterns or texts. */
 ia_status ia_quant_config_check(const ia_quant_config *cfg);

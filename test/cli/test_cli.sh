@@ -362,6 +362,12 @@ check "... one row per device x precision, with model and machine identity" test
 for opt in --model --bits --out --group --scheme --exclude --calibration --mixed-precision --json; do
   check "quantize --help mentions $opt" grep -q -- "$opt" "$tmp/help"
 done
+for opt in --no-calibration --no-mixed-precision; do
+  check "quantize --help mentions $opt" grep -q -- "$opt" "$tmp/help"
+done
+check "quantize --help gives each width's default and its STS-B cost" grep -q -- "--bits 2   asym, mixed precision, built-in .*0.53 %" "$tmp/help"
+"$cli" quantize --bits 2 --calibration "$tmp/help" --no-calibration --out "$tmp/q2" >/dev/null 2>"$tmp/e"
+check "quantize --calibration with --no-calibration exits 2" test $? -eq 2
 "$cli" quantize --bits 3 --out "$tmp/q3" >/dev/null 2>"$tmp/e"; check "quantize --bits 3 exits 2" test $? -eq 2
 "$cli" quantize --bits 8 >/dev/null 2>"$tmp/e"; check "quantize without --out exits 2" test $? -eq 2
 check "... saying --out is required" grep -q -- "--out" "$tmp/e"

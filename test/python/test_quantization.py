@@ -193,3 +193,13 @@ def test_quantize_without_output_dir_writes_the_model_cache_not_tmp(tmp_path, mo
     # another request, another directory
     assert _cached_output(MODEL, 4, dict(config, bits=4), []) != Path(a.path)
     assert _cached_output(MODEL, 8, config, ["a calibration text"]) != Path(a.path)
+
+
+def test_two_bit_defaults_are_the_measured_best():
+    from ipfs_accelerate_py.quantization import quant_config_to_c
+    c = quant_config_to_c({"bits": 2}, [], [], 0)
+    assert c.asymmetric == 1 and c.mixed_precision == 1 and c.n_calibration == 64
+    c = quant_config_to_c({"bits": 2, "scheme": "symmetric", "mixed_precision": False}, [b"one text"], [], 0)
+    assert c.asymmetric == 0 and c.mixed_precision == 0 and c.n_calibration == 1
+    c = quant_config_to_c({"bits": 4}, [], [], 0)
+    assert c.asymmetric == 0 and c.mixed_precision == 0 and c.n_calibration == 0

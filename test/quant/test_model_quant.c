@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "formats/gguf.h"
+#include "quant/policy.h"
 #include "harness.h"
 #include "ipfs_accelerate.h"
 
@@ -293,4 +294,19 @@ IA_TEST(quant_model_errors_are_clear) {
     CHECK(json == NULL);
     remove_tree(dir);
     free(dir);
+}
+
+/* The defaults are the measured best per width (docs/quantization.md):
+ * a change here must come with new STS-B figures in --help and the docs. */
+IA_TEST(quant_config_defaults_per_width) {
+    ia_quant_config c8, c4, c2;
+    IA_QUANT_CONFIG_INIT(&c8, 8);
+    IA_QUANT_CONFIG_INIT(&c4, 4);
+    IA_QUANT_CONFIG_INIT(&c2, 2);
+    CHECK(c8.asymmetric == 0 && c8.mixed_precision == 0 && c8.n_calibration == 0 && !c8.calibration);
+    CHECK(c4.asymmetric == 0 && c4.mixed_precision == 0 && c4.n_calibration == 0 && !c4.calibration);
+    CHECK(c2.asymmetric == 1 && c2.mixed_precision == 1 && c2.clip_search == 1);
+    REQUIRE(c2.calibration && c2.n_calibration == 64);
+    for (size_t i = 0; i < c2.n_calibration; i++) CHECK_MSG(c2.calibration[i] && *c2.calibration[i], "text %zu", i);
+    CHECK(ia_quant_config_check(&c2) == IA_OK);
 }
