@@ -5,13 +5,22 @@
  *
  *   ia_llm_eval MODEL score IDSFILE CTX BOS [-t THREADS]
  *   ia_llm_eval MODEL greedy N ID... [-t THREADS]
+ *   ia_llm_eval MODEL ttft ID... [-t THREADS]   load (mmap) + session; prompt → first token
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "ipfs_accelerate.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int32_t *read_ids(const char *path, int *n) {
     FILE *f = fopen(path, "r");
@@ -53,6 +62,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: ia_llm_eval MODEL score IDS CTX BOS | greedy N ID... [-t T]\n");
         return 2;
     }
+    double t_start = now();
     IA_HARDWARE_PROFILE_INIT(&prof);
     prof.backend = "cpu";
     prof.threads = threads;
@@ -102,6 +112,18 @@ int main(int argc, char **argv) {
         if (!f || ia_session_decode(s, ids, (size_t)n, lg) != IA_OK) return fail();
         fwrite(lg, sizeof(float), (size_t)n_vocab, f);
         fclose(f);
+        free(lg);
+        free(ids);
+    } else if (strcmp(argv[2], "ttft") == 0) {
+        int n = argc - 3;
+        int32_t *ids = malloc(sizeof *ids * (size_t)n);
+        float *lg = malloc(sizeof *lg * (size_t)n_vocab);
+        double t_load = now() - t_start, t0;
+        for (int i = 0; i < n; i++) ids[i] = atoi(argv[3 + i]);
+        t0 = now();
+        if (ia_session_decode(s, ids, (size_t)n, lg) != IA_OK) return fail();
+        printf("{\"load_s\": %.4f, \"ttft_ms\": %.3f, \"token\": %d}\n", t_load, 1e3 * (now() - t0),
+               argmax(lg, n_vocab));
         free(lg);
         free(ids);
     } else if (strcmp(argv[2], "greedy") == 0) {

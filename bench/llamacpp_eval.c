@@ -6,6 +6,9 @@
  *   llamacpp_eval MODEL tokenize TEXTFILE        ids (with BOS if the vocab adds it)
  *   llamacpp_eval MODEL score IDSFILE CTX BOS    teacher-forced, as llama-perplexity
  *   llamacpp_eval MODEL greedy N ID...           N argmax tokens after the prompt ids
+ *   llamacpp_eval MODEL ttft ID...               {"load_s", "ttft_ms"}: model load (mmap)
+ *                                                and context creation; then the prompt
+ *                                                decoded and its first argmax token
  *   [-t THREADS] last
  *
  * score: the ids are cut into chunks of CTX; each chunk is decoded on an
@@ -24,7 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "llama.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int n_threads = 2;
 
@@ -108,6 +119,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: llamacpp_eval MODEL tokenize FILE | score IDS CTX BOS | greedy N ID... [-t T]\n");
         return 2;
     }
+    double t_start = now();
     llama_backend_init();
     mp.n_gpu_layers = 0;
     model = llama_model_load_from_file(argv[1], mp);
@@ -168,6 +180,19 @@ int main(int argc, char **argv) {
         if (!f || decode(ctx, ids, n, 0, 0) != 0) return 1;
         fwrite(llama_get_logits_ith(ctx, -1), sizeof(float), (size_t)n_vocab, f);
         fclose(f);
+        return 0;
+    }
+    if (strcmp(argv[2], "ttft") == 0) {
+        int n = argc - 3;
+        int32_t *ids = malloc(sizeof *ids * (size_t)n), t;
+        struct llama_context *ctx = make_ctx(model, 4096); /* as our session's default context */
+        double t_load = now() - t_start, t0;
+        for (int i = 0; i < n; i++) ids[i] = atoi(argv[3 + i]);
+        t0 = now();
+        if (decode(ctx, ids, n, 0, 0) != 0) return 1;
+        t = argmax(llama_get_logits_ith(ctx, -1), n_vocab);
+        printf("{\"load_s\": %.4f, \"ttft_ms\": %.3f, \"token\": %d}\n", t_load, 1e3 * (now() - t0), t);
+        llama_free(ctx);
         return 0;
     }
     if (strcmp(argv[2], "greedy") == 0) {
