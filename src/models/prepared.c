@@ -51,35 +51,60 @@ static int same(const prepared_entry *e, const ia_tensor *t, const ia_backend *b
            e->device == b->device && strcmp(e->kernel, b->iface->kernel_name((ia_backend *)b)) == 0;
 }
 
+/* The entry holding t as prepared by b, or -1. Caller holds c->mu. */
+static int find(const ia_prepared_cache *c, const ia_tensor *t, const ia_backend *b) {
+    for (int i = 0; i < c->n; i++)
+        if (same(&c->items[i], t, b)) return i;
+    return -1;
+}
+
 ia_status ia_prepared_acquire(ia_prepared_cache *c, ia_backend *b, ia_tensor *t) {
     ia_status st = IA_OK;
+    ia_tensor mine;
+    int i;
     if (!b->iface->prepare_weight || !t->data) return IA_OK;
     ia_mutex_lock(&c->mu);
-    for (int i = 0; i < c->n; i++)
-        if (same(&c->items[i], t, b)) {
-            c->items[i].refs++;
-            t->extra = c->items[i].extra;
-            ia_mutex_unlock(&c->mu);
-            return IA_OK;
-        }
-    t->extra = NULL;
-    if ((st = b->iface->prepare_weight(b, t)) == IA_OK && t->extra) {
-        if (c->n == c->cap) {
-            int cap = c->cap ? 2 * c->cap : 64;
-            prepared_entry *p = realloc(c->items, (size_t)cap * sizeof *p);
-            if (!p) {
-                b->iface->release_weight(b, t);
-                ia_mutex_unlock(&c->mu);
-                return ia_error(IA_ERR_NOMEM, "prepared weights");
-            }
-            c->items = p;
-            c->cap = cap;
-        }
-        c->items[c->n++] = (prepared_entry){t->data, t->dtype, t->use, b->device, b->kind,
-                                            b->iface->kernel_name(b), t->extra, 1};
+    if ((i = find(c, t, b)) >= 0) {
+        c->items[i].refs++;
+        t->extra = c->items[i].extra;
+        ia_mutex_unlock(&c->mu);
+        return IA_OK;
     }
     ia_mutex_unlock(&c->mu);
-    return st;
+    /* Prepared outside the lock, so that a model's weights are packed by
+     * several threads at once (ia_model_prepare_weights); if another
+     * thread prepared the same bytes meanwhile, theirs is kept. */
+    mine = *t;
+    mine.extra = NULL;
+    if ((st = b->iface->prepare_weight(b, &mine)) != IA_OK || !mine.extra) {
+        t->extra = NULL;
+        return st;
+    }
+    ia_mutex_lock(&c->mu);
+    if ((i = find(c, t, b)) >= 0) {
+        b->iface->release_weight(b, &mine);
+        c->items[i].refs++;
+        t->extra = c->items[i].extra;
+        ia_mutex_unlock(&c->mu);
+        return IA_OK;
+    }
+    if (c->n == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 64;
+        prepared_entry *p = realloc(c->items, (size_t)cap * sizeof *p);
+        if (!p) {
+            b->iface->release_weight(b, &mine);
+            ia_mutex_unlock(&c->mu);
+            t->extra = NULL;
+            return ia_error(IA_ERR_NOMEM, "prepared weights");
+        }
+        c->items = p;
+        c->cap = cap;
+    }
+    t->extra = mine.extra;
+    c->items[c->n++] = (prepared_entry){t->data, t->dtype, t->use, b->device, b->kind,
+                                        b->iface->kernel_name(b), t->extra, 1};
+    ia_mutex_unlock(&c->mu);
+    return IA_OK;
 }
 
 void ia_prepared_release(ia_prepared_cache *c, ia_backend *b, ia_tensor *t) {

@@ -24,6 +24,7 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "util/error.h"
+#include "util/threadpool.h"
 
 /* A weight as the file has it, whichever format. */
 typedef struct raw_weight {
@@ -273,19 +274,39 @@ ia_status ia_model_linear_weight(ia_model *m, const char *name, int64_t n, int64
     return record_linear(m, name, t);
 }
 
+typedef struct prepare_job {
+    ia_model *m;
+    ia_status *st;
+} prepare_job;
+
+static void prepare_task(void *ctx, int i, int thread) {
+    prepare_job *j = ctx;
+    (void)thread;
+    j->st[i] = ia_prepared_acquire(j->m->wref->prepared, j->m->exec, j->m->params[i]);
+}
+
 ia_status ia_model_prepare_weights(ia_model *m) {
     const ia_mapped_file *map = m->wref->gguf ? ia_gguf_mapping(m->wref->gguf) : ia_safetensors_mapping(m->weights);
-    if (!m->exec->iface->prepare_weight) return IA_OK;
-    for (int i = 0; i < m->n_params; i++) {
+    ia_pool *pool = ia_pool_global();
+    prepare_job j = {m, NULL};
+    ia_status st = IA_OK;
+    if (!m->exec->iface->prepare_weight || m->n_params == 0) return IA_OK;
+    /* Packing is most of a quantised model's load time: the weights are
+     * prepared in parallel, one task per tensor. */
+    if (!(j.st = malloc((size_t)m->n_params * sizeof *j.st))) return ia_error(IA_ERR_NOMEM, "preparing weights");
+    ia_pool_run_n(pool, m->n_params, ia_pool_size(pool), prepare_task, &j);
+    for (int i = 0; i < m->n_params && st == IA_OK; i++) {
         ia_tensor *t = m->params[i];
-        ia_status st = ia_prepared_acquire(m->wref->prepared, m->exec, t);
-        if (st != IA_OK) return ia_error_prefix(st, "preparing %s", t->name ? t->name : "?");
+        if (j.st[i] != IA_OK) /* again here, for the message (errors are per thread) */
+            st = ia_prepared_acquire(m->wref->prepared, m->exec, t);
+        if (st != IA_OK) st = ia_error_prefix(st, "preparing %s", t->name ? t->name : "?");
         /* the executor reads its own copy from now on: the file's pages of
          * this weight may leave memory (they come back if anything else
          * reads them — the ref executor, the quantisation engine) */
-        if (t->extra) ia_mapped_file_release(map, t->data, ia_tensor_nbytes(t));
+        else if (t->extra) ia_mapped_file_release(map, t->data, ia_tensor_nbytes(t));
     }
-    return IA_OK;
+    free(j.st);
+    return st;
 }
 
 static void release(ia_model *m, ia_tensor *t) {

@@ -56,6 +56,34 @@ static void hi_pos(const ia_qmat *q, int64_t b, int c, int64_t p, size_t *byte, 
     *shift = (int)((p % span) / 4) * q->hbits;
 }
 
+/* Writes the codes src[0 .. len) of inputs p0 .. p0 + len (p0 and len
+ * multiples of 4) of channel c of block b: low bits into the codes, the
+ * rest into the hi plane. A quad's 4 inputs are 4 adjacent bytes at one
+ * shift (code_pos, hi_pos), so this walks quads, not inputs: load time is
+ * mostly this loop. */
+static void put_codes(ia_qmat *q, int64_t b, int c, int64_t p0, const uint8_t *src, int64_t len) {
+    const unsigned mask = (1u << q->bits) - 1;
+    /* quads per 64-byte unit: 8 / bits = 1, 2, 4 (as shifts: no division per quad) */
+    const int lg_per_unit = q->bits == 8 ? 0 : q->bits == 4 ? 1 : 2;
+    uint8_t *blk = q->codes + (size_t)b * q->block_bytes + 4 * c;
+    for (int64_t quad = p0 / 4; quad < (p0 + len) / 4; quad++, src += 4) {
+        uint8_t *dst = blk + (size_t)(quad >> lg_per_unit) * 64;
+        int shift = (int)(quad & ((1 << lg_per_unit) - 1)) * q->bits;
+        for (int i = 0; i < 4; i++) dst[i] |= (uint8_t)((src[i] & mask) << shift);
+    }
+    if (q->hbits) {
+        /* quads per unit of the hi plane: 8 / hbits = 8, 4, 2 */
+        const int lg_quads = q->hbits == 1 ? 3 : q->hbits == 2 ? 2 : 1;
+        uint8_t *hblk = q->hi + (size_t)b * q->hstride + 4 * c;
+        src -= len;
+        for (int64_t quad = p0 / 4; quad < (p0 + len) / 4; quad++, src += 4) {
+            uint8_t *dst = hblk + (size_t)(quad >> lg_quads) * 64;
+            int shift = (int)(quad & ((1 << lg_quads) - 1)) * q->hbits;
+            for (int i = 0; i < 4; i++) dst[i] |= (uint8_t)((src[i] >> q->bits) << shift);
+        }
+    }
+}
+
 /* The plain form packed with float scales; hbits > 0 splits each code
  * into its low `bits` (codes) and its high hbits (the hi plane). */
 static ia_status pack_plain(const ia_qweights *w, int bits, int hbits, ia_qmat **out) {
@@ -74,11 +102,17 @@ static ia_status pack_plain(const ia_qweights *w, int bits, int hbits, ia_qmat *
                         "qmat_pack: k=%lld group=%lld: the kernels need k a multiple of 32, group "
                         "16 or a multiple of 32 (split codes: 32), group <= %d, n and k < 2^31",
                         (long long)w->k, (long long)w->group, IA_QMAT_MAX_GROUP);
-    for (size_t i = 0, len = (size_t)w->n * (size_t)w->k; i < len; i++)
-        if (w->q[i] >> cbits)
-            return ia_error(IA_ERR_INVALID_ARG, "qmat_pack: code %u at row %lld col %lld >= 2^%d",
-                            w->q[i], (long long)(i / (size_t)w->k), (long long)(i % (size_t)w->k),
-                            cbits);
+    {   /* an OR over all codes (vectorised), the culprit found only on failure */
+        size_t len = (size_t)w->n * (size_t)w->k;
+        uint8_t any = 0;
+        for (size_t i = 0; i < len; i++) any |= w->q[i];
+        if (any >> cbits)
+            for (size_t i = 0; i < len; i++)
+                if (w->q[i] >> cbits)
+                    return ia_error(IA_ERR_INVALID_ARG, "qmat_pack: code %u at row %lld col %lld >= 2^%d",
+                                    w->q[i], (long long)(i / (size_t)w->k), (long long)(i % (size_t)w->k),
+                                    cbits);
+    }
 
     {   /* codes + 2 · scales + alignment must fit size_t (wasm32: 4 GiB) */
         uint64_t blocks = ((uint64_t)w->n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
@@ -116,18 +150,7 @@ static ia_status pack_plain(const ia_qweights *w, int bits, int hbits, ia_qmat *
     for (int64_t j = 0; j < w->n; j++) {
         int64_t b = j / IA_QMAT_BLOCK;
         int c = (int)(j % IA_QMAT_BLOCK);
-        uint8_t *blk = q->codes + (size_t)b * q->block_bytes;
-        const uint8_t *row = w->q + (size_t)j * (size_t)w->k;
-        for (int64_t p = 0; p < w->k; p++) {
-            size_t byte;
-            int shift;
-            code_pos(bits, c, p, &byte, &shift);
-            blk[byte] |= (uint8_t)((row[p] & ((1u << bits) - 1)) << shift);
-            if (hbits) {
-                hi_pos(q, b, c, p, &byte, &shift);
-                q->hi[byte] |= (uint8_t)((row[p] >> bits) << shift);
-            }
-        }
+        put_codes(q, b, c, 0, w->q + (size_t)j * (size_t)w->k, w->k);
         for (int64_t g = 0; g < q->groups; g++) {
             size_t dst = ((size_t)b * (size_t)q->groups + (size_t)g) * IA_QMAT_BLOCK + (size_t)c;
             q->d[dst] = w->d[(size_t)j * (size_t)q->groups + (size_t)g];
@@ -202,7 +225,6 @@ ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t 
     for (int64_t j = 0; j < n; j++) {
         int64_t b = j / IA_QMAT_BLOCK;
         int c = (int)(j % IA_QMAT_BLOCK);
-        uint8_t *blk = q->codes + (size_t)b * q->block_bytes;
         for (int64_t s = 0; s < supers; s++) {
             uint8_t cs[IA_QK_K];
             int8_t sc[16], mn[16];
@@ -221,16 +243,7 @@ ia_status ia_qmat_pack_kquant(int dtype, const void *blocks, int64_t n, int64_t 
                 size_t ii = ((size_t)b * (size_t)q->groups + (size_t)(s * per + g)) * IA_QMAT_BLOCK + (size_t)c;
                 q->sc[ii] = sc[g], q->mn[ii] = mn[g];
             }
-            for (int p = 0; p < IA_QK_K; p++) {
-                size_t byte;
-                int shift;
-                code_pos(q->bits, c, s * IA_QK_K + p, &byte, &shift);
-                blk[byte] |= (uint8_t)((cs[p] & ((1u << q->bits) - 1)) << shift);
-                if (q->hbits) {
-                    hi_pos(q, b, c, s * IA_QK_K + p, &byte, &shift);
-                    q->hi[byte] |= (uint8_t)((cs[p] >> q->bits) << shift);
-                }
-            }
+            put_codes(q, b, c, s * IA_QK_K, cs, IA_QK_K);
         }
     }
     *out = q;
