@@ -128,6 +128,10 @@ static void attention_task(void *ctx, int task, int thread) {
 /* Per-thread score scratch of at least `need` floats. */
 static ia_status reserve_scratch(ia_cpu_ctx *c, size_t need) {
     if (need <= c->scratch_elems) return IA_OK;
+    /* Geometric growth: a decoder's keys grow by one per step, and a
+     * reallocation per step (per thread, past malloc's mmap threshold a
+     * fresh mapping and its page faults) cost more than the attention. */
+    if (need < 2 * c->scratch_elems) need = 2 * c->scratch_elems;
     for (int i = 0; i < c->n_scratch; i++) {
         free(c->scratch[i]);
         c->scratch[i] = malloc(need * sizeof(float));
@@ -179,12 +183,20 @@ ia_status ia_cpu_attention(ia_cpu_ctx *c, ia_node *n) {
     if (j.qblocks < 1) return IA_OK; /* no queries */
     tasks = nseg * j.hq * j.qblocks;
     if (tasks > INT32_MAX) return ia_error(IA_ERR_INVALID_ARG, "attention: too many tasks");
-    if ((st = reserve_scratch(c, (size_t)QBLOCK * (size_t)(j.offs ? max_len : j.tk))) != IA_OK) return st;
+    /* scores of one query block: at most QBLOCK rows (one for a decoder's step) */
+    if ((st = reserve_scratch(c, (size_t)(max_len < QBLOCK ? max_len : QBLOCK) * (size_t)(j.offs ? max_len : j.tk))) !=
+        IA_OK)
+        return st;
     j.q = q->data, j.k = k->data, j.v = v->data, j.out = n->out->data;
     j.ldq = ia_tensor_row_stride(q) / 4;
     j.ldk = ia_tensor_row_stride(k) / 4;
     j.ldv = ia_tensor_row_stride(v) / 4;
     j.ldo = ia_tensor_cols(n->out);
-    ia_cpu_run(c, (int)tasks, c->threads, attention_task, &j);
+    {   /* A decoder's step (a few queries against a short cache) is less
+         * work than waking the other threads costs: one thread below
+         * ~256k multiply-adds. */
+        double macs = (double)j.tq * (double)j.hq * (double)j.tk * (double)(j.d + j.dv);
+        ia_cpu_run(c, (int)tasks, macs < 262144.0 ? 1 : c->threads, attention_task, &j);
+    }
     return IA_OK;
 }
