@@ -61,25 +61,34 @@ static void hi_pos(const ia_qmat *q, int64_t b, int c, int64_t p, size_t *byte, 
  * rest into the hi plane. A quad's 4 inputs are 4 adjacent bytes at one
  * shift (code_pos, hi_pos), so this walks quads, not inputs: load time is
  * mostly this loop. */
+static uint32_t load4(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 static void put_codes(ia_qmat *q, int64_t b, int c, int64_t p0, const uint8_t *src, int64_t len) {
-    const unsigned mask = (1u << q->bits) - 1;
-    /* quads per 64-byte unit: 8 / bits = 1, 2, 4 (as shifts: no division per quad) */
-    const int lg_per_unit = q->bits == 8 ? 0 : q->bits == 4 ? 1 : 2;
+    /* Each 32-bit word holds one quad (4 inputs, one per byte): a unit's 4
+     * bytes of channel c are its quads' words masked, shifted and ORed —
+     * bytes never mix, since code << shift stays below 256. */
+    const uint32_t mask = 0x01010101u * ((1u << q->bits) - 1);
+    const int per_unit = 8 / q->bits; /* quads per 64-byte unit */
     uint8_t *blk = q->codes + (size_t)b * q->block_bytes + 4 * c;
-    for (int64_t quad = p0 / 4; quad < (p0 + len) / 4; quad++, src += 4) {
-        uint8_t *dst = blk + (size_t)(quad >> lg_per_unit) * 64;
-        int shift = (int)(quad & ((1 << lg_per_unit) - 1)) * q->bits;
-        for (int i = 0; i < 4; i++) dst[i] |= (uint8_t)((src[i] & mask) << shift);
+    for (int64_t u = p0 / (4 * per_unit); u < (p0 + len) / (4 * per_unit); u++) {
+        const uint8_t *in = src + (u * 4 * per_unit - p0);
+        uint32_t v = 0;
+        for (int s = 0; s < per_unit; s++) v |= (load4(in + 4 * s) & mask) << (s * q->bits);
+        memcpy(blk + (size_t)u * 64, &v, 4);
     }
     if (q->hbits) {
-        /* quads per unit of the hi plane: 8 / hbits = 8, 4, 2 */
-        const int lg_quads = q->hbits == 1 ? 3 : q->hbits == 2 ? 2 : 1;
+        const uint32_t hmask = 0x01010101u * ((1u << q->hbits) - 1);
+        const int hper = 8 / q->hbits; /* quads per unit of the hi plane */
         uint8_t *hblk = q->hi + (size_t)b * q->hstride + 4 * c;
-        src -= len;
-        for (int64_t quad = p0 / 4; quad < (p0 + len) / 4; quad++, src += 4) {
-            uint8_t *dst = hblk + (size_t)(quad >> lg_quads) * 64;
-            int shift = (int)(quad & ((1 << lg_quads) - 1)) * q->hbits;
-            for (int i = 0; i < 4; i++) dst[i] |= (uint8_t)((src[i] >> q->bits) << shift);
+        for (int64_t u = p0 / (4 * hper); u < (p0 + len) / (4 * hper); u++) {
+            const uint8_t *in = src + (u * 4 * hper - p0);
+            uint32_t v = 0;
+            for (int s = 0; s < hper; s++) v |= ((load4(in + 4 * s) >> q->bits) & hmask) << (s * q->hbits);
+            memcpy(hblk + (size_t)u * 64, &v, 4);
         }
     }
 }
