@@ -217,7 +217,8 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int cin, cons
                                _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w->mn + si)))));
         } else {
             dv = _mm256_loadu_ps(w->d + ((size_t)b * groups + g) * 16 + 8 * h);
-            mv = _mm256_loadu_ps(w->m + ((size_t)b * groups + g) * 16 + 8 * h);
+            mv = w->m ? _mm256_loadu_ps(w->m + ((size_t)b * groups + g) * 16 + 8 * h)
+                      : _mm256_mul_ps(dv, _mm256_set1_ps(-w->zero)); /* symmetric: -z · d, exact */
         }
         /* split codes: cin == group, one chunk per group, inside hi unit
          * p / (32 / hb) from quad slot (p % (32 / hb)) / 4, p = g · cin */

@@ -239,7 +239,9 @@ static void quantize(int m, int k, int group, const float *x, size_t ldx, int8_t
 typedef struct tile_args {
     const uint8_t *codes; /* the tile's first block */
     size_t block_bytes;
-    const float *d, *m;   /* the tile's first block's scales, [block][group][16] */
+    const float *d, *m;   /* the tile's first block's scales, [block][group][16]; m NULL:
+                             symmetric codes, m = negz · d */
+    float negz;
     int super;            /* 0, or: d = D · sc, m = M · mn (qmat_layout.h) */
     const int8_t *sc, *mn;/* [block][group][16] */
     const float *D, *M;   /* [block][group / super][16] */
@@ -350,7 +352,8 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const
         dot_group(bits, mr, nv, 0, t->codes, t->block_bytes, NULL, 0, 0, t->xq, t->k, units, acc);
         #pragma GCC unroll 16
         for (int v = 0; v < nv; v++) {
-            __m512 dv = _mm512_load_ps(t->d + v * gstride), mv = _mm512_load_ps(t->m + v * gstride);
+            __m512 dv = _mm512_load_ps(t->d + v * gstride);
+            __m512 mv = t->m ? _mm512_load_ps(t->m + v * gstride) : _mm512_mul_ps(dv, _mm512_set1_ps(t->negz));
             #pragma GCC unroll 16
             for (int r = 0; r < mr; r++)
                 store(nv, t, r, v, fstep(acc[r][v], dv, mv, t->sa[r], t->sas[r], _mm512_setzero_ps()));
@@ -393,7 +396,8 @@ static ALWAYS_INLINE void tile(const int bits, const int mr, const int nv, const
                     mv = int8_scale(t->mn + v * gstride + 16 * g, t->M + fi);
                 } else {
                     dv = _mm512_load_ps(t->d + v * gstride + 16 * g);
-                    mv = _mm512_load_ps(t->m + v * gstride + 16 * g);
+                    mv = t->m ? _mm512_load_ps(t->m + v * gstride + 16 * g)
+                              : _mm512_mul_ps(dv, _mm512_set1_ps(t->negz)); /* -z · d: exact */
                 }
                 #pragma GCC unroll 16
                 for (int r = 0; r < mr; r++) {
@@ -544,6 +548,7 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
     t.k = (size_t)w->k;
     t.ldy = ldy;
     t.d = t.m = t.D = t.M = NULL;
+    t.negz = 0;
     t.sc = t.mn = NULL;
     t.hi = NULL;
     t.hstride = w->hstride;
@@ -565,7 +570,8 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
             t.hi = w->hi && !xbuf ? w->hi + (size_t)b * w->hstride : NULL;
         } else { /* float scales; split codes (Q5_0, Q5_1) read hi unless expanded */
             t.d = w->d + (size_t)b * w->groups * 16;
-            t.m = w->m + (size_t)b * w->groups * 16;
+            t.m = w->m ? w->m + (size_t)b * w->groups * 16 : NULL;
+            t.negz = -w->zero;
             t.hi = w->hi && !xbuf ? w->hi + (size_t)b * w->hstride : NULL;
         }
         t.tail = (__mmask16)(last >= 16 ? 0xFFFF : (1u << last) - 1);

@@ -97,7 +97,8 @@ static void put_codes(ia_qmat *q, int64_t b, int c, int64_t p0, const uint8_t *s
  * into its low `bits` (codes) and its high hbits (the hi plane). */
 static ia_status pack_plain(const ia_qweights *w, int bits, int hbits, ia_qmat **out) {
     ia_qmat *q;
-    size_t codes, scales, his, raw_bytes;
+    size_t codes, scales, his, raw_bytes, n_scales;
+    float sym_zero;
     uintptr_t base;
     int cbits = bits + hbits; /* code width */
     if (!out) return ia_error(IA_ERR_INVALID_ARG, "qmat_pack: NULL output");
@@ -123,6 +124,13 @@ static ia_status pack_plain(const ia_qweights *w, int bits, int hbits, ia_qmat *
                                     cbits);
     }
 
+    {   /* symmetric codes: every m is -z · d for the middle code z (exactly:
+         * z is a power of two), so m need not be stored or read */
+        size_t ng = (size_t)w->n * (size_t)(w->k / w->group);
+        sym_zero = (float)(1 << (cbits - 1));
+        for (size_t i = 0; i < ng && sym_zero != 0; i++)
+            if (!(w->m[i] == -sym_zero * w->d[i])) sym_zero = 0;
+    }
     {   /* codes + 2 · scales + alignment must fit size_t (wasm32: 4 GiB) */
         uint64_t blocks = ((uint64_t)w->n + IA_QMAT_BLOCK - 1) / IA_QMAT_BLOCK;
         uint64_t total = blocks * 2 * (uint64_t)w->k * (uint64_t)cbits +
@@ -143,7 +151,8 @@ static ia_status pack_plain(const ia_qweights *w, int bits, int hbits, ia_qmat *
     codes = (size_t)q->blocks * q->block_bytes; /* a multiple of 64: k % 32 == 0 */
     scales = (size_t)q->blocks * (size_t)q->groups * IA_QMAT_BLOCK * sizeof(float);
     his = (size_t)q->blocks * q->hstride;       /* a multiple of 64 too */
-    q->bytes = codes + 2 * scales + his;
+    n_scales = sym_zero != 0 ? 1 : 2;
+    q->bytes = codes + n_scales * scales + his;
     raw_bytes = q->bytes + IA_QMAT_ALIGN;
     q->mem = calloc(raw_bytes, 1); /* zero: padded channels get zero codes and scales */
     if (!q->mem) {
@@ -153,8 +162,9 @@ static ia_status pack_plain(const ia_qweights *w, int bits, int hbits, ia_qmat *
     base = ((uintptr_t)q->mem + IA_QMAT_ALIGN - 1) & ~(uintptr_t)(IA_QMAT_ALIGN - 1);
     q->codes = (uint8_t *)base;
     q->d = (float *)(base + codes);
-    q->m = (float *)(base + codes + scales);
-    q->hi = hbits ? (uint8_t *)(base + codes + 2 * scales) : NULL;
+    q->m = sym_zero != 0 ? NULL : (float *)(base + codes + scales);
+    q->zero = sym_zero;
+    q->hi = hbits ? (uint8_t *)(base + codes + n_scales * scales) : NULL;
 
     for (int64_t j = 0; j < w->n; j++) {
         int64_t b = j / IA_QMAT_BLOCK;
@@ -163,7 +173,7 @@ static ia_status pack_plain(const ia_qweights *w, int bits, int hbits, ia_qmat *
         for (int64_t g = 0; g < q->groups; g++) {
             size_t dst = ((size_t)b * (size_t)q->groups + (size_t)g) * IA_QMAT_BLOCK + (size_t)c;
             q->d[dst] = w->d[(size_t)j * (size_t)q->groups + (size_t)g];
-            q->m[dst] = w->m[(size_t)j * (size_t)q->groups + (size_t)g];
+            if (q->m) q->m[dst] = w->m[(size_t)j * (size_t)q->groups + (size_t)g];
         }
     }
     *out = q;

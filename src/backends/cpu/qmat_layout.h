@@ -64,7 +64,11 @@ struct ia_qmat {
     int64_t blocks;      /* ceil(n / 16) */
     size_t block_bytes;  /* code bytes of one 16-channel block: 2 · k · bits */
     uint8_t *codes;      /* [blocks][block_bytes], 64-byte aligned */
-    float *d, *m;        /* [blocks][groups][16], 64-byte aligned; NULL when super > 0 */
+    float *d, *m;        /* [blocks][groups][16], 64-byte aligned; NULL when super > 0.
+                            m is also NULL for symmetric codes (Q8_0, Q4_0, Q5_0 and
+                            our sym formats), whose every m is -zero · d: a GEMV then
+                            reads 4 bytes less per 32 weights */
+    float zero;          /* m == NULL, d != NULL: the code that means 0 */
     int super;           /* 0, or groups per super-block: then sc, mn, D, M hold the scales */
     int hbits;           /* 0, or 1 / 2: codes split, low `bits` in codes, high hbits in hi */
     size_t hstride;      /* hi bytes per block: 2 · k · hbits */
@@ -84,7 +88,7 @@ static inline void ia_qmat_scale(const struct ia_qmat *w, int64_t b, int64_t g, 
         *m = w->M[s] * (float)w->mn[i];
     } else {
         *d = w->d[i];
-        *m = w->m[i];
+        *m = w->m ? w->m[i] : -w->zero * w->d[i];
     }
 }
 
