@@ -15,33 +15,12 @@
 #include <time.h>
 
 #include "ipfs_accelerate.h"
+#include "llm_eval_common.h"
 
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int32_t *read_ids(const char *path, int *n) {
-    FILE *f = fopen(path, "r");
-    int cap = 1024, v;
-    int32_t *ids;
-    *n = 0;
-    if (!f) return NULL;
-    ids = malloc(sizeof *ids * (size_t)cap);
-    while (fscanf(f, "%d", &v) == 1) {
-        if (*n == cap) ids = realloc(ids, sizeof *ids * (size_t)(cap *= 2));
-        ids[(*n)++] = v;
-    }
-    fclose(f);
-    return ids;
-}
-
-static int argmax(const float *x, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
 }
 
 static int fail(void) {
@@ -85,17 +64,7 @@ int main(int argc, char **argv) {
             if (ia_session_run(s, "decoder", &in, 1, &out, 1) != IA_OK) return fail();
             for (int i = first; i < ctxn - 1; i++) {
                 const float *lg = logits + (size_t)i * (size_t)n_vocab;
-                double mx = lg[0], sum = 0;
-                for (int v = 1; v < n_vocab; v++) mx = lg[v] > mx ? lg[v] : mx;
-                for (int v = 0; v < n_vocab; v++) sum += exp(lg[v] - mx);
-                nll += -(lg[ids[c * ctxn + i + 1]] - mx - log(sum));
-                {
-                    int b = argmax(lg, n_vocab);
-                    float second = -INFINITY;
-                    for (int v = 0; v < n_vocab; v++)
-                        if (v != b && lg[v] > second) second = lg[v];
-                    printf("%s[%d,%.5f]", scored ? "," : "", b, lg[b] - second);
-                }
+                nll += score_row(lg, n_vocab, ids[c * ctxn + i + 1], scored == 0);
                 scored++;
             }
         }

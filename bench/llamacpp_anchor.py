@@ -12,7 +12,8 @@ LSRC = os.path.join(ROOT, "build-anchors", "llama.cpp-src")
 def build_anchor():
     exe = os.path.join(LCPP, "bin", "llamacpp_eval")
     src = os.path.join(ROOT, "bench", "llamacpp_eval.c")
-    if os.path.exists(exe) and os.path.getmtime(exe) > os.path.getmtime(src):
+    header = os.path.join(ROOT, "bench", "llm_eval_common.h")
+    if os.path.exists(exe) and os.path.getmtime(exe) > max(os.path.getmtime(src), os.path.getmtime(header)):
         return exe
     # llama.cpp is built static (scripts/setup_llamacpp.sh): link its
     # archives, with the C++ runtime and OpenMP that ggml-cpu uses.

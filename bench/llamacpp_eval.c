@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "llama.h"
+#include "llm_eval_common.h"
 
 static double now(void) {
     struct timespec ts;
@@ -51,20 +52,6 @@ static char *read_file(const char *path, long *len) {
     buf[*len] = 0;
     fclose(f);
     return buf;
-}
-
-static int32_t *read_ids(const char *path, int *n) {
-    FILE *f = fopen(path, "r");
-    int cap = 1024, v;
-    int32_t *ids = malloc(sizeof *ids * (size_t)cap);
-    *n = 0;
-    if (!f) return NULL;
-    while (fscanf(f, "%d", &v) == 1) {
-        if (*n == cap) ids = realloc(ids, sizeof *ids * (size_t)(cap *= 2));
-        ids[(*n)++] = v;
-    }
-    fclose(f);
-    return ids;
 }
 
 static struct llama_context *make_ctx(struct llama_model *m, int n_ctx) {
@@ -97,13 +84,6 @@ static int decode(struct llama_context *ctx, const int32_t *ids, int n, int pos0
     rc = llama_decode(ctx, b);
     llama_batch_free(b);
     return rc;
-}
-
-static int argmax(const float *x, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
 }
 
 int main(int argc, char **argv) {
@@ -153,17 +133,7 @@ int main(int argc, char **argv) {
             if (decode(ctx, chunk, ctxn, 0, 1) != 0) return 1;
             for (int i = first; i < ctxn - 1; i++) {
                 const float *lg = llama_get_logits_ith(ctx, i);
-                double mx = lg[0], sum = 0;
-                for (int v = 1; v < n_vocab; v++) mx = lg[v] > mx ? lg[v] : mx;
-                for (int v = 0; v < n_vocab; v++) sum += exp(lg[v] - mx);
-                nll += -(lg[ids[c * ctxn + i + 1]] - mx - log(sum));
-                {
-                    int b = argmax(lg, n_vocab);
-                    float second = -INFINITY;
-                    for (int v = 0; v < n_vocab; v++)
-                        if (v != b && lg[v] > second) second = lg[v];
-                    printf("%s[%d,%.5f]", scored ? "," : "", b, lg[b] - second);
-                }
+                nll += score_row(lg, n_vocab, ids[c * ctxn + i + 1], scored == 0);
                 scored++;
             }
         }

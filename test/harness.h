@@ -94,6 +94,11 @@ const char *ia_test_source_path(const char *rel);
  * (tests that need it then fail: setup must have placed it). */
 const char *ia_test_model_dir(void);
 
+/* SmolLM2 (the model cache's smollm2, Q4_1 GGUF) on the CPU, or NULL with
+ * *failed set and the reason printed (setup places it:
+ * scripts/fetch_model.sh smollm2). Free with ia_model_free. */
+struct ia_model *ia_test_open_llm(int *failed);
+
 /* The whole file, NUL-terminated (caller frees); NULL if unreadable. */
 char *ia_test_read_file(const char *path, size_t *len);
 

@@ -41,6 +41,18 @@ const char *ia_test_model_dir(void) {
     return buf;
 }
 
+ia_model *ia_test_open_llm(int *failed) {
+    ia_model *m = NULL;
+    ia_hardware_profile p;
+    IA_HARDWARE_PROFILE_INIT(&p);
+    p.backend = "cpu";
+    if (ia_model_open_profile("smollm2", &p, &m) != IA_OK) {
+        fprintf(stderr, "  smollm2: %s (run scripts/fetch_model.sh smollm2)\n", ia_last_error());
+        *failed = 1;
+    }
+    return m;
+}
+
 char *ia_test_read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;

@@ -27,36 +27,6 @@
 #include "util/error.h"
 #include "util/struct_size.h"
 
-/* Used for sensitivity when mixed precision is asked without calibration
- * texts: short and long, plain and technical, so every layer sees varied
- * inputs. */
-static const char *const default_texts[] = {
-    "The cat sat on the mat.",
-    "A man is playing a guitar on stage.",
-    "Quantisation maps floating-point weights to a few integer levels.",
-    "Stock markets fell sharply after the announcement of new tariffs.",
-    "How do I reset my password if I no longer have access to my email?",
-    "The mitochondria is the powerhouse of the cell.",
-    "She quickly realised that the train had left without her.",
-    "Machine learning models benefit from proper quantization calibration.",
-    "In 1969, Apollo 11 landed the first humans on the Moon.",
-    "Two dogs are running through a field of tall grass.",
-    "The recipe calls for two cups of flour, one egg and a pinch of salt.",
-    "Researchers found no significant difference between the two groups.",
-    "Please turn off the lights when you leave the room.",
-    "A woman is slicing tomatoes in the kitchen.",
-    "The function returns a pointer to the first matching element, or NULL.",
-    "Heavy rain is expected across the region throughout the weekend.",
-    "This is a sample sentence for calibration.",
-    "Multiple examples ensure representative activation distributions.",
-    "The committee postponed its decision until the next meeting.",
-    "Children are playing football in the park after school.",
-    "Neural networks approximate functions by composing simple layers.",
-    "The museum's new exhibition features paintings from the 17th century.",
-    "Is there a pharmacy open near the train station tonight?",
-    "The quick brown fox jumps over the lazy dog.",
-};
-
 typedef struct layer_plan {
     int width;          /* 8, 4, 2, or 32 = kept fp32 */
     int excluded;
@@ -187,9 +157,17 @@ ia_status ia_quantize_model(const char *model_ref, const ia_quant_config *cfg, c
         st = ia_error(IA_ERR_INVALID_ARG, "%s holds model.gguf, already quantised: quantise the fp32 model", m->dir);
         goto done;
     }
-    texts = cfg->n_calibration ? cfg->calibration : cfg->mixed_precision ? default_texts : NULL;
-    n_texts = cfg->n_calibration ? cfg->n_calibration
-              : cfg->mixed_precision ? sizeof default_texts / sizeof *default_texts : 0;
+    /* mixed precision asked without calibration texts measures sensitivity
+     * on the built-in ones (varied: short and long, plain and technical) */
+    if (cfg->n_calibration) {
+        texts = cfg->calibration;
+        n_texts = cfg->n_calibration;
+    } else if (cfg->mixed_precision) {
+        texts = ia_quant_builtin_calibration(&n_texts);
+    } else {
+        texts = NULL;
+        n_texts = 0;
+    }
     if (!(plan = calloc((size_t)m->n_linears, sizeof *plan)) ||
         !(layer_bytes = calloc((size_t)m->n_linears, sizeof *layer_bytes))) {
         st = ia_error(IA_ERR_NOMEM, "quantisation plan");

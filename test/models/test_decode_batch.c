@@ -15,18 +15,6 @@
 #define NSEQ 3
 #define STEPS 12
 
-static ia_model *open_llm(int *failed) {
-    ia_model *m = NULL;
-    ia_hardware_profile p;
-    IA_HARDWARE_PROFILE_INIT(&p);
-    p.backend = "cpu";
-    if (ia_model_open_profile("smollm2", &p, &m) != IA_OK) {
-        fprintf(stderr, "  smollm2: %s (run scripts/fetch_model.sh smollm2)\n", ia_last_error());
-        *failed = 1;
-    }
-    return m;
-}
-
 static int argmax(const float *x, int n) {
     int best = 0;
     for (int i = 1; i < n; i++)
@@ -42,7 +30,7 @@ static const int32_t *const prompts[NSEQ] = {prompt0, prompt1, prompt2};
 static const size_t prompt_len[NSEQ] = {5, 4, 12};
 
 IA_TEST(decode_batch_equals_one_by_one) {
-    ia_model *m = open_llm(ia_failed_);
+    ia_model *m = ia_test_open_llm(ia_failed_);
     ia_session *alone[NSEQ] = {0}, *batch[NSEQ] = {0};
     int vocab, bad_tokens = 0;
     float *lg_alone, *lg_batch, worst = 0;
@@ -90,7 +78,7 @@ IA_TEST(decode_batch_equals_one_by_one) {
 }
 
 IA_TEST(decode_batch_refuses_bad_batches) {
-    ia_model *m = open_llm(ia_failed_), *other = NULL;
+    ia_model *m = ia_test_open_llm(ia_failed_), *other = NULL;
     ia_session *s[2] = {0}, *dup[2], *mixed[2], *with_null[2], *o = NULL;
     ia_session_options so;
     int32_t tok[2] = {504, 3458}, bad[2] = {504, -1};
@@ -100,7 +88,7 @@ IA_TEST(decode_batch_refuses_bad_batches) {
     REQUIRE(lg);
     CHECK_STATUS(ia_session_create(m, NULL, &s[0]), IA_OK);
     CHECK_STATUS(ia_session_create(m, NULL, &s[1]), IA_OK);
-    other = open_llm(ia_failed_);
+    other = ia_test_open_llm(ia_failed_);
     REQUIRE(other);
     CHECK_STATUS(ia_session_create(other, NULL, &o), IA_OK);
     dup[0] = dup[1] = s[0];

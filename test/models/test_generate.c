@@ -18,18 +18,6 @@
 #include "models/sampler.h"
 #include "tokenize/tokenizer.h"
 
-static ia_model *open_llm(int *failed) {
-    ia_model *m = NULL;
-    ia_hardware_profile p;
-    IA_HARDWARE_PROFILE_INIT(&p);
-    p.backend = "cpu";
-    if (ia_model_open_profile("smollm2", &p, &m) != IA_OK) {
-        fprintf(stderr, "  smollm2: %s (run scripts/fetch_model.sh smollm2)\n", ia_last_error());
-        *failed = 1;
-    }
-    return m;
-}
-
 static ia_status gen(ia_session *s, const char *prompt, int max_tokens, float temp, uint64_t seed,
                      ia_generate_result *r, ia_generate_options *base) {
     ia_sampling_options so;
@@ -47,7 +35,7 @@ static ia_status gen(ia_session *s, const char *prompt, int max_tokens, float te
 
 IA_TEST(generate_greedy_equals_argmax_decoding) {
     const char *prompt = "The three primary colors are";
-    ia_model *m = open_llm(ia_failed_);
+    ia_model *m = ia_test_open_llm(ia_failed_);
     ia_session *s = NULL, *s2 = NULL;
     ia_generate_result r;
     int32_t ids[64];
@@ -89,7 +77,7 @@ IA_TEST(generate_greedy_equals_argmax_decoding) {
 
 IA_TEST(generate_seed_and_prefix_cache) {
     const char *prompt = "Once upon a time, in a small village,";
-    ia_model *m = open_llm(ia_failed_);
+    ia_model *m = ia_test_open_llm(ia_failed_);
     ia_session *s = NULL, *fresh = NULL;
     ia_generate_result a, b, c, e;
     char longer[256];
@@ -146,7 +134,7 @@ static int collect(const char *piece, size_t len, int32_t token, void *ud) {
 
 IA_TEST(generate_streams_stops_and_cancels) {
     const char *prompt = "List of prime numbers: 2, 3, 5, 7,";
-    ia_model *m = open_llm(ia_failed_);
+    ia_model *m = ia_test_open_llm(ia_failed_);
     ia_session *s = NULL;
     ia_generate_options o;
     ia_generate_result full, r;
@@ -202,7 +190,7 @@ IA_TEST(generate_streams_stops_and_cancels) {
 }
 
 IA_TEST(generate_refuses_bad_input) {
-    ia_model *m = open_llm(ia_failed_), *bert = NULL;
+    ia_model *m = ia_test_open_llm(ia_failed_), *bert = NULL;
     ia_session *s = NULL, *tiny = NULL, *enc = NULL;
     ia_session_options so;
     ia_generate_options o;
@@ -261,7 +249,7 @@ IA_TEST(generate_refuses_bad_input) {
 }
 
 IA_TEST(chat_template_renders_smollm2) {
-    ia_model *m = open_llm(ia_failed_);
+    ia_model *m = ia_test_open_llm(ia_failed_);
     ia_chat_message msgs[2] = {{"user", "What is 2+2?"}, {"assistant", "4"}};
     char *out = NULL;
     REQUIRE(m);
@@ -349,7 +337,7 @@ IA_TEST_HEAVY(generate_dequantised_text_matches_transformers) {
     ia_generate_options o;
     int same = 0, n = 0;
     REQUIRE(load_cases(&root));
-    REQUIRE((m = open_llm(ia_failed_)) != NULL);
+    REQUIRE((m = ia_test_open_llm(ia_failed_)) != NULL);
     CHECK_STATUS(ia_model_dequantize_linears(m), IA_OK);
     CHECK_STATUS(ia_session_create(m, NULL, &s), IA_OK);
     IA_GENERATE_OPTIONS_INIT(&o);
