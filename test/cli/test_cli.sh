@@ -389,6 +389,24 @@ cos = sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y
 sys.exit(0 if len(a) == 384 and cos > 0.995 else 1)
 PY
 check "... and its embedding is within cosine 0.995 of fp32" test $? -eq 0
+# A BERT .gguf as llama.cpp's convert_hf_to_gguf.py writes it (here by
+# scripts/make_bert_gguf.py, which writes the same file without torch) is a
+# model: config, WordPiece and pooling from its metadata.
+mdir=$("$py" -c "import os; print(os.path.expanduser('~/.cache/ipfs_accelerate/models/all-MiniLM-L6-v2'))")
+"$py" "$here/scripts/make_bert_gguf.py" "$mdir" --outfile "$tmp/minilm-f16.gguf" --outtype f16 >/dev/null 2>"$tmp/e"
+check "make_bert_gguf.py writes MiniLM as an f16 GGUF" test $? -eq 0
+"$cli" embed --model "$tmp/minilm-f16.gguf" --json --threads 2 "A man is playing a guitar." >"$tmp/g.json" 2>"$tmp/e"
+check "embed --model FILE.gguf (BERT) exits 0" test $? -eq 0
+check "... its embedding is the safetensors model's (cosine >= 0.99999)" $py - "$tmp/g.json" "$tmp/f32.json" <<'PY'
+import json, sys, math
+a = json.load(open(sys.argv[1]))["embeddings"][0]; b = json.load(open(sys.argv[2]))["embeddings"][0]
+cos = sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+sys.exit(0 if len(a) == 384 and cos >= 0.99999 else 1)
+PY
+head -c 100000 "$tmp/minilm-f16.gguf" >"$tmp/cut.gguf"
+"$cli" embed --model "$tmp/cut.gguf" "hello" >/dev/null 2>"$tmp/e"
+check "a truncated BERT GGUF fails" test $? -ne 0
+check "... naming the file" grep -q "cut.gguf" "$tmp/e"
 "$cli" eval --help >"$tmp/help" 2>&1; check "eval --help exits 0" test $? -eq 0
 "$cli" eval --task mnli >/dev/null 2>"$tmp/e"; check "eval of an unknown task exits 2" test $? -eq 2
 check "... listing the tasks" grep -q "stsb" "$tmp/e"
