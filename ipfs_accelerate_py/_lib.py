@@ -281,6 +281,7 @@ class QuantConfigC(_SizedStruct):
         ("calibration", _c_char_pp_t), ("n_calibration", c_size_t),
         ("clip_search", c_int),
         ("threads", c_int),
+        ("type", ctypes.c_char_p),
     ]
 
 

@@ -40,7 +40,10 @@ __all__ = [
 
 #: The ``quantization_config`` keys :meth:`QuantizationEngine.quantize` understands.
 QUANT_CONFIG_KEYS = ("bits", "scheme", "per_channel", "group", "mixed_precision", "layer_exclusions",
-                     "use_kd", "clip_search", "threads")
+                     "use_kd", "clip_search", "threads", "type")
+
+#: ``quantization_config["type"]``: ggml recipes for GGUF decoders, as llama-quantize makes them.
+GGML_TYPES = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k")
 
 _SCHEMES = {"symmetric": 0, "sym": 0, "asymmetric": 1, "asym": 1}
 
@@ -65,7 +68,7 @@ def model_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "ipfs_accelerate" / "models"
 
 
-def _cached_output(model_name: str, bits: int, config: Mapping[str, Any], texts: Sequence[str]) -> Path:
+def _cached_output(model_name: str, kind: str, config: Mapping[str, Any], texts: Sequence[str]) -> Path:
     """The model-cache directory of one quantisation: named after the
     source and the bits, with a digest of the source directory, the config
     and the calibration texts, so the same request writes the same place
@@ -74,7 +77,7 @@ def _cached_output(model_name: str, bits: int, config: Mapping[str, Any], texts:
     key = json.dumps({"source": source, "config": dict(config), "calibration": list(texts)}, sort_keys=True,
                      default=str)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
-    return model_cache_dir() / f"{Path(source).name}-int{bits}-{digest}"
+    return model_cache_dir() / f"{Path(source).name}-{kind}-{digest}"
 
 
 def default_stsb_csv() -> Optional[str]:
@@ -191,6 +194,17 @@ def quant_config_to_c(config: Mapping[str, Any], calibration: Sequence[bytes], e
     """``ia_quant_config`` for a seed-style ``quantization_config`` (see
     :meth:`QuantizationEngine.quantize`); the arrays are borrowed from
     ``calibration`` / ``exclusions``, kept alive on the struct."""
+    gtype = config.get("type")
+    if gtype is not None:
+        if gtype not in GGML_TYPES:
+            raise ValueError(f"quantization_config['type'] must be one of {', '.join(GGML_TYPES)}, not {gtype!r}")
+        other = sorted(set(config) - {"type", "threads"})
+        if other:
+            raise ValueError(f"quantization_config['type'] (a ggml recipe for a GGUF decoder) takes no {other}")
+        c = new_struct(QuantConfigC, 0)
+        c.type = gtype.encode()
+        c.threads = threads
+        return c
     bits = config.get("bits", 8)
     if isinstance(bits, bool) or bits not in (8, 4, 2):
         raise ValueError(f"quantization_config['bits'] must be 8, 4 or 2, not {bits!r}")
@@ -251,6 +265,10 @@ class QuantizationEngine:
 
         ``quantization_config`` keys (all optional):
 
+        - ``type``: a ggml recipe (``GGML_TYPES``: "q4_k_m", "q5_0", ...) for
+          a llama / qwen2 GGUF decoder, written as llama-quantize writes it
+          (the same type and bytes per tensor); then only ``threads`` may
+          be given besides, and the result is ``<output_dir>/model.gguf``.
         - ``bits``: 8 (default), 4 or 2. The other keys default to the
           settings measured best at that width (``ipfs-accelerate quantize
           --help``): symmetric at 8 and 4; at 2 asymmetric, mixed precision
@@ -332,7 +350,7 @@ class QuantizationEngine:
         if output_dir is not None:
             out_dir = str(output_dir)
         else:
-            out = _cached_output(model_name, c.bits, config, texts)
+            out = _cached_output(model_name, config.get("type") or f"int{c.bits}", config, texts)
             out.mkdir(parents=True, exist_ok=True)
             out_dir = str(out)
         report = ctypes.c_void_p()

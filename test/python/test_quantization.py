@@ -203,3 +203,20 @@ def test_two_bit_defaults_are_the_measured_best():
     assert c.asymmetric == 0 and c.mixed_precision == 0 and c.n_calibration == 1
     c = quant_config_to_c({"bits": 4}, [], [], 0)
     assert c.asymmetric == 0 and c.mixed_precision == 0 and c.n_calibration == 0
+
+
+def test_ggml_type_for_a_gguf_decoder(tmp_path):
+    engine = QuantizationEngine()
+    q = engine.quantize(model_name="smollm2", quantization_config={"type": "q5_0"}, output_dir=tmp_path)
+    gguf = tmp_path / "model.gguf"
+    assert gguf.is_file() and q.report["type"] == "q5_0" and len(q.report["tensors"]) == 272
+    assert q.report["file_bytes"] == gguf.stat().st_size
+    m = ia.Model(str(gguf), ia.HardwareProfile(backend="cpu"))
+    try:
+        assert m.generate("The capital of France is", max_tokens=4, temperature=0)
+    finally:
+        m.close()
+    with pytest.raises(ValueError):
+        engine.quantize(model_name="smollm2", quantization_config={"type": "q4_k_m", "bits": 4}, output_dir=tmp_path)
+    with pytest.raises(ValueError):
+        engine.quantize(model_name="smollm2", quantization_config={"type": "q7"}, output_dir=tmp_path)
