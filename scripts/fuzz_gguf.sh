@@ -23,7 +23,7 @@ CORPUS=$OUT/corpus_gguf
 # util/mapped_file.c is left out on purpose: the target supplies its own
 # ia_mapped_file_open() that serves the fuzz input (see fuzz_gguf.c).
 mkdir -p "$SEEDS" "$CORPUS"
-clang "${FUZZ_CFLAGS[@]}" src/util/error.c src/formats/gguf.c test/fuzz/fuzz_gguf.c -o "$BIN"
+clang "${FUZZ_CFLAGS[@]}" src/util/error.c src/formats/gguf.c src/formats/gguf_values.c test/fuzz/fuzz_gguf.c -o "$BIN"
 
 # --- seed corpus -------------------------------------------------------------
 # le N VALUE: VALUE as N little-endian bytes. str S: u64 length + bytes.

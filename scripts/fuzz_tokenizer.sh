@@ -17,7 +17,7 @@ OUT=$FUZZ_OUT
 BIN=$OUT/fuzz_tokenizer
 CORPUS=$OUT/corpus_tokenizer
 mkdir -p "$CORPUS"
-clang "${FUZZ_CFLAGS[@]}" src/util/error.c src/util/mapped_file.c src/formats/gguf.c src/tokenize/*.c \
+clang "${FUZZ_CFLAGS[@]}" src/util/error.c src/util/mapped_file.c src/formats/gguf.c src/formats/gguf_values.c src/tokenize/*.c \
     test/fuzz/fuzz_tokenizer.c \
     -lcjson -lm -o "$BIN"
 # Seeds: each reference text as one file.

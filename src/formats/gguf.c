@@ -92,15 +92,14 @@ static const char *other_ggml_name(uint32_t id) {
     return id < sizeof names / sizeof names[0] ? names[id] : NULL;
 }
 
-static const char *vtype_name(uint32_t t) {
+const char *ia_gguf_vtype_name(uint32_t t) {
     static const char *const names[] = {"u8",  "i8",  "u16",    "i16",   "u32",
                                         "i32", "f32", "bool",   "string", "array",
                                         "u64", "i64", "f64"};
     return t < sizeof names / sizeof names[0] ? names[t] : "unknown";
 }
 
-/* Bytes of a scalar value type; 0 for string, array and unknown types. */
-static size_t scalar_size(uint32_t t) {
+size_t ia_gguf_scalar_size(uint32_t t) {
     switch (t) {
     case IA_GGUF_U8: case IA_GGUF_I8: case IA_GGUF_BOOL: return 1;
     case IA_GGUF_U16: case IA_GGUF_I16: return 2;
@@ -191,21 +190,6 @@ static void arena_free(arena_block *b) {
 
 /* ---------------------------------------------------------------- reader */
 
-typedef struct gguf_kv {
-    const char *key;
-    uint32_t type;      /* ia_gguf_vtype */
-    uint32_t elem_type; /* arrays only */
-    uint64_t count;     /* arrays only */
-    union {
-        uint64_t bits;      /* integers and bool, zero-extended raw bits */
-        float f32;
-        double f64;
-        const char *str;
-        const char **strs;  /* arrays of strings */
-        const void *data;   /* arrays of numbers: the elements, in the mapping */
-    } v;
-} gguf_kv;
-
 struct ia_gguf {
     ia_mapped_file file;
     uint32_t version, alignment;
@@ -215,7 +199,7 @@ struct ia_gguf {
     uint64_t *offsets;         /* per tensor, relative to the data section */
     size_t cap_offsets;
     size_t n_kv, cap_kv;
-    gguf_kv *kvs;              /* file order */
+    ia_gguf_kv *kvs;              /* file order */
     size_t *kv_by_key;
     arena_block *arena;
 };
@@ -262,8 +246,8 @@ static ia_status rd_str(ia_gguf *g, cursor *c, const char *ctx, const char **out
 /* Reads an array's body (element type and count already read). Strings are
  * walked once to check they all fit before the pointer table is
  * allocated, so a lying count costs nothing. */
-static ia_status rd_array(ia_gguf *g, cursor *c, gguf_kv *kv, const char *ctx) {
-    size_t es = scalar_size(kv->elem_type), at = c->pos;
+static ia_status rd_array(ia_gguf *g, cursor *c, ia_gguf_kv *kv, const char *ctx) {
+    size_t es = ia_gguf_scalar_size(kv->elem_type), at = c->pos;
     if (kv->elem_type == IA_GGUF_ARRAY)
         return ia_error(IA_ERR_FORMAT, "%s: arrays of arrays are not supported "
                         "(llama.cpp rejects them too)", ctx);
@@ -271,7 +255,7 @@ static ia_status rd_array(ia_gguf *g, cursor *c, gguf_kv *kv, const char *ctx) {
         if (kv->count > (c->size - c->pos) / es)
             return ia_error(IA_ERR_FORMAT, "%s: array of %llu %s at offset %zu runs past "
                             "the end of the file (%zu bytes)", ctx,
-                            (unsigned long long)kv->count, vtype_name(kv->elem_type),
+                            (unsigned long long)kv->count, ia_gguf_vtype_name(kv->elem_type),
                             at, c->size);
         kv->v.data = c->p + c->pos;
         c->pos += (size_t)kv->count * es;
@@ -300,7 +284,7 @@ static ia_status rd_array(ia_gguf *g, cursor *c, gguf_kv *kv, const char *ctx) {
     return IA_OK;
 }
 
-static ia_status rd_kv(ia_gguf *g, cursor *c, size_t index, gguf_kv *kv) {
+static ia_status rd_kv(ia_gguf *g, cursor *c, size_t index, ia_gguf_kv *kv) {
     char ctx[NAME_SHOWN + 16], nm[NAME_SHOWN];
     uint64_t v = 0;
     size_t es;
@@ -311,7 +295,7 @@ static ia_status rd_kv(ia_gguf *g, cursor *c, size_t index, gguf_kv *kv) {
     snprintf(ctx, sizeof ctx, "key '%s'", ia_shown_name(kv->key, nm, sizeof nm));
     if ((rc = rd(c, 4, &v, ctx, "value type")) != IA_OK) return rc;
     kv->type = (uint32_t)v;
-    if ((es = scalar_size(kv->type)) != 0) {
+    if ((es = ia_gguf_scalar_size(kv->type)) != 0) {
         if ((rc = rd(c, (int)es, &kv->v.bits, ctx, "value")) != IA_OK) return rc;
         if (kv->type == IA_GGUF_F32) {
             uint32_t b = (uint32_t)kv->v.bits;
@@ -416,11 +400,11 @@ static ia_status index_names(ref *refs, size_t n, size_t **index, const char *wh
 static ia_status read_alignment(ia_gguf *g) {
     g->alignment = GGUF_DEFAULT_ALIGNMENT;
     for (size_t i = 0; i < g->n_kv; i++) {
-        const gguf_kv *kv = &g->kvs[i];
+        const ia_gguf_kv *kv = &g->kvs[i];
         if (strcmp(kv->key, GGUF_ALIGNMENT_KEY) != 0) continue;
         if (kv->type != IA_GGUF_U32)
             return ia_error(IA_ERR_FORMAT, GGUF_ALIGNMENT_KEY " has type %s, want u32",
-                            vtype_name(kv->type));
+                            ia_gguf_vtype_name(kv->type));
         g->alignment = (uint32_t)kv->v.bits;
         if (g->alignment == 0 || (g->alignment & (g->alignment - 1)))
             return ia_error(IA_ERR_FORMAT, GGUF_ALIGNMENT_KEY " %u is not a power of two",
@@ -611,102 +595,11 @@ const ia_gguf_tensor *ia_gguf_find(const ia_gguf *g, const char *name) {
     return i == SIZE_MAX ? NULL : &g->tensors[i];
 }
 
-/* The key's entry, or an error (NOT_FOUND, or FORMAT when of another type
- * than want; want = -1 accepts any). user_out is the caller's out pointer,
- * checked here once for every getter. */
-static ia_status lookup(const ia_gguf *g, const char *key, const void *user_out, int want,
-                        const char *want_name, const gguf_kv **out) {
-    char nm[NAME_SHOWN];
-    size_t i;
-    if (!g || !key || !user_out)
-        return ia_error(IA_ERR_INVALID_ARG, "ia_gguf_get: NULL argument");
-    i = find_sorted(g->kv_by_key, g->n_kv, key, kv_key, g);
-    if (i == SIZE_MAX)
-        return ia_error(IA_ERR_NOT_FOUND, "key '%s' is not in the file", ia_shown_name(key, nm, sizeof nm));
-    *out = &g->kvs[i];
-    if (want >= 0 && (*out)->type != (uint32_t)want)
-        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not a %s", ia_shown_name(key, nm, sizeof nm),
-                        vtype_name((*out)->type), want_name);
-    return IA_OK;
+/* The key's entry; NULL when absent (no error set). */
+const ia_gguf_kv *ia_gguf_kv_find(const ia_gguf *g, const char *key) {
+    size_t i = find_sorted(g->kv_by_key, g->n_kv, key, kv_key, g);
+    return i == SIZE_MAX ? NULL : &g->kvs[i];
 }
-
-ia_status ia_gguf_get_str(const ia_gguf *g, const char *key, const char **out) {
-    const gguf_kv *kv;
-    ia_status rc = lookup(g, key, out, IA_GGUF_STRING, "string", &kv);
-    if (rc == IA_OK) *out = kv->v.str;
-    return rc;
-}
-
-/* Any integer type whose value fits int64 (bool is not an integer). */
-ia_status ia_gguf_get_i64(const ia_gguf *g, const char *key, int64_t *out) {
-    char nm[NAME_SHOWN];
-    const gguf_kv *kv;
-    uint64_t b;
-    ia_status rc = lookup(g, key, out, -1, NULL, &kv);
-    if (rc != IA_OK) return rc;
-    b = kv->v.bits;
-    switch (kv->type) {
-    case IA_GGUF_U8: case IA_GGUF_U16: case IA_GGUF_U32: *out = (int64_t)b; return IA_OK;
-    case IA_GGUF_I8: *out = (int8_t)(uint8_t)b; return IA_OK;
-    case IA_GGUF_I16: *out = (int16_t)(uint16_t)b; return IA_OK;
-    case IA_GGUF_I32: *out = (int32_t)(uint32_t)b; return IA_OK;
-    case IA_GGUF_I64: memcpy(out, &b, 8); return IA_OK; /* two's complement */
-    case IA_GGUF_U64:
-        if (b > (uint64_t)INT64_MAX)
-            return ia_error(IA_ERR_FORMAT, "key '%s': u64 %llu does not fit int64",
-                            ia_shown_name(key, nm, sizeof nm), (unsigned long long)b);
-        *out = (int64_t)b;
-        return IA_OK;
-    default:
-        return ia_error(IA_ERR_FORMAT, "key '%s' is a %s, not an integer", ia_shown_name(key, nm, sizeof nm),
-                        vtype_name(kv->type));
-    }
-}
-
-ia_status ia_gguf_get_bool(const ia_gguf *g, const char *key, int *out) {
-    const gguf_kv *kv;
-    ia_status rc = lookup(g, key, out, IA_GGUF_BOOL, "bool", &kv);
-    if (rc == IA_OK) *out = kv->v.bits != 0;
-    return rc;
-}
-
-ia_status ia_gguf_get_f32(const ia_gguf *g, const char *key, float *out) {
-    const gguf_kv *kv;
-    ia_status rc = lookup(g, key, out, IA_GGUF_F32, "f32", &kv);
-    if (rc == IA_OK) *out = kv->v.f32;
-    return rc;
-}
-
-ia_status ia_gguf_get_str_array(const ia_gguf *g, const char *key, size_t *count,
-                                const char *const **items) {
-    char nm[NAME_SHOWN];
-    const gguf_kv *kv;
-    ia_status rc = lookup(g, key, count && items ? count : NULL, IA_GGUF_ARRAY, "array", &kv);
-    if (rc != IA_OK) return rc;
-    if (kv->elem_type != IA_GGUF_STRING)
-        return ia_error(IA_ERR_FORMAT, "key '%s' is an array of %s, not of strings",
-                        ia_shown_name(key, nm, sizeof nm), vtype_name(kv->elem_type));
-    *count = (size_t)kv->count;
-    *items = (const char *const *)kv->v.strs;
-    return IA_OK;
-}
-
-ia_status ia_gguf_get_array(const ia_gguf *g, const char *key, ia_gguf_vtype *vtype,
-                            size_t *count, const void **data) {
-    char nm[NAME_SHOWN];
-    const gguf_kv *kv;
-    ia_status rc = lookup(g, key, vtype && count && data ? count : NULL, IA_GGUF_ARRAY,
-                          "array", &kv);
-    if (rc != IA_OK) return rc;
-    if (kv->elem_type == IA_GGUF_STRING)
-        return ia_error(IA_ERR_FORMAT, "key '%s' is an array of strings, not of numbers",
-                        ia_shown_name(key, nm, sizeof nm));
-    *vtype = (ia_gguf_vtype)kv->elem_type;
-    *count = (size_t)kv->count;
-    *data = kv->v.data;
-    return IA_OK;
-}
-
 
 int ia_dtype_of_ggml_type(ia_ggml_type type) {
     switch (type) {
@@ -752,83 +645,8 @@ int ia_ggml_type_of_dtype(ia_dtype dtype) {
 
 const ia_mapped_file *ia_gguf_mapping(const ia_gguf *f) { return f ? &f->file : NULL; }
 
-/* ---------------------------------------------------- keys, copied raw */
+/* ------------------------------------------------------------------ keys */
 
 size_t ia_gguf_kv_count(const ia_gguf *g) { return g ? g->n_kv : 0; }
 
 const char *ia_gguf_kv_key(const ia_gguf *g, size_t i) { return g && i < g->n_kv ? g->kvs[i].key : NULL; }
-
-/* Little-endian bytes appended to a growing buffer; *err set once on
- * failure to grow. */
-typedef struct {
-    uint8_t *p;
-    size_t n, cap;
-    int err;
-} rawbuf;
-
-static void raw_put(rawbuf *b, const void *src, size_t n) {
-    if (b->err || !n) return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        uint8_t *np;
-        while (cap < b->n + n) cap *= 2;
-        if (!(np = realloc(b->p, cap))) {
-            b->err = 1;
-            return;
-        }
-        b->p = np, b->cap = cap;
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-
-static void raw_le(rawbuf *b, uint64_t v, int n) {
-    uint8_t x[8];
-    for (int i = 0; i < n; i++) x[i] = (uint8_t)(v >> (8 * i));
-    raw_put(b, x, (size_t)n);
-}
-
-static void raw_str(rawbuf *b, const char *s) {
-    size_t n = strlen(s);
-    raw_le(b, n, 8);
-    raw_put(b, s, n);
-}
-
-ia_status ia_gguf_kv_raw(const ia_gguf *g, const char *key, ia_gguf_vtype *type, void **bytes, size_t *len) {
-    const gguf_kv *kv;
-    rawbuf b = {NULL, 0, 0, 0};
-    size_t es;
-    ia_status rc = lookup(g, key, bytes && type && len ? bytes : NULL, -1, NULL, &kv);
-    if (rc != IA_OK) return rc;
-    *bytes = NULL, *len = 0;
-    if ((es = scalar_size(kv->type)) != 0) {
-        raw_le(&b, kv->v.bits, (int)es); /* f32 / f64 keep their bits: v.bits was read first */
-        if (kv->type == IA_GGUF_F32) {
-            uint32_t u;
-            b.n = 0;
-            memcpy(&u, &kv->v.f32, 4);
-            raw_le(&b, u, 4);
-        } else if (kv->type == IA_GGUF_F64) {
-            uint64_t u;
-            b.n = 0;
-            memcpy(&u, &kv->v.f64, 8);
-            raw_le(&b, u, 8);
-        }
-    } else if (kv->type == IA_GGUF_STRING) {
-        raw_str(&b, kv->v.str);
-    } else { /* array */
-        raw_le(&b, kv->elem_type, 4);
-        raw_le(&b, kv->count, 8);
-        if (kv->elem_type == IA_GGUF_STRING)
-            for (uint64_t i = 0; i < kv->count; i++) raw_str(&b, kv->v.strs[i]);
-        else
-            raw_put(&b, kv->v.data, (size_t)kv->count * scalar_size(kv->elem_type));
-    }
-    if (b.err) {
-        free(b.p);
-        return ia_error(IA_ERR_NOMEM, "key '%s': cannot copy its value", key);
-    }
-    *type = (ia_gguf_vtype)kv->type;
-    *bytes = b.p, *len = b.n;
-    return IA_OK;
-}
