@@ -56,17 +56,17 @@ static void hi_pos(const ia_qmat *q, int64_t b, int c, int64_t p, size_t *byte, 
     *shift = (int)((p % span) / 4) * q->hbits;
 }
 
-/* Writes the codes src[0 .. len) of inputs p0 .. p0 + len (p0 and len
- * multiples of 4) of channel c of block b: low bits into the codes, the
- * rest into the hi plane. A quad's 4 inputs are 4 adjacent bytes at one
- * shift (code_pos, hi_pos), so this walks quads, not inputs: load time is
- * mostly this loop. */
 static uint32_t load4(const uint8_t *p) {
     uint32_t v;
     memcpy(&v, p, 4);
     return v;
 }
 
+/* Writes the codes src[0 .. len) of inputs p0 .. p0 + len of channel c of
+ * block b: low bits into the codes, the rest into the hi plane. p0 and len
+ * are multiples of 32, so whole 64-byte units of both planes. A quad's 4
+ * inputs are 4 adjacent bytes at one shift (code_pos, hi_pos), so this
+ * walks units, not inputs: load time is mostly this loop. */
 static void put_codes(ia_qmat *q, int64_t b, int c, int64_t p0, const uint8_t *src, int64_t len) {
     /* Each 32-bit word holds one quad (4 inputs, one per byte): a unit's 4
      * bytes of channel c are its quads' words masked, shifted and ORed —
