@@ -294,7 +294,8 @@ ia_status ia_model_prepare_weights(ia_model *m) {
     /* Packing is most of a quantised model's load time: the weights are
      * prepared in parallel, one task per tensor. */
     if (!(j.st = malloc((size_t)m->n_params * sizeof *j.st))) return ia_error(IA_ERR_NOMEM, "preparing weights");
-    ia_pool_run_n(pool, m->n_params, ia_pool_size(pool), prepare_task, &j);
+    /* as many threads as the model may use (its profile's), not the whole pool */
+    ia_pool_run_n(pool, m->n_params, m->threads > 0 ? m->threads : ia_pool_size(pool), prepare_task, &j);
     for (int i = 0; i < m->n_params && st == IA_OK; i++) {
         ia_tensor *t = m->params[i];
         if (j.st[i] != IA_OK) /* again here, for the message (errors are per thread) */
