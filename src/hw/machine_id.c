@@ -17,7 +17,8 @@
 #include "util/error.h"
 #include "util/sha256.h"
 
-#if !defined(IA_NO_THREADS) && !defined(__wasm__)
+#include "util/threads.h"
+#if defined(IA_HAVE_PTHREADS)
 #include <pthread.h>
 static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
 #define LOCK() pthread_mutex_lock(&id_lock)

@@ -15,7 +15,8 @@
 #include "hw/hw.h"
 #include "util/error.h"
 
-#if !defined(IA_NO_THREADS) && !defined(__wasm__)
+#include "util/threads.h"
+#if defined(IA_HAVE_PTHREADS)
 #include <pthread.h>
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 #define LOCK() pthread_mutex_lock(&cache_lock)

@@ -18,7 +18,8 @@
 
 #include "util/threadpool.h"
 
-#if !defined(IA_NO_THREADS) && !defined(__wasm__)
+#include "util/threads.h"
+#if defined(IA_HAVE_PTHREADS)
 #define IA_HAVE_THREADS 1
 #include <unistd.h>
 #ifdef __linux__

@@ -6,7 +6,8 @@
 #ifndef IA_UTIL_MUTEX_H
 #define IA_UTIL_MUTEX_H
 
-#if !defined(IA_NO_THREADS) && !defined(__wasm__)
+#include "util/threads.h"
+#if defined(IA_HAVE_PTHREADS)
 #include <pthread.h>
 typedef pthread_mutex_t ia_mutex;
 static inline void ia_mutex_init(ia_mutex *m) { pthread_mutex_init(m, NULL); }

@@ -38,7 +38,8 @@
 
 #include "util/error.h"
 
-#if !defined(IA_NO_THREADS) && !defined(__wasm__)
+#include "util/threads.h"
+#if defined(IA_HAVE_PTHREADS)
 #define IA_HAVE_THREADS 1
 #include <pthread.h>
 #include <time.h>

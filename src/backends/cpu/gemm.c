@@ -180,7 +180,8 @@ typedef struct scratch_block {
     size_t cap;
 } scratch_block;
 
-#if !defined(IA_NO_THREADS) && !defined(__wasm__)
+#include "util/threads.h"
+#if defined(IA_HAVE_PTHREADS)
 #include <pthread.h>
 
 static pthread_key_t scratch_key;
