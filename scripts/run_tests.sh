@@ -12,7 +12,8 @@
 #   3d. the layer table of ../shared/DESIGN.md (../shared/tools/check_layers.py)
 #   4. the portable core as a wasm32-wasi module: compiled, linked, run under
 #      node's WASI against the native CLI (scripts/check_wasm32.sh)
-#   5. Python tests (pytest test/python), if any
+#   5. JavaScript tests (node --test ipfs_accelerate_js/test/), if any
+#   6. Python tests (pytest test/python), if any
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -81,6 +82,23 @@ run_suite "layer check (DESIGN.md)" layers
 interop() { .venv/bin/python scripts/check_gguf_interop.py --ia-tests "$build/ia_tests" && echo "1 passed, 0 failed"; }
 run_suite "GGUF interop (gguf-py)" interop
 run_suite "wasm32 module" scripts/check_wasm32.sh "$build/ipfs-accelerate"
+# JavaScript package: node --test's TAP summary as "N passed, N failed".
+js_tests() {
+  local out
+  out=$(mktemp)
+  node --test ipfs_accelerate_js/test/ >"$out" 2>&1
+  local rc=$?
+  cat "$out"
+  local p f
+  p=$(grep -E '^# pass [0-9]+$' "$out" | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+$' "$out" | awk '{print $3}')
+  rm -f "$out"
+  echo "${p:-0} passed, ${f:-1} failed"
+  return $rc
+}
+if ls ipfs_accelerate_js/test/*.test.mjs >/dev/null 2>&1; then
+  IA_CLI="$build/ipfs-accelerate" run_suite "JavaScript tests (node --test)" js_tests
+fi
 if ls test/python/test_*.py >/dev/null 2>&1; then
   out=$(mktemp)
   echo "== Python tests"
