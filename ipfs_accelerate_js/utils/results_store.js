@@ -100,7 +100,7 @@ function columnValue(where, name, type, v) {
   }
 }
 
-const jsonText = (where, v) => (v === null || v === undefined || typeof v === 'string' ? v ?? null : JSON.stringify(v));
+const jsonText = (v) => (v === null || v === undefined || typeof v === 'string' ? v ?? null : JSON.stringify(v));
 
 /** The run row add() stores; throws a TypeError naming the bad field. */
 function runRow(run) {
@@ -111,9 +111,9 @@ function runRow(run) {
   let hardware = null;
   for (const [key, v] of Object.entries(run)) {
     const k = snake(key);
-    if (k === 'hardware') { hardware = jsonText('run', v); continue; }
+    if (k === 'hardware') { hardware = jsonText(v); continue; }
     if (!names.includes(k)) throw new TypeError(`run: unknown field '${key}' (${[...names, 'hardware'].join(', ')})`);
-    if (k === 'config') row.config = jsonText('run', v);
+    if (k === 'config') row.config = jsonText(v);
     else if (v !== undefined) row[k] = columnValue('run', k, TABLES.runs.find((c) => c.name === k).type, v);
   }
   if (row.started_at === null) throw new TypeError('run.started_at: a run has a start time');

@@ -31,46 +31,46 @@
  * of store_schema.c. A test checks this list against a real export's
  * header, so the two cannot drift apart silently. */
 const ia_export_col ia_export_columns[] = {
-    {"id", IA_COL_BIGINT},
-    {"run_id", IA_COL_BIGINT},
-    {"started_at", IA_COL_TIMESTAMP},
-    {"version", IA_COL_VARCHAR},
-    {"git_commit", IA_COL_VARCHAR},
-    {"threads", IA_COL_INTEGER},
-    {"model", IA_COL_VARCHAR},
-    {"backend", IA_COL_VARCHAR},
-    {"precision", IA_COL_VARCHAR},
-    {"batch", IA_COL_INTEGER},
-    {"seq_len", IA_COL_INTEGER},
-    {"iterations", IA_COL_INTEGER},
-    {"warmup", IA_COL_INTEGER},
-    {"latency_ms_mean", IA_COL_DOUBLE},
-    {"latency_ms_stddev", IA_COL_DOUBLE},
-    {"latency_ms_p50", IA_COL_DOUBLE},
-    {"latency_ms_p90", IA_COL_DOUBLE},
-    {"latency_ms_p99", IA_COL_DOUBLE},
-    {"items_per_s", IA_COL_DOUBLE},
-    {"tokens_per_s", IA_COL_DOUBLE},
-    {"rss_delta_bytes", IA_COL_DOUBLE},
-    {"model_bytes", IA_COL_DOUBLE},
-    {"energy_j", IA_COL_DOUBLE},
-    {"power_w", IA_COL_DOUBLE},
-    {"power_reason", IA_COL_VARCHAR},
-    {"skipped_reason", IA_COL_VARCHAR},
-    {"run_status", IA_COL_VARCHAR},
-    {"model_fingerprint", IA_COL_VARCHAR},
-    {"machine_id", IA_COL_VARCHAR},
-    {"kind", IA_COL_VARCHAR},
-    {"threads_used", IA_COL_INTEGER},
-    {"gen_tokens", IA_COL_INTEGER},
-    {"n_ctx", IA_COL_INTEGER},
-    {"prompt_tokens_per_s", IA_COL_DOUBLE},
-    {"prompt_tokens_per_s_stddev", IA_COL_DOUBLE},
-    {"gen_tokens_per_s", IA_COL_DOUBLE},
-    {"gen_tokens_per_s_stddev", IA_COL_DOUBLE},
-    {"ttft_ms", IA_COL_DOUBLE},
-    {"ttft_ms_stddev", IA_COL_DOUBLE},
-    {"kv_cache_bytes", IA_COL_DOUBLE},
+    {"id", IA_COL_BIGINT, 0},
+    {"run_id", IA_COL_BIGINT, 1},
+    {"started_at", IA_COL_TIMESTAMP, 1},
+    {"version", IA_COL_VARCHAR, 1},
+    {"git_commit", IA_COL_VARCHAR, 1},
+    {"threads", IA_COL_INTEGER, 1},
+    {"model", IA_COL_VARCHAR, 0},
+    {"backend", IA_COL_VARCHAR, 0},
+    {"precision", IA_COL_VARCHAR, 0},
+    {"batch", IA_COL_INTEGER, 0},
+    {"seq_len", IA_COL_INTEGER, 0},
+    {"iterations", IA_COL_INTEGER, 0},
+    {"warmup", IA_COL_INTEGER, 0},
+    {"latency_ms_mean", IA_COL_DOUBLE, 0},
+    {"latency_ms_stddev", IA_COL_DOUBLE, 0},
+    {"latency_ms_p50", IA_COL_DOUBLE, 0},
+    {"latency_ms_p90", IA_COL_DOUBLE, 0},
+    {"latency_ms_p99", IA_COL_DOUBLE, 0},
+    {"items_per_s", IA_COL_DOUBLE, 0},
+    {"tokens_per_s", IA_COL_DOUBLE, 0},
+    {"rss_delta_bytes", IA_COL_DOUBLE, 0},
+    {"model_bytes", IA_COL_DOUBLE, 0},
+    {"energy_j", IA_COL_DOUBLE, 0},
+    {"power_w", IA_COL_DOUBLE, 0},
+    {"power_reason", IA_COL_VARCHAR, 0},
+    {"skipped_reason", IA_COL_VARCHAR, 0},
+    {"run_status", IA_COL_VARCHAR, 1},
+    {"model_fingerprint", IA_COL_VARCHAR, 0},
+    {"machine_id", IA_COL_VARCHAR, 0},
+    {"kind", IA_COL_VARCHAR, 0},
+    {"threads_used", IA_COL_INTEGER, 0},
+    {"gen_tokens", IA_COL_INTEGER, 0},
+    {"n_ctx", IA_COL_INTEGER, 0},
+    {"prompt_tokens_per_s", IA_COL_DOUBLE, 0},
+    {"prompt_tokens_per_s_stddev", IA_COL_DOUBLE, 0},
+    {"gen_tokens_per_s", IA_COL_DOUBLE, 0},
+    {"gen_tokens_per_s_stddev", IA_COL_DOUBLE, 0},
+    {"ttft_ms", IA_COL_DOUBLE, 0},
+    {"ttft_ms_stddev", IA_COL_DOUBLE, 0},
+    {"kv_cache_bytes", IA_COL_DOUBLE, 0},
 };
 const size_t ia_n_export_columns = sizeof ia_export_columns / sizeof ia_export_columns[0];
 #define NCOL (sizeof ia_export_columns / sizeof ia_export_columns[0])
@@ -503,10 +503,6 @@ static ia_status read_json(reader *r, const char *text, size_t len) {
 
 /* ------------------------------------------------------------ row rules */
 
-/* The export's columns that belong to the run, not to the result. */
-static const char *const RUN_COLUMNS[] = {"run_id", "started_at", "version", "git_commit", "threads", "run_status"};
-#define N_RUN_COLUMNS (sizeof RUN_COLUMNS / sizeof RUN_COLUMNS[0])
-
 static int same(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
 
 static int col(const char *name) { return ia_export_column_index(name); }
@@ -532,12 +528,10 @@ static ia_status group_runs(const ia_import_rows *r, const char *path, size_t *g
                     break;
                 }
         }
-        for (size_t k = 0; k < N_RUN_COLUMNS; k++) {
-            int c = col(RUN_COLUMNS[k]);
-            if (!same(ia_import_cell(r, i, c), ia_import_cell(r, group[i], c)))
+        for (size_t c = 0; c < NCOL; c++)
+            if (ia_export_columns[c].of_run && !same(ia_import_cell(r, i, (int)c), ia_import_cell(r, group[i], (int)c)))
                 return ia_error(IA_ERR_FORMAT, "%s: line %zu, field %s: differs from line %zu's, which is of the "
-                                "same run", path, r->line[i], RUN_COLUMNS[k], r->line[group[i]]);
-        }
+                                "same run", path, r->line[i], ia_export_columns[c].name, r->line[group[i]]);
     }
     return IA_OK;
 }

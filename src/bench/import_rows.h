@@ -26,6 +26,7 @@ typedef enum ia_col_type {
 typedef struct ia_export_col {
     const char *name; /* as the export's header / JSON keys name it */
     ia_col_type type; /* the DuckDB column's type (store_schema.c) */
+    int of_run;       /* 1: the run's column (runs table), repeated on each of its rows */
 } ia_export_col;
 
 /* The columns of an export, in its order (store_query.c's ALL_COLUMNS:

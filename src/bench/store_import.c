@@ -29,12 +29,9 @@
 #include "bench/store_internal.h"
 #include "util/error.h"
 
-static int is_run_column(const char *name) {
-    static const char *const run_columns[] = {"run_id", "started_at", "version", "git_commit", "threads",
-                                              "run_status"};
-    for (size_t i = 0; i < sizeof run_columns / sizeof *run_columns; i++)
-        if (!strcmp(name, run_columns[i])) return 1;
-    return 0;
+/* A results column of the export: neither the result's id nor the run's. */
+static int is_result_column(size_t c) {
+    return !ia_export_columns[c].of_run && strcmp(ia_export_columns[c].name, "id") != 0;
 }
 
 static int col(const char *name) { return ia_export_column_index(name); }
@@ -58,11 +55,11 @@ static char *results_sql(void) {
     if (!sql) return NULL;
     n += (size_t)snprintf(sql + n, cap - n, "INSERT INTO results (id, run_id");
     for (size_t c = 0; c < ia_n_export_columns; c++)
-        if (strcmp(ia_export_columns[c].name, "id") && !is_run_column(ia_export_columns[c].name))
+        if (is_result_column(c))
             n += (size_t)snprintf(sql + n, cap - n, ", %s", ia_export_columns[c].name);
     n += (size_t)snprintf(sql + n, cap - n, ") VALUES (nextval('ia_results_seq'), ?");
     for (size_t c = 0; c < ia_n_export_columns; c++)
-        if (strcmp(ia_export_columns[c].name, "id") && !is_run_column(ia_export_columns[c].name))
+        if (is_result_column(c))
             n += (size_t)snprintf(sql + n, cap - n, ", ?");
     snprintf(sql + n, cap - n, ") RETURNING id");
     return sql;
@@ -112,9 +109,9 @@ static ia_status insert_result(ia_bench_store *s, duckdb_prepared_statement p, c
     idx_t k = 1;
     int ok = duckdb_bind_int64(p, k++, run_id) == DuckDBSuccess;
     for (size_t c = 0; ok && c < ia_n_export_columns; c++) {
-        const char *name = ia_export_columns[c].name, *v = ia_import_cell(r, i, (int)c);
-        if (!strcmp(name, "id") || is_run_column(name)) continue;
-        if (!strcmp(name, "kind") && !v) v = "embed"; /* as add_result stores a NULL kind */
+        const char *v = ia_import_cell(r, i, (int)c);
+        if (!is_result_column(c)) continue;
+        if (!strcmp(ia_export_columns[c].name, "kind") && !v) v = "embed"; /* as add_result stores a NULL kind */
         ok = bind_cell(p, k++, ia_export_columns[c].type, v);
     }
     if (!ok) return ia_error(IA_ERR_INTERNAL, "%s: line %zu: binding the result failed", source, r->line[i]);
