@@ -168,6 +168,24 @@ test('a real bench run: CLI csv/json imported here export the same bytes', { ski
   assert.ok((await a.query({ backend: 'cuda' })).every((r) => r.skipped_reason || r.latency_ms_p50 > 0));
 });
 
+// ia_benchmark_export(…, "json") has no CLI flag; the Python package calls it.
+const PYTHON = path.join(REPO, '.venv', 'bin', 'python');
+const missingPython = () => missingBench() || (fs.existsSync(PYTHON) ? false : `${PYTHON} is missing (make setup)`);
+
+test('a real bench run: DuckDB\'s JSON lines export imported here exports the same bytes', { skip: missingPython() }, async () => {
+  const dir = tmpdir();
+  const db = path.join(dir, 'bench.duckdb'), lines = path.join(dir, 'lines.json');
+  nativeBench(db);
+  execFileSync(PYTHON, ['-c', 'import sys; from ipfs_accelerate_py.benchmark import DuckDBStorage; ' +
+                              'DuckDBStorage(sys.argv[1]).export(sys.argv[2], "json")', db, lines],
+               { cwd: REPO, env: { ...process.env, IA_LIBRARY: path.join(path.dirname(process.env.IA_CLI || path.join(REPO, 'build', 'x')), 'libipfs_accelerate.so') } });
+  const text = fs.readFileSync(lines, 'utf8');
+  const s = await fresh();
+  await s.import(text, { source: 'lines.json' });
+  assert.equal(await s.toNDJSON(), text);
+  assert.equal(await s.toCSV(), nativeResults(db, 'csv'));
+});
+
 test('rows made here: results --import reads toCSV/toJSON/toNDJSON and prints the same bytes', { skip: missingCli() }, async () => {
   const dir = tmpdir();
   const s = await sampleStore();
