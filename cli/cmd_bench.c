@@ -304,8 +304,37 @@ static int csv_to_stdout(const char *db) {
     return rc;
 }
 
+/* The number of result rows in db (0 when it does not exist yet), or -1
+ * after reporting why it cannot be read. */
+static long long count_rows(const char *db) {
+    char *rows = NULL;
+    cJSON *arr;
+    long long n;
+    if (access(db, F_OK) != 0) return 0;
+    if (ia_benchmark_query(db, NULL, 0, NULL, 0, NULL, 0, NULL, &rows) != IA_OK) {
+        ia_cli_fail("results --import");
+        return -1;
+    }
+    arr = cJSON_Parse(rows);
+    ia_free(rows);
+    n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+    cJSON_Delete(arr);
+    return n;
+}
+
+/* results --import FILE: a file another machine (or the JavaScript
+ * package) exported, appended as new runs. */
+static int import_file(const char *db, const char *file) {
+    long long before = count_rows(db), after;
+    if (before < 0) return 1;
+    if (ia_benchmark_import(db, file) != IA_OK) return ia_cli_fail("results --import");
+    if ((after = count_rows(db)) < 0) return 1;
+    printf("imported %lld result rows from %s into %s\n", after - before, file, db);
+    return 0;
+}
+
 int ia_cmd_results(int argc, char **argv) {
-    const char *db = NULL, *format = "table", *models[MAX_LIST], *backends[MAX_LIST];
+    const char *db = NULL, *format = "table", *models[MAX_LIST], *backends[MAX_LIST], *import = NULL;
     char dbbuf[4096];
     size_t n_models = 0, n_backends = 0;
     char *rows = NULL;
@@ -315,7 +344,12 @@ int ia_cmd_results(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             printf("usage: ipfs-accelerate results [--db PATH] [--format table|csv|json] [--model M,...] "
                    "[--backend B,...]\n"
-                   "  --db PATH  default $IA_BENCH_DB, else ~/.cache/ipfs_accelerate/benchmark_db.duckdb\n");
+                   "       ipfs-accelerate results --import FILE.csv|FILE.json [--db PATH]\n"
+                   "  --db PATH      default $IA_BENCH_DB, else ~/.cache/ipfs_accelerate/benchmark_db.duckdb\n"
+                   "  --import FILE  append the rows of a file that results --format csv|json wrote (here,\n"
+                   "                 on another machine or by the JavaScript package) as new runs with\n"
+                   "                 fresh ids; a malformed file is refused, naming its line and field,\n"
+                   "                 and nothing is written\n");
             return 0;
         } else if (!val) {
             fprintf(stderr, "ipfs-accelerate: results: %s needs a value (or is unknown)\n", a);
@@ -330,12 +364,19 @@ int ia_cmd_results(int argc, char **argv) {
         } else if (!strcmp(a, "--backend")) {
             if (!(n_backends = split(val, backends))) return 2;
             i++;
+        } else if (!strcmp(a, "--import")) {
+            import = val, i++;
         } else {
             fprintf(stderr, "ipfs-accelerate: results: unknown option %s\n", a);
             return 2;
         }
     }
+    if (import && (n_models || n_backends || strcmp(format, "table"))) {
+        fprintf(stderr, "ipfs-accelerate: results: --import takes only --db\n");
+        return 2;
+    }
     if (!db && !(db = default_db(dbbuf, sizeof dbbuf))) return 1;
+    if (import) return import_file(db, import);
     if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json")) {
         fprintf(stderr, "ipfs-accelerate: results: --format must be table, csv or json\n");
         return 2;

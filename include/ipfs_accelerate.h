@@ -513,6 +513,17 @@ IA_API ia_status ia_benchmark_query(const char *db_path, const char *const *mode
 /* Writes the result rows to path as "csv" or "json". */
 IA_API ia_status ia_benchmark_export(const char *db_path, const char *path, const char *format);
 
+/* Appends the result rows of a file that ia_benchmark_export or
+ * `ipfs-accelerate results --format csv|json` wrote (path ends in .csv or
+ * .json; JSON as an array of rows or one row per line) to the database at
+ * db_path (created if needed). Each run of the file becomes a new run with
+ * a fresh id, each row a result with a fresh id; start time, version,
+ * commit, threads, status and every figure are kept, so exporting again
+ * gives the same rows, ids aside. The whole file is checked first and
+ * inserted in one transaction: a malformed file is IA_ERR_FORMAT naming the
+ * line and the field, and nothing is written (not even a new database). */
+IA_API ia_status ia_benchmark_import(const char *db_path, const char *path);
+
 /* Writes a self-contained HTML report (inline SVG); compare = two run ids
  * to set side by side, or NULL. */
 IA_API ia_status ia_benchmark_report(const char *db_path, const long long *compare, const char *out_path);

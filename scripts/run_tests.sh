@@ -7,12 +7,13 @@
 #       ThreadSanitizer (any report fails the suite)
 #   3. the model tests again with IA_KERNEL=avx2 and IA_KERNEL=generic
 #   3a. quantised models with each lower kernel family forced
-#   3b. command-line tests (test/cli/test_cli.sh)
+#   3b. command-line tests (test/cli/test_cli.sh, test_results_import.sh)
 #   3c. GGUF interop with gguf-py (scripts/check_gguf_interop.py)
 #   3d. the layer table of ../shared/DESIGN.md (../shared/tools/check_layers.py)
 #   4. the portable core as a wasm32-wasi module: compiled, linked, run under
 #      node's WASI against the native CLI (scripts/check_wasm32.sh)
-#   5. Python tests (pytest test/python), if any
+#   5. JavaScript tests (node --test ipfs_accelerate_js/test/), if any
+#   6. Python tests (pytest test/python), if any
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -67,6 +68,7 @@ IA_KERNEL=generic run_suite "model tests, portable kernels" "$build/ia_tests" be
 IA_KERNEL=avx2 run_suite "quantised model, AVX2 kernels" "$build/ia_tests" quant_model_precision
 IA_KERNEL=generic run_suite "quantised model, portable kernels" "$build/ia_tests" quant_model_precision
 run_suite "CLI tests" test/cli/test_cli.sh "$build/ipfs-accelerate"
+run_suite "CLI tests (results --import)" test/cli/test_results_import.sh "$build/ipfs-accelerate"
 # Every include of src/ against DESIGN.md's layer table (a layer uses only
 # the layers listed above it); fails on one that points down.
 layers() {
@@ -80,6 +82,23 @@ run_suite "layer check (DESIGN.md)" layers
 interop() { .venv/bin/python scripts/check_gguf_interop.py --ia-tests "$build/ia_tests" && echo "1 passed, 0 failed"; }
 run_suite "GGUF interop (gguf-py)" interop
 run_suite "wasm32 module" scripts/check_wasm32.sh "$build/ipfs-accelerate"
+# JavaScript package: node --test's TAP summary as "N passed, N failed".
+js_tests() {
+  local out
+  out=$(mktemp)
+  node --test ipfs_accelerate_js/test/ >"$out" 2>&1
+  local rc=$?
+  cat "$out"
+  local p f
+  p=$(grep -E '^# pass [0-9]+$' "$out" | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+$' "$out" | awk '{print $3}')
+  rm -f "$out"
+  echo "${p:-0} passed, ${f:-1} failed"
+  return $rc
+}
+if ls ipfs_accelerate_js/test/*.test.mjs >/dev/null 2>&1; then
+  IA_CLI="$build/ipfs-accelerate" run_suite "JavaScript tests (node --test)" js_tests
+fi
 if ls test/python/test_*.py >/dev/null 2>&1; then
   out=$(mktemp)
   echo "== Python tests"

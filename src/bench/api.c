@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bench/import_rows.h"
 #include "bench/report_html.h"
 #include "bench/runner.h"
 #include "bench/store.h"
@@ -221,6 +222,19 @@ ia_status ia_benchmark_export(const char *db_path, const char *path, const char 
     if ((st = ia_bench_store_open_readonly(db_path, &s)) != IA_OK) return st;
     st = ia_bench_store_export(s, path, format);
     ia_bench_store_close(s);
+    return st;
+}
+
+ia_status ia_benchmark_import(const char *db_path, const char *path) {
+    ia_import_rows rows;
+    ia_bench_store *s = NULL;
+    ia_status st;
+    if (!db_path || !path) return ia_error(IA_ERR_INVALID_ARG, "ia_benchmark_import: NULL argument");
+    /* the file first: a malformed one leaves no database behind */
+    if ((st = ia_import_rows_read(path, &rows)) != IA_OK) return st;
+    if ((st = ia_bench_store_open(db_path, &s)) == IA_OK) st = ia_bench_store_import(s, &rows, path, NULL);
+    ia_bench_store_close(s);
+    ia_import_rows_free(&rows);
     return st;
 }
 

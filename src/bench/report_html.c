@@ -75,7 +75,9 @@ static double nice_max(double v) {
     return v <= p ? p : v <= 2 * p ? 2 * p : v <= 5 * p ? 5 * p : 10 * p;
 }
 
-static void axis(FILE *f, double ymax, const char *label) {
+/* The axes, the y ticks (labelled, with gridlines) and both axis titles,
+ * each with its unit. */
+static void axis(FILE *f, double ymax, const char *label, const char *xlabel) {
     fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#333'/>", ML, MT, ML, H - MB);
     fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#333'/>", ML, H - MB, W - 10, H - MB);
     for (int i = 0; i <= 4; i++) {
@@ -87,8 +89,11 @@ static void axis(FILE *f, double ymax, const char *label) {
                      y + 4, v);
         fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#ddd'/>", ML, y, W - 10, y);
     }
-    fprintf(f, "<text x='14' y='%d' font-size='12' transform='rotate(-90 14 %d)' text-anchor='middle'>", H / 2, H / 2);
+    fprintf(f, "<text class='ylabel' x='14' y='%d' font-size='12' transform='rotate(-90 14 %d)' text-anchor='middle'>",
+            H / 2, H / 2);
     esc(f, label);
+    fprintf(f, "</text><text class='xlabel' x='%d' y='%d' font-size='12' text-anchor='middle'>", (W + ML) / 2, H - 8);
+    esc(f, xlabel);
     fputs("</text>", f);
 }
 
@@ -109,7 +114,7 @@ static void latency_chart(FILE *f, const cJSON *rows) {
         return;
     }
     ymax = nice_max(ymax);
-    axis(f, ymax, "latency (ms)");
+    axis(f, ymax, "latency (ms)", "run, device, batch size");
     cJSON_ArrayForEach(r, rows) if (measured(r)) {
         double slot = (double)(W - ML - 20) / n, x = ML + 10 + slot * i, bw = slot * 0.6;
         double mean = num(r, "latency_ms_mean"), sd = num(r, "latency_ms_stddev");
@@ -158,9 +163,7 @@ static void throughput_chart(FILE *f, const cJSON *rows) {
         return;
     }
     ymax = nice_max(ymax);
-    axis(f, ymax, "items/s");
-    fprintf(f, "<text x='%d' y='%d' font-size='12' text-anchor='middle'>batch size (log scale)</text>",
-            (W + ML) / 2, H - 12);
+    axis(f, ymax, "items/s", "batch size (log scale)");
     /* x ticks: one per batch size measured, labelled with it */
     cJSON_ArrayForEach(r, rows) {
         const cJSON *prev;
@@ -230,7 +233,7 @@ static void gen_chart(FILE *f, const cJSON *rows, const char *id, const char *ti
         return;
     }
     ymax = nice_max(ymax);
-    axis(f, ymax, ylabel);
+    axis(f, ymax, ylabel, "run, device, test (llama-bench names)");
     cJSON_ArrayForEach(r, rows) if (measured_gen(r) && isfinite(num(r, key))) {
         double slot = (double)(W - ML - 20) / n, bw = slot * 0.6, x = ML + 10 + slot * i + (slot - bw) / 2;
         double v = num(r, key), sd = num(r, sd_key), y = (H - MB) - (H - MB - MT) * v / ymax;

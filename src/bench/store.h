@@ -114,4 +114,16 @@ ia_status ia_bench_db_path(char *buf, size_t cap, int create_dirs);
  * (DuckDB COPY). */
 ia_status ia_bench_store_export(ia_bench_store *s, const char *path, const char *format);
 
+/* Appends rows read back from an export (import_rows.h) in one
+ * transaction: each run of the file becomes a new run with a fresh id (its
+ * start time, version, commit, threads and status kept), each row a result
+ * with a fresh id under it. Rows of one run that disagree on the run's
+ * columns, a result without model/backend/precision, an unknown kind or
+ * status are IA_ERR_FORMAT naming source's line and field, checked before
+ * anything is written; any failure rolls the whole import back. *n_runs
+ * (may be NULL) receives the number of runs added. store_import.c. */
+struct ia_import_rows;
+ia_status ia_bench_store_import(ia_bench_store *s, const struct ia_import_rows *rows, const char *source,
+                                size_t *n_runs);
+
 #endif

@@ -44,6 +44,15 @@ IA_TEST(report_html_draws_every_measured_row) {
     CHECK_MSG(count(html, "class='errbar'") == 3, "error bars: %d", count(html, "class='errbar'"));
     CHECK_MSG(count(html, "class='point'") == 3, "points: %d", count(html, "class='point'"));
     CHECK(strstr(html, "data-value='1000'") != NULL);
+    /* the throughput chart's x axis: a labelled tick per batch size measured
+     * (1 and 8, once each though two runs measured batch 1) */
+    CHECK_MSG(count(html, "<text class='xtick'") == 2, "x ticks: %d", count(html, "<text class='xtick'"));
+    CHECK(strstr(html, "text-anchor='middle'>1</text>") && strstr(html, "text-anchor='middle'>8</text>"));
+    /* every axis titled with its unit */
+    CHECK(strstr(html, "class='ylabel'") && strstr(html, ">latency (ms)</text>") && strstr(html, ">items/s</text>"));
+    CHECK(strstr(html, ">run, device, batch size</text>") && strstr(html, ">batch size (log scale)</text>"));
+    CHECK_MSG(count(html, "class='xlabel'") == 2 && count(html, "class='ylabel'") == 2, "axis titles: %d x, %d y",
+              count(html, "class='xlabel'"), count(html, "class='ylabel'"));
     CHECK_MSG(count(html, "class='cmp'") == 1, "comparison rows: %d", count(html, "class='cmp'"));
     CHECK(strstr(html, "m&lt;1&gt;") != NULL && strstr(html, "m<1>") == NULL);
     CHECK(strstr(html, "libcuda.so.1 not found") != NULL);
@@ -101,6 +110,7 @@ IA_TEST(report_html_draws_llm_rows) {
     CHECK(strstr(html, ">1000</text>") || strstr(html, ">2000</text>"));
     CHECK(strstr(html, "e+0") == NULL);
     CHECK_MSG(count(html, "<text class='xtick'") == 1, "x ticks: %d", count(html, "<text class='xtick'"));
+    CHECK_MSG(count(html, ">run, device, test (llama-bench names)</text>") == 3, "generation charts' x titles");
     /* the embedding charts hold only the embedding row */
     CHECK_MSG(count(html, "class='bar'") == 1 && count(html, "class='point'") == 1, "bars %d points %d",
               count(html, "class='bar'"), count(html, "class='point'"));
