@@ -67,3 +67,10 @@ ia_status ia_bench_store_export(ia_bench_store *s, const char *path, const char 
     (void)s, (void)path, (void)format;
     return absent();
 }
+
+ia_status ia_bench_store_import(ia_bench_store *s, const struct ia_import_rows *rows, const char *source,
+                                size_t *n_runs) {
+    (void)s, (void)rows, (void)source;
+    if (n_runs) *n_runs = 0;
+    return absent();
+}
