@@ -71,11 +71,14 @@ export async function setup(moduleUrl, opts, texts) {
     if (!cur || s > cur[1]) { if (cur) wasmMs += cur[1] - cur[0]; cur = [s, e]; } else cur[1] = Math.max(cur[1], e);
   }
   if (cur) wasmMs += cur[1] - cur[0];
+  // The biggest module's call alone (the runtime's .wasm, not a helper's).
+  const big = calls.filter((c) => c.bytes).sort((a, b) => b.bytes - a.bytes)[0];
   state = { embed, texts, dim: null };
   return {
     load_ms: t1 - t0,
     module_import_ms: timport - t0,
     wasm_ms: calls.length ? wasmMs : null,
+    wasm_largest: big ? { bytes: big.bytes, fn: big.fn, ms: (big.end_ms ?? t1) - big.start_ms } : null,
     wasm_calls: calls.map((c) => ({ ...c, start_ms: c.start_ms - t0, end_ms: (c.end_ms ?? t1) - t0 })),
     info: sanitize(info),
   };
