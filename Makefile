@@ -11,7 +11,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all setup setup-test build build-asan build-tsan run test bench clean
+.PHONY: all setup setup-test build build-asan build-tsan build-js run test bench clean
 
 all: build
 
@@ -40,7 +40,11 @@ run: build
 	  "A fast auburn fox leaps above a sleepy hound." \
 	  "Quantum chromodynamics describes the strong interaction."
 
-test: setup-test build build-asan build-tsan
+# The C core in WebAssembly for the JavaScript SDK (emscripten; incremental).
+build-js: setup-test
+	@scripts/build_js.sh
+
+test: setup-test build build-asan build-tsan build-js
 	@scripts/run_tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 # Anchor comparisons (installs torch, sentence-transformers, onnxruntime;
@@ -53,4 +57,4 @@ bench: build
 	@.venv/bin/python bench/llm_agreement
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-js ipfs_accelerate_js/worker/wasm/dist

@@ -30,6 +30,8 @@ command -v chromium >/dev/null || need_apt+=(chromium)   # renders the HTML repo
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)
 [ -f /usr/include/wasm32-wasi/stdio.h ] || need_apt+=(wasi-libc)
+command -v emcc >/dev/null || need_apt+=(emscripten)      # the JavaScript SDK's core (scripts/build_js.sh)
+command -v ninja >/dev/null || need_apt+=(ninja-build)
 [ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
 # The linker and the wasm32 builtins of the installed clang's version.
 major=$(clang -dumpversion | cut -d. -f1)
@@ -41,6 +43,14 @@ need_apt=()
 [ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
 
 scripts/fetch_cjson_src.sh
+
+# The JavaScript package's test dependencies (playwright-core drives
+# Debian's chromium; react, react-dom and esbuild for the React example),
+# pinned in ipfs_accelerate_js/package-lock.json.
+if [ ! -f ipfs_accelerate_js/node_modules/playwright-core/package.json ]; then
+  echo "setup_test: npm ci in ipfs_accelerate_js"
+  (cd ipfs_accelerate_js && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
 
 pip_has() { .venv/bin/python -c "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('$1') else 1)"; }
 want=()
