@@ -2,7 +2,8 @@
 // by playwright-core), served with and without cross-origin isolation:
 // embeddings equal the native CLI's, streamed generation, a responsive page
 // during a batch, a second visit from Cache Storage, results in IndexedDB
-// after a reload, a cut model file reported in the page.
+// after a reload, a cut model file reported in the page, the seed's React
+// component.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -120,6 +121,25 @@ describe('demo page in Chromium', { skip }, () => {
     const err = await page.evaluate(() => window.demo.error);
     assert.match(err, /model\.safetensors/);
     assert.match(await page.textContent('#error'), /^Error: /);
+    await page.close();
+  });
+
+  test('the seed\'s React EmbeddingComponent, as written, renders and embeds', async () => {
+    const esbuild = await import('esbuild');
+    const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'examples', 'react');
+    await esbuild.build({ entryPoints: [path.join(dir, 'app.jsx')], bundle: true, format: 'esm',
+                          external: ['node:*'], outfile: path.join(dir, 'app.js'), logLevel: 'error' });
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${iso.base}/examples/react/`);
+    await page.waitForSelector('button');
+    assert.equal(await page.isDisabled('button'), true); // no model and no text yet
+    await page.fill('input', 'This is a test sentence');
+    await page.waitForFunction(() => !document.querySelector('button').disabled, null, { timeout: 120000 });
+    await page.click('button');
+    await page.waitForSelector('text=Embedding generated: 384 dimensions', { timeout: 60000 });
+    assert.deepEqual(errors, []);
     await page.close();
   });
 

@@ -9,8 +9,14 @@
 const IS_NODE = typeof process === 'object' && !!process.versions?.node && typeof window === 'undefined' &&
   typeof WorkerGlobalScope === 'undefined';
 
-const RUNTIME_URL = new URL('./wasm/runtime/core_worker.js', import.meta.url);
-const DIST_URL = new URL('./wasm/dist/', import.meta.url);
+// Where the package's files are: beside this module, unless a bundler
+// moved it (then the page names the package's root URL in
+// globalThis.IPFS_ACCELERATE_JS_URL, as onnxruntime-web's wasmPaths does).
+const PACKAGE_URL = globalThis.IPFS_ACCELERATE_JS_URL
+  ? new URL(globalThis.IPFS_ACCELERATE_JS_URL, globalThis.location?.href)
+  : new URL('../', import.meta.url);
+const RUNTIME_URL = new URL('./worker/wasm/runtime/core_worker.js', PACKAGE_URL);
+const DIST_URL = new URL('./worker/wasm/dist/', PACKAGE_URL);
 
 /** An error raised inside the core worker, with the core's message. */
 export class CoreError extends Error {
