@@ -21,15 +21,23 @@
  * = 8 KiB, in L1) instead of unpacking bits again.
  *
  * Micro-tile: MR rows × 16 channels, MR × 4 int32 accumulators; per input
- * pair, 4 decoded vectors and per row one 16-bit splat load + widening of
- * the activation pair, then 4 dots and 4 adds — 22 instructions per 64
- * multiply-adds at MR = 2, against 44 for fp32 without FMA. Measured under
- * node 20 (bench/wasm_kernels.sh, 8-bit groups of 128, MiniLM shapes,
- * GOP/s; -DQGEMM_WASM_MR=n): MR = 1: 48–55, 2: 54–61, 3: 55–61, 4: 51–57.
+ * pair, 4 decoded vectors and per row one 32-bit splat load of the
+ * activation pair, then 4 dots and 4 adds — 20 instructions per 64
+ * multiply-adds at MR = 2, against 44 for fp32 without FMA. The
+ * activations are widened to int16 once per row block for that, into a
+ * heap buffer (RB · k · 2 bytes, too much for a wasm stack: 144 KiB at
+ * k = 1536); if it cannot be had, the tile widens each pair itself
+ * (load16_splat + extend, ~8 % slower). Measured under node 20
+ * (bench/wasm_kernels.sh, 8-bit groups of 128, MiniLM shapes, GOP/s):
+ * 53–66 with the buffer, 53–60 without; -DQGEMM_WASM_MR=n, without the
+ * buffer: MR = 1: 48–55, 2: 54–61, 3: 55–61, 4: 51–57, and with it 2 and 3
+ * alike; -DQGEMM_WASM_RB = 36, 48, 72 alike.
+ *
  * The int32 sums of a slice are added into iacc, and per group turned into
- * floats as the portable kernel does: f = (f + float(Σ) · (d · sa)) + m · sas, no FMA — the
- * same sequence for every element however the rows and columns are
- * split, so the answer does not depend on the thread count.
+ * floats as the portable kernel does, f = (f + float(Σ) · (d · sa)) +
+ * m · sas without FMA: the same sequence for every element however the
+ * rows and columns are split, so the answer does not depend on the thread
+ * count (and is the portable kernel's, bit for bit).
  *
  * Activation quantisation is vectorised too (with the portable, scalar one
  * the m = 4096, n = 384 shapes ran at 39–41 GOP/s instead of 54–56): amax
@@ -37,14 +45,16 @@
  * stick), codes by f32x4.nearest (round half to even, as rintf) of the
  * clamped product, sums in int32.
  *
- * No global mutable state: each call works in its arguments and its own
- * stack (wp 8 KiB, iacc and f 6 KiB; recent emscripten's default stack is 64 KiB),
- * so threads may run it at once (the emscripten pthread build).
+ * No global mutable state: each call works in its arguments, its own
+ * stack (wp 8 KiB, iacc and f 6 KiB; recent emscripten's default stack is
+ * 64 KiB) and the buffer it allocates and frees, so threads may run it at
+ * once (the emscripten pthread build).
  */
 #include "backends/cpu/qgemm_kernels.h"
 
 #if defined(__wasm_simd128__)
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wasm_simd128.h>
 
@@ -53,7 +63,10 @@
 #endif
 #define MR QGEMM_WASM_MR
 #define KC 256 /* inputs per decoded slice: 256 × 16 int16 = 8 KiB */
-#define RB 48  /* rows per block: iacc and f are RB × 16 × 4 B each */
+#ifndef QGEMM_WASM_RB
+#define QGEMM_WASM_RB 48
+#endif
+#define RB QGEMM_WASM_RB /* rows per block: iacc and f are RB × 16 × 4 B each */
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -144,10 +157,14 @@ static void decode_slice(const ia_qmat *w, int64_t b, int p0, int kc, int16_t *w
 
 /* ---- micro-tile --------------------------------------------------------- */
 
-/* iacc[r][0..16) += Σ_{i<kc} xq[r][i] · code(i, c) for r < mr, from the
- * decoded slice wp; x at the slice's first input of row 0 (row stride k). */
-static ALWAYS_INLINE void tile(const int mr, const int8_t *x, size_t k, int kc, const int16_t *wp,
+/* iacc[r][0..16) += Σ_{i<kc} x[r][i] · code(i, c) for r < mr, from the
+ * decoded slice wp; x at the slice's first input of row 0, row stride k:
+ * int16 activations when `wide` (widened once per row block, so a pair is
+ * one 32-bit splat load), else the int8 codes, widened here. */
+static ALWAYS_INLINE void tile(const int mr, const int wide, const void *x, size_t k, int kc, const int16_t *wp,
                                int32_t (*iacc)[16]) {
+    const int16_t *x16 = x;
+    const int8_t *x8 = x;
     v128_t acc[MR][4];
     for (int r = 0; r < mr; r++)
         for (int v = 0; v < 4; v++) acc[r][v] = wasm_i32x4_splat(0);
@@ -155,7 +172,8 @@ static ALWAYS_INLINE void tile(const int mr, const int8_t *x, size_t k, int kc, 
     for (int i = 0; i < kc; i += 2, wp += 32) {
         v128_t xa[MR];
         for (int r = 0; r < mr; r++) /* the pair (x_i, x_i+1) in every 32-bit lane, as int16 */
-            xa[r] = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(x + (size_t)r * k + i));
+            xa[r] = wide ? wasm_v128_load32_splat(x16 + (size_t)r * k + i)
+                         : wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(x8 + (size_t)r * k + i));
         for (int v = 0; v < 4; v++) {
             v128_t wv = wasm_v128_load(wp + 8 * v);
             for (int r = 0; r < mr; r++) acc[r][v] = wasm_i32x4_add(acc[r][v], wasm_i32x4_dot_i16x8(wv, xa[r]));
@@ -166,9 +184,14 @@ static ALWAYS_INLINE void tile(const int mr, const int8_t *x, size_t k, int kc, 
             wasm_v128_store(iacc[r] + 4 * v, wasm_i32x4_add(wasm_v128_load(iacc[r] + 4 * v), acc[r][v]));
 }
 
-#define TILE_FN(R)                                                                                        \
-    static void tile_##R(const int8_t *x, size_t k, int kc, const int16_t *wp, int32_t (*iacc)[16]) { \
-        tile(R, x, k, kc, wp, iacc);                                                                      \
+/* One function per row count and activation width, so each inlined loop
+ * has constants. */
+#define TILE_FN(R)                                                                                          \
+    static void tile_##R(const void *x, size_t k, int kc, const int16_t *wp, int32_t (*iacc)[16]) {      \
+        tile(R, 1, x, k, kc, wp, iacc);                                                                     \
+    }                                                                                                       \
+    static void tile8_##R(const void *x, size_t k, int kc, const int16_t *wp, int32_t (*iacc)[16]) {     \
+        tile(R, 0, x, k, kc, wp, iacc);                                                                     \
     }
 TILE_FN(1)
 #if MR > 1
@@ -184,18 +207,30 @@ TILE_FN(4)
 #error "QGEMM_WASM_MR is at most 4"
 #endif
 
-typedef void (*tile_fn)(const int8_t *, size_t, int, const int16_t *, int32_t (*)[16]);
-static const tile_fn tiles[] = {
-    NULL, tile_1,
+typedef void (*tile_fn)(const void *, size_t, int, const int16_t *, int32_t (*)[16]);
+static const tile_fn tiles[2][MR + 1] = {
+    {NULL, tile8_1,
 #if MR > 1
-    tile_2,
+     tile8_2,
 #endif
 #if MR > 2
-    tile_3,
+     tile8_3,
 #endif
 #if MR > 3
-    tile_4,
+     tile8_4,
 #endif
+    },
+    {NULL, tile_1,
+#if MR > 1
+     tile_2,
+#endif
+#if MR > 2
+     tile_3,
+#endif
+#if MR > 3
+     tile_4,
+#endif
+    },
 };
 
 /* ---- the product -------------------------------------------------------- */
@@ -207,9 +242,19 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
     int16_t wp[KC * 16] __attribute__((aligned(16)));
     int32_t iacc[RB][16] __attribute__((aligned(16)));
     float f[RB][16] __attribute__((aligned(16)));
+    /* the row block's activations as int16, once (RB · k · 2 bytes: 144 KiB
+     * at k = 1536, too much for the stack); without it, widened in the tile */
+    int16_t *xw = malloc((size_t)(m < RB ? m : RB) * k * sizeof *xw);
+    const int wide = xw != NULL;
     for (int r0 = 0; r0 < m; r0 += RB) {
         int mb = m - r0 < RB ? m - r0 : RB, rgroups = (mb + MR - 1) / MR;
-        const int8_t *x = xq + (size_t)r0 * k;
+        const int8_t *x8 = xq + (size_t)r0 * k;
+        if (wide)
+            for (size_t i = 0; i < (size_t)mb * k; i += 16) { /* k is a multiple of 32 */
+                v128_t v = wasm_v128_load(x8 + i);
+                wasm_v128_store(xw + i, wasm_i16x8_extend_low_i8x16(v));
+                wasm_v128_store(xw + i + 8, wasm_i16x8_extend_high_i8x16(v));
+            }
         for (int j = j0; j < j1; j += IA_QMAT_BLOCK) {
             int64_t b = j / IA_QMAT_BLOCK;
             int width = j1 - j < IA_QMAT_BLOCK ? j1 - j : IA_QMAT_BLOCK;
@@ -222,7 +267,9 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
                     /* near-equal row groups of at most MR */
                     for (int t = 0; t < rgroups; t++) {
                         int mr = mb / rgroups + (t < mb % rgroups);
-                        tiles[mr](x + (size_t)r * k + p0, k, kc, wp, iacc + r);
+                        tiles[wide][mr](wide ? (const void *)(xw + (size_t)r * k + p0)
+                                             : (const void *)(x8 + (size_t)r * k + p0),
+                                        k, kc, wp, iacc + r);
                         r += mr;
                     }
                 }
@@ -252,6 +299,7 @@ static void gemm(const ia_qmat *w, int m, const int8_t *xq, const float *sa, con
             }
         }
     }
+    free(xw);
 }
 
 static const ia_qgemm_impl impl = {"wasm_simd128", MR, quantize, gemm};
