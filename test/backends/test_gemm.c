@@ -17,7 +17,8 @@
 #define GUARD 64
 #define GUARD_VAL 1234.5f
 
-static const char *const variants[] = {"generic", "avx2", "avx512"};
+static const char *const variants[] = {"generic", "wasm_simd128", "avx2", "avx512"};
+#define N_VARIANTS (int)(sizeof variants / sizeof *variants)
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
@@ -67,7 +68,7 @@ static int check_shape(shape s, int pad, int shift, ia_pool *pools[3], int *ia_f
         for (int with_bias = 0; with_bias < 2; with_bias++) {
             const float *bb = with_bias ? bias : NULL;
             ia_sgemm_reference(trans_b, s.m, s.n, s.k, A, lda, B, ldb, bb, ref, ldc);
-            for (int v = 0; v < 3; v++) {
+            for (int v = 0; v < N_VARIANTS; v++) {
                 const ia_sgemm_impl *impl = ia_sgemm_impl_find(variants[v]);
                 if (!impl) continue;
                 for (int p = 0; p < 3; p++) {
@@ -123,13 +124,23 @@ static int make_pools(ia_pool *pools[3]) {
 }
 
 IA_TEST(gemm_variants_available) {
-    /* generic always; the dispatcher's pick is one of the three names */
+    /* generic always; the dispatcher's pick is one of the four names, and
+     * the ISA variants exist only on their targets */
     const char *name = ia_sgemm_kernel_name();
     CHECK(ia_sgemm_impl_find("generic") != NULL);
     CHECK(ia_sgemm_impl_find("sse9") == NULL);
-    CHECK(!strcmp(name, "generic") || !strcmp(name, "avx2") || !strcmp(name, "avx512"));
-    for (int v = 0; v < 3; v++)
-        fprintf(stderr, "  sgemm variant %-7s %s\n", variants[v],
+    CHECK(!strcmp(name, "generic") || !strcmp(name, "wasm_simd128") || !strcmp(name, "avx2") ||
+          !strcmp(name, "avx512"));
+#if defined(__wasm_simd128__)
+    CHECK(ia_sgemm_impl_find("wasm_simd128") != NULL);
+#else
+    CHECK(ia_sgemm_impl_find("wasm_simd128") == NULL);
+#endif
+#if !defined(__x86_64__) && !defined(__i386__)
+    CHECK(ia_sgemm_impl_find("avx2") == NULL && ia_sgemm_impl_find("avx512") == NULL);
+#endif
+    for (int v = 0; v < N_VARIANTS; v++)
+        fprintf(stderr, "  sgemm variant %-12s %s\n", variants[v],
                 ia_sgemm_impl_find(variants[v]) ? "runs here" : "not available");
 }
 
@@ -140,8 +151,18 @@ IA_TEST(gemm_kernel_override) {
     CHECK(!strcmp(ia_sgemm_impl_pick("generic")->name, "generic"));
     if (ia_sgemm_impl_find("avx2"))
         CHECK(!strcmp(ia_sgemm_impl_pick("avx2")->name, "avx2"));
+    else if (ia_sgemm_impl_find("wasm_simd128")) /* the next one down the list */
+        CHECK(!strcmp(ia_sgemm_impl_pick("avx2")->name, "wasm_simd128"));
     else
         CHECK(!strcmp(ia_sgemm_impl_pick("avx2")->name, "generic"));
+    if (ia_sgemm_impl_find("wasm_simd128"))
+        CHECK(!strcmp(ia_sgemm_impl_pick("wasm_simd128")->name, "wasm_simd128"));
+    else
+        CHECK(!strcmp(ia_sgemm_impl_pick("wasm_simd128")->name, "generic"));
+    CHECK(ia_sgemm_impl_rank("avx512") < ia_sgemm_impl_rank("avx2") &&
+          ia_sgemm_impl_rank("avx2") < ia_sgemm_impl_rank("wasm_simd128") &&
+          ia_sgemm_impl_rank("wasm_simd128") < ia_sgemm_impl_rank("generic") &&
+          ia_sgemm_impl_rank("generic") < ia_sgemm_impl_rank("bogus"));
     if (!ia_sgemm_impl_find("avx512"))
         CHECK(strcmp(ia_sgemm_impl_pick("avx512")->name, "avx512") != 0);
     if (!getenv("IA_KERNEL")) CHECK(!strcmp(ia_sgemm_kernel_name(), best->name));

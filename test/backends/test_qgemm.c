@@ -20,7 +20,8 @@
 #define GUARD 64
 #define GUARD_VAL 1234.5f
 
-static const char *const variants[] = {"generic", "avx2", NULL};
+static const char *const variants[] = {"generic", "wasm_simd128", "avx2", NULL};
+#define N_VARIANTS (int)(sizeof variants / sizeof *variants)
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
@@ -34,9 +35,9 @@ static uint32_t rnd(void) { /* xorshift64*: deterministic across runs */
 static float rndf(void) { return (float)rnd() / 2147483648.0f - 1.0f; } /* [-1, 1) */
 
 /* The distinct variants: pick() caps that land on the same impl count once. */
-static int distinct_impls(const ia_qgemm_impl *out[3]) {
+static int distinct_impls(const ia_qgemm_impl *out[N_VARIANTS]) {
     int n = 0;
-    for (int v = 0; v < 3; v++) {
+    for (int v = 0; v < N_VARIANTS; v++) {
         const ia_qgemm_impl *impl = ia_qgemm_pick(variants[v]);
         int dup = 0;
         for (int i = 0; i < n; i++) dup |= out[i] == impl;
@@ -146,7 +147,7 @@ typedef struct qcase {
 static int run_case(qcase c, ia_pool *pool, int *ia_failed_) {
     ia_qweights w;
     ia_qmat *q = NULL;
-    const ia_qgemm_impl *impls[3];
+    const ia_qgemm_impl *impls[N_VARIANTS];
     int nimpl = distinct_impls(impls), fails = 0;
     int ldx = c.k + c.padx, ldy = c.n + c.pady;
     size_t ylen = (size_t)(c.m - 1) * ldy + c.n;
@@ -382,11 +383,17 @@ IA_TEST(qgemm_variants) {
     CHECK(ia_qgemm_pick("bogus") == best);
     if (!getenv("IA_KERNEL")) {
         const char *a2 = ia_qgemm_impl_name(ia_qgemm_pick("avx2"));
-        CHECK(!strcmp(a2, "avx2") || !strcmp(a2, "generic"));
+        const char *w = ia_qgemm_impl_name(ia_qgemm_pick("wasm_simd128"));
+        CHECK(!strcmp(a2, "avx2") || !strcmp(a2, "wasm_simd128") || !strcmp(a2, "generic"));
         CHECK(ia_qgemm_pick("avx512") == best && ia_qgemm_pick("avx512-vnni") == best);
+#if defined(__wasm_simd128__)
+        CHECK(!strcmp(w, "wasm_simd128") && best == ia_qgemm_pick("wasm_simd128"));
+#else
+        CHECK(!strcmp(w, "generic"));
+#endif
     }
-    for (int v = 0; v < 3; v++)
-        fprintf(stderr, "  qgemm cap %-8s -> %s\n", variants[v] ? variants[v] : "none",
+    for (int v = 0; v < N_VARIANTS; v++)
+        fprintf(stderr, "  qgemm cap %-12s -> %s\n", variants[v] ? variants[v] : "none",
                 ia_qgemm_impl_name(ia_qgemm_pick(variants[v])));
 }
 
@@ -455,7 +462,7 @@ IA_TEST(qgemm_threads_bitwise) {
     static const int mnk[][3] = {{5, 384, 384},   {40, 1536, 384},  {100, 1000, 128},
                                  {600, 100, 384}, {1000, 384, 1536}};
     ia_pool *pool = NULL;
-    const ia_qgemm_impl *impls[3];
+    const ia_qgemm_impl *impls[N_VARIANTS];
     int nimpl = distinct_impls(impls);
     REQUIRE(ia_pool_create(2, &pool) == IA_OK);
     for (size_t s = 0; s < sizeof mnk / sizeof *mnk; s++)
@@ -498,7 +505,7 @@ IA_TEST(qgemm_nan_propagates) {
     /* a NaN in a row makes that row's outputs NaN in every kernel (its
      * group scale is NaN: the amax step keeps NaN) and leaves other rows
      * alone */
-    const ia_qgemm_impl *impls[3];
+    const ia_qgemm_impl *impls[N_VARIANTS];
     int nimpl = distinct_impls(impls);
     for (int group = 16; group <= 32; group += 16) { /* 16: the k-quants' own quantisation path */
         ia_qweights w;

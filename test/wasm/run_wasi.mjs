@@ -4,8 +4,10 @@
 //   node run_wasi.mjs MODULE.wasm HOST_DIR GUEST_DIR [ARG...]
 //
 // The module sees HOST_DIR at GUEST_DIR (and nothing else of the file
-// system), gets argv = [MODULE, ARG...] and an empty environment; its
-// stdout and stderr are this process's, and its exit status becomes ours.
+// system), gets argv = [MODULE, ARG...] and, of this process's environment,
+// only the library's own variables (IA_*: IA_KERNEL forces a kernel
+// variant, IA_THREADS, ...); its stdout and stderr are this process's, and
+// its exit status becomes ours.
 import { readFile } from 'node:fs/promises';
 import { WASI } from 'node:wasi';
 
@@ -17,7 +19,7 @@ if (!modulePath || !hostDir || !guestDir) {
 const wasi = new WASI({
   version: 'preview1',
   args: [modulePath, ...args],
-  env: {},
+  env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('IA_'))),
   preopens: { [guestDir]: hostDir },
   returnOnExit: true,
 });

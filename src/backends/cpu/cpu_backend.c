@@ -114,16 +114,11 @@ static const ia_backend_iface cpu_iface = {
     .synchronize = cpu_synchronize,
 };
 
-/* Variant ranks, best first, as the GEMM dispatcher orders them. */
-static int kernel_rank(const char *name) {
-    return strcmp(name, "avx512") == 0 ? 0 : strcmp(name, "avx2") == 0 ? 1 : 2;
-}
-
 /* The lower of what the config allows and what IA_KERNEL allows (each
  * already capped by what the CPU runs). */
 static const ia_sgemm_impl *pick_gemm(const char *requested) {
     const ia_sgemm_impl *a = ia_sgemm_impl_pick(requested), *b = ia_sgemm_impl_pick(getenv("IA_KERNEL"));
-    return kernel_rank(a->name) >= kernel_rank(b->name) ? a : b;
+    return ia_sgemm_impl_rank(a->name) >= ia_sgemm_impl_rank(b->name) ? a : b;
 }
 
 static ia_status cpu_init(const ia_backend_config *cfg, ia_backend **out) {
@@ -153,9 +148,15 @@ static ia_status cpu_init(const ia_backend_config *cfg, ia_backend **out) {
     }
     c->disabled = cfg ? cfg->disabled_ops : NULL;
     c->gemm = pick_gemm(cfg ? cfg->kernel : NULL);
-    /* Row kernels follow the GEMM: AVX-512 ones only with the AVX-512 GEMM. */
-    c->vec = strcmp(c->gemm->name, "avx512") == 0 && ia_vec_ops_avx512() ? ia_vec_ops_avx512()
-                                                                          : ia_vec_ops_generic();
+    /* Row kernels follow the GEMM: AVX-512 ones only with the AVX-512 GEMM,
+     * SIMD128 ones with the SIMD128 GEMM (so IA_KERNEL=generic forces the
+     * portable row kernels too). */
+    if (strcmp(c->gemm->name, "avx512") == 0 && ia_vec_ops_avx512())
+        c->vec = ia_vec_ops_avx512();
+    else if (strcmp(c->gemm->name, "wasm_simd128") == 0 && ia_vec_ops_wasm_simd128())
+        c->vec = ia_vec_ops_wasm_simd128();
+    else
+        c->vec = ia_vec_ops_generic();
     c->qgemm = ia_qgemm_pick(cfg ? cfg->kernel : NULL);
     ia_op_profile_init(&c->prof);
     *out = b;

@@ -337,12 +337,19 @@ void ia_sgemm_with(const ia_sgemm_impl *impl, ia_pool *pool, int max_threads, in
 
 /* ---- dispatch ---------------------------------------------------------- */
 
-/* Best first; IA_KERNEL names a starting point in this list. */
-static const char *const variant_names[] = {"avx512", "avx2", "generic"};
+/* Best first; IA_KERNEL names a starting point in this list. An x86 build
+ * has the first two, a wasm32 build with -msimd128 the third; generic is
+ * everywhere. */
+static const char *const variant_names[] = {"avx512", "avx2", "wasm_simd128", "generic"};
+#define N_VARIANTS (int)(sizeof variant_names / sizeof *variant_names)
 
 /* The ISA kernel files (gemm_avx512.c, gemm_avx2.c) are built only for
  * x86, so only x86 builds reference them; elsewhere (wasm32, arm64) the
- * dispatch cannot name a symbol the link does not have. */
+ * dispatch cannot name a symbol the link does not have.
+ * gemm_wasm_simd128.c is built everywhere and is empty (its getter
+ * answers NULL) without __wasm_simd128__; a module compiled with SIMD128
+ * only instantiates in an engine that runs it, so there is nothing to ask
+ * at run time. */
 static const ia_sgemm_impl *variant(int i) {
     ia_cpu_features f = ia_cpu_features_get();
     (void)f; /* unread where no ISA kernel is built */
@@ -359,23 +366,31 @@ static const ia_sgemm_impl *variant(int i) {
         if (f.avx2 && f.fma && f.f16c) return ia_sgemm_impl_avx2();
 #endif
         return NULL;
+    case 2:
+        return ia_sgemm_impl_wasm_simd128();
     default:
         return ia_sgemm_impl_generic();
     }
 }
 
 const ia_sgemm_impl *ia_sgemm_impl_find(const char *name) {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_VARIANTS; i++)
         if (strcmp(name, variant_names[i]) == 0) return variant(i);
     return NULL;
+}
+
+int ia_sgemm_impl_rank(const char *name) {
+    for (int i = 0; i < N_VARIANTS; i++)
+        if (strcmp(name, variant_names[i]) == 0) return i;
+    return N_VARIANTS;
 }
 
 const ia_sgemm_impl *ia_sgemm_impl_pick(const char *request) {
     int start = 0;
     if (request)
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < N_VARIANTS; i++)
             if (strcmp(request, variant_names[i]) == 0) start = i;
-    for (int i = start; i < 3; i++) {
+    for (int i = start; i < N_VARIANTS; i++) {
         const ia_sgemm_impl *impl = variant(i);
         if (impl) return impl;
     }
@@ -390,7 +405,7 @@ static const ia_sgemm_impl *pick(void) {
     int c = atomic_load_explicit(&chosen, memory_order_relaxed);
     if (!c) {
         const ia_sgemm_impl *impl = ia_sgemm_impl_pick(getenv("IA_KERNEL"));
-        for (c = 0; c < 2 && strcmp(impl->name, variant_names[c]) != 0; c++) continue;
+        for (c = 0; c < N_VARIANTS - 1 && strcmp(impl->name, variant_names[c]) != 0; c++) continue;
         c += 1;
         atomic_store_explicit(&chosen, c, memory_order_relaxed);
     }

@@ -1,6 +1,6 @@
 /*
  * gemm.h — fp32 matrix multiply for the CPU backend, with run-time dispatch
- * between AVX-512, AVX2+FMA and portable C kernels.
+ * between AVX-512, AVX2+FMA, WebAssembly SIMD128 and portable C kernels.
  *
  *   C[m,n] = A[m,k] · op(B) (+ bias[n])
  *   trans_b = 1: B is [n,k] row-major (a PyTorch nn.Linear weight, used in
@@ -30,8 +30,10 @@ void ia_sgemm_ep(ia_pool *pool, int trans_b, int m, int n, int k,
                  const float *A, int lda, const float *B, int ldb,
                  const float *bias, float *C, int ldc, ia_gemm_epilogue epilogue);
 
-/* Name of the kernel the dispatcher picked: "avx512", "avx2" or "generic".
- * IA_KERNEL=generic|avx2|avx512 in the environment forces a lower one. */
+/* Name of the kernel the dispatcher picked: "avx512", "avx2" (x86),
+ * "wasm_simd128" (wasm32 built with -msimd128) or "generic".
+ * IA_KERNEL=generic|wasm_simd128|avx2|avx512 in the environment forces a
+ * lower one (a name this build lacks: the next one below it that it has). */
 const char *ia_sgemm_kernel_name(void);
 
 /* Plain triple loop, the reference the fast kernels are tested against. */

@@ -1,6 +1,7 @@
 /*
  * gemm_kernels.h — private interface between the sgemm driver (gemm.c) and
- * its per-ISA kernels (gemm_avx512.c, gemm_avx2.c, gemm_generic.c).
+ * its per-ISA kernels (gemm_avx512.c, gemm_avx2.c, gemm_wasm_simd128.c,
+ * gemm_generic.c).
  *
  * The driver owns blocking and threading; a kernel variant supplies the two
  * inner loops that depend on the vector width:
@@ -8,7 +9,8 @@
  *           the layout its micro-kernel streams;
  *   block   multiplies m rows of A by one packed block into C.
  * Each variant is reached through a getter that returns NULL when the file
- * was compiled for a target without that ISA (wasm32, arm64), so gemm.c never
+ * was compiled for a target without that ISA (x86 kernels on wasm32 or arm64,
+ * the SIMD128 one off wasm32 or without -msimd128), so gemm.c never
  * names an ISA symbol that might not exist. Whether the *running* CPU has
  * the ISA is the driver's question (cpu_features.h), not the kernel's.
  */
@@ -19,7 +21,7 @@
 #include "ipfs_accelerate.h"
 
 typedef struct ia_sgemm_impl {
-    const char *name; /* "avx512", "avx2", "generic" */
+    const char *name; /* "avx512", "avx2", "wasm_simd128", "generic" */
     int mr;           /* rows per micro-tile */
     int nr;           /* columns per packed panel (and per micro-tile) */
 
@@ -72,14 +74,21 @@ size_t ia_sgemm_packed_bytes(const ia_sgemm_packed *p);
 void ia_sgemm_prepacked(const ia_sgemm_packed *p, ia_pool *pool, int max_threads, int m, const float *A, int lda,
                         const float *bias, float *C, int ldc, ia_gemm_epilogue epilogue);
 
-/* NULL when the file was built without the ISA (non-x86 targets). */
+/* NULL when the file was built without the ISA (non-x86 targets; for
+ * wasm_simd128, anything but wasm32 with -msimd128). */
 const ia_sgemm_impl *ia_sgemm_impl_avx512(void);
 const ia_sgemm_impl *ia_sgemm_impl_avx2(void);
+const ia_sgemm_impl *ia_sgemm_impl_wasm_simd128(void);
 const ia_sgemm_impl *ia_sgemm_impl_generic(void);
 
 /* The variant called `name` if this build has it and this CPU can run it,
  * else NULL. For tests and benchmarks that force each variant. */
 const ia_sgemm_impl *ia_sgemm_impl_find(const char *name);
+
+/* Position of a variant name in the dispatch order, best first (0 =
+ * "avx512" ... "generic" last); unknown names rank after generic. The CPU
+ * backend compares two picks with it. */
+int ia_sgemm_impl_rank(const char *name);
 
 /* The dispatcher's choice for an IA_KERNEL value `request` (NULL or an
  * unknown name: the best this CPU runs; a known name: that variant, or the

@@ -185,11 +185,14 @@ void ia_qgemm(const ia_qgemm_impl *impl, ia_pool *pool, int max_threads, const i
 /* ---- dispatch ---------------------------------------------------------- */
 
 /* Best first; a cap names a starting point in this list. "avx512" is the
- * sgemm spelling (IA_KERNEL is shared with it) and means the VNNI variant. */
-static const char *const variant_names[] = {"avx512-vnni", "avx2", "generic"};
+ * sgemm spelling (IA_KERNEL is shared with it) and means the VNNI variant.
+ * An x86 build has the first two, a wasm32 build with -msimd128 the third. */
+static const char *const variant_names[] = {"avx512-vnni", "avx2", "wasm_simd128", "generic"};
+#define N_VARIANTS (int)(sizeof variant_names / sizeof *variant_names)
 
 /* As in gemm.c: the ISA kernel files (qgemm_vnni.c, qgemm_avx2.c) are built
- * only for x86, so only x86 builds reference them. */
+ * only for x86, so only x86 builds reference them; qgemm_wasm_simd128.c is
+ * built everywhere and answers NULL without __wasm_simd128__. */
 static const ia_qgemm_impl *variant(int i) {
     ia_cpu_features f = ia_cpu_features_get();
     (void)f; /* unread where no ISA kernel is built */
@@ -207,6 +210,8 @@ static const ia_qgemm_impl *variant(int i) {
         if (f.avx2 && f.fma && f.f16c) return ia_qgemm_impl_avx2();
 #endif
         return NULL;
+    case 2:
+        return ia_qgemm_impl_wasm_simd128();
     default:
         return ia_qgemm_impl_generic();
     }
@@ -216,14 +221,14 @@ static const ia_qgemm_impl *variant(int i) {
 static int cap_index(const char *name) {
     if (!name) return 0;
     if (strcmp(name, "avx512") == 0) return 0;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_VARIANTS; i++)
         if (strcmp(name, variant_names[i]) == 0) return i;
     return 0;
 }
 
 const ia_qgemm_impl *ia_qgemm_pick(const char *max_kernel) {
     int a = cap_index(max_kernel), b = cap_index(getenv("IA_KERNEL"));
-    for (int i = a > b ? a : b; i < 3; i++) {
+    for (int i = a > b ? a : b; i < N_VARIANTS; i++) {
         const ia_qgemm_impl *impl = variant(i);
         if (impl) return impl;
     }

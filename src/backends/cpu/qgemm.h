@@ -1,7 +1,8 @@
 /*
  * qgemm.h — y = x · dequant(W)^T + bias for quantised weights (qmat.h gives
  * the exact arithmetic), with run-time dispatch: AVX-512 VNNI
- * (vpdpbusd), AVX2 (vpmaddubsw), portable C.
+ * (vpdpbusd), AVX2 (vpmaddubsw), WebAssembly SIMD128 (i32x4.dot_i16x8_s),
+ * portable C.
  *
  * The activations are quantised once per call into a workspace (per row and
  * weight group, int8), then every kernel multiplies int8 activations with
@@ -20,10 +21,11 @@
 typedef struct ia_qgemm_impl ia_qgemm_impl;
 
 /* The best variant this CPU runs, capped by `max_kernel` ("generic",
- * "avx2", "avx512"; NULL = no cap), as gemm_kernels.h does for sgemm.
+ * "wasm_simd128", "avx2", "avx512"; NULL = no cap), as gemm_kernels.h
+ * does for sgemm.
  * IA_KERNEL in the environment caps it too. Never NULL. */
 const ia_qgemm_impl *ia_qgemm_pick(const char *max_kernel);
-const char *ia_qgemm_impl_name(const ia_qgemm_impl *impl); /* "avx512-vnni", "avx2", "generic" */
+const char *ia_qgemm_impl_name(const ia_qgemm_impl *impl); /* "avx512-vnni", "avx2", "wasm_simd128", "generic" */
 
 /* Bytes of workspace ia_qgemm needs for m rows of this matrix. */
 size_t ia_qgemm_workspace_size(const ia_qmat *w, int m);

@@ -1,6 +1,7 @@
 /*
  * qgemm_kernels.h — private interface between the qgemm driver (qgemm.c)
- * and its per-ISA kernels (qgemm_vnni.c, qgemm_avx2.c, qgemm_generic.c).
+ * and its per-ISA kernels (qgemm_vnni.c, qgemm_avx2.c, qgemm_wasm_simd128.c,
+ * qgemm_generic.c).
  *
  * The driver owns threading, row chunking and the epilogue; a variant
  * supplies the two loops whose speed depends on the ISA: quantising
@@ -20,7 +21,7 @@
 #include "backends/cpu/qmat_layout.h"
 
 struct ia_qgemm_impl {
-    const char *name; /* "avx512-vnni", "avx2", "generic" */
+    const char *name; /* "avx512-vnni", "avx2", "wasm_simd128", "generic" */
     int mr;           /* rows per micro-tile (the driver's row chunks are multiples) */
 
     /* For rows r < m of x (row r at x + r*ldx, k floats): the int8 codes
@@ -38,9 +39,11 @@ struct ia_qgemm_impl {
                  int j0, int j1, const float *bias, float *y, size_t ldy);
 };
 
-/* NULL when the file was built without the ISA (non-x86 targets). */
+/* NULL when the file was built without the ISA (non-x86 targets; for
+ * wasm_simd128, anything but wasm32 with -msimd128). */
 const ia_qgemm_impl *ia_qgemm_impl_vnni(void);
 const ia_qgemm_impl *ia_qgemm_impl_avx2(void);
+const ia_qgemm_impl *ia_qgemm_impl_wasm_simd128(void);
 const ia_qgemm_impl *ia_qgemm_impl_generic(void);
 
 #endif

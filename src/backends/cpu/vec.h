@@ -37,4 +37,9 @@ const ia_vec_ops *ia_vec_ops_generic(void);
  * the portable one with its AVX2 GEMM. */
 const ia_vec_ops *ia_vec_ops_avx512(void);
 
+/* The WebAssembly SIMD128 variant (vec_wasm_simd128.c), or NULL in builds
+ * other than wasm32 with -msimd128; the CPU backend uses it with the
+ * wasm_simd128 GEMM. */
+const ia_vec_ops *ia_vec_ops_wasm_simd128(void);
+
 #endif

@@ -1,0 +1,49 @@
+# wasm32_core.sh — sourced (not run) by scripts/check_wasm32.sh and
+# bench/wasm_kernels.sh: how the portable core is compiled for wasm32-wasi,
+# so the check and the benchmark build the same thing.
+#
+#   wasm32_cflags         the compile flags (an array; -msimd128: fixed-width
+#                         wasm SIMD, in every current engine — the portable
+#                         kernels are auto-vectorised with it, and the
+#                         *_wasm_simd128.c kernels exist only with it)
+#   wasm32_warn           the warning flags our own sources compile with
+#   wasm32_sources        prints the portable sources, one a line: `git
+#                         ls-files src/`, so new files are built without an
+#                         edit here. Skipped, by design:
+#                           *_avx2.c, *_avx512.c, *_vnni.c — x86 SIMD
+#                             kernels; the dispatch (gemm.c, qgemm.c, vec.c)
+#                             names them only in x86 builds;
+#                           src/bench/store*.c — the benchmark store is
+#                             DuckDB's C API over the native libduckdb.so
+#                             (duckdb.h is not in the wasm sysroot); a
+#                             browser build would use DuckDB-wasm.
+#   wasm32_link_flags     the module's memory layout (an array), see below
+#
+# The caller sets wasm32_inc to a folder holding cjson/cJSON.h before
+# sourcing (cJSON.h is copied there from third_party/cjson-src).
+
+wasm32_sysroot=/usr
+wasm32_cflags=(--target=wasm32-wasi --sysroot="$wasm32_sysroot" -isystem "$wasm32_inc" -std=c11 -O2 -msimd128
+               -Iinclude -Isrc -DIA_VERSION_STRING='"0"' -DIA_BUILD_COMMIT='"wasm"'
+               -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE)
+wasm32_warn=(-Wall -Wextra -Wno-unused-parameter -Werror)
+
+wasm32_sources() {
+  local f
+  for f in $(git ls-files 'src/*.c' 'src/**/*.c' | sort -u); do
+    case $f in *_avx2.c|*_avx512.c|*_vnni.c) continue ;; esac
+    case $f in src/bench/store*.c) continue ;; esac
+    echo "$f"
+  done
+}
+
+# Linear memory fixed (the weights file is read into it: 91 MB for
+# MiniLM), $1 bytes: node 20's V8 aborted in its GC (MarkCompactCollector,
+# reached from WasmMemoryObject::Grow) in about half the runs while the
+# module grew its memory page by page; with nothing to grow the runs are
+# clean, and a model that does not fit fails with IA_ERR_NOMEM instead. An
+# 8 MiB stack placed first, so that an overflow traps instead of
+# overwriting data.
+wasm32_link_flags() {
+  echo -Wl,-z,stack-size=$((8 << 20)) -Wl,--stack-first -Wl,--initial-memory="$1" -Wl,--max-memory="$1"
+}
