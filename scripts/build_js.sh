@@ -46,14 +46,12 @@ cp -u third_party/cjson-src/cJSON.h "$out_dir/inc/cjson/"
 
 version=$(sed -nE 's/^project\(ipfs_accelerate VERSION ([0-9.]+).*/\1/p' CMakeLists.txt)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-srcs=()
-for f in $(git ls-files 'src/*.c' 'src/**/*.c' | sort -u); do
-  case $f in *_avx2.c|*_avx512.c|*_vnni.c) continue ;; esac
-  case $f in src/bench/store*.c) continue ;; esac
-  srcs+=("$f")
-done
+# The portable sources, as check_wasm32.sh compiles them (wasm32_core.sh),
+# and the store that says it is absent instead of DuckDB's.
+wasm32_inc=$out_dir/inc
+. scripts/wasm32_core.sh
+srcs=($(wasm32_sources))
 srcs+=(src/bench/store_absent.c)
-srcs=($(printf '%s\n' "${srcs[@]}" | sort -u))
 
 # -O3 -msimd128: wasm SIMD128 (every current engine has it); the kernels
 # dispatch to their simd128 variants where those exist.

@@ -13,10 +13,10 @@
 # slots. (test/util/test_threadpool.c is not used: its deadline helper
 # blocks the main thread while a thread it started starts another, which
 # emscripten 3.1.6 proxies to that blocked main thread — a deadlock of the
-# harness, not of the pool.) The core's threadpool.c takes its no-threads path on
-# every wasm32 target (`!defined(__wasm__)`), so this build compiles that
-# one file with __wasm__ undefined, which selects its pthread path
-# (emscripten provides pthreads); nothing else is changed.
+# harness, not of the pool.) With -pthread emscripten defines
+# __EMSCRIPTEN_PTHREADS__, which src/util/threads.h takes for "this build
+# has threads": the pool, the locks and the per-thread GEMM scratch all take
+# their pthread paths, as in the SDK's threaded build (scripts/build_js.sh).
 #
 # Needs emcc (Debian's emscripten) and node; emscripten's JS optimiser
 # needs the acorn module, looked for in third_party/emcc-node/node_modules.
@@ -72,10 +72,8 @@ objs=()
 for f in $(wasm32_sources) "${tests[@]}"; do
   o="$tmp/obj/$(echo "$f" | tr / _).o"
   objs+=("$o")
-  extra=()
-  [ "$f" = src/util/threadpool.c ] && extra=(-U__wasm__)
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
-  emcc "${flags[@]}" "${extra[@]}" "${wasm32_warn[@]}" -c "$f" -o "$o" 2>"$o.err" &
+  emcc "${flags[@]}" "${wasm32_warn[@]}" -c "$f" -o "$o" 2>"$o.err" &
 done
 emcc "${flags[@]}" -w -c third_party/cjson-src/cJSON.c -o "$tmp/cjson.o" 2>"$tmp/cjson.err" &
 wait
