@@ -1,6 +1,7 @@
-# wasm32_core.sh — sourced (not run) by scripts/check_wasm32.sh and
-# bench/wasm_kernels.sh: how the portable core is compiled for wasm32-wasi,
-# so the check and the benchmark build the same thing.
+# wasm32_core.sh — sourced (not run) by scripts/check_wasm32.sh,
+# scripts/check_wasm32_threads.sh, bench/wasm_kernels.sh and (for its source
+# list) scripts/build_js.sh: how the portable core is compiled for wasm32,
+# so the checks, the benchmark and the SDK's build compile the same files.
 #
 #   wasm32_cflags         the compile flags (an array; -msimd128: fixed-width
 #                         wasm SIMD, in every current engine — the portable
