@@ -119,6 +119,6 @@ export declare class BrowserHardwareDetector {
   getOptimalBackend(options?: {
     modelId?: string | null; taskType?: string; batchSize?: number;
     /** Rows of a results store (store.query()): measured results decide first. */
-    results?: import('./utils').ResultRow[] | null;
+    results?: import('./utils.js').ResultRow[] | null;
   }): Promise<BackendChoice>;
 }
