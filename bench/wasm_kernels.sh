@@ -32,12 +32,7 @@ command -v clang >/dev/null && [ -f /usr/include/wasm32-wasi/stdio.h ] ||
   { echo "wasm_kernels: clang and wasi-libc are required (scripts/setup_test.sh)" >&2; exit 1; }
 [ -f third_party/cjson-src/cJSON.c ] || { echo "wasm_kernels: run scripts/fetch_cjson_src.sh" >&2; exit 1; }
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/obj" "$tmp/inc/cjson"
-cp third_party/cjson-src/cJSON.h "$tmp/inc/cjson/"
-wasm32_inc=$tmp/inc
-. scripts/wasm32_core.sh
+. scripts/wasm32_core.sh  # $tmp: a temporary working folder, with cJSON.h for wasm32_inc
 
 objs=()
 for f in $(wasm32_sources) bench/wasm_kernels.c; do

@@ -44,13 +44,7 @@ command -v clang >/dev/null && [ -f "$sysroot/include/wasm32-wasi/stdio.h" ] ||
   fail_setup "clang and wasi-libc are required"
 [ -f third_party/cjson-src/cJSON.c ] || fail_setup "cJSON's source is required in third_party/cjson-src"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/obj" "$tmp/inc/cjson"
-cp third_party/cjson-src/cJSON.h "$tmp/inc/cjson/"
-
-wasm32_inc=$tmp/inc
-. scripts/wasm32_core.sh
+. scripts/wasm32_core.sh  # $tmp: a temporary working folder, with cJSON.h for wasm32_inc
 cflags=("${wasm32_cflags[@]}")
 warn=("${wasm32_warn[@]}")
 passed=0

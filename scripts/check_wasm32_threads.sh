@@ -33,14 +33,9 @@ command -v node >/dev/null || fail_setup "node is required"
 [ -f third_party/cjson-src/cJSON.c ] || fail_setup "cJSON's source is required (scripts/fetch_cjson_src.sh)"
 [ -d third_party/emcc-node/node_modules ] && export NODE_PATH=$PWD/third_party/emcc-node/node_modules
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/obj" "$tmp/inc/cjson"
-cp third_party/cjson-src/cJSON.h "$tmp/inc/cjson/"
-wasm32_inc=$tmp/inc
-. scripts/wasm32_core.sh
+. scripts/wasm32_core.sh  # $tmp: a temporary working folder, with cJSON.h for wasm32_inc
 jobs=$(nproc 2>/dev/null || echo 2)
-flags=(-std=c11 -O2 -msimd128 -pthread -isystem "$tmp/inc" -Iinclude -Isrc -Itest
+flags=(-std=c11 -O2 -msimd128 -pthread -isystem "$wasm32_inc" -Iinclude -Isrc -Itest
        -DIA_VERSION_STRING='"0"' -DIA_BUILD_COMMIT='"wasm"' -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
        -DIA_SOURCE_DIR="\"$PWD\"")
 cat >"$tmp/test_threads_real.c" <<'EOF'

@@ -20,8 +20,18 @@
 #                             browser build would use DuckDB-wasm.
 #   wasm32_link_flags     the module's memory layout (an array), see below
 #
-# The caller sets wasm32_inc to a folder holding cjson/cJSON.h before
-# sourcing (cJSON.h is copied there from third_party/cjson-src).
+# wasm32_inc names a folder holding cjson/cJSON.h (copied from
+# third_party/cjson-src). A caller that sets none before sourcing gets a
+# temporary working folder: $tmp (removed at exit, with an EXIT trap) holding
+# obj/ and inc/cjson/cJSON.h, and wasm32_inc=$tmp/inc.
+
+if [ -z "${wasm32_inc:-}" ]; then
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  mkdir -p "$tmp/obj" "$tmp/inc/cjson"
+  cp third_party/cjson-src/cJSON.h "$tmp/inc/cjson/"
+  wasm32_inc=$tmp/inc
+fi
 
 wasm32_sysroot=/usr
 wasm32_cflags=(--target=wasm32-wasi --sysroot="$wasm32_sysroot" -isystem "$wasm32_inc" -std=c11 -O2 -msimd128
