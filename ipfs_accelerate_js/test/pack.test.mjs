@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 
 import { cosine, MINILM, missing, nativeEmbed, REPO, TEXTS } from './helpers.mjs';
+import { tmpdir } from './native_cli.mjs';
 
 const PKG = path.join(REPO, 'ipfs_accelerate_js');
 const TSC = path.join(PKG, 'node_modules', '.bin', 'tsc');
@@ -25,8 +25,7 @@ describe('npm pack, installed in a fresh folder', { skip: missing(MINILM) }, () 
   let work, app, tarball, packed;
 
   before(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'ia_pack_'));
-    process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+    work = tmpdir();
     const [info] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], PKG));
     tarball = path.join(work, info.filename);
     packed = new Set(info.files.map((f) => f.path));
