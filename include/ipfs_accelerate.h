@@ -276,6 +276,31 @@ IA_API void ia_generate_result_init(ia_generate_result *r, size_t struct_size);
 IA_API ia_status ia_session_generate(ia_session *s, const char *prompt, const ia_generate_options *opts,
                                      ia_generate_result *result);
 
+/* Generation one token at a time, for a server that decodes several
+ * sequences together (continuous batching). ia_generation_start does what
+ * ia_session_generate does before its first token (tokenize, reuse the
+ * cached prefix, prefill); each ia_generation_step chooses one token for
+ * every unfinished generation in the list (streaming it through its
+ * on_token) and decodes the chosen tokens of all of them in one batched
+ * step (ia_session_decode_batch; a lone sequence takes the path of
+ * ia_session_generate, so the same seed gives the same tokens). The
+ * generations of one step must use distinct sessions of one model and
+ * device; finished ones in the list are skipped. The generation borrows
+ * the session and the options' strings until ia_generation_end, which
+ * fills result (NULL: discard), frees the generation and returns the
+ * error that ended it, if any; ending an unfinished one cancels it
+ * (finish reason "cancelled"). A step's error ends the generations that
+ * were to be decoded in it. */
+typedef struct ia_generation ia_generation;
+
+IA_API ia_status ia_generation_start(ia_session *s, const char *prompt, const ia_generate_options *opts,
+                                     ia_generation **out);
+IA_API ia_status ia_generation_step(ia_generation *const *gens, size_t n);
+IA_API int ia_generation_finished(const ia_generation *g); /* NULL counts as finished */
+/* The text so far (not NUL-terminated past *len; stop strings cut). */
+IA_API const char *ia_generation_text(const ia_generation *g, size_t *len);
+IA_API ia_status ia_generation_end(ia_generation *g, ia_generate_result *result);
+
 /* One turn of a conversation. */
 typedef struct ia_chat_message {
     const char *role;    /* "system", "user", "assistant" */
