@@ -16,6 +16,7 @@ static void usage(FILE *f) {
             "  embed     embed texts with a sentence-embedding model (bert family)\n"
             "  generate  continue a prompt with an LLM (llama family, GGUF), streaming\n"
             "  chat      talk with a chat model interactively\n"
+            "  serve     serve models over HTTP (TEI- and OpenAI-compatible routes)\n"
             "  hw        detect and measure the hardware; list every backend\n"
             "  bench     benchmark models on devices into a DuckDB database\n"
             "  results   show stored benchmark results (table, csv, json)\n"
@@ -71,6 +72,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "compare") == 0) return ia_cmd_compare(argc - 1, argv + 1);
     if (strcmp(argv[1], "generate") == 0) return ia_cmd_generate(argc - 1, argv + 1);
     if (strcmp(argv[1], "chat") == 0) return ia_cmd_chat(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0) return ia_cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "ipfs-accelerate: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

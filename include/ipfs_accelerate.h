@@ -121,6 +121,12 @@ IA_API int ia_model_max_tokens(const ia_model *model);
 /* Vocabulary size (rows of the logits of a decoder). */
 IA_API int ia_model_vocab_size(const ia_model *model);
 
+/* Tokens the model's tokenizer makes of text (UTF-8), special tokens
+ * included, before any truncation to ia_model_max_tokens(): what a server
+ * checks inputs against and counts as usage. IA_ERR_UNSUPPORTED for a
+ * model without a tokenizer. */
+IA_API ia_status ia_model_count_tokens(const ia_model *model, const char *text, size_t *n_tokens);
+
 /* Embeds n texts (UTF-8, NUL-terminated) and writes n * ia_model_dim()
  * floats, row-major, into out. Texts are pooled and normalised as the
  * model's sentence-transformers config says. Uses the model's own
@@ -636,6 +642,60 @@ IA_API ia_status ia_quant_compare(const ia_quant_compare_config *cfg, const char
  * each pair's embeddings and the gold score, over a CSV of
  * sentence1,sentence2,score rows (no header). *pairs gets the row count. */
 IA_API ia_status ia_eval_stsb(ia_model *model, const char *csv_path, double *spearman, size_t *pairs);
+
+/* --------------------------------------------------------------- server */
+
+/* An HTTP server over models (src/serve/): Text Embeddings Inference's
+ * routes (POST /embed, POST /v1/embeddings, GET /health, /info, /metrics)
+ * for encoder models, OpenAI's (POST /v1/chat/completions, /v1/completions
+ * with server-sent events when "stream" is true, GET /v1/models) for
+ * decoders. Concurrent embedding requests are merged into batches;
+ * generations of several requests are decoded together, one token of each
+ * per step (ia_generation_step). docs/serving.md has the routes, their
+ * JSON and their status codes. */
+typedef struct ia_server ia_server;
+
+typedef struct ia_server_options {
+    size_t struct_size;
+    const char *host;              /* "127.0.0.1" (loopback unless told) */
+    int port;                      /* 8080; 0 = any free port (ia_server_port) */
+    const char *const *models;     /* model references, as ia_model_open */
+    size_t n_models;
+    const ia_hardware_profile *profile; /* NULL = defaults */
+    int max_batch_tokens;          /* 16384: tokens of one embedding batch */
+    int max_batch_requests;        /* 0 = no limit: requests merged into one batch */
+    int max_client_batch_size;     /* 32: inputs of one embedding request */
+    int max_concurrent_requests;   /* 512: requests queued or running; more are 429 */
+    int batch_wait_us;             /* 0: how long a batch waits to fill */
+    size_t max_body_bytes;         /* 2 MB: larger bodies are 413 */
+    int request_timeout_ms;        /* 60000: to receive a body and to wait in a queue */
+    int parallel;                  /* 8: sequences a decoder model generates at once */
+    int n_ctx;                     /* 2048: context of each of them */
+    int max_connections;           /* 1024 */
+    int quiet;                     /* 0: one line per request on stderr */
+} ia_server_options;
+
+IA_API void ia_server_options_init(ia_server_options *o, size_t struct_size);
+#define IA_SERVER_OPTIONS_INIT(o) ia_server_options_init((o), sizeof *(o))
+
+/* Binds the address and starts answering at once (GET /health is 503
+ * until every model is loaded); the models load on a thread of their own.
+ * Fails when the address cannot be bound or an option is out of range. */
+IA_API ia_status ia_server_start(const ia_server_options *opts, ia_server **out);
+
+/* The port the server listens on (the one chosen when opts->port was 0). */
+IA_API int ia_server_port(const ia_server *srv);
+
+/* 1 once every model is loaded, -1 when one failed to load (the server
+ * keeps answering /health with 503 and the reason), 0 while loading. */
+IA_API int ia_server_ready(const ia_server *srv);
+
+/* The load error when ia_server_ready() is -1 ("" otherwise). */
+IA_API const char *ia_server_load_error(const ia_server *srv);
+
+/* Stops accepting connections, lets the requests already received finish
+ * (at most drain_ms; 0 = no limit), then frees everything. NULL-safe. */
+IA_API void ia_server_shutdown(ia_server *srv, int drain_ms);
 
 /* ------------------------------------------------------------ tokenizer */
 

@@ -44,6 +44,7 @@ wasm32_sources() {
   for f in $(git ls-files 'src/*.c' 'src/**/*.c' | sort -u); do
     case $f in *_avx2.c|*_avx512.c|*_vnni.c) continue ;; esac
     case $f in src/bench/store*.c) continue ;; esac
+    case $f in src/serve/*) continue ;; esac   # sockets and libmicrohttpd: native only
     echo "$f"
   done
 }

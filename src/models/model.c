@@ -372,6 +372,13 @@ const char *ia_model_device(const ia_model *m) { return m && m->device ? m->devi
 int64_t ia_model_weight_bytes(const ia_model *m) { return m ? m->weight_bytes : 0; }
 const char *ia_model_precision(const ia_model *m) { return m ? m->precision : ""; }
 const char *ia_model_device_reason(const ia_model *m) { return m ? m->device_reason : ""; }
+ia_status ia_model_count_tokens(const ia_model *m, const char *text, size_t *n) {
+    if (!m || !text || !n) return ia_error(IA_ERR_INVALID_ARG, "count_tokens: NULL argument");
+    *n = 0;
+    if (!m->tok) return ia_error(IA_ERR_UNSUPPORTED, "%s has no tokenizer", m->name);
+    return ia_tokenizer_count(m->tok, text, strlen(text), n);
+}
+
 int ia_model_max_tokens(const ia_model *m) { return m ? m->max_tokens : 0; }
 int ia_model_vocab_size(const ia_model *m) { return m ? m->cfg.vocab_size : 0; }
 const char *ia_model_kernel(const ia_model *m) { return m && m->exec ? m->exec->iface->kernel_name(m->exec) : ""; }

@@ -218,3 +218,8 @@ ia_status ia_tokenizer_encode(ia_tokenizer *tok, const char *text, size_t max_to
     if (!text) return ia_error(IA_ERR_INVALID_ARG, "tokenizer: NULL text");
     return ia_tokenizer_encode_bytes(tok, text, strlen(text), max_tokens, ids, cap, n_out);
 }
+
+ia_status ia_tokenizer_count(const ia_tokenizer *tok, const char *text, size_t len, size_t *n_out) {
+    /* SIZE_MAX: encoding stops early at a limit, counting must not */
+    return ia_tokenizer_encode_bytes(tok, text, len, SIZE_MAX, NULL, 0, n_out);
+}

@@ -44,6 +44,10 @@ size_t ia_tokenizer_vocab_size(const ia_tokenizer *tok);
  * or mistyped keys. Free with ia_tokenizer_free(). */
 ia_status ia_tokenizer_from_gguf(const ia_gguf *f, ia_tokenizer **out);
 
+/* Tokens ia_tokenizer_encode makes of text[0..len) with no truncation
+ * (special tokens included). */
+ia_status ia_tokenizer_count(const ia_tokenizer *tok, const char *text, size_t len, size_t *n_out);
+
 /* LLM-style encode of text[0..len) (any bytes). Byte-level BPE reads
  * invalid UTF-8 as U+FFFD per maximal ill-formed subpart, as Python's
  * decode(errors="replace") before Hugging Face (llama.cpp makes one U+FFFD
