@@ -50,6 +50,10 @@ static void usage(FILE *f) {
             "  --max-connections N  (default 1024)\n"
             "  --drain-ms N       on SIGTERM, how long to let running requests finish\n"
             "                     (default 30000; 0 = as long as they take)\n"
+            "  --prompt-cache     a sequence slot reuses the prompt prefix it holds (faster\n"
+            "                     multi-turn chats; off by default because the numbers of a\n"
+            "                     split prefill differ slightly, so a seeded request could\n"
+            "                     sample other tokens than `generate` does)\n"
             "  --quiet            no line per request on stderr\n"
             "  -h, --help         this help\n");
 }
@@ -71,8 +75,8 @@ int ia_cmd_serve(int argc, char **argv) {
             usage(stdout);
             return 0;
         }
-        if (strcmp(a, "--quiet") == 0) {
-            o.quiet = 1;
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "--prompt-cache") == 0) {
+            *(a[2] == 'q' ? &o.quiet : &o.prompt_cache) = 1;
             continue;
         }
         if (!val) {

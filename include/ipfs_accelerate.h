@@ -673,6 +673,13 @@ typedef struct ia_server_options {
     int n_ctx;                     /* 2048: context of each of them */
     int max_connections;           /* 1024 */
     int quiet;                     /* 0: one line per request on stderr */
+    int prompt_cache;              /* 0: each generation starts from an empty
+                                      cache, so a seed gives what a fresh
+                                      ia_session_generate gives; 1: a slot
+                                      reuses the prefix it holds (faster
+                                      multi-turn chats; the numbers of a
+                                      split prefill differ slightly, and so
+                                      may sampled tokens) */
 } ia_server_options;
 
 IA_API void ia_server_options_init(ia_server_options *o, size_t struct_size);

@@ -25,7 +25,7 @@ typedef struct slot {
 struct gen_loop {
     ia_model *model;
     slot *slots;
-    int parallel, max_queued, queue_timeout_ms;
+    int parallel, max_queued, queue_timeout_ms, prompt_cache;
     struct serve_metrics *metrics;
     pthread_mutex_t mu;
     pthread_cond_t work;
@@ -114,6 +114,7 @@ static void admit(gen_loop *l, slot *sl, gen_request *r) {
         finish(r, IA_ERR_IO, "timed out waiting for a free sequence slot", NULL);
         return;
     }
+    if (!l->prompt_cache) ia_session_reset(sl->s);
     r->gen.sampling = &r->sampling;
     r->gen.on_token = on_piece;
     r->gen.user_data = r;
@@ -184,17 +185,18 @@ static void *loop_main(void *arg) {
     return NULL;
 }
 
-ia_status gen_loop_create(ia_model *m, int parallel, int n_ctx, int max_queued, int queue_timeout_ms,
-                          struct serve_metrics *metrics, gen_loop **out) {
+ia_status gen_loop_create(ia_model *m, const gen_loop_options *o, struct serve_metrics *metrics, gen_loop **out) {
     gen_loop *l;
     ia_session_options so;
     ia_status st = IA_ERR_NOMEM;
+    int parallel = o->parallel, max_queued = o->max_queued, n_ctx = o->n_ctx;
     *out = NULL;
     if (!(l = calloc(1, sizeof *l))) return IA_ERR_NOMEM;
     l->model = m;
     l->parallel = parallel;
     l->max_queued = max_queued;
-    l->queue_timeout_ms = queue_timeout_ms;
+    l->queue_timeout_ms = o->queue_timeout_ms;
+    l->prompt_cache = o->prompt_cache;
     l->metrics = metrics;
     l->slots = calloc((size_t)parallel, sizeof *l->slots);
     l->queue = calloc((size_t)max_queued, sizeof *l->queue);

@@ -37,8 +37,12 @@ typedef struct gen_request {
 
 typedef struct gen_loop gen_loop;
 
-ia_status gen_loop_create(ia_model *m, int parallel, int n_ctx, int max_queued, int queue_timeout_ms,
-                          struct serve_metrics *metrics, gen_loop **out);
+typedef struct gen_loop_options {
+    int parallel, n_ctx, max_queued, queue_timeout_ms;
+    int prompt_cache;        /* reuse the prefix a slot's session holds */
+} gen_loop_options;
+
+ia_status gen_loop_create(ia_model *m, const gen_loop_options *o, struct serve_metrics *metrics, gen_loop **out);
 void gen_loop_free(gen_loop *l); /* ends what runs, joins; NULL-safe */
 
 gen_request *gen_request_new(void);

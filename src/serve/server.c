@@ -90,8 +90,9 @@ static void *load_models(void *arg) {
         if ((st = ia_model_open_profile(sm->ref, &srv->profile, &sm->model)) != IA_OK) goto fail;
         if (decodes(sm->model)) {
             sm->kind = SERVE_GENERATE;
-            st = gen_loop_create(sm->model, srv->o.parallel, srv->o.n_ctx, srv->o.max_concurrent_requests,
-                                 srv->o.request_timeout_ms, &srv->metrics, &sm->loop);
+            gen_loop_options go = {srv->o.parallel, srv->o.n_ctx, srv->o.max_concurrent_requests,
+                                   srv->o.request_timeout_ms, srv->o.prompt_cache};
+            st = gen_loop_create(sm->model, &go, &srv->metrics, &sm->loop);
         } else {
             sm->kind = SERVE_EMBED;
             st = embed_batcher_create(sm->model, &bo, &srv->metrics, &sm->batcher);
