@@ -342,6 +342,7 @@ _SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
     ("ia_model_kernel", c_char_p, [ModelP]),
     ("ia_model_threads", c_int, [ModelP]),
     ("ia_model_max_tokens", c_int, [ModelP]),
+    ("ia_model_count_tokens", STATUS, [ModelP, c_char_p, POINTER(c_size_t)]),
     ("ia_model_vocab_size", c_int, [ModelP]),
     ("ia_model_embed", STATUS, [ModelP, _c_char_pp, c_size_t, _c_float_p]),
     ("ia_model_weight_bytes", c_int64, [ModelP]),

