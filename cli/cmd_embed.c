@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli.h"
@@ -21,7 +22,15 @@ static void usage(FILE *f) {
             "                 names are looked up in $IA_MODEL_DIR, default\n"
             "                 ~/.cache/ipfs_accelerate/models/<name>\n"
             "  --device D     auto (default: chosen from the detected hardware, and the\n"
-            "                 reason printed) or cpu; absent devices are refused\n"
+            "                 reason printed) or cpu; absent devices are refused.\n"
+            "                 Or a remote server, http://HOST:PORT[/PREFIX] or https://...:\n"
+            "                 the texts are embedded there (OpenAI's POST /v1/embeddings\n"
+            "                 with --model's name as given, else TEI's POST /embed),\n"
+            "                 32 a request; same output. $IA_REMOTE_API_KEY (else\n"
+            "                 $OPENAI_API_KEY) is sent as a bearer token;\n"
+            "                 docs/remote_endpoints.md. --precision, --memory-limit,\n"
+            "                 --optimization-level and --threads are the server's\n"
+            "                 business there and refused\n"
             "  --precision P  fp32 (default), or int8 / int4 / int2: quantise the linear\n"
             "                 layers at load (symmetric, groups of 128 at 8 bits and\n"
             "                 of 32 below); a quantised model directory\n"
@@ -35,6 +44,8 @@ static void usage(FILE *f) {
             "  --file F       read one text per line from F ('-' = stdin)\n"
             "  -h, --help     this help\n");
 }
+
+static int is_url(const char *s) { return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0; }
 
 static double now_sec(void) {
     struct timespec ts;
@@ -80,6 +91,10 @@ int ia_cmd_embed(int argc, char **argv) {
     double t0, t_load, t_embed;
     int first_text = argc;
     char chosen[32] = "", why[512] = "";
+    ia_worker *worker = NULL;
+    ia_endpoint *ep = NULL;
+    int local_only = 0; /* an option that only a local model takes */
+    const char *name, *device;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -91,12 +106,14 @@ int ia_cmd_embed(int argc, char **argv) {
         } else if (strcmp(a, "--device") == 0 && val) {
             opts.backend = val, i++;
         } else if (strcmp(a, "--precision") == 0 && val) {
+            local_only = 1;
             if (ia_precision_parse(val, &opts.precision) != IA_OK) {
                 fprintf(stderr, "ipfs-accelerate: embed: %s\n", ia_last_error());
                 return 2;
             }
             i++;
         } else if (strcmp(a, "--memory-limit") == 0 && val) {
+            local_only = 1;
             if (ia_parse_memory_size(val, &opts.memory_limit_bytes) != IA_OK) {
                 fprintf(stderr, "ipfs-accelerate: embed: %s\n", ia_last_error());
                 return 2;
@@ -104,12 +121,14 @@ int ia_cmd_embed(int argc, char **argv) {
             i++;
         } else if (strcmp(a, "--threads") == 0) {
             if ((opts.threads = ia_cli_parse_int(a, val, 0, 1024)) < 0) return 2;
+            local_only = 1;
             i++;
         } else if (strcmp(a, "--batch") == 0) {
             if ((batch = ia_cli_parse_int(a, val, 1, 1 << 16)) < 0) return 2;
             i++;
         } else if (strcmp(a, "--optimization-level") == 0) {
             if ((opts.optimization_level = ia_cli_parse_int(a, val, 0, 3)) < 0) return 2;
+            local_only = 1;
             i++;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
@@ -137,6 +156,13 @@ int ia_cmd_embed(int argc, char **argv) {
         n = (size_t)(argc - first_text);
     }
 
+    if (opts.backend && is_url(opts.backend) && local_only) {
+        fprintf(stderr, "ipfs-accelerate: embed: --precision, --memory-limit, --optimization-level and --threads "
+                        "set up a local model; %s is a remote server\n",
+                opts.backend);
+        return 2;
+    }
+
     /* "auto": measured results from the benchmark database first, then the
      * heuristic; the sentence is printed with the device. */
     if (!opts.backend || strcmp(opts.backend, "auto") == 0) {
@@ -147,12 +173,26 @@ int ia_cmd_embed(int argc, char **argv) {
         opts.backend = chosen;
     }
     t0 = now_sec();
-    if (ia_model_open_profile(model_ref, &opts, &model) != IA_OK) {
-        rc = ia_cli_fail("embed");
-        goto done;
+    if (is_url(opts.backend)) {
+        /* a remote server, through the Worker: init probes it */
+        const char *models[1] = {model_ref}, *devices[1] = {opts.backend};
+        if (ia_worker_create(&worker) != IA_OK || ia_worker_init(worker, models, 1, devices, 1) != IA_OK ||
+            !(ep = ia_worker_endpoint(worker, model_ref, opts.backend))) {
+            rc = ia_cli_fail("embed");
+            goto done;
+        }
+        name = model_ref;
+        device = ia_endpoint_device(ep);
+    } else {
+        if (ia_model_open_profile(model_ref, &opts, &model) != IA_OK) {
+            rc = ia_cli_fail("embed");
+            goto done;
+        }
+        name = ia_model_name(model);
+        device = ia_model_device(model);
     }
     t_load = now_sec() - t0;
-    dim = ia_model_dim(model);
+    dim = ep ? ia_endpoint_dim(ep) : ia_model_dim(model);
     vecs = malloc((n ? n : 1) * (size_t)dim * sizeof *vecs);
     if (!vecs) {
         fprintf(stderr, "ipfs-accelerate: embed: out of memory\n");
@@ -161,7 +201,8 @@ int ia_cmd_embed(int argc, char **argv) {
     t0 = now_sec();
     for (size_t i = 0; i < n; i += (size_t)batch) {
         size_t b = n - i < (size_t)batch ? n - i : (size_t)batch;
-        if (ia_model_embed(model, texts + i, b, vecs + i * (size_t)dim) != IA_OK) {
+        if ((ep ? ia_endpoint_embed(ep, texts + i, b, vecs + i * (size_t)dim)
+                : ia_model_embed(model, texts + i, b, vecs + i * (size_t)dim)) != IA_OK) {
             rc = ia_cli_fail("embed");
             goto done;
         }
@@ -170,8 +211,10 @@ int ia_cmd_embed(int argc, char **argv) {
 
     if (json) {
         printf("{\"model\":");
-        json_string(ia_model_name(model));
-        printf(",\"device\":\"%s\",\"dim\":%d,\"embeddings\":[", ia_model_device(model), dim);
+        json_string(name);
+        printf(",\"device\":");
+        json_string(device);
+        printf(",\"dim\":%d,\"embeddings\":[", dim);
         for (size_t i = 0; i < n; i++) {
             printf(i ? ",[" : "[");
             for (int j = 0; j < dim; j++) printf(j ? ",%.9g" : "%.9g", vecs[i * (size_t)dim + (size_t)j]);
@@ -179,10 +222,16 @@ int ia_cmd_embed(int argc, char **argv) {
         }
         printf("]}\n");
     } else {
-        printf("model %s on %s (%s kernels, %d threads), dim %d\n", ia_model_name(model),
-               ia_model_device(model), ia_model_kernel(model), ia_model_threads(model), dim);
-        printf("device %s: %s\n", ia_model_device(model), why[0] ? why : ia_model_device_reason(model));
-        printf("loaded in %.1f ms; embedded %zu text%s in %.1f ms (%.1f texts/s)\n", 1e3 * t_load, n,
+        if (ep) {
+            printf("model %s on %s (remote endpoint), dim %d\n", name, device, dim);
+            printf("device %s: given with --device\n", device);
+        } else {
+            printf("model %s on %s (%s kernels, %d threads), dim %d\n", name, device, ia_model_kernel(model),
+                   ia_model_threads(model), dim);
+            printf("device %s: %s\n", device, why[0] ? why : ia_model_device_reason(model));
+        }
+        printf("%s in %.1f ms; embedded %zu text%s in %.1f ms (%.1f texts/s)\n", ep ? "connected" : "loaded",
+               1e3 * t_load, n,
                n == 1 ? "" : "s", 1e3 * t_embed, t_embed > 0 ? (double)n / t_embed : 0.0);
         for (size_t i = 0; i < n; i++) {
             size_t shown = preview_len(texts[i], PREVIEW_BYTES);
@@ -194,6 +243,7 @@ int ia_cmd_embed(int argc, char **argv) {
     rc = 0;
 done:
     ia_model_free(model);
+    ia_worker_free(worker);
     free(vecs);
     if (file_lines) {
         for (size_t i = 0; i < n; i++) free(file_lines[i]);

@@ -457,7 +457,24 @@ IA_API ia_status ia_worker_init_hardware(ia_worker *w, char **hwtest_json);
 
 /* Creates endpoints for every model x device ("cpu", "cuda:0", ...;
  * NULL/0 devices = every available one). An absent device is
- * IA_ERR_UNAVAILABLE with the reason, and nothing is created. */
+ * IA_ERR_UNAVAILABLE with the reason, and nothing is created.
+ *
+ * A device may also be a remote embedding server, "http://host:port[/prefix]"
+ * or "https://...": the endpoint POSTs {url}/v1/embeddings (OpenAI's API:
+ * {"model": <the model name as given>, "input": [...], "encoding_format":
+ * "base64"}), or Text Embeddings Inference's {url}/embed {"inputs": [...]}
+ * when the server answers 404 without an OpenAI error object; at most 32
+ * texts a request. Creating it sends a one-text probe that learns the vector
+ * width; a server that cannot be reached is IA_ERR_UNAVAILABLE, and every
+ * message names the endpoint and the reason ("endpoint M on http://h:p:
+ * connection refused after 5 tries", "http://h:p: HTTP 422: <the server's
+ * message>"). "Authorization: Bearer" from $IA_REMOTE_API_KEY, else
+ * $OPENAI_API_KEY; $IA_REMOTE_TIMEOUT_MS (120000; connecting: at most
+ * 5000); 429, 503 and failures to connect are tried again, waiting 100 ms
+ * doubling or the server's Retry-After (at most 10 s), $IA_REMOTE_RETRIES
+ * times (4). The device is kept as given without its trailing slashes.
+ * WebAssembly builds refuse such a device (IA_ERR_UNSUPPORTED).
+ * docs/remote_endpoints.md has the details. */
 IA_API ia_status ia_worker_init(ia_worker *w, const char *const *models, size_t n_models,
                                 const char *const *devices, size_t n_devices);
 
@@ -465,8 +482,18 @@ IA_API ia_status ia_worker_init(ia_worker *w, const char *const *models, size_t 
  * ia_worker_free(). */
 IA_API ia_endpoint *ia_worker_endpoint(ia_worker *w, const char *model, const char *device);
 
+/* Embeds n texts into out[n * ia_endpoint_dim(e)] (unit vectors, as
+ * ia_model_embed). */
 IA_API ia_status ia_endpoint_embed(ia_endpoint *e, const char *const *texts, size_t n, float *out);
-IA_API ia_model *ia_endpoint_model(ia_endpoint *e); /* borrowed */
+/* The endpoint's model (borrowed), or NULL for a remote endpoint, which has
+ * no local model: use ia_endpoint_dim and ia_endpoint_device for both. */
+IA_API ia_model *ia_endpoint_model(ia_endpoint *e);
+/* Width of the endpoint's vectors (a remote one's, as its probe measured);
+ * 0 for NULL. */
+IA_API int ia_endpoint_dim(ia_endpoint *e);
+/* The endpoint's device in its canonical spelling: "cpu", "cuda:1", or the
+ * remote URL without trailing slashes. Borrowed; NULL for NULL. */
+IA_API const char *ia_endpoint_device(ia_endpoint *e);
 
 /* The seed's get_optimal_hardware (see ia_select_device). */
 IA_API ia_status ia_worker_optimal_hardware(ia_worker *w, const char *model, const char *task, int batch,

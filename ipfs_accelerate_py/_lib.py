@@ -385,6 +385,8 @@ _SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
     ("ia_worker_endpoint", EndpointP, [WorkerP, c_char_p, c_char_p]),
     ("ia_endpoint_embed", STATUS, [EndpointP, _c_char_pp, c_size_t, _c_float_p]),
     ("ia_endpoint_model", ModelP, [EndpointP]),
+    ("ia_endpoint_dim", c_int, [EndpointP]),
+    ("ia_endpoint_device", c_char_p, [EndpointP]),
     ("ia_worker_optimal_hardware", STATUS,
      [WorkerP, c_char_p, c_char_p, c_int, c_char_p, c_size_t, c_char_p, c_size_t]),
     # benchmarks

@@ -5,6 +5,11 @@ endpoint handlers per model x device, and get_optimal_hardware.
 the core created for that model on that device. Devices are named as the
 core names them: "cpu", "cuda" (= "cuda:0"), "cuda:1"; both spellings of
 index 0 find the same endpoint.
+
+A device may also be a remote embedding server, "http://host:port[/prefix]"
+or "https://...": ``init_worker(models, devices=["http://..."])`` creates an
+endpoint that embeds there (OpenAI's POST /v1/embeddings, else Text
+Embeddings Inference's POST /embed); docs/remote_endpoints.md has the rest.
 """
 from __future__ import annotations
 
@@ -38,6 +43,11 @@ def _c_strings(items: Sequence[bytes]) -> Any:
     return (ctypes.c_char_p * len(items))(*items)
 
 
+def _is_url(device: str) -> bool:
+    """A remote endpoint's device: "http://..." or "https://..."."""
+    return device[:7].lower() == "http://" or device[:8].lower() == "https://"
+
+
 class EndpointHandler:
     """Callable endpoint for one model on one device.
 
@@ -52,7 +62,9 @@ class EndpointHandler:
         self.model_name = model
         self.device = device
         with worker._using():
-            self.dim: int = lib.ia_model_dim(lib.ia_endpoint_model(ptr))
+            # a remote endpoint has no local model: the width is the endpoint's
+            self.dim: int = lib.ia_endpoint_dim(ptr)
+            self.remote: bool = not lib.ia_endpoint_model(ptr)
 
     def __call__(self, texts: TextInput, batch_size: int = DEFAULT_BATCH_SIZE,
                  out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -67,14 +79,20 @@ class EndpointHandler:
 
     def info(self) -> dict:
         """What the core reports about the endpoint's model (name, device,
-        precision, kernel, threads, ...)."""
+        precision, kernel, threads, ..., and ``"remote": False``); for a
+        remote endpoint, which has no local model, ``{"name": model,
+        "device": url, "remote": True, "dim": width}``."""
         with self._worker._using():
-            return model_info(lib.ia_endpoint_model(self._ptr))
+            if self.remote:
+                return {"name": self.model_name, "device": _lib.optional_str(lib.ia_endpoint_device(self._ptr)),
+                        "remote": True, "dim": lib.ia_endpoint_dim(self._ptr)}
+            return {**model_info(lib.ia_endpoint_model(self._ptr)), "remote": False}
 
     @property
-    def precision(self) -> str:
-        """Widths the endpoint's model runs at ("fp32", ...)."""
-        return self.info()["precision"]
+    def precision(self) -> Optional[str]:
+        """Widths the endpoint's model runs at ("fp32", ...); None for a
+        remote endpoint (the server's business)."""
+        return self.info().get("precision")
 
     def __repr__(self) -> str:
         return f"<EndpointHandler {self.model_name!r} on {self.device}>"
@@ -105,13 +123,17 @@ class ModelEndpoints(Mapping[str, EndpointHandler]):
         ep = self._find(device)
         if ep is not None:
             return EndpointHandler(self._worker, self._model, device, ep)
+        if _is_url(device):
+            raise KeyError(f"no endpoint for {self._model!r} on {device!r}: "
+                           f"init_worker(models=[{self._model!r}], devices=[{device!r}]) creates it")
         self._worker._raise_if_absent(device)
         raise KeyError(f"no endpoint for {self._model!r} on {device!r}: "
                        f"init_worker(models=[{self._model!r}], local_endpoints={{{self._model!r}: [{device!r}]}}) "
                        "creates it")
 
     def __iter__(self) -> Iterator[str]:
-        return iter([d for d in self._worker._candidate_devices() if self._find(d) is not None])
+        local = [d for d in self._worker._candidate_devices() if self._find(d) is not None]
+        return iter(local + list(self._worker._remote.get(self._model, [])))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -158,6 +180,7 @@ class Worker(NativeHandle):
         lib.ia_worker_create(ctypes.byref(ptr))
         self._adopt(ptr, lib.ia_worker_free)
         self._models: List[str] = []
+        self._remote: Dict[str, List[str]] = {}  # model -> remote devices (canonical URLs)
         self.hwtest: Optional[Dict[str, Any]] = None
         self.endpoint_handler: Mapping[str, ModelEndpoints] = _EndpointTable(self)
 
@@ -177,17 +200,23 @@ class Worker(NativeHandle):
         models: Sequence[str],
         local_endpoints: Optional[Mapping[str, Sequence[str]]] = None,
         hwtest: Union[bool, Mapping[str, Any]] = False,
+        devices: Optional[Sequence[str]] = None,
     ) -> Mapping[str, ModelEndpoints]:
         """Creates endpoint handlers for every model x device.
 
         Args:
-            models: model names (cached) or directories.
+            models: model names (cached) or directories; for a remote
+                endpoint, the model name the server knows (sent as given).
             local_endpoints: ``{model: ["cpu", "cuda:0", ...]}`` — the
-                devices for that model; a model missing here (or the whole
-                argument None/empty) gets every available device, as the
-                core decides.
+                devices for that model; a model missing here gets
+                ``devices``, else (both None/empty) every available device,
+                as the core decides.
             hwtest: True to run :meth:`init_hardware` first; a hwtest map
                 (from ``init_hardware()["hwtest"]``) to use that one.
+            devices: the devices of every model that ``local_endpoints``
+                does not name: "cpu", "cuda:1", or a remote embedding server
+                "http://host:port[/prefix]" / "https://..." (probed here: an
+                unreachable one raises HardwareUnavailableError naming it).
 
         Returns:
             ``self.endpoint_handler``.
@@ -204,16 +233,23 @@ class Worker(NativeHandle):
         elif isinstance(hwtest, Mapping):
             self.hwtest = dict(hwtest)
         local_endpoints = local_endpoints or {}
+        if isinstance(devices, str):
+            devices = [devices]
         for model in models:
             m = encode(model, "model")
-            devices = local_endpoints.get(model) or []
-            if isinstance(devices, str):
-                devices = [devices]
-            devs = [encode(d, "device") for d in devices]
+            devs_of = local_endpoints.get(model) or devices or []
+            if isinstance(devs_of, str):
+                devs_of = [devs_of]
+            devs = [encode(d, "device") for d in devs_of]
             with self._using() as w:
                 lib.ia_worker_init(w, _c_strings([m]), 1, _c_strings(devs) if devs else None, len(devs))
                 if model not in self._models:
                     self._models.append(model)
+                for d in devs_of:
+                    if _is_url(d):
+                        url = _lib.optional_str(lib.ia_endpoint_device(lib.ia_worker_endpoint(w, m, encode(d, "device"))))
+                        if url and url not in self._remote.setdefault(model, []):
+                            self._remote[model].append(url)
         return self.endpoint_handler
 
     def get_optimal_hardware(self, model_name: str, task_type: str = "text-embedding",

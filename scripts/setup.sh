@@ -4,7 +4,8 @@
 # SmolLM2-135M-Instruct as "smollm2") in the model cache. What only the tests need is scripts/setup_test.sh's.
 #
 #   apt:  cmake, ninja, gcc, libcjson-dev (the JSON library the core links),
-#         libmicrohttpd-dev (the HTTP server library `serve` runs on);
+#         libmicrohttpd-dev (the HTTP server library `serve` runs on),
+#         libcurl4-openssl-dev (remote endpoints as Worker devices);
 #         npm (fetches DuckDB) and python3-venv (the model's venv) if absent
 #   npm:  DuckDB's C header and libduckdb.so (scripts/fetch_duckdb.sh): the
 #         benchmark store is part of the library, so the build needs them
@@ -24,6 +25,8 @@ command -v ninja >/dev/null || need_apt+=(ninja-build)
 command -v cc >/dev/null || need_apt+=(gcc)
 [ -f /usr/include/cjson/cJSON.h ] || need_apt+=(libcjson-dev)
 [ -f /usr/include/microhttpd.h ] || need_apt+=(libmicrohttpd-dev)   # the HTTP server (ipfs-accelerate serve)
+[ -f /usr/include/curl/curl.h ] || [ -f "/usr/include/$(gcc -print-multiarch 2>/dev/null)/curl/curl.h" ] ||
+  need_apt+=(libcurl4-openssl-dev)   # remote endpoints (embed --device http://...)
 command -v npm >/dev/null || need_apt+=(npm)
 PY=${PYTHON:-python3}
 command -v "$PY" >/dev/null || need_apt+=(python3)

@@ -18,6 +18,9 @@
 #                             DuckDB's C API over the native libduckdb.so
 #                             (duckdb.h is not in the wasm sysroot); a
 #                             browser build would use DuckDB-wasm.
+#                           src/serve/*, src/worker/remote_endpoint*.c —
+#                             sockets, libmicrohttpd and libcurl: native
+#                             only (the Worker refuses a URL device there)
 #   wasm32_link_flags     the module's memory layout (an array), see below
 #
 # wasm32_inc names a folder holding cjson/cJSON.h (copied from
@@ -45,6 +48,7 @@ wasm32_sources() {
     case $f in *_avx2.c|*_avx512.c|*_vnni.c) continue ;; esac
     case $f in src/bench/store*.c) continue ;; esac
     case $f in src/serve/*) continue ;; esac   # sockets and libmicrohttpd: native only
+    case $f in src/worker/remote_endpoint*.c) continue ;; esac   # libcurl: native only
     echo "$f"
   done
 }
