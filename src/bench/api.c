@@ -60,7 +60,7 @@ static char *results_json(int64_t run_id, const ia_bench_result *r, size_t n) {
         cJSON_AddStringToObject(o, "kind", r[i].kind ? r[i].kind : "embed");
         if (r[i].threads_used > 0) cJSON_AddNumberToObject(o, "threads_used", r[i].threads_used);
         else cJSON_AddNullToObject(o, "threads_used");
-        if (r[i].kind && !strcmp(r[i].kind, "generate")) { /* as the store keeps them: only on these rows */
+        if (r[i].kind && strcmp(r[i].kind, "embed")) { /* as the store keeps them: only on generate and serve rows */
             cJSON_AddNumberToObject(o, "gen_tokens", r[i].gen_tokens);
             if (r[i].n_ctx > 0) cJSON_AddNumberToObject(o, "n_ctx", r[i].n_ctx);
             else cJSON_AddNullToObject(o, "n_ctx");

@@ -546,8 +546,8 @@ static ia_status check_row(const ia_import_rows *r, size_t i, const char *path) 
         if (!ia_import_cell(r, i, col(required[k])))
             return ia_error(IA_ERR_FORMAT, "%s: line %zu, field %s: empty (a result names its %s)", path, r->line[i],
                             required[k], required[k]);
-    if (kind && strcmp(kind, "embed") && strcmp(kind, "generate"))
-        return ia_error(IA_ERR_FORMAT, "%s: line %zu, field kind: \"%.40s\" is not embed or generate", path,
+    if (kind && strcmp(kind, "embed") && strcmp(kind, "generate") && strcmp(kind, "serve"))
+        return ia_error(IA_ERR_FORMAT, "%s: line %zu, field kind: \"%.40s\" is not embed, generate or serve", path,
                         r->line[i], kind);
     if (status && strcmp(status, "running") && strcmp(status, "complete") && strcmp(status, "failed") &&
         strcmp(status, "unknown"))

@@ -55,7 +55,7 @@ typedef struct ia_import_rows {
 ia_status ia_import_rows_read(const char *path, ia_import_rows *out);
 
 /* The rules a row must keep to be stored, checked before any database is
- * opened: model, backend and precision present, kind embed or generate,
+ * opened: model, backend and precision present, kind embed, generate or serve,
  * run_status one of running/complete/failed/unknown, started_at present
  * where the column is, and the rows of one run (same run_id) agreeing on
  * the run's columns. Fills r->run_of. IA_ERR_FORMAT naming path's line and

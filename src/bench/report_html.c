@@ -5,9 +5,10 @@
  * headless-Chromium test) without JavaScript or fonts from the network.
  * Every drawn mark carries a class (bar, errbar, point; llmbar, llmerr on
  * the text generation charts) and data-* values, so a test can check that
- * the charts hold the numbers, not just shapes. Embedding rows and text
- * generation rows (kind "generate", schema v5) are drawn apart: their
- * figures measure different things.
+ * the charts hold the numbers, not just shapes. Embedding rows, text
+ * generation rows (kind "generate", schema v5) and serving-load rows (kind
+ * "serve": a server under concurrent clients, bench/serve_load) are drawn
+ * apart: their figures measure different things.
  */
 #include "bench/report_html.h"
 
@@ -59,9 +60,13 @@ static void cell(FILE *f, double v, int prec) {
  * are embedding rows. */
 static int is_generate(const cJSON *r) { return !strcmp(str(r, "kind"), "generate"); }
 
+/* A serving-load row: backend is the server, batch the concurrency,
+ * items_per_s its requests/s. */
+static int is_serve(const cJSON *r) { return !strcmp(str(r, "kind"), "serve"); }
+
 /* An embedding row with figures (the latency and throughput charts). */
 static int measured(const cJSON *r) {
-    return !is_generate(r) && !str(r, "skipped_reason")[0] && isfinite(num(r, "latency_ms_mean"));
+    return !is_generate(r) && !is_serve(r) && !str(r, "skipped_reason")[0] && isfinite(num(r, "latency_ms_mean"));
 }
 
 /* A text generation row with figures. */
@@ -307,6 +312,64 @@ static void gen_section(FILE *f, const cJSON *rows) {
     gen_chart(f, rows, "llm_ttft", "Time to first token (ms)", "ttft_ms", "ttft_ms_stddev", "ms", "pp", "seq_len");
 }
 
+/* Requests/s of every serving-load row, one bar each (class servebar). */
+static void serve_chart(FILE *f, const cJSON *rows, int n) {
+    const cJSON *r;
+    double ymax = 0;
+    int i = 0;
+    cJSON_ArrayForEach(r, rows) if (is_serve(r) && isfinite(num(r, "items_per_s"))) {
+        ymax = num(r, "items_per_s") > ymax ? num(r, "items_per_s") : ymax;
+    }
+    fprintf(f, "<svg id='serve' class='chart' width='%d' height='%d' xmlns='http://www.w3.org/2000/svg'>", W, H);
+    ymax = nice_max(ymax);
+    axis(f, ymax, "requests/s", "server, concurrency, input tokens");
+    cJSON_ArrayForEach(r, rows) if (is_serve(r) && isfinite(num(r, "items_per_s"))) {
+        double slot = (double)(W - ML - 20) / n, x = ML + 10 + slot * i, bw = slot * 0.6;
+        double v = num(r, "items_per_s"), y = (H - MB) - (H - MB - MT) * v / ymax;
+        int color = strcmp(str(r, "backend"), "llama-server") == 0;
+        fprintf(f, "<rect class='servebar' data-rps='%.3f' data-concurrency='%.0f' x='%.1f' y='%.1f' width='%.1f' "
+                   "height='%.1f' fill='%s'><title>",
+                v, num(r, "batch"), x, y, bw, (H - MB) - y, palette[color]);
+        esc(f, str(r, "backend"));
+        fprintf(f, ": %.1f req/s at concurrency %.0f</title></rect>", v, num(r, "batch"));
+        fprintf(f, "<text x='%.1f' y='%d' font-size='9' text-anchor='middle'>c%.0f/%.0f</text>", x + bw / 2,
+                H - MB + 14, num(r, "batch"), num(r, "seq_len"));
+        i++;
+    }
+    fputs("</svg>\n", f);
+}
+
+/* The serving-load section: a table of every serve row and their
+ * requests/s drawn. Nothing when there are none. */
+static void serve_section(FILE *f, const cJSON *rows) {
+    const cJSON *r;
+    int n = 0;
+    cJSON_ArrayForEach(r, rows) n += is_serve(r) && isfinite(num(r, "items_per_s"));
+    if (!n) return;
+    fputs("<h2>Serving under load (HTTP, concurrent clients)</h2>\n"
+          "<table id='servetable'><tr><th>run</th><th>model</th><th>server</th><th>weights</th><th>clients</th>"
+          "<th>input tokens</th><th>requests/s</th><th>p50 ms</th><th>p99 ms</th><th>generated tok/s</th></tr>\n", f);
+    cJSON_ArrayForEach(r, rows) {
+        if (!is_serve(r)) continue;
+        fprintf(f, "<tr class='serverow'><td>%.0f</td><td>", num(r, "run_id"));
+        esc(f, str(r, "model"));
+        fputs("</td><td>", f);
+        esc(f, str(r, "backend"));
+        fputs("</td><td>", f);
+        esc(f, str(r, "precision"));
+        fputs("</td>", f);
+        cell(f, num(r, "batch"), 0);
+        cell(f, num(r, "seq_len"), 0);
+        cell(f, num(r, "items_per_s"), 1);
+        cell(f, num(r, "latency_ms_p50"), 1);
+        cell(f, num(r, "latency_ms_p99"), 1);
+        cell(f, num(r, "gen_tokens_per_s"), 1);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    serve_chart(f, rows, n);
+}
+
 /* Side-by-side p50 of two runs for each configuration both measured. */
 static void compare_table(FILE *f, const cJSON *rows, const long long *ids) {
     const cJSON *a, *b;
@@ -361,11 +424,13 @@ ia_status ia_bench_report_html(const char *rows_json, const long long *compare, 
     latency_chart(f, rows);
     throughput_chart(f, rows);
     gen_section(f, rows);
+    serve_section(f, rows);
     if (compare) compare_table(f, rows, compare);
     fputs("<h2>All rows</h2>\n<table id='rows'><tr><th>run</th><th>kind</th><th>model</th><th>backend</th>"
           "<th>batch</th><th>seq</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>items/s</th><th>note</th></tr>\n", f);
     cJSON_ArrayForEach(r, rows) {
-        fprintf(f, "<tr><td>%.0f</td><td>%s</td><td>", num(r, "run_id"), is_generate(r) ? "generate" : "embed");
+        fprintf(f, "<tr><td>%.0f</td><td>%s</td><td>", num(r, "run_id"),
+                is_generate(r) ? "generate" : is_serve(r) ? "serve" : "embed");
         esc(f, str(r, "model"));
         fputs("</td><td>", f);
         esc(f, str(r, "backend"));

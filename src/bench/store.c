@@ -242,11 +242,11 @@ static duckdb_state bind_pos_int(duckdb_prepared_statement p, idx_t i, int v)
 }
 
 /* Binds INSERT_RESULT's 34 parameters. The generation figures bind only
- * for kind "generate" (NULL otherwise: an embedding row made with
- * memset or = {0} does not claim a rate of 0). */
+ * for kinds "generate" and "serve" (NULL otherwise: an embedding row made
+ * with memset or = {0} does not claim a rate of 0). */
 static int bind_result(duckdb_prepared_statement p, int64_t run_id, const ia_bench_result *r)
 {
-    int ok = 1, gen = r->kind && strcmp(r->kind, "generate") == 0;
+    int ok = 1, gen = r->kind && strcmp(r->kind, "embed") != 0;
     ok &= duckdb_bind_int64(p, 1, run_id) == DuckDBSuccess;
     ok &= bind_str(p, 2, r->model) == DuckDBSuccess;
     ok &= bind_str(p, 3, r->backend) == DuckDBSuccess;
@@ -270,7 +270,7 @@ static int bind_result(duckdb_prepared_statement p, int64_t run_id, const ia_ben
     ok &= bind_str(p, 21, r->skipped_reason) == DuckDBSuccess;
     ok &= bind_str(p, 22, r->model_fingerprint) == DuckDBSuccess;
     ok &= bind_str(p, 23, r->machine_id) == DuckDBSuccess;
-    ok &= bind_str(p, 24, gen ? "generate" : "embed") == DuckDBSuccess;
+    ok &= bind_str(p, 24, gen ? r->kind : "embed") == DuckDBSuccess;
     ok &= bind_pos_int(p, 25, r->threads_used) == DuckDBSuccess;
     ok &= bind_pos_int(p, 26, gen ? r->gen_tokens : 0) == DuckDBSuccess;
     ok &= bind_pos_int(p, 27, gen ? r->n_ctx : 0) == DuckDBSuccess;
@@ -295,8 +295,8 @@ ia_status ia_bench_store_add_result(ia_bench_store *s, int64_t run_id, const ia_
     if (!s || !r) return ia_error(IA_ERR_INVALID_ARG, "bench store: add_result needs s and r");
     if (!r->model || !r->backend || !r->precision)
         return ia_error(IA_ERR_INVALID_ARG, "bench store: a result needs model, backend and precision");
-    if (r->kind && strcmp(r->kind, "embed") != 0 && strcmp(r->kind, "generate") != 0)
-        return ia_error(IA_ERR_INVALID_ARG, "bench store: result kind \"%s\" (embed or generate)", r->kind);
+    if (r->kind && strcmp(r->kind, "embed") != 0 && strcmp(r->kind, "generate") != 0 && strcmp(r->kind, "serve") != 0)
+        return ia_error(IA_ERR_INVALID_ARG, "bench store: result kind \"%s\" (embed, generate or serve)", r->kind);
     if (n_iterations > 0 && !iteration_ms)
         return ia_error(IA_ERR_INVALID_ARG, "bench store: %zu iterations but no latencies", n_iterations);
     if (n_iterations > INT32_MAX)

@@ -59,7 +59,7 @@ check "... and writes nothing" test "$("$cli" results --db "$tmp/b.duckdb" --for
 printf '[{"model":"m","backend":"cpu",\n"precision":"fp32","kind":"train"}]\n' >"$tmp/bad_kind.json"
 "$cli" results --import "$tmp/bad_kind.json" --db "$tmp/new.duckdb" >/dev/null 2>"$tmp/e"
 check "a bad kind exits 1" test $? -eq 1
-check "... naming the line and the field" grep -q 'bad_kind.json: line 1, field kind: "train" is not embed or generate' "$tmp/e"
+check "... naming the line and the field" grep -q 'bad_kind.json: line 1, field kind: "train" is not embed, generate or serve' "$tmp/e"
 check "... and creates no database" test ! -e "$tmp/new.duckdb"
 printf 'model,backend,precision,started_at\nm,cpu,fp32,2024-01-01 00:00:00\n"m,cpu,fp32,2024-01-01 00:00:00\n' \
   >"$tmp/bad_quote.csv"
@@ -71,6 +71,31 @@ echo "model" >"$tmp/rows.txt"
 check "a file that is neither .csv nor .json exits 1" test $? -eq 1
 "$cli" results --import "$tmp/a.csv" --format csv --db "$tmp/b.duckdb" >/dev/null 2>&1
 check "--import with --format exits 2" test $? -eq 2
+
+# Serving-load rows (kind "serve", as bench/serve_load writes them) keep
+# their figures through import and export, and the report draws them apart
+# from the embedding charts: a table row and a bar each, holding the rate.
+cat >"$tmp/serve.json" <<'JSON'
+[{"model":"all-MiniLM-L6-v2","backend":"ipfs-accelerate serve","precision":"f32","kind":"serve","batch":64,
+  "seq_len":16,"iterations":2000,"items_per_s":812.5,"latency_ms_p50":70.25,"latency_ms_p99":101.5,"gen_tokens_per_s":null,
+  "started_at":"2026-12-05 10:00:00"},
+ {"model":"SmolLM2-135M","backend":"llama-server","precision":"q4_1","kind":"serve","batch":8,"seq_len":16,
+  "iterations":24,"items_per_s":3.5,"latency_ms_p50":2100,"latency_ms_p99":2400,"gen_tokens_per_s":180.25,
+  "started_at":"2026-12-05 10:00:00"}]
+JSON
+"$cli" results --import "$tmp/serve.json" --db "$tmp/s.duckdb" >/dev/null 2>"$tmp/e"
+check "serve rows import" test $? -eq 0
+"$cli" results --db "$tmp/s.duckdb" --format json >"$tmp/s.json"
+check "... and export with their kind and generated tok/s" python3 -c "
+import json, sys
+rows = json.load(open('$tmp/s.json'))
+sys.exit(0 if sorted(r['kind'] for r in rows) == ['serve', 'serve']
+         and [r.get('gen_tokens_per_s') for r in rows if r['backend'] == 'llama-server'] == [180.25] else 1)"
+"$cli" report --db "$tmp/s.duckdb" --out "$tmp/s.html" >/dev/null 2>"$tmp/e"
+check "report on serve rows exits 0" test $? -eq 0
+check "... a serving table row each" test "$(grep -o "class='serverow'" "$tmp/s.html" | wc -l)" -eq 2
+check "... a bar each, holding its requests/s" grep -q "class='servebar' data-rps='812.500' data-concurrency='64'" "$tmp/s.html"
+check "... and no embedding bar drawn from them" test "$(grep -c "class='bar'" "$tmp/s.html")" -eq 0
 
 echo
 echo "$passed passed, $failed failed"
