@@ -2,8 +2,9 @@
 # setup_llamacpp.sh — builds, idempotently, llama.cpp's tools from the tree
 # that PyPI's llama-cpp-python source package vendors (the only llama.cpp
 # reachable here): llama-bench, llama-completion, llama-simple, llama-perplexity,
-# llama-quantize, llama-tokenize, llama-embedding. They are the anchor of
-# bench/llm_vs_llamacpp (make bench), never needed by make test.
+# llama-quantize, llama-tokenize, llama-embedding, llama-server. They are the
+# anchors of bench/llm_vs_llamacpp and bench/serve_load (make bench), never
+# needed by make test.
 #
 # Result: build-anchors/llama.cpp/bin/<tool>; the source tree (with its
 # models/ggml-vocab-*.gguf fixtures) in build-anchors/llama.cpp-src.
@@ -14,7 +15,7 @@ version=${LLAMACPP_PY_VERSION:-0.3.36}
 root=build-anchors
 src=$root/llama.cpp-src
 out=$root/llama.cpp
-tools="llama-bench llama-completion llama-simple llama-perplexity llama-quantize llama-tokenize llama-embedding"
+tools=${LLAMACPP_TOOLS:-"llama-bench llama-completion llama-simple llama-perplexity llama-quantize llama-tokenize llama-embedding llama-server"}
 
 scripts/fetch_llamacpp_src.sh
 
@@ -41,7 +42,7 @@ else
 fi
 # shellcheck disable=SC2086
 cmake -S "$src" -B "$out" -DCMAKE_BUILD_TYPE=Release $simd -DLLAMA_CURL=OFF \
-  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DBUILD_SHARED_LIBS=OFF \
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF \
   -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$PWD/$out/bin" >/dev/null
 cmake --build "$out" -j"$(nproc)" --target $tools
 echo "setup_llamacpp: built in $(( $(date +%s) - start )) s"
