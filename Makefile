@@ -55,6 +55,7 @@ bench: build
 	@.venv/bin/python bench/embed_vs_anchors
 	@.venv/bin/python bench/llm_vs_llamacpp
 	@.venv/bin/python bench/llm_agreement
+	@.venv/bin/python bench/serve_load
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-js ipfs_accelerate_js/worker/wasm/dist
