@@ -414,6 +414,14 @@ IA_API const char *ia_model_precision(const ia_model *model);
  * sentence). Borrowed; valid until ia_model_free(). */
 IA_API const char *ia_model_device_reason(const ia_model *model);
 
+/* Parameters of the model: the elements of the weights file's tensors that
+ * hold weights (float or quantised; integer buffers such as BERT's
+ * position_ids are not parameters), each counted at its logical shape, so
+ * a quantised copy has its original's count. Tensors the family does not
+ * run (a BERT pooler) count, as transformers' num_parameters() counts
+ * them. 0 for NULL. */
+IA_API int64_t ia_model_parameter_count(const ia_model *model);
+
 /* -------------------------------------------------------- model manager */
 
 /* The seed's ModelManager: loads models by name with automatic device
@@ -762,6 +770,148 @@ IA_API ia_status ia_tokenizer_encode(ia_tokenizer *tok, const char *text,
 IA_API ia_status ia_tokenizer_encode_batch(ia_tokenizer *tok, const char *const *texts,
                                            size_t n, size_t max_tokens, int32_t *ids,
                                            int32_t *attention_mask, size_t *seq_len);
+
+/* -------------------------------------------------------- model registry */
+
+/* The model registry (src/registry/, docs/registry.md): which models there
+ * are — family, task, size, licence, where they came from — and how they
+ * run, in tables of the benchmark's DuckDB file, so that what a model is
+ * and what was measured of it are one join apart. Three kinds of figures
+ * are kept apart and labelled in every answer:
+ *   - read from the model when it was registered: family, parameters,
+ *     precision, bytes and the content fingerprint ("read_from_model");
+ *   - declared by whoever registered it: task, licence, source, metadata
+ *     and hardware compatibility entries ("declared_hardware": supported,
+ *     performance_score, recommended batch and precision — nobody measured
+ *     them);
+ *   - measured: the benchmark rows of the model (`ipfs-accelerate bench`),
+ *     matched by content fingerprint (or, for rows and entries that have
+ *     none, by name).
+ * A handle is one DuckDB connection: use it from one thread at a time. */
+typedef struct ia_registry ia_registry;
+
+/* ia_registry_open flags */
+#define IA_REGISTRY_OPEN_EXISTING 1 /* the file must exist (IA_ERR_NOT_FOUND) */
+
+/* Opens the registry in the DuckDB file db_path (NULL = ia_benchmark_default_db:
+ * $IA_BENCH_DB, else ~/.cache/ipfs_accelerate/benchmark_db.duckdb),
+ * created unless IA_REGISTRY_OPEN_EXISTING; an older benchmark schema is
+ * migrated (its rows kept). DuckDB lets one process write a file at a
+ * time: another process that holds it open makes this IA_ERR_IO. Free with
+ * ia_registry_close(), also after a failed open. */
+IA_API ia_status ia_registry_open(const char *db_path, int flags, ia_registry **out);
+IA_API void ia_registry_close(ia_registry *reg); /* NULL-safe */
+
+/* What to register. Strings are borrowed for the call; NULL = none. */
+typedef struct ia_registry_entry {
+    size_t struct_size;
+    const char *model_path;    /* a model directory, a GGUF file or a cached name: opened
+                                  (on the CPU) to read family, parameters, precision, bytes
+                                  and fingerprint; NULL registers a declared entry only */
+    const char *model_id;      /* the registry's key; NULL = the model's name */
+    const char *task;          /* "feature-extraction", "text-generation", ... */
+    const char *family;        /* with a model: must agree with the model's own family */
+    const char *licence;
+    const char *source;        /* where it came from (path, URL, hub id); NULL = model_path */
+    const char *description;
+    const char *cid;           /* IPFS CID text: Qm... (CIDv0) or b... (CIDv1, base32) */
+    const char *metadata_json; /* a JSON object; its "description" and "license"/"licence"
+                                  fill those fields when they are NULL */
+    const char *hardware_json; /* declared compatibility: {"cuda": {"supported": true,
+                                  "performance_score": 0.95, "recommended_batch_size": 32,
+                                  "recommended_precision": "fp16"}, ...} */
+    int64_t parameters;        /* without a model only (declared); 0 = unknown */
+    const char *precision;     /* without a model only (declared) */
+    int replace;               /* 1: replace an entry with the same model_id; 0: that is
+                                  IA_ERR_INVALID_ARG */
+} ia_registry_entry;
+
+IA_API void ia_registry_entry_init(ia_registry_entry *e, size_t struct_size);
+#define IA_REGISTRY_ENTRY_INIT(e) ia_registry_entry_init((e), sizeof *(e))
+
+/* Registers e in one transaction. A model that does not open, a family
+ * that contradicts the model's, malformed JSON, a CID that is not one, an
+ * unknown precision or hardware key are errors naming what was wrong, and
+ * nothing is written. *json (may be NULL; caller frees with ia_free()):
+ * the entry as ia_registry_info gives it. */
+IA_API ia_status ia_registry_register(ia_registry *reg, const ia_registry_entry *e, char **json);
+
+/* Removes a model's entry and its declared hardware (its benchmark rows
+ * stay). IA_ERR_NOT_FOUND when it is not registered. */
+IA_API ia_status ia_registry_remove(ia_registry *reg, const char *model_id);
+
+/* A search; every filter that is set must hold. */
+typedef struct ia_registry_query {
+    size_t struct_size;
+    const char *task;                /* NULL = any (case-insensitive) */
+    const char *const *families;     /* any of these (case-insensitive); NULL/0 = any */
+    size_t n_families;
+    int64_t min_parameters;          /* 0 = no bound; a bound excludes unknown counts */
+    int64_t max_parameters;          /* 0 = no bound */
+    const char *const *hardware;     /* any of these device kinds ("cpu", "cuda", ...): the
+                                        model has measured rows that ran on it, on any
+                                        machine; NULL/0 = any */
+    size_t n_hardware;
+    int include_declared;            /* 1: a declared "supported": true entry for the
+                                        hardware also matches (labelled as declared) */
+    double min_performance_score;    /* < 0 (default) = none; else a declared entry (on one
+                                        of `hardware`, or any) with a score >= this */
+} ia_registry_query;
+
+IA_API void ia_registry_query_init(ia_registry_query *q, size_t struct_size);
+#define IA_REGISTRY_QUERY_INIT(q) ia_registry_query_init((q), sizeof *(q))
+
+/* The matching models as a JSON array (q NULL = every model, by id), each
+ * entry as ia_registry_info gives it plus "matched": how the filters held
+ * ({"hardware": {"cuda": "measured" | "declared"}, "performance_score":
+ * {"hardware", "score", "basis": "declared"}}). *json: caller frees with
+ * ia_free(). */
+IA_API ia_status ia_registry_search(ia_registry *reg, const ia_registry_query *q, char **json);
+
+/* One model as JSON: its registered fields, "read_from_model" (which of
+ * them were read from the model), "declared_hardware", and "measured":
+ * {"machine_id": this machine's, "rows", "hardware" (device kinds with rows
+ * that ran, on any machine), "measured_here" (of them, those measured on
+ * this machine that run here now),
+ * "performance": one object per machine x device x kind x precision x
+ * batch x seq_len with "rows", "best_items_per_s" (for kind "generate":
+ * "best_gen_tokens_per_s"), "latency_ms_p50" of that best row,
+ * "run_id"/"result_id" of it, "this_machine", "usable_here", "matched_by"},
+ * "rows_other_content": rows under its name whose fingerprint is another
+ * model's (not used)}. IA_ERR_NOT_FOUND for a model that is not
+ * registered. *json: caller frees with ia_free(). */
+IA_API ia_status ia_registry_info(ia_registry *reg, const char *model_id, char **json);
+
+/* What a deployment should aim at (all optional). */
+typedef struct ia_registry_target {
+    size_t struct_size;
+    double max_latency_ms;           /* per call (one batch); 0 = none */
+    const char *const *hardware;     /* device kinds to consider; NULL/0 = every kind that runs here */
+    size_t n_hardware;
+    int min_batch, max_batch;        /* 0 = no bound */
+} ia_registry_target;
+
+IA_API void ia_registry_target_init(ia_registry_target *t, size_t struct_size);
+#define IA_REGISTRY_TARGET_INIT(t) ia_registry_target_init((t), sizeof *(t))
+
+/* Deployment advice for this machine as JSON: "basis" is "measured" when
+ * rows of this model (by fingerprint) on this machine (by machine id) on a
+ * device that runs here decide — the configuration with the most items/s
+ * (generated tokens/s for decoders) whose p50 latency meets the target, or
+ * the lowest latency when none does ("meets_latency_target": false) — with
+ * "expected_items_per_s" ("expected_gen_tokens_per_s" for decoders) and
+ * "expected_latency_ms_p50" from that row and "options" listing every
+ * measured configuration considered, best first. Otherwise "heuristic":
+ * the device from the hardware heuristic, precision and batch from the
+ * declared entry for that device ("precision_basis"/"batch_basis":
+ * "declared"), else the model's own precision ("registered") and a rule
+ * of thumb for the batch ("heuristic"), and no expected figures (null:
+ * nothing was measured here). "none" when no requested hardware runs here. Requested hardware
+ * that does not run here is listed in "unusable" with the reason, never
+ * recommended. "why" says it in a sentence. IA_ERR_NOT_FOUND for a model
+ * that is not registered. *json: caller frees with ia_free(). */
+IA_API ia_status ia_registry_recommend(ia_registry *reg, const char *model_id, const ia_registry_target *t,
+                                       char **json);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,8 @@
 #                             DuckDB's C API over the native libduckdb.so
 #                             (duckdb.h is not in the wasm sysroot); a
 #                             browser build would use DuckDB-wasm.
+#                           src/registry/* — the model registry's tables
+#                             are in the same DuckDB file (native only)
 #                           src/serve/*, src/worker/remote_endpoint*.c —
 #                             sockets, libmicrohttpd and libcurl: native
 #                             only (the Worker refuses a URL device there)
@@ -47,6 +49,7 @@ wasm32_sources() {
   for f in $(git ls-files 'src/*.c' 'src/**/*.c' | sort -u); do
     case $f in *_avx2.c|*_avx512.c|*_vnni.c) continue ;; esac
     case $f in src/bench/store*.c) continue ;; esac
+    case $f in src/registry/*) continue ;; esac   # DuckDB, as the store
     case $f in src/serve/*) continue ;; esac   # sockets and libmicrohttpd: native only
     case $f in src/worker/remote_endpoint*.c) continue ;; esac   # libcurl: native only
     echo "$f"

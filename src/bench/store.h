@@ -16,7 +16,7 @@ typedef struct ia_bench_store ia_bench_store;
 
 /* Schema version written by this build; older versions are migrated on
  * open, newer ones refused with a clear error. */
-#define IA_BENCH_SCHEMA_VERSION 5
+#define IA_BENCH_SCHEMA_VERSION 6
 
 /* Opens or creates the database at path (":memory:" allowed) and migrates
  * it. A file that is not a DuckDB database, or one whose schema is newer

@@ -1,7 +1,8 @@
 /*
  * store_internal.h — what the benchmark store's files share: the handle's
  * layout and the small DuckDB helpers (run a statement, report its error).
- * Private to src/bench/store*.c; users see only store.h.
+ * Private to src/bench/store*.c and src/registry/ (whose tables share the
+ * file, its connection and its schema); users see only store.h.
  */
 #ifndef IA_BENCH_STORE_INTERNAL_H
 #define IA_BENCH_STORE_INTERNAL_H

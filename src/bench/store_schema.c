@@ -95,7 +95,36 @@ static const char STEP_V5[] =
     "ALTER TABLE results ADD COLUMN ttft_ms_stddev DOUBLE;"
     "ALTER TABLE results ADD COLUMN kv_cache_bytes DOUBLE;";
 
-static const char *const STEPS[] = {STEP_V1, STEP_V2, STEP_V3, STEP_V4, STEP_V5};
+/* v5 -> v6: the model registry (src/registry/, issue 14) in the same file,
+ * so that what a model is and what was measured of it are one join apart
+ * (models.model_fingerprint = results.model_fingerprint). models holds one
+ * row per registered model: family, parameters, precision, bytes and
+ * model_fingerprint as read from the model at registration (inspected =
+ * TRUE; NULL/FALSE for an entry registered without a model), the rest as
+ * declared. model_hardware_declared holds hardware compatibility as the
+ * user declared it (the seed's hardware_compatibility): figures nobody
+ * measured, kept apart from results, which hold what was. No foreign key:
+ * DuckDB checks one against rows deleted earlier in the same transaction,
+ * which replacing an entry does. */
+static const char STEP_V6[] =
+    "CREATE TABLE models("
+    " model_id VARCHAR PRIMARY KEY,"
+    " cid VARCHAR,"                  /* IPFS CID text, as given */
+    " family VARCHAR, task VARCHAR, parameters BIGINT, precision VARCHAR,"
+    " licence VARCHAR, source VARCHAR, description VARCHAR,"
+    " registered_at TIMESTAMP NOT NULL,"
+    " bytes BIGINT,"                 /* the weights file */
+    " metadata VARCHAR,"             /* JSON object text */
+    " model_fingerprint VARCHAR,"
+    " inspected BOOLEAN NOT NULL);"
+    "CREATE TABLE model_hardware_declared("
+    " model_id VARCHAR NOT NULL,"
+    " hardware VARCHAR NOT NULL,"    /* a device kind: cpu, cuda, qualcomm, ... */
+    " supported BOOLEAN, performance_score DOUBLE,"
+    " recommended_batch_size INTEGER, recommended_precision VARCHAR,"
+    " PRIMARY KEY (model_id, hardware));";
+
+static const char *const STEPS[] = {STEP_V1, STEP_V2, STEP_V3, STEP_V4, STEP_V5, STEP_V6};
 #define N_STEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
 _Static_assert(sizeof STEPS / sizeof STEPS[0] == IA_BENCH_SCHEMA_VERSION,
                "one migration step per schema version");

@@ -565,7 +565,7 @@ IA_TEST(store_migrates_v4_rows_to_v5)
     CHECK(run == 2 && rid == 2);
     ia_bench_store_close(s);
 
-    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == 5);
+    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
     CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 1 AND kind = 'embed' AND items_per_s = 1600 AND "
                           "model_fingerprint = 'f00d' AND threads_used IS NULL AND gen_tokens_per_s IS NULL AND "
                           "kv_cache_bytes IS NULL") == 1);
