@@ -24,6 +24,7 @@ static void usage(FILE *f) {
             "  quantize  write an 8, 4 or 2-bit version of a model (GGUF)\n"
             "  eval      measure a model's accuracy (STS Benchmark Spearman)\n"
             "  compare   quantised variants vs fp32: speed, size, accuracy (stored)\n"
+            "  registry  the model registry: register, search, info, recommend (measured)\n"
             "\n"
             "ipfs-accelerate <command> --help shows the command's options.\n"
             "ipfs-accelerate --version prints the library version.\n");
@@ -73,6 +74,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "generate") == 0) return ia_cmd_generate(argc - 1, argv + 1);
     if (strcmp(argv[1], "chat") == 0) return ia_cmd_chat(argc - 1, argv + 1);
     if (strcmp(argv[1], "serve") == 0) return ia_cmd_serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "registry") == 0) return ia_cmd_registry(argc - 1, argv + 1);
     fprintf(stderr, "ipfs-accelerate: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
