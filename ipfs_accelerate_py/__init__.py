@@ -5,8 +5,8 @@ Everything that decides anything — model loading, tokenisation, kernels,
 hardware detection, device choice, profile enforcement, benchmarking and
 its DuckDB store, quantisation — happens in the C core; this package names
 it the way the seed spec does (Worker, HardwareDetector, ModelManager,
-HardwareProfile, BenchmarkRunner, QuantizationEngine, ModelOptimizer) and
-converts arguments and results.
+HardwareProfile, BenchmarkRunner, QuantizationEngine, ModelOptimizer,
+ModelRegistry) and converts arguments and results.
 
 Why ctypes and not a compiled extension: installing the package needs no
 compiler or Python headers beyond what builds the C core itself, one
@@ -41,6 +41,7 @@ from .worker import DeviceChoice, EndpointHandler, Worker
 from .benchmark import Benchmark, BenchmarkConfig, BenchmarkRun, BenchmarkRunner, DuckDBStorage
 from .quantization import CalibrationDataset, QuantizationEngine, QuantizedModel
 from .optimizer import ModelOptimizer
+from .registry import DeploymentRecommendation, ModelInfo, ModelRegistry, RegisteredModel
 
 #: Version of the loaded C library ("MAJOR.MINOR.PATCH").
 __version__: str = _lib.version()
@@ -72,6 +73,10 @@ __all__ = [
     "QuantizationEngine",
     "QuantizedModel",
     "ModelOptimizer",
+    "ModelRegistry",
+    "RegisteredModel",
+    "ModelInfo",
+    "DeploymentRecommendation",
     "IAError",
     "InvalidArgumentError",
     "OutOfMemoryError",

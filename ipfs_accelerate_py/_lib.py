@@ -71,6 +71,11 @@ __all__ = [
     "BenchmarkConfigC",
     "QuantConfigC",
     "QuantCompareConfigC",
+    "RegistryP",
+    "RegistryEntryC",
+    "RegistryQueryC",
+    "RegistryTargetC",
+    "IA_REGISTRY_OPEN_EXISTING",
     "ProgressFn",
     "STATUS",
     "last_error",
@@ -88,6 +93,9 @@ _LIB_FILE = {"darwin": "libipfs_accelerate.dylib", "win32": "ipfs_accelerate.dll
 IA_HW_NO_BENCH = 0
 IA_HW_QUICK_BENCH = 1
 IA_HW_FULL_BENCH = 2
+
+# ia_registry_open's flag (IA_REGISTRY_OPEN_EXISTING in the header).
+IA_REGISTRY_OPEN_EXISTING = 1
 
 
 def _candidates() -> List[Path]:
@@ -143,11 +151,16 @@ class _Endpoint(_Opaque):
     pass
 
 
+class _Registry(_Opaque):
+    pass
+
+
 ModelP = POINTER(_Model)
 SessionP = POINTER(_Session)
 ModelManagerP = POINTER(_ModelManager)
 WorkerP = POINTER(_Worker)
 EndpointP = POINTER(_Endpoint)
+RegistryP = POINTER(_Registry)
 
 
 class _SizedStruct(ctypes.Structure):
@@ -298,6 +311,54 @@ class QuantCompareConfigC(_SizedStruct):
     ]
 
 
+class RegistryEntryC(_SizedStruct):
+    """``ia_registry_entry`` (borrowed strings, kept alive by the caller)."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("model_path", c_char_p),
+        ("model_id", c_char_p),
+        ("task", c_char_p),
+        ("family", c_char_p),
+        ("licence", c_char_p),
+        ("source", c_char_p),
+        ("description", c_char_p),
+        ("cid", c_char_p),
+        ("metadata_json", c_char_p),
+        ("hardware_json", c_char_p),
+        ("parameters", c_int64),
+        ("precision", c_char_p),
+        ("replace", c_int),
+    ]
+
+
+class RegistryQueryC(_SizedStruct):
+    """``ia_registry_query`` (borrowed arrays)."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("task", c_char_p),
+        ("families", _c_char_pp_t), ("n_families", c_size_t),
+        ("min_parameters", c_int64),
+        ("max_parameters", c_int64),
+        ("hardware", _c_char_pp_t), ("n_hardware", c_size_t),
+        ("include_declared", c_int),
+        ("min_performance_score", ctypes.c_double),
+    ]
+
+
+class RegistryTargetC(_SizedStruct):
+    """``ia_registry_target`` (borrowed arrays)."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("max_latency_ms", ctypes.c_double),
+        ("hardware", _c_char_pp_t), ("n_hardware", c_size_t),
+        ("min_batch", c_int),
+        ("max_batch", c_int),
+    ]
+
+
 #: ``ia_progress_fn``: void (*)(void *ctx, int done, int total, const char *what).
 ProgressFn = CFUNCTYPE(None, c_void_p, c_int, c_int, c_char_p)
 
@@ -405,6 +466,18 @@ _SIGNATURES: Sequence[Tuple[str, Any, List[Any]]] = [
     ("ia_quant_compare_config_init", None, [POINTER(QuantCompareConfigC), c_size_t]),
     ("ia_quant_compare", STATUS,
      [POINTER(QuantCompareConfigC), c_char_p, ProgressFn, c_void_p, POINTER(c_int64), POINTER(c_void_p)]),
+    # model registry
+    ("ia_model_parameter_count", c_int64, [ModelP]),
+    ("ia_registry_open", STATUS, [c_char_p, c_int, POINTER(RegistryP)]),
+    ("ia_registry_close", None, [RegistryP]),
+    ("ia_registry_entry_init", None, [POINTER(RegistryEntryC), c_size_t]),
+    ("ia_registry_register", STATUS, [RegistryP, POINTER(RegistryEntryC), POINTER(c_void_p)]),
+    ("ia_registry_remove", STATUS, [RegistryP, c_char_p]),
+    ("ia_registry_query_init", None, [POINTER(RegistryQueryC), c_size_t]),
+    ("ia_registry_search", STATUS, [RegistryP, POINTER(RegistryQueryC), POINTER(c_void_p)]),
+    ("ia_registry_info", STATUS, [RegistryP, c_char_p, POINTER(c_void_p)]),
+    ("ia_registry_target_init", None, [POINTER(RegistryTargetC), c_size_t]),
+    ("ia_registry_recommend", STATUS, [RegistryP, c_char_p, POINTER(RegistryTargetC), POINTER(c_void_p)]),
 ]
 
 
@@ -419,6 +492,9 @@ _INITS = {
     "BenchmarkConfigC": "ia_benchmark_config_init",
     "QuantConfigC": "ia_quant_config_init",
     "QuantCompareConfigC": "ia_quant_compare_config_init",
+    "RegistryEntryC": "ia_registry_entry_init",
+    "RegistryQueryC": "ia_registry_query_init",
+    "RegistryTargetC": "ia_registry_target_init",
 }
 
 
