@@ -24,7 +24,10 @@ import {
 
 export { EXPORT_COLUMNS, ImportError } from './export_format.js';
 
-/** The DuckDB store's schema version these tables follow. */
+/** The DuckDB store's schema version whose runs, hardware, results and
+ * iterations tables these follow. Later versions that change none of them
+ * (v6 added the model registry's tables, which this store does not hold)
+ * leave it as it is, so files and IndexedDB stores saved before stay readable. */
 export const SCHEMA_VERSION = 5;
 
 const table = (cols) => Object.freeze(cols.map(([name, type]) => Object.freeze({ name, type })));
