@@ -60,6 +60,7 @@ static const struct {
     [IA_CPU_AMX_TILE] = {"amx_tile", L7_EDX, 24, XCR0_AMX, NONE},
     [IA_CPU_AMX_INT8] = {"amx_int8", L7_EDX, 25, XCR0_AMX, IA_CPU_AMX_TILE},
     [IA_CPU_AMX_BF16] = {"amx_bf16", L7_EDX, 22, XCR0_AMX, IA_CPU_AMX_TILE},
+    [IA_CPU_SHA_NI] = {"sha_ni", L7_EBX, 29, 0, IA_CPU_SSE2},
 };
 
 const char *ia_cpu_flag_name(ia_cpu_flag f) {

@@ -67,6 +67,7 @@ typedef enum ia_cpu_flag {
     IA_CPU_AMX_TILE,     /* leaf 7.0 EDX 24, + XFD (0xD.1 EAX 4) and XCR0 17|18 */
     IA_CPU_AMX_INT8,     /* leaf 7.0 EDX 25, needs amx_tile */
     IA_CPU_AMX_BF16,     /* leaf 7.0 EDX 22, needs amx_tile */
+    IA_CPU_SHA_NI,       /* leaf 7.0 EBX 29, needs sse2 (SHA-256 rounds: util/sha256_shani.c) */
     IA_CPU_FLAG_COUNT
 } ia_cpu_flag;
 

@@ -1,13 +1,23 @@
 /*
- * sha256.c — SHA-256 after FIPS 180-4 (section 6.2), written for clarity
- * rather than speed: the inputs it hashes are a few hundred KiB at most
- * (configs, file headers, samples), so a portable loop is fast enough.
+ * sha256.c — SHA-256 after FIPS 180-4 (section 6.2): the padding and the
+ * buffering here, the compression function chosen once per process.
+ *
+ * The portable compression below is written for clarity; it was enough
+ * while the inputs were a few hundred KiB (configs, file headers). UnixFS
+ * CIDs (store/) hash every byte of a file, so on x86-64 CPUs with the SHA
+ * extensions the compression runs in sha256_shani.c instead, picked by
+ * cpuid at the first use (sha256_blocks.h).
  */
 #include "util/sha256.h"
 
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
-static const uint32_t K[64] = {
+#include "util/cpuid.h"
+#include "util/sha256_blocks.h"
+
+const uint32_t ia_sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -21,6 +31,7 @@ static const uint32_t K[64] = {
 static uint32_t ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
 static void compress(uint32_t h[8], const uint8_t *p) {
+    const uint32_t *K = ia_sha256_k;
     uint32_t w[64], a, b, c, d, e, f, g, k;
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
@@ -38,6 +49,53 @@ static void compress(uint32_t h[8], const uint8_t *p) {
     h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+void ia_sha256_blocks_portable(uint32_t h[8], const uint8_t *p, size_t n) {
+    for (; n; n--, p += 64) compress(h, p);
+}
+
+int ia_sha256_shani_usable(void) {
+#if defined(IA_SHA256_HAVE_SHANI)
+    ia_cpuid_regs r;
+    ia_cpu_flags f;
+    ia_cpuid_read(&r);
+    f = ia_cpuid_decode(&r);
+    return ia_cpu_flags_has(f, IA_CPU_SHA_NI) && ia_cpu_flags_has(f, IA_CPU_SSSE3) &&
+           ia_cpu_flags_has(f, IA_CPU_SSE4_1);
+#else
+    return 0;
+#endif
+}
+
+typedef void (*blocks_fn)(uint32_t h[8], const uint8_t *p, size_t n);
+
+/* 0 = not chosen yet, 1 = portable, 2 = SHA-NI. Two threads may both
+ * choose at once; they choose the same, so the race is harmless. Chosen
+ * once because cpuid traps to the hypervisor in a VM (microseconds). */
+static atomic_int chosen;
+
+static int choose(void) {
+    int c = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (c) return c;
+    {
+        const char *force = getenv("IA_SHA256");
+        c = (force && strcmp(force, "portable") == 0) || !ia_sha256_shani_usable() ? 1 : 2;
+    }
+    atomic_store_explicit(&chosen, c, memory_order_relaxed);
+    return c;
+}
+
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n) {
+#if defined(IA_SHA256_HAVE_SHANI)
+    if (choose() == 2) {
+        ia_sha256_blocks_shani(h, p, n);
+        return;
+    }
+#endif
+    ia_sha256_blocks_portable(h, p, n);
+}
+
+const char *ia_sha256_impl(void) { return choose() == 2 ? "sha-ni" : "portable"; }
+
 void ia_sha256_init(ia_sha256 *s) {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -54,9 +112,12 @@ void ia_sha256_update(ia_sha256 *s, const void *data, size_t n) {
         memcpy(s->block + have, p, take);
         p += take, n -= take, have += take;
         if (have < 64) return;
-        compress(s->h, s->block);
+        blocks(s->h, s->block, 1);
     }
-    for (; n >= 64; p += 64, n -= 64) compress(s->h, p);
+    if (n >= 64) {
+        blocks(s->h, p, n / 64);
+        p += n / 64 * 64, n %= 64;
+    }
     if (n) memcpy(s->block, p, n);
 }
 

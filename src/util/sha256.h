@@ -2,7 +2,9 @@
  * sha256.h — SHA-256 (FIPS 180-4), incremental. Used where the core needs
  * a content identity that is cheap to compute and stable everywhere: the
  * model fingerprint (formats/model_id.c) and the machine id
- * (hw/machine_id.c). Portable C, no library: the wasm32 build has it too.
+ * (hw/machine_id.c), and every block of a UnixFS import (store/). Portable
+ * C, no library: the wasm32 build has it too; x86-64 CPUs with the SHA
+ * extensions run the rounds in hardware (sha256_blocks.h).
  */
 #ifndef IA_UTIL_SHA256_H
 #define IA_UTIL_SHA256_H

@@ -20,6 +20,7 @@ static const char *const known_x86[] = {
     "avx512vl",    "avx512dq",     "avx512ifma",    "avx512cd",         "avx512vbmi",
     "avx512_vbmi2", "avx512_vnni", "avx512_bitalg", "avx512_vpopcntdq", "avx_vnni",
     "avx512_bf16", "avx512_fp16",  "amx_tile",      "amx_int8",         "amx_bf16",
+    "sha_ni",
     NULL};
 static const char *const known_arm[] = {"asimd", "asimddp", "sve", "i8mm", NULL};
 

@@ -48,6 +48,7 @@ static const struct {
     {"amx_tile", EDX7, 24, NULL, 3},
     {"amx_int8", EDX7, 25, "amx_tile", 3},
     {"amx_bf16", EDX7, 22, "amx_tile", 3},
+    {"sha_ni", EBX7, 29, "sse2", 0},
 };
 #define N_SDM ((int)(sizeof sdm / sizeof sdm[0]))
 
