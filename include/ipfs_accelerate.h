@@ -739,6 +739,84 @@ IA_API const char *ia_server_load_error(const ia_server *srv);
  * (at most drain_ms; 0 = no limit), then frees everything. NULL-safe. */
 IA_API void ia_server_shutdown(ia_server *srv, int drain_ms);
 
+/* --------------------------------------------------------------- unixfs */
+
+/* Content identifiers of files and directories exactly as kubo's
+ * `ipfs add -r` computes them (src/store/): fixed-size chunks, a balanced
+ * DAG of UnixFS dag-pb nodes, directories with their links sorted by name
+ * and HAMT-sharded (murmur3-x64-64, fanout 256) once their estimated block
+ * passes 256 KiB. Profiles are IPIP-0499's:
+ *   "unixfs-v0-2015" (the default, = kubo's default `ipfs add`): CIDv0,
+ *       262144-byte chunks, 174 links per node, leaves are dag-pb UnixFS
+ *       File nodes, HAMT threshold estimated from link names + CIDs;
+ *   "unixfs-v1-2025": CIDv1, raw leaves, 1 MiB chunks, 1024 links, HAMT
+ *       threshold from the exact directory block size.
+ * cid_version = 1 on the default profile is kubo's `--cid-version 1`
+ * (raw leaves, otherwise kubo's defaults). Hidden entries (names starting
+ * with '.') are skipped unless `hidden` is set, symlinks are stored as
+ * UnixFS symlinks (not followed), empty directories are kept: as kubo.
+ *
+ * Files are read in chunk-sized pieces and hashed as they stream: memory is
+ * one chunk plus one pending node per level of the file's DAG, whatever its
+ * size. Every block is handed to on_block when set (a block store plugs in
+ * there); with no on_block the blocks are only hashed (--only-hash). */
+
+#define IA_CID_TEXT_MAX 160 /* any CID text this library writes, with its NUL */
+
+/* Each file, symlink and directory as it is done, as `ipfs add -r` prints
+ * them: files in walk order (names sorted by byte), then the directories,
+ * children before parents, the root last. path is relative to the added
+ * path's parent ("dir/sub/file", "dir"); size is the cumulative size of the
+ * entry's DAG (kubo's Size). A status other than IA_OK stops the add and is
+ * returned by it. */
+typedef ia_status (*ia_unixfs_entry_fn)(void *ctx, const char *path, const char *cid, uint64_t size);
+
+/* Every block (cid: its binary CID; block: its bytes), children before the
+ * nodes that link to them. Both pointers are valid during the call only. */
+typedef ia_status (*ia_unixfs_block_fn)(void *ctx, const uint8_t *cid, size_t cid_len, const uint8_t *block,
+                                        size_t block_len);
+
+/* Bytes of the current file read so far, out of total (after each chunk). */
+typedef void (*ia_unixfs_progress_fn)(void *ctx, const char *path, uint64_t done, uint64_t total);
+
+typedef struct ia_unixfs_options {
+    size_t struct_size;
+    const char *profile;        /* NULL = "unixfs-v0-2015"; or "unixfs-v1-2025" */
+    int cid_version;            /* -1: the profile's; 0 or 1 */
+    int raw_leaves;             /* -1: the profile's, and 1 whenever cid_version is 1 (kubo) */
+    size_t chunk_size;          /* 0: the profile's (262144 or 1048576); 1..2096896 (kubo's limit) */
+    int max_links;              /* 0: the profile's (174 or 1024); >= 2 */
+    size_t hamt_threshold;      /* 0: 262144 (kubo's Import.UnixFSHAMTDirectorySizeThreshold) */
+    int hidden;                 /* 1: include names starting with '.' (ipfs add --hidden) */
+    ia_unixfs_entry_fn on_entry;
+    void *entry_ctx;
+    ia_unixfs_block_fn on_block; /* NULL: hash only */
+    void *block_ctx;
+    ia_unixfs_progress_fn on_progress;
+    void *progress_ctx;
+} ia_unixfs_options;
+
+/* Defaults: the unixfs-v0-2015 profile, hash only, no callbacks. */
+IA_API void ia_unixfs_options_init(ia_unixfs_options *o, size_t struct_size);
+#define IA_UNIXFS_OPTIONS_INIT(o) ia_unixfs_options_init((o), sizeof *(o))
+
+/* Adds the file, symlink or directory (recursively) at path; the root CID
+ * goes to cid_out (cap bytes; IA_CID_TEXT_MAX always fits). opt NULL =
+ * defaults. Errors: IA_ERR_NOT_FOUND / IA_ERR_IO naming the path,
+ * IA_ERR_UNSUPPORTED for a device, socket or FIFO, IA_ERR_INVALID_ARG for
+ * an unknown profile or an option out of range; or the status a callback
+ * returned. Thread-safe: separate calls share nothing. */
+IA_API ia_status ia_unixfs_add_path(const char *path, const ia_unixfs_options *opt, char *cid_out, size_t cap);
+
+/* The CID of n bytes as one file (what `ipfs add` gives for them on stdin).
+ * on_entry, if set, sees it with an empty path. */
+IA_API ia_status ia_unixfs_add_bytes(const void *data, size_t n, const ia_unixfs_options *opt, char *cid_out,
+                                     size_t cap);
+
+/* The SHA-256 implementation the library runs: "sha-ni" (x86 SHA
+ * extensions) or "portable". */
+IA_API const char *ia_sha256_implementation(void);
+
 /* ------------------------------------------------------------ tokenizer */
 
 typedef struct ia_tokenizer ia_tokenizer;
