@@ -18,6 +18,7 @@ int ia_cmd_compare(int argc, char **argv);
 int ia_cmd_generate(int argc, char **argv);
 int ia_cmd_chat(int argc, char **argv);
 int ia_cmd_serve(int argc, char **argv);
+int ia_cmd_add(int argc, char **argv);
 int ia_cmd_registry(int argc, char **argv);
 
 /* Prints "ipfs-accelerate: <what>: <message>" to stderr; returns 1. */

@@ -24,6 +24,7 @@ static void usage(FILE *f) {
             "  quantize  write an 8, 4 or 2-bit version of a model (GGUF)\n"
             "  eval      measure a model's accuracy (STS Benchmark Spearman)\n"
             "  compare   quantised variants vs fp32: speed, size, accuracy (stored)\n"
+            "  add       the CIDs of a file or directory as `ipfs add` computes them (--only-hash)\n"
             "  registry  the model registry: register, search, info, recommend (measured)\n"
             "\n"
             "ipfs-accelerate <command> --help shows the command's options.\n"
@@ -74,6 +75,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "generate") == 0) return ia_cmd_generate(argc - 1, argv + 1);
     if (strcmp(argv[1], "chat") == 0) return ia_cmd_chat(argc - 1, argv + 1);
     if (strcmp(argv[1], "serve") == 0) return ia_cmd_serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "add") == 0) return ia_cmd_add(argc - 1, argv + 1);
     if (strcmp(argv[1], "registry") == 0) return ia_cmd_registry(argc - 1, argv + 1);
     fprintf(stderr, "ipfs-accelerate: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
