@@ -266,6 +266,17 @@ static void gen_chart(FILE *f, const cJSON *rows, const char *id, const char *ti
     fputs("</svg>\n", f);
 }
 
+/* A table row's first cells: run, model, backend, weights. */
+static void row_head(FILE *f, const cJSON *r, const char *cls) {
+    fprintf(f, "<tr class='%s'><td>%.0f</td><td>", cls, num(r, "run_id"));
+    esc(f, str(r, "model"));
+    fputs("</td><td>", f);
+    esc(f, str(r, "backend"));
+    fputs("</td><td>", f);
+    esc(f, str(r, "precision"));
+    fputs("</td>", f);
+}
+
 /* The text generation section: the table of every generation row, then
  * the prompt and generation rates drawn. Nothing when there are none. */
 static void gen_section(FILE *f, const cJSON *rows) {
@@ -279,13 +290,7 @@ static void gen_section(FILE *f, const cJSON *rows) {
           "<th>TTFT ms</th><th>KV cache MiB</th><th>note</th></tr>\n", f);
     cJSON_ArrayForEach(r, rows) {
         if (!is_generate(r)) continue;
-        fprintf(f, "<tr class='llmrow'><td>%.0f</td><td>", num(r, "run_id"));
-        esc(f, str(r, "model"));
-        fputs("</td><td>", f);
-        esc(f, str(r, "backend"));
-        fputs("</td><td>", f);
-        esc(f, str(r, "precision"));
-        fputs("</td>", f);
+        row_head(f, r, "llmrow");
         cell(f, num(r, "threads_used"), 0);
         cell(f, num(r, "seq_len"), 0);
         cell(f, num(r, "gen_tokens"), 0);
@@ -351,13 +356,7 @@ static void serve_section(FILE *f, const cJSON *rows) {
           "<th>input tokens</th><th>requests/s</th><th>p50 ms</th><th>p99 ms</th><th>generated tok/s</th></tr>\n", f);
     cJSON_ArrayForEach(r, rows) {
         if (!is_serve(r)) continue;
-        fprintf(f, "<tr class='serverow'><td>%.0f</td><td>", num(r, "run_id"));
-        esc(f, str(r, "model"));
-        fputs("</td><td>", f);
-        esc(f, str(r, "backend"));
-        fputs("</td><td>", f);
-        esc(f, str(r, "precision"));
-        fputs("</td>", f);
+        row_head(f, r, "serverow");
         cell(f, num(r, "batch"), 0);
         cell(f, num(r, "seq_len"), 0);
         cell(f, num(r, "items_per_s"), 1);
