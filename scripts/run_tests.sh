@@ -8,6 +8,9 @@
 #   3. the model tests again with IA_KERNEL=avx2 and IA_KERNEL=generic
 #   3a. quantised models with each lower kernel family forced
 #   3b. command-line tests (test/cli/test_cli.sh, test_results_import.sh, test_registry.sh)
+#   3b'. `add` on the command line (test/cli/test_add.sh), and the UnixFS
+#       CIDs of `add --only-hash` against js-ipfs-unixfs's importer and kubo
+#       (test/unixfs_oracle/check.mjs)
 #   3c. GGUF interop with gguf-py (scripts/check_gguf_interop.py)
 #   3d. the layer table of ../shared/DESIGN.md (../shared/tools/check_layers.py)
 #   3e. deploy/: Kubernetes manifests (kubeconform -strict, offline schemas),
@@ -71,6 +74,11 @@ IA_KERNEL=avx2 run_suite "quantised model, AVX2 kernels" "$build/ia_tests" quant
 IA_KERNEL=generic run_suite "quantised model, portable kernels" "$build/ia_tests" quant_model_precision
 run_suite "CLI tests" test/cli/test_cli.sh "$build/ipfs-accelerate"
 run_suite "CLI tests (results --import)" test/cli/test_results_import.sh "$build/ipfs-accelerate"
+run_suite "CLI tests (add)" test/cli/test_add.sh "$build/ipfs-accelerate"
+# UnixFS CIDs: add --only-hash against js-ipfs-unixfs's importer (and kubo
+# when scripts/setup_kubo.sh has built it) on generated files, HAMT
+# directories, the model cache's MiniLM directory and SmolLM2 file.
+run_suite "UnixFS CIDs vs js-ipfs-unixfs (and kubo)" node test/unixfs_oracle/check.mjs "$build/ipfs-accelerate"
 run_suite "CLI tests (registry)" test/cli/test_registry.sh "$build/ipfs-accelerate"
 # Every include of src/ against DESIGN.md's layer table (a layer uses only
 # the layers listed above it); fails on one that points down.

@@ -20,6 +20,9 @@
 #         scripts/check_deploy.sh, in .venv
 #   go:   kubeconform (validates deploy/k8s) into .tools/bin, from the Go
 #         module proxy
+#   npm:  js-ipfs-unixfs's importer, the oracle of test/unixfs_oracle (npm ci)
+# (kubo, the UnixFS suite's second oracle and bench/add_vs_kubo's anchor, is
+# not installed here: scripts/setup_kubo.sh builds it, ~10 minutes once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -58,6 +61,12 @@ scripts/fetch_cjson_src.sh
 if [ ! -f ipfs_accelerate_js/node_modules/playwright-core/package.json ]; then
   echo "setup_test: npm ci in ipfs_accelerate_js"
   (cd ipfs_accelerate_js && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
+# The UnixFS CID oracle (js-ipfs-unixfs's importer, pinned in
+# test/unixfs_oracle/package-lock.json) for test/unixfs_oracle/check.mjs.
+if [ ! -f test/unixfs_oracle/node_modules/ipfs-unixfs-importer/package.json ]; then
+  echo "setup_test: npm ci in test/unixfs_oracle"
+  (cd test/unixfs_oracle && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
 
 pip_has() { .venv/bin/python -c "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('$1') else 1)"; }
