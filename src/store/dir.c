@@ -46,13 +46,15 @@ static int by_name(const void *a, const void *b) {
     return c ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
 }
 
-ia_status ia_dir_finish(ia_dir *d, const ia_unixfs_params *p, const ia_block_sink *sink, ia_block_ref *out) {
+ia_status ia_dir_finish(ia_dir *d, const ia_unixfs_params *p, const ia_block_sink *sink, ia_block_ref *out,
+                        int *sharded) {
     static const uint8_t dir_data[] = {0x08, IA_UNIXFS_DIRECTORY};
     ia_dagpb_link *links = NULL;
     uint8_t *buf = NULL;
     size_t size, estimate = 0;
     uint64_t tsizes = 0;
     ia_status st;
+    if (sharded) *sharded = 0;
     if (d->n) qsort(d->e, d->n, sizeof *d->e, by_name);
     if (d->n && !(links = calloc(d->n, sizeof *links))) return ia_error(IA_ERR_NOMEM, "unixfs: directory links");
     for (size_t i = 0; i < d->n; i++) {
@@ -66,6 +68,7 @@ ia_status ia_dir_finish(ia_dir *d, const ia_unixfs_params *p, const ia_block_sin
     if (p->hamt_block_estimate) estimate = size;
     if (estimate > p->hamt_threshold) {
         free(links);
+        if (sharded) *sharded = 1;
         return ia_hamt_build(d->e, d->n, p, sink, out);
     }
     if (!(buf = malloc(size))) {

@@ -34,8 +34,10 @@ typedef struct ia_dir {
 ia_status ia_dir_add(ia_dir *d, const char *name, const ia_block_ref *ref);
 
 /* Writes the directory's blocks (children before parents) and gives the
- * root's reference. Sorts the entries. */
-ia_status ia_dir_finish(ia_dir *d, const ia_unixfs_params *p, const ia_block_sink *sink, ia_block_ref *out);
+ * root's reference; *sharded (when not NULL) says whether it became a
+ * HAMT. Sorts the entries. */
+ia_status ia_dir_finish(ia_dir *d, const ia_unixfs_params *p, const ia_block_sink *sink, ia_block_ref *out,
+                        int *sharded);
 
 /* NULL-safe. */
 void ia_dir_free(ia_dir *d);

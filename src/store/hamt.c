@@ -110,13 +110,15 @@ done:
     return st;
 }
 
+uint64_t ia_hamt_hash(const char *name, size_t len) { return ia_murmur3_x64_64(name, len, 0); }
+
 ia_status ia_hamt_build(const ia_dir_entry *e, size_t n, const ia_unixfs_params *p, const ia_block_sink *sink,
                         ia_block_ref *out) {
     hashed *h = malloc(n * sizeof *h);
     ia_status st;
     if (!h) return ia_error(IA_ERR_NOMEM, "unixfs: HAMT of %zu entries", n);
     for (size_t i = 0; i < n; i++) {
-        h[i].hash = ia_murmur3_x64_64(e[i].name, e[i].name_len, 0);
+        h[i].hash = ia_hamt_hash(e[i].name, e[i].name_len);
         h[i].e = &e[i];
     }
     qsort(h, n, sizeof *h, by_hash);

@@ -27,4 +27,8 @@
 ia_status ia_hamt_build(const ia_dir_entry *e, size_t n, const ia_unixfs_params *p, const ia_block_sink *sink,
                         ia_block_ref *out);
 
+/* Where a name sits in a shard's traversal order: the order of the
+ * names' murmur3-x64-64 values (slots by hash byte, level by level). */
+uint64_t ia_hamt_hash(const char *name, size_t len);
+
 #endif

@@ -20,6 +20,7 @@
 #include "formats/protobuf.h"
 #include "formats/unixfs_pb.h"
 #include "store/dir.h"
+#include "store/hamt.h"
 #include "util/error.h"
 
 #define IA_WALK_MAX_PATH 4096
@@ -134,16 +135,58 @@ nomem:
 
 static ia_status add_any(ia_walk *w, const char *fs_path, const char *shown, ia_block_ref *out);
 
+typedef struct {
+    uint64_t hash;
+    size_t child;
+} hash_order;
+
+static int by_hash_order(const void *a, const void *b) {
+    const hash_order *x = a, *y = b;
+    return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* Kubo lists a HAMT directory's children in the shard's order (hash
+ * order), not by name, when it reports the directories under it: the
+ * events of child i, w->dirs[start[i] .. start[i + 1]), are put in the
+ * order of the children's hashes. */
+static ia_status hamt_order_events(ia_walk *w, char **names, size_t n, const size_t *start) {
+    size_t total = start[n] - start[0], o = 0;
+    hash_order *ord;
+    struct ia_walk_dir_event *tmp;
+    if (total < 2) return IA_OK;
+    ord = malloc(n * sizeof *ord);
+    tmp = malloc(total * sizeof *tmp);
+    if (!ord || !tmp) {
+        free(ord);
+        free(tmp);
+        return ia_error(IA_ERR_NOMEM, "unixfs: directory events");
+    }
+    for (size_t i = 0; i < n; i++) ord[i].hash = ia_hamt_hash(names[i], strlen(names[i])), ord[i].child = i;
+    qsort(ord, n, sizeof *ord, by_hash_order);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = ord[k].child, m = start[i + 1] - start[i];
+        memcpy(tmp + o, w->dirs + start[i], m * sizeof *tmp);
+        o += m;
+    }
+    memcpy(w->dirs + start[0], tmp, total * sizeof *tmp);
+    free(ord);
+    free(tmp);
+    return IA_OK;
+}
+
 static ia_status add_dir(ia_walk *w, const char *fs_path, const char *shown, ia_block_ref *out) {
     char **names = NULL;
     size_t n = 0, fs_len = strlen(fs_path), sh_len = strlen(shown);
     char *child_fs = NULL, *child_shown = NULL;
+    size_t *start = NULL; /* where each child's directory events begin */
     ia_dir dir = {0};
+    int sharded = 0;
     ia_status st;
     if ((st = list_dir(fs_path, w->p.hidden, &names, &n)) != IA_OK) return st;
     child_fs = malloc(IA_WALK_MAX_PATH);
     child_shown = malloc(IA_WALK_MAX_PATH);
-    if (!child_fs || !child_shown) {
+    start = malloc((n + 1) * sizeof *start);
+    if (!child_fs || !child_shown || !start) {
         st = ia_error(IA_ERR_NOMEM, "%s: paths", fs_path);
         goto done;
     }
@@ -160,10 +203,13 @@ static ia_status add_dir(ia_walk *w, const char *fs_path, const char *shown, ia_
         memcpy(child_shown, shown, sh_len);
         child_shown[sh_len] = '/';
         memcpy(child_shown + sh_len + 1, names[i], nl + 1);
+        start[i] = w->n_dirs;
         if ((st = add_any(w, child_fs, child_shown, &ref)) != IA_OK) goto done;
         if ((st = ia_dir_add(&dir, names[i], &ref)) != IA_OK) goto done;
     }
-    if ((st = ia_dir_finish(&dir, &w->p, &w->sink, out)) != IA_OK) goto done;
+    start[n] = w->n_dirs;
+    if ((st = ia_dir_finish(&dir, &w->p, &w->sink, out, &sharded)) != IA_OK) goto done;
+    if (sharded && (st = hamt_order_events(w, names, n, start)) != IA_OK) goto done;
     /* reported after the whole walk, in the order directories finish */
     if (w->n_dirs == w->cap_dirs) {
         size_t cap = w->cap_dirs ? w->cap_dirs * 2 : 16;
@@ -184,6 +230,7 @@ done:
     free(names);
     free(child_fs);
     free(child_shown);
+    free(start);
     ia_dir_free(&dir);
     return st;
 }

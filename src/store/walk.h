@@ -10,7 +10,8 @@
  *
  * Kubo's output order: each file and symlink as it is added, walking each
  * directory's names in byte order, depth first; then every directory,
- * children before parents, the added path last.
+ * children before parents, the added path last — a HAMT directory's
+ * children in the shard's (hash) order, a basic one's in name order.
  */
 #ifndef IA_STORE_WALK_H
 #define IA_STORE_WALK_H

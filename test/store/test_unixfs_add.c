@@ -279,6 +279,67 @@ IA_TEST(unixfs_hamt_directories) {
     rm_rf(tmpdir);
 }
 
+/* the last lines reported */
+typedef struct {
+    char lines[6][160];
+    int n;
+} tail6;
+
+static ia_status keep_tail(void *ctx, const char *path, const char *cid, uint64_t size) {
+    tail6 *t = ctx;
+    (void)size;
+    memmove(t->lines[0], t->lines[1], sizeof t->lines - sizeof t->lines[0]);
+    snprintf(t->lines[5], sizeof t->lines[5], "%s %s", cid, path);
+    t->n++;
+    return IA_OK;
+}
+
+/* Under a HAMT directory kubo reports subdirectories in the shard's order
+ * (by name hash), not by name: hamt2 = the hamt directory above plus
+ * zeta/f, alpha/f, alpha/inner/g, mid/f, Beta/f; `ipfs add -r` with the
+ * 1 KiB threshold ends with these lines. */
+IA_TEST(unixfs_hamt_reports_in_shard_order) {
+    static const char *want[] = {
+        "QmYJknbr2GyHkYk15CA8WpnWdRJxJvDKy1jAGWQVBZy5d9 hamt2/mid",
+        "Qmbvq2YZY6GznXfx9tAPNqDShr6tCR4Aq6vmT5mMvkfuWH hamt2/zeta",
+        "QmSo5fBt1VRENQqThYvQjQ81rLuYz5acfgknLoDYWLRCoe hamt2/Beta",
+        "QmbScueYVbkXoKv5oMrWe9JusgmT43hqkEnk1thk9YEWBc hamt2/alpha/inner",
+        "QmQegHykwNURda7FyXs7C6wfRFwtajH5AnTgA3g6N5dWXk hamt2/alpha",
+        "QmXu7kYHARw6NToDKKBYVuDWdT95aBUeijjxRvMtXhg1pm hamt2",
+    };
+    static const char *dirs[] = {"zeta", "alpha", "mid", "Beta"};
+    ia_unixfs_options o;
+    tail6 t;
+    char path[512], cid[IA_CID_TEXT_MAX];
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ia_unixfs_XXXXXX");
+    REQUIRE(mkdtemp(tmpdir) != NULL);
+    REQUIRE(mk("hamt2") == 0);
+    for (int i = 0; i < 100; i++) {
+        char rel[64], text[16];
+        snprintf(rel, sizeof rel, "hamt2/file-%03d", i);
+        snprintf(text, sizeof text, "x%d\n", i);
+        REQUIRE(write_file(rel, text) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        char rel[64], text[16];
+        snprintf(rel, sizeof rel, "hamt2/%s", dirs[i]);
+        REQUIRE(mk(rel) == 0);
+        snprintf(rel, sizeof rel, "hamt2/%s/f", dirs[i]);
+        snprintf(text, sizeof text, "%s\n", dirs[i]);
+        REQUIRE(write_file(rel, text) == 0);
+    }
+    REQUIRE(mk("hamt2/alpha/inner") == 0 && write_file("hamt2/alpha/inner/g", "i\n") == 0);
+    snprintf(path, sizeof path, "%s/hamt2", tmpdir);
+    memset(&t, 0, sizeof t);
+    IA_UNIXFS_OPTIONS_INIT(&o);
+    o.hamt_threshold = 1024;
+    o.on_entry = keep_tail, o.entry_ctx = &t;
+    CHECK_STATUS(ia_unixfs_add_path(path, &o, cid, sizeof cid), IA_OK);
+    CHECK(t.n == 105 + 6); /* files (100 + 4 f + g), then the directories */
+    for (int i = 0; i < 6; i++) CHECK_MSG(strcmp(t.lines[i], want[i]) == 0, "line %d: %s", i, t.lines[i]);
+    rm_rf(tmpdir);
+}
+
 IA_TEST(unixfs_murmur3_vectors) {
     /* MurmurHash3_x64_128 seed 0, first half: the reference's outputs
      * ("The quick brown fox..." is 6c1b07bc7bbc4be3 47939ac4a93c437a as
