@@ -48,7 +48,7 @@ test: setup-test build build-asan build-tsan build-js
 	@scripts/run_tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 # Anchor comparisons (installs torch, sentence-transformers, onnxruntime;
-# builds llama.cpp's tools, about 5-20 minutes once).
+# builds llama.cpp's tools and kubo, about 5-20 minutes once).
 bench: build
 	@scripts/setup_anchors.sh
 	@scripts/setup_llamacpp.sh
@@ -56,6 +56,8 @@ bench: build
 	@.venv/bin/python bench/llm_vs_llamacpp
 	@.venv/bin/python bench/llm_agreement
 	@.venv/bin/python bench/serve_load
+	@scripts/setup_kubo.sh
+	@bench/add_vs_kubo
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-js ipfs_accelerate_js/worker/wasm/dist
