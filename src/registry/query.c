@@ -27,7 +27,7 @@ static const char *str_of(const cJSON *o, const char *k) {
 }
 
 /* The fields the model itself gave when it was registered. */
-static const char *const READ_FROM_MODEL[] = {"family", "parameters", "precision", "bytes", "model_fingerprint"};
+static const char *const READ_FROM_MODEL[] = {"family", "parameters", "precision", "bytes", "model_fingerprint", "cid"};
 
 static ia_status declared_of(ia_registry *reg, const char *model_id, cJSON **out) {
     duckdb_prepared_statement p = NULL;

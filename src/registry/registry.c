@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "formats/cid.h"
 #include "formats/model_id.h"
 #include "registry/registry_internal.h"
 #include "util/error.h"
@@ -103,10 +104,42 @@ typedef struct entry_row {
     int64_t parameters, bytes; /* 0 = unknown (NULL) */
     char fingerprint[IA_MODEL_FINGERPRINT_LEN + 1];
     char family_buf[64], precision_buf[64], source_buf[4096];
+    char cid_buf[IA_CID_TEXT_MAX]; /* the model's CID, computed from its files */
+    const char *cid;               /* cid_buf, the declared CID, or NULL */
     int inspected;
     char *metadata;   /* JSON text or NULL; owned */
     cJSON *declared;  /* normalised hardware object or NULL; owned */
 } entry_row;
+
+/* The CID of the model's files (a directory as `ipfs add -r`, a file as
+ * `ipfs add`), the one `declared` names when given, else kubo's default.
+ * A declared CIDv1 may have been made with `--cid-version 1` or the
+ * unixfs-v1-2025 profile: both are tried. A declared CID that none of them
+ * gives does not name these files, and is refused. */
+static ia_status model_cid(const char *path, const char *declared, char *out, size_t cap) {
+    static const struct { const char *profile; int cid_version; } WAYS[] = {
+        {NULL, -1}, {NULL, 1}, {"unixfs-v1-2025", -1}};
+    ia_cid want;
+    ia_status st;
+    int v1 = 0;
+    if (declared) {
+        if ((st = ia_reg_check_cid(declared)) != IA_OK) return ia_error_prefix(st, "registry");
+        ia_cid_parse(declared, &want);
+        v1 = want.version == 1;
+    }
+    for (size_t i = v1 ? 1 : 0; i < (v1 ? 3 : 1); i++) {
+        ia_unixfs_options o;
+        ia_cid got;
+        IA_UNIXFS_OPTIONS_INIT(&o);
+        o.profile = WAYS[i].profile;
+        o.cid_version = WAYS[i].cid_version;
+        if ((st = ia_unixfs_add_path(path, &o, out, cap)) != IA_OK)
+            return ia_error_prefix(st, "registry: computing the CID of %s", path);
+        if (!declared || (ia_cid_parse(out, &got) == IA_OK && ia_cid_equal(&got, &want))) return IA_OK;
+    }
+    return ia_error(IA_ERR_INVALID_ARG, "registry: the CID given, %.80s, does not name the files of %s (they are %s "
+                    "as ipfs add%s computes it)", declared, path, out, v1 ? " --cid-version 1" : "");
+}
 
 /* Opens the model and reads what it says of itself. */
 static ia_status inspect(const ia_registry_entry *e, entry_row *row) {
@@ -137,6 +170,8 @@ static ia_status inspect(const ia_registry_entry *e, entry_row *row) {
     row->precision = row->precision_buf;
     snprintf(row->source_buf, sizeof row->source_buf, "%s", dir);
     row->source = e->source ? e->source : row->source_buf;
+    if ((st = model_cid(dir, e->cid, row->cid_buf, sizeof row->cid_buf)) != IA_OK) return st;
+    row->cid = e->cid ? e->cid : row->cid_buf;
     row->inspected = 1;
     return IA_OK;
 }
@@ -177,6 +212,7 @@ static ia_status gather(const ia_registry_entry *e, entry_row *row) {
         row->precision = e->precision ? ia_precision_name(p) : NULL;
         row->parameters = e->parameters;
         row->source = e->source;
+        row->cid = e->cid;
     }
     row->licence = e->licence;
     row->description = e->description;
@@ -259,7 +295,7 @@ static ia_status insert_entry(ia_registry *reg, const ia_registry_entry *e, cons
                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &p);
     if (st != IA_OK) return st;
     ok &= ia_reg_bind_str(p, 1, row->model_id);
-    ok &= ia_reg_bind_str(p, 2, e->cid);
+    ok &= ia_reg_bind_str(p, 2, row->cid);
     ok &= ia_reg_bind_str(p, 3, row->family);
     ok &= ia_reg_bind_str(p, 4, e->task);
     ok &= bind_i64_or_null(p, 5, row->parameters);

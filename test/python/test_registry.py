@@ -64,14 +64,18 @@ def db(tmp_path, measured_db):
     return path
 
 
-def test_register_reads_family_parameters_precision_from_the_model(tmp_path):
+def test_register_reads_family_parameters_precision_from_the_model(tmp_path, cli):
     reg = ia.ModelRegistry(tmp_path / "r.duckdb")
     m = reg.register_model(model_path=MODEL, task="feature-extraction", licence="apache-2.0")
     assert isinstance(m, ia.RegisteredModel)
     assert (m.model_id, m.family, m.parameters, m.precision) == (MODEL, "bert", MINILM_PARAMS, "fp32")
     assert m.bytes == os.path.getsize(Path(ia.resolve_model(MODEL)) / "model.safetensors")
     assert m.source == ia.resolve_model(MODEL) and len(m.model_fingerprint) == 64
-    assert set(m.read_from_model) == {"family", "parameters", "precision", "bytes", "model_fingerprint"}
+    assert set(m.read_from_model) == {"family", "parameters", "precision", "bytes", "model_fingerprint", "cid"}
+    # the model's CID is what `ipfs add -r` (and our `add`) gives its files
+    added = subprocess.run([str(cli), "add", "-Q", "--only-hash", ia.resolve_model(MODEL)], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert m.cid == added and m.cid.startswith("Qm")
     assert (m.task, m.licence, m.license) == ("feature-extraction", "apache-2.0", "apache-2.0")
     assert m.compatible_hardware == [] and m.performance_metrics == []
     with pytest.raises(ia.InvalidArgumentError, match="already registered"):

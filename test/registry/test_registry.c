@@ -573,3 +573,44 @@ IA_TEST(model_parameter_count_of_a_gguf_decoder) {
     CHECK(ia_model_parameter_count(NULL) == 0);
     ia_model_free(m);
 }
+
+/* An entry registered from a model gets the CID of its files as `ipfs add
+ * -r` computes it (the unixfs suite checks those against kubo); a declared
+ * CID is kept when it names the same files in another profile, refused
+ * (naming the real one) when it names other bytes. */
+IA_TEST(registry_knows_a_model_by_its_cid) {
+    env e;
+    ia_registry *reg = NULL;
+    ia_registry_entry en;
+    ia_unixfs_options o;
+    char v0[IA_CID_TEXT_MAX], v1[IA_CID_TEXT_MAX], *json = NULL;
+    cJSON *j;
+    REQUIRE(env_begin(&e));
+    IA_UNIXFS_OPTIONS_INIT(&o);
+    REQUIRE(ia_unixfs_add_path(ia_test_model_dir(), &o, v0, sizeof v0) == IA_OK);
+    o.profile = "unixfs-v1-2025";
+    REQUIRE(ia_unixfs_add_path(ia_test_model_dir(), &o, v1, sizeof v1) == IA_OK);
+    CHECK(strncmp(v0, "Qm", 2) == 0 && strncmp(v1, "bafy", 4) == 0);
+    REQUIRE(ia_registry_open(e.db, 0, &reg) == IA_OK);
+    CHECK_STATUS(reg_model(reg, MODEL, NULL, &json), IA_OK);
+    j = parse_free(json);
+    CHECK_MSG(j && sget(j, "cid") && strcmp(sget(j, "cid"), v0) == 0, "%s", j && sget(j, "cid") ? sget(j, "cid") : "");
+    cJSON_Delete(j);
+    IA_REGISTRY_ENTRY_INIT(&en);
+    en.model_path = MODEL;
+    en.model_id = "minilm-v1";
+    en.cid = v1;
+    CHECK_STATUS(ia_registry_register(reg, &en, &json), IA_OK);
+    j = parse_free(json);
+    CHECK(j && sget(j, "cid") && strcmp(sget(j, "cid"), v1) == 0);
+    cJSON_Delete(j);
+    en.model_id = "minilm-wrong";
+    en.cid = "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"; /* "hello world" */
+    CHECK_STATUS(ia_registry_register(reg, &en, NULL), IA_ERR_INVALID_ARG);
+    CHECK_MSG(strstr(ia_last_error(), "does not name the files") && strstr(ia_last_error(), v0), "%s", ia_last_error());
+    en.cid = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e";
+    CHECK_STATUS(ia_registry_register(reg, &en, NULL), IA_ERR_INVALID_ARG);
+    ia_registry_close(reg);
+    CHECK(count_rows(e.db, "SELECT count(*) FROM models") == 2);
+    env_end(&e);
+}
