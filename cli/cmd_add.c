@@ -1,11 +1,8 @@
 /*
- * cmd_add.c — `ipfs-accelerate add`: the CIDs of a file or directory as
- * kubo's `ipfs add -r` computes them, printed as it prints them
- * ("added <cid> <path>", the root last; -Q only the root).
- *
- * Only hashing exists so far: with no block store to put blocks in, add
- * without --only-hash refuses instead of printing CIDs of blocks it kept
- * nowhere.
+ * cmd_add.c — `ipfs-accelerate add`: a file or directory into the local
+ * block store, with the CIDs kubo's `ipfs add -r` computes, printed as it
+ * prints them ("added <cid> <path>", the root last; -Q only the root).
+ * With --only-hash nothing is stored.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,19 +16,20 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: ipfs-accelerate add PATH --only-hash [options]\n"
+            "usage: ipfs-accelerate add PATH [options]\n"
             "\n"
-            "Computes the content identifiers (CIDs) of a file, or of a directory and\n"
-            "everything in it, exactly as kubo's `ipfs add -r` does, and prints what it\n"
-            "prints: \"added <cid> <path>\" for each file, symlink and directory, the root\n"
-            "last. Hidden names (starting with '.') are skipped, symlinks are stored as\n"
-            "symlinks, empty directories are kept: kubo's defaults.\n"
-            "\n"
-            "Nothing is stored: the block store is not built yet, so --only-hash is\n"
-            "required (without it add refuses).\n"
+            "Adds a file, or a directory and everything in it, to the local block store,\n"
+            "with the content identifiers (CIDs) kubo's `ipfs add -r` computes, and prints\n"
+            "what it prints: \"added <cid> <path>\" for each file, symlink and directory,\n"
+            "the root last. Hidden names (starting with '.') are skipped, symlinks are\n"
+            "stored as symlinks, empty directories are kept: kubo's defaults. Each block\n"
+            "is hashed and written atomically (temporary file, fsync, rename). Then\n"
+            "`--model <root CID>`, `get`, `cat` and `car export` read it back.\n"
             "\n"
             "options:\n"
-            "  -n, --only-hash     compute the CIDs only (required for now)\n"
+            "  -n, --only-hash     compute the CIDs only: store nothing\n"
+            "  --block-dir DIR     the block store (default $IA_BLOCK_DIR, else \"blocks\"\n"
+            "                      beside the model cache: ~/.cache/ipfs_accelerate/blocks)\n"
             "  --profile P         IPIP-0499 import profile:\n"
             "                        unixfs-v0-2015 (default; kubo's `ipfs add`): CIDv0,\n"
             "                          262144-byte chunks, 174 links per node, dag-pb leaves\n"
@@ -153,8 +151,10 @@ static void on_progress(void *ctx, const char *path, uint64_t done, uint64_t tot
 int ia_cmd_add(int argc, char **argv) {
     ia_unixfs_options o;
     add_state s;
-    const char *path = NULL;
+    const char *path = NULL, *block_dir = NULL;
     char cid[IA_CID_TEXT_MAX];
+    ia_blockstore *bs = NULL;
+    ia_status st;
     int only_hash = 0;
     IA_UNIXFS_OPTIONS_INIT(&o);
     memset(&s, 0, sizeof s);
@@ -173,6 +173,12 @@ int ia_cmd_add(int argc, char **argv) {
             o.hidden = 1;
         } else if (strcmp(a, "-r") == 0 || strcmp(a, "--recursive") == 0) {
             /* always recursive */
+        } else if (strcmp(a, "--block-dir") == 0) {
+            if (!val) {
+                fprintf(stderr, "ipfs-accelerate: add: --block-dir needs a directory\n");
+                return 2;
+            }
+            block_dir = argv[++i];
         } else if (strcmp(a, "--profile") == 0 || strcmp(a, "--cid-version") == 0 || strcmp(a, "--chunker") == 0 ||
                    strcmp(a, "--max-file-links") == 0) {
             if (!val) {
@@ -217,14 +223,18 @@ int ia_cmd_add(int argc, char **argv) {
         return 2;
     }
     if (!only_hash) {
-        fprintf(stderr, "ipfs-accelerate: add: the block store is not built yet: use --only-hash "
-                        "(computes the CIDs, stores nothing)\n");
-        return 2;
+        ia_blockstore_options bo;
+        IA_BLOCKSTORE_OPTIONS_INIT(&bo);
+        bo.dir = block_dir;
+        if (ia_blockstore_open(&bo, &bs) != IA_OK) return ia_cli_fail("add");
+        o.on_block = ia_blockstore_put_block, o.block_ctx = bs;
     }
     s.tty = isatty(2);
     o.on_entry = on_entry, o.entry_ctx = &s;
     o.on_progress = on_progress, o.progress_ctx = &s;
-    if (ia_unixfs_add_path(path, &o, cid, sizeof cid) != IA_OK) {
+    st = ia_unixfs_add_path(path, &o, cid, sizeof cid);
+    ia_blockstore_close(bs);
+    if (st != IA_OK) {
         clear_progress(&s);
         fflush(stdout);
         return ia_cli_fail("add");

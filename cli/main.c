@@ -24,8 +24,11 @@ static void usage(FILE *f) {
             "  quantize  write an 8, 4 or 2-bit version of a model (GGUF)\n"
             "  eval      measure a model's accuracy (STS Benchmark Spearman)\n"
             "  compare   quantised variants vs fp32: speed, size, accuracy (stored)\n"
-            "  add       the CIDs of a file or directory as `ipfs add` computes them (--only-hash)\n"
+            "  add       a file or directory into the block store, with `ipfs add`'s CIDs\n"
             "  registry  the model registry: register, search, info, recommend (measured)\n"
+            "  get       a file or directory by CID from the block store, verified\n"
+            "  cat       a file's bytes by CID from the block store, verified\n"
+            "  car       CAR v1 files: car export CID, car import FILE (every block verified)\n"
             "\n"
             "ipfs-accelerate <command> --help shows the command's options.\n"
             "ipfs-accelerate --version prints the library version.\n");
@@ -77,6 +80,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "serve") == 0) return ia_cmd_serve(argc - 1, argv + 1);
     if (strcmp(argv[1], "add") == 0) return ia_cmd_add(argc - 1, argv + 1);
     if (strcmp(argv[1], "registry") == 0) return ia_cmd_registry(argc - 1, argv + 1);
+    if (strcmp(argv[1], "get") == 0 || strcmp(argv[1], "cat") == 0) return ia_cmd_get(argc - 1, argv + 1);
+    if (strcmp(argv[1], "car") == 0) return ia_cmd_car(argc - 1, argv + 1);
     fprintf(stderr, "ipfs-accelerate: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

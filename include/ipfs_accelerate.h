@@ -76,7 +76,12 @@ IA_API void ia_model_options_init(ia_model_options *o, size_t struct_size);
 
 /* Resolves a model reference to a directory: an existing directory path is
  * used as is; otherwise `ref` is a cached name looked up under $IA_MODEL_DIR
- * (default ~/.cache/ipfs_accelerate/models/<name>).
+ * (default ~/.cache/ipfs_accelerate/models/<name>). A CID ("Qm...",
+ * "bafy...", "/ipfs/<cid>", "ipfs://<cid>") names a model in the block
+ * store (ia_blockstore_default_dir): its DAG is verified block by block
+ * and materialised once, as $IA_MODEL_DIR/by-cid/<cidv1>/ (a directory)
+ * or by-cid/<cidv1>.gguf (a file starting "GGUF"); a missing block is
+ * IA_ERR_NOT_FOUND naming it and how to get it (car import, add).
  * Writes a NUL-terminated path into buf (capacity cap). */
 IA_API ia_status ia_model_resolve(const char *ref, char *buf, size_t cap);
 
@@ -816,6 +821,130 @@ IA_API ia_status ia_unixfs_add_bytes(const void *data, size_t n, const ia_unixfs
 /* The SHA-256 implementation the library runs: "sha-ni" (x86 SHA
  * extensions) or "portable". */
 IA_API const char *ia_sha256_implementation(void);
+
+/* ---------------------------------------------------------- block store */
+
+/* The local block store (src/store/, docs/store.md): content-addressed
+ * blocks as files named by their multihash, so a CIDv0 and a CIDv1 of the
+ * same dag-pb block are one file (the codec lives in the CID a caller
+ * reads with, not in the store). Layout: <dir>/<XX>/<KEY>.data, KEY the
+ * base32 multihash (upper case, as kubo's flatfs names blocks), XX its
+ * next-to-last two characters. Every block is hashed before it is kept: a
+ * block whose bytes do not hash to its CID is refused, naming the CID.
+ * Writes are atomic (a temporary file, fsync, rename), so a block file is
+ * whole or absent. Only sha2-256 CIDs are stored (identity CIDs need no
+ * store: their bytes are in the CID).
+ *
+ * A handle holds only the directory and the options: any thread may use
+ * it, and several processes may share one directory. */
+typedef struct ia_blockstore ia_blockstore;
+
+typedef struct ia_blockstore_options {
+    size_t struct_size;
+    const char *dir;   /* NULL = ia_blockstore_default_dir() */
+    int verify_on_get; /* 1 (default): every read block is hashed again and
+                          refused when it no longer matches its CID */
+    int fsync;         /* 1 (default): each block file is fsynced before it
+                          is renamed into place; 0 for scratch stores */
+} ia_blockstore_options;
+
+IA_API void ia_blockstore_options_init(ia_blockstore_options *o, size_t struct_size);
+#define IA_BLOCKSTORE_OPTIONS_INIT(o) ia_blockstore_options_init((o), sizeof *(o))
+
+/* The default store directory: $IA_BLOCK_DIR; else "blocks" beside the
+ * model cache ($IA_MODEL_DIR/../blocks); else
+ * ~/.cache/ipfs_accelerate/blocks. */
+IA_API ia_status ia_blockstore_default_dir(char *buf, size_t cap);
+
+/* Opens (and creates, with its parents) the store directory. Free with
+ * ia_blockstore_close(), NULL-safe. */
+IA_API ia_status ia_blockstore_open(const ia_blockstore_options *o, ia_blockstore **out);
+IA_API void ia_blockstore_close(ia_blockstore *bs);
+
+/* The store's directory. Borrowed; valid until ia_blockstore_close(). */
+IA_API const char *ia_blockstore_dir(const ia_blockstore *bs);
+
+/* *has = 1 when the block of cid (text) is in the store. */
+IA_API ia_status ia_blockstore_has(ia_blockstore *bs, const char *cid, int *has);
+
+/* The block's bytes: *data (caller frees with ia_free()) and *n.
+ * IA_ERR_NOT_FOUND naming the CID when it is not there; IA_ERR_FORMAT when
+ * verify_on_get finds its bytes changed on disk. */
+IA_API ia_status ia_blockstore_get(ia_blockstore *bs, const char *cid, uint8_t **data, size_t *n);
+
+/* Stores data[0..n) as the block of cid (text) after hashing it:
+ * IA_ERR_FORMAT naming the CID when the bytes do not hash to it. A block
+ * already there is not written again. */
+IA_API ia_status ia_blockstore_put(ia_blockstore *bs, const char *cid, const void *data, size_t n);
+
+/* The same as an ia_unixfs_block_fn (ctx = the ia_blockstore *): set
+ * ia_unixfs_options.on_block to it to store what an add imports. */
+IA_API ia_status ia_blockstore_put_block(void *bs, const uint8_t *cid, size_t cid_len, const uint8_t *block,
+                                         size_t n);
+
+/* Reading a UnixFS DAG back from the store: files (dag-pb File nodes with
+ * their blocksizes over raw or dag-pb leaves), directories, HAMT-sharded
+ * directories and symlinks. Every block is hashed (whatever
+ * verify_on_get says), every node checked against its parent (blocksizes,
+ * file sizes, HAMT slots, unique names that are single path components),
+ * and the walk refuses cycles and stops at the limits below, so a small
+ * hostile DAG cannot expand into an unbounded tree. */
+typedef struct ia_unixfs_get_options {
+    size_t struct_size;
+    uint64_t max_bytes;   /* file bytes written; 0 = the free space of the
+                             destination's file system (cat: 1 TiB) */
+    uint64_t max_entries; /* files, directories and symlinks; 0 = 1000000 */
+    uint64_t max_blocks;  /* block reads; 0 = 16777216 */
+    int max_depth;        /* nested directories plus file-DAG levels; 0 = 256 */
+} ia_unixfs_get_options;
+
+IA_API void ia_unixfs_get_options_init(ia_unixfs_get_options *o, size_t struct_size);
+#define IA_UNIXFS_GET_OPTIONS_INIT(o) ia_unixfs_get_options_init((o), sizeof *(o))
+
+/* Materialises the DAG of cid (text) at dest, which must not exist: built
+ * in a temporary name beside dest (its parents are created), files
+ * fsynced, then renamed to dest, so dest appears whole or not at all; on
+ * any failure nothing is left behind. A block that is not in the store is
+ * IA_ERR_NOT_FOUND naming its CID. o NULL = defaults. */
+IA_API ia_status ia_unixfs_get(ia_blockstore *bs, const char *cid, const char *dest,
+                               const ia_unixfs_get_options *o);
+
+/* Receives bytes in order; a status other than IA_OK stops the caller. */
+typedef ia_status (*ia_write_fn)(void *ctx, const void *data, size_t n);
+
+/* The bytes of the file cid (text) through fn, as they are verified
+ * (IA_ERR_INVALID_ARG when it is a directory or symlink). A failure part
+ * way leaves what was already written with fn. */
+IA_API ia_status ia_unixfs_cat(ia_blockstore *bs, const char *cid, const ia_unixfs_get_options *o, ia_write_fn fn,
+                               void *ctx);
+
+/* CAR v1 (docs/store.md). Export writes the header (root = cid, as
+ * written) and every block of the DAG under cid once, in kubo's order
+ * (`ipfs dag export`: depth first, a node before its children, links in
+ * order, a block already written skipped), each block verified as it is
+ * read. A missing block is IA_ERR_NOT_FOUND naming it, after the sections
+ * before it were written. */
+IA_API ia_status ia_car_export(ia_blockstore *bs, const char *cid, ia_write_fn fn, void *ctx);
+
+typedef struct ia_car_import_result {
+    size_t struct_size;
+    uint64_t blocks;     /* sections read */
+    uint64_t new_blocks; /* of them, blocks the store did not have */
+    uint64_t bytes;      /* block bytes read */
+    char *roots;         /* the header's roots, "cid\n" each (ia_free) */
+} ia_car_import_result;
+
+IA_API void ia_car_import_result_init(ia_car_import_result *r, size_t struct_size);
+#define IA_CAR_IMPORT_RESULT_INIT(r) ia_car_import_result_init((r), sizeof *(r))
+
+/* Imports the CAR v1 file at path ("-": standard input). Every block is
+ * hashed against its CID as it is read and staged beside the store; only
+ * when the whole file has been read and verified are the staged blocks
+ * renamed into the store. A tampered block, a truncated file, a malformed
+ * varint, header or CID, a section over the size limit, an unsupported
+ * hash is IA_ERR_FORMAT (IA_ERR_UNSUPPORTED for CARv2) naming the CID
+ * and/or byte offset, and the store is left as it was. r may be NULL. */
+IA_API ia_status ia_car_import(ia_blockstore *bs, const char *path, ia_car_import_result *r);
 
 /* ------------------------------------------------------------ tokenizer */
 

@@ -14,6 +14,7 @@
 #include "formats/gguf_config.h"
 #include "hw/hw.h"
 #include "models/model.h"
+#include "store/model_cid.h"
 #include "tokenize/chat_template.h"
 #include "tokenize/tokenizer.h"
 #include "util/error.h"
@@ -60,12 +61,28 @@ void ia_model_options_init(ia_model_options *o, size_t struct_size) {
     ia_struct_export(o, struct_size, &d, sizeof d);
 }
 
+/* The model cache: $IA_MODEL_DIR, else ~/.cache/ipfs_accelerate/models. */
+static ia_status model_cache(const char *ref, char *buf, size_t cap) {
+    const char *env = getenv("IA_MODEL_DIR"), *home = getenv("HOME");
+    int n;
+    if (env && *env) n = snprintf(buf, cap, "%s", env);
+    else if (home && *home) n = snprintf(buf, cap, "%s/.cache/ipfs_accelerate/models", home);
+    else return ia_error(IA_ERR_NOT_FOUND, "model %s: no $IA_MODEL_DIR or $HOME for the model cache", ref);
+    if (n < 0 || (size_t)n >= cap) return ia_error(IA_ERR_INVALID_ARG, "model cache path too long");
+    return IA_OK;
+}
+
 ia_status ia_model_resolve(const char *ref, char *buf, size_t cap) {
     const char *env = getenv("IA_MODEL_DIR"), *home = getenv("HOME");
     int n;
     if (!ref || !*ref || !buf || cap == 0) return ia_error(IA_ERR_INVALID_ARG, "model reference is empty");
     if (is_dir(ref) || is_gguf_file(ref)) {
         n = snprintf(buf, cap, "%s", ref);
+    } else if (ia_store_cid_ref(ref)) {
+        /* a CID: its DAG from the block store, materialised once */
+        char cache[4096];
+        ia_status st = model_cache(ref, cache, sizeof cache);
+        return st != IA_OK ? st : ia_store_model_path(ref, cache, buf, cap);
     } else if (strchr(ref, '/')) {
         return ia_error(IA_ERR_NOT_FOUND, "model %s does not exist (a model is a directory or a .gguf file)", ref);
     } else if (env && *env) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_add.sh CLI — `ipfs-accelerate add` as a user runs it: kubo's output
 # lines (CIDs from kubo v0.43.1's `ipfs add`, see test/store/test_unixfs_add.c),
-# -q/-Q, the refusal without --only-hash, --help, usage errors.
+# -q/-Q, blocks stored without --only-hash (none with it), --help, usage errors.
 # Prints "N passed, N failed" last.
 set -uo pipefail
 cli=${1:-build/ipfs-accelerate}
@@ -16,17 +16,22 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; 
 "$cli" add --help >"$tmp/help" 2>&1
 check "add --help exits 0" test $? -eq 0
 for opt in --only-hash --profile unixfs-v0-2015 unixfs-v1-2025 --cid-version --chunker --max-file-links \
-           --hidden --quiet --quieter --recursive "block store is not built"; do
+           --hidden --quiet --quieter --recursive --block-dir "store nothing"; do
   check "add --help mentions $opt" grep -q -- "$opt" "$tmp/help"
 done
 "$cli" --help | grep -q "^  add "; check "ipfs-accelerate --help lists add" test $? -eq 0
 
 printf 'hello world' >"$tmp/hw"
-"$cli" add "$tmp/hw" >"$tmp/o" 2>"$tmp/e"; rc=$?
-check "add without --only-hash refuses (exit 2)" test $rc -eq 2
-check "... saying the block store is not built and to use --only-hash" \
-  grep -q "the block store is not built yet: use --only-hash" "$tmp/e"
-check "... and prints no CID" test ! -s "$tmp/o"
+"$cli" add "$tmp/hw" --block-dir "$tmp/blocks" >"$tmp/o" 2>"$tmp/e"; rc=$?
+check "add without --only-hash stores (exit 0)" test $rc -eq 0
+check "... printing kubo's line" test "$(cat "$tmp/o")" = "added Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD hw"
+check "... and the block is in the store, named by its multihash" \
+  test -f "$tmp/blocks/3M/CIQPQUWH7JRPS4MBP5KNRKANZVR7Z5YJRM6L32NOR3A64REQCPWF3MA.data"
+check "... holding the file's dag-pb leaf" test "$(wc -c <"$tmp/blocks/3M/CIQPQUWH7JRPS4MBP5KNRKANZVR7Z5YJRM6L32NOR3A64REQCPWF3MA.data")" -eq 19
+IA_BLOCK_DIR="$tmp/blocks" "$cli" cat Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD >"$tmp/o" 2>"$tmp/e"
+check "cat of it from \$IA_BLOCK_DIR gives the bytes back" test "$(cat "$tmp/o")" = "hello world"
+"$cli" add -n "$tmp/hw" --block-dir "$tmp/blocks-n" >/dev/null
+check "--only-hash stores nothing" test ! -e "$tmp/blocks-n"
 
 check "hello world: kubo's line" test "$("$cli" add --only-hash "$tmp/hw")" = "added Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD hw"
 check "--cid-version 1" test "$("$cli" add -n --cid-version 1 "$tmp/hw")" = \
