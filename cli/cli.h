@@ -22,6 +22,7 @@ int ia_cmd_add(int argc, char **argv);
 int ia_cmd_registry(int argc, char **argv);
 int ia_cmd_get(int argc, char **argv); /* get and cat */
 int ia_cmd_car(int argc, char **argv);
+int ia_cmd_fetch(int argc, char **argv);
 
 /* Prints "ipfs-accelerate: <what>: <message>" to stderr; returns 1. */
 int ia_cli_fail(const char *what);

@@ -54,6 +54,11 @@ static void usage(FILE *f) {
             "                     multi-turn chats; off by default because the numbers of a\n"
             "                     split prefill differ slightly, so a seeded request could\n"
             "                     sample other tokens than `generate` does)\n"
+            "  --gateway          also answer GET /ipfs/{cid}?format=raw|car from the local\n"
+            "                     block store, as a trustless gateway (docs/store.md); with\n"
+            "                     --gateway and no --model, no model is served\n"
+            "  --block-dir DIR    the gateway's block store (implies --gateway; default\n"
+            "                     $IA_BLOCK_DIR, else ~/.cache/ipfs_accelerate/blocks)\n"
             "  --quiet            no line per request on stderr\n"
             "  -h, --help         this help\n");
 }
@@ -79,6 +84,10 @@ int ia_cmd_serve(int argc, char **argv) {
             *(a[2] == 'q' ? &o.quiet : &o.prompt_cache) = 1;
             continue;
         }
+        if (strcmp(a, "--gateway") == 0) {
+            if (!o.gateway_dir) o.gateway_dir = "";
+            continue;
+        }
         if (!val) {
             fprintf(stderr, "ipfs-accelerate: serve: unknown option or missing value: %s (see --help)\n", a);
             return 2;
@@ -90,6 +99,8 @@ int ia_cmd_serve(int argc, char **argv) {
                 return 2;
             }
             models[n_models++] = val;
+        } else if (strcmp(a, "--block-dir") == 0) {
+            o.gateway_dir = val;
         } else if (strcmp(a, "--host") == 0) {
             o.host = val;
         } else if (strcmp(a, "--device") == 0) {
@@ -123,7 +134,7 @@ int ia_cmd_serve(int argc, char **argv) {
             if ((*iopt = ia_cli_parse_int(a, val, lo, hi)) < 0 && lo >= 0) return 2;
         }
     }
-    if (!n_models) models[n_models++] = IA_DEFAULT_MODEL;
+    if (!n_models && !o.gateway_dir) models[n_models++] = IA_DEFAULT_MODEL;
     o.models = models;
     o.n_models = n_models;
     o.profile = &prof;

@@ -29,6 +29,7 @@ static void usage(FILE *f) {
             "  get       a file or directory by CID from the block store, verified\n"
             "  cat       a file's bytes by CID from the block store, verified\n"
             "  car       CAR v1 files: car export CID, car import FILE (every block verified)\n"
+            "  fetch     a model's blocks by CID from trustless gateways, each verified\n"
             "\n"
             "ipfs-accelerate <command> --help shows the command's options.\n"
             "ipfs-accelerate --version prints the library version.\n");
@@ -82,6 +83,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "registry") == 0) return ia_cmd_registry(argc - 1, argv + 1);
     if (strcmp(argv[1], "get") == 0 || strcmp(argv[1], "cat") == 0) return ia_cmd_get(argc - 1, argv + 1);
     if (strcmp(argv[1], "car") == 0) return ia_cmd_car(argc - 1, argv + 1);
+    if (strcmp(argv[1], "fetch") == 0) return ia_cmd_fetch(argc - 1, argv + 1);
     fprintf(stderr, "ipfs-accelerate: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -720,6 +720,12 @@ typedef struct ia_server_options {
                                       multi-turn chats; the numbers of a
                                       split prefill differ slightly, and so
                                       may sampled tokens) */
+    const char *gateway_dir;       /* NULL: no /ipfs/ routes; "" the default
+                                      block store (ia_blockstore_default_dir);
+                                      else that store's directory: GET
+                                      /ipfs/{cid}?format=raw|car answered
+                                      from it as a trustless gateway. With a
+                                      gateway, n_models may be 0 */
 } ia_server_options;
 
 IA_API void ia_server_options_init(ia_server_options *o, size_t struct_size);
@@ -1119,6 +1125,50 @@ IA_API void ia_registry_target_init(ia_registry_target *t, size_t struct_size);
  * that is not registered. *json: caller frees with ia_free(). */
 IA_API ia_status ia_registry_recommend(ia_registry *reg, const char *model_id, const ia_registry_target *t,
                                        char **json);
+
+/* ------------------------------------------------------- gateway fetch */
+
+/* Fetching a DAG from trustless HTTP gateways (src/store/gateway_fetch.c):
+ * from the root CID down, every block not in the store is asked of the
+ * gateways, in the order given, as GET {gateway}/ipfs/{cid}?format=raw
+ * (Accept: application/vnd.ipld.raw), several at once, and hashed before
+ * it is stored or its links are read. A gateway that answers bytes that do
+ * not hash to the CID is dropped for the rest of the fetch (a liar); one
+ * that lacks a block (404) or fails is passed over for the next. Blocks
+ * already in the store are not asked for again, so a fetch that was
+ * interrupted resumes where it stopped. `ipfs-accelerate serve` answers
+ * these routes from its own store (docs/serving.md). */
+typedef void (*ia_gateway_progress_fn)(void *ctx, uint64_t blocks_fetched, uint64_t bytes_fetched);
+
+typedef struct ia_gateway_fetch_options {
+    size_t struct_size;
+    const char *const *gateways; /* base URLs: "http://127.0.0.1:8080", "https://gw.example" */
+    size_t n_gateways;           /* 1..16 */
+    long timeout_ms;             /* per request (default 30000) */
+    int parallel;                /* blocks in flight (default 8; 1..64) */
+    ia_gateway_progress_fn on_progress;
+    void *progress_ctx;
+} ia_gateway_fetch_options;
+
+IA_API void ia_gateway_fetch_options_init(ia_gateway_fetch_options *o, size_t struct_size);
+#define IA_GATEWAY_FETCH_OPTIONS_INIT(o) ia_gateway_fetch_options_init((o), sizeof *(o))
+
+typedef struct ia_gateway_fetch_stats {
+    size_t struct_size;      /* caller sets: sizeof(ia_gateway_fetch_stats) */
+    uint64_t blocks_fetched, bytes_fetched; /* asked of gateways, verified, stored */
+    uint64_t blocks_present, bytes_present; /* already in the store */
+    uint64_t rejected_blocks;               /* answers that did not hash to their CID */
+    int liars;                              /* gateways dropped for them */
+    double seconds;
+} ia_gateway_fetch_stats;
+
+/* Fetches the whole DAG under cid into bs. stats (may be NULL) is filled
+ * also on failure. IA_ERR_NOT_FOUND naming the block and each gateway's
+ * last answer when no gateway gives a block; IA_ERR_INVALID_ARG for bad
+ * options or CID; IA_ERR_FORMAT for a verified block that is not valid
+ * dag-pb. */
+IA_API ia_status ia_gateway_fetch(ia_blockstore *bs, const char *cid, const ia_gateway_fetch_options *o,
+                                  ia_gateway_fetch_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,7 @@ wasm32_sources() {
     case $f in src/registry/*) continue ;; esac   # DuckDB, as the store
     case $f in src/serve/*) continue ;; esac   # sockets and libmicrohttpd: native only
     case $f in src/worker/remote_endpoint*.c) continue ;; esac   # libcurl: native only
+    case $f in src/store/gateway_fetch*.c) continue ;; esac   # libcurl: native only
     echo "$f"
   done
 }

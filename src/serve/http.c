@@ -81,6 +81,12 @@ static const route routes[] = {
 
 static int dispatch(serve_request *r) {
     int path_known = 0;
+    if (strncmp(r->url, "/ipfs/", 6) == 0 && r->srv->blocks) {
+        r->route = "ipfs";
+        if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+            return serve_send_error(r, 405, 0, "validation", "%s is not allowed on /ipfs/", r->method);
+        return serve_route_ipfs(r);
+    }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (strcmp(r->url, routes[i].path) != 0) continue;
         path_known = 1;

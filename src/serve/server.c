@@ -40,7 +40,9 @@ void ia_server_options_init(ia_server_options *o, size_t struct_size) {
 }
 
 static ia_status check_options(const ia_server_options *o) {
-    if (!o->n_models || !o->models) return ia_error(IA_ERR_INVALID_ARG, "serve: no model");
+    if ((!o->n_models || !o->models) && !o->gateway_dir)
+        return ia_error(IA_ERR_INVALID_ARG, "serve: no model (and no gateway)");
+    if (o->n_models && !o->models) return ia_error(IA_ERR_INVALID_ARG, "serve: n_models without models");
     for (size_t i = 0; i < o->n_models; i++)
         if (!o->models[i] || !o->models[i][0]) return ia_error(IA_ERR_INVALID_ARG, "serve: model %zu is empty", i);
     if (!o->host || strlen(o->host) >= 64) return ia_error(IA_ERR_INVALID_ARG, "serve: bad host");
@@ -155,7 +157,14 @@ ia_status ia_server_start(const ia_server_options *opts, ia_server **out) {
         goto fail;
     srv->o.profile = NULL;
     srv->o.models = NULL; /* copied below */
-    if (!(srv->models = calloc(opts->n_models, sizeof *srv->models))) {
+    if (srv->o.gateway_dir) {
+        ia_blockstore_options bo;
+        IA_BLOCKSTORE_OPTIONS_INIT(&bo);
+        bo.dir = srv->o.gateway_dir[0] ? srv->o.gateway_dir : NULL;
+        if ((st = ia_blockstore_open(&bo, &srv->blocks)) != IA_OK) goto fail;
+        srv->o.gateway_dir = NULL; /* the caller's string is not kept */
+    }
+    if (!(srv->models = calloc(opts->n_models ? opts->n_models : 1, sizeof *srv->models))) {
         st = ia_error(IA_ERR_NOMEM, "server");
         goto fail;
     }
@@ -186,6 +195,7 @@ ia_status ia_server_start(const ia_server_options *opts, ia_server **out) {
 fail:
     for (size_t i = 0; srv->models && i < srv->n_models; i++) free(srv->models[i].ref), free(srv->models[i].id);
     free(srv->models);
+    ia_blockstore_close(srv->blocks);
     free(srv);
     return st;
 }
@@ -230,6 +240,7 @@ void ia_server_shutdown(ia_server *srv, int drain_ms) {
         free(srv->models[i].id);
     }
     free(srv->models);
+    ia_blockstore_close(srv->blocks);
     serve_metrics_destroy(&srv->metrics);
     free(srv);
 }

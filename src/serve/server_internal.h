@@ -48,6 +48,7 @@ struct ia_server {
     atomic_int in_flight;    /* requests received and not yet completed */
     long long started_unix;
     serve_metrics metrics;
+    ia_blockstore *blocks;   /* the gateway's store; NULL: no /ipfs/ routes */
 };
 
 /* One HTTP request, from its first byte to its completion. */
@@ -62,6 +63,9 @@ typedef struct serve_request {
     int status;              /* the status code sent, for the log and metrics */
     const char *route;       /* the route that answered, for metrics */
 } serve_request;
+
+/* GET/HEAD /ipfs/{cid}: the trustless gateway (routes_ipfs.c). */
+int serve_route_ipfs(serve_request *r);
 
 /* ---- responses (http.c) ---- */
 
