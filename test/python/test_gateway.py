@@ -121,6 +121,13 @@ def test_fetch_from_another_instance(source, gateway, tmp_path):
     # again: nothing to ask
     again = json.loads(fetch(cli, cid, tmp_path / "b", gateway.base, check=True).stdout)
     assert again["blocks_fetched"] == 0 and again["blocks_present"] == n_blocks
+    # a block damaged in place (same size, as a crash before the sync may
+    # leave it) is found by hashing it again, and fetched anew
+    victim = max((tmp_path / "b").rglob("*.data"), key=lambda f: f.stat().st_size)
+    good = victim.read_bytes()
+    victim.write_bytes(bytes([good[0] ^ 0xFF]) + good[1:])
+    again = json.loads(fetch(cli, cid, tmp_path / "b", gateway.base, check=True).stdout)
+    assert again["blocks_fetched"] == 1 and victim.read_bytes() == good
 
 
 class _Proxy(http.server.ThreadingHTTPServer):
