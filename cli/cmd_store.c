@@ -15,6 +15,10 @@
 #include "cli.h"
 #include "ipfs_accelerate.h"
 
+static const char max_bytes_help[] =
+    "  --max-bytes N       refuse a DAG holding more than N bytes of files (get:\n"
+    "                      default the free space where it writes; cat: 1 TiB)\n";
+
 static const char block_dir_help[] =
     "  --block-dir DIR     the block store (default $IA_BLOCK_DIR, else \"blocks\"\n"
     "                      beside the model cache: ~/.cache/ipfs_accelerate/blocks)\n";
@@ -42,40 +46,45 @@ static ia_status write_file(void *ctx, const void *p, size_t n) {
 
 static void get_usage(FILE *f) {
     fprintf(f,
-            "usage: ipfs-accelerate get CID [-o PATH] [--block-dir DIR]\n"
+            "usage: ipfs-accelerate get CID [-o PATH] [--max-bytes N] [--block-dir DIR]\n"
             "\n"
             "Writes the file, directory tree or symlink of CID from the local block store\n"
             "to PATH (default ./CID), as `ipfs get` does. Every block is hashed against its\n"
             "CID and every node checked against its parent; the tree is built under a\n"
             "temporary name beside PATH and renamed into place, so PATH appears complete\n"
             "or not at all. PATH must not exist. A missing block is an error naming it.\n"
+            "The DAG is measured first (entries, bytes; each distinct block once), so one\n"
+            "that would not fit is refused before anything is written.\n"
             "\n"
             "options:\n"
             "  -o, --output PATH   where to write (default ./CID)\n"
-            "%s"
+            "%s%s"
             "  -h, --help          this help\n",
-            block_dir_help);
+            max_bytes_help, block_dir_help);
 }
 
 static void cat_usage(FILE *f) {
     fprintf(f,
-            "usage: ipfs-accelerate cat CID [--block-dir DIR]\n"
+            "usage: ipfs-accelerate cat CID [--max-bytes N] [--block-dir DIR]\n"
             "\n"
             "Writes the bytes of the file CID from the local block store to stdout, each\n"
             "block hashed against its CID before its bytes are written. A failure part way\n"
-            "leaves what was already written (exit status 1).\n"
+            "leaves what was already written (exit status 1). The file's size is checked\n"
+            "against the limit before its first byte is written.\n"
             "\n"
             "options:\n"
-            "%s"
+            "%s%s"
             "  -h, --help          this help\n",
-            block_dir_help);
+            max_bytes_help, block_dir_help);
 }
 
 int ia_cmd_get(int argc, char **argv) {
     const char *cid = NULL, *out = NULL, *dir = NULL;
     int cat = strcmp(argv[0], "cat") == 0, rc = 0;
+    ia_unixfs_get_options go;
     ia_blockstore *bs;
     ia_status st;
+    IA_UNIXFS_GET_OPTIONS_INIT(&go);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -93,6 +102,15 @@ int ia_cmd_get(int argc, char **argv) {
                 return 2;
             }
             dir = argv[++i];
+        } else if (strcmp(a, "--max-bytes") == 0) {
+            char *end;
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            errno = 0;
+            go.max_bytes = strtoull(v, &end, 10);
+            if (!*v || *end || errno || go.max_bytes == 0 || v[0] == '-') {
+                fprintf(stderr, "ipfs-accelerate: %s: --max-bytes takes a positive integer, not '%s'\n", argv[0], v);
+                return 2;
+            }
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "ipfs-accelerate: %s: unknown option %s (see --help)\n", argv[0], a);
             return 2;
@@ -109,13 +127,13 @@ int ia_cmd_get(int argc, char **argv) {
     }
     if (!(bs = open_store(argv[0], dir))) return 1;
     if (cat) {
-        st = ia_unixfs_cat(bs, cid, NULL, write_file, stdout);
+        st = ia_unixfs_cat(bs, cid, &go, write_file, stdout);
         if (fflush(stdout) != 0 && st == IA_OK) {
             fprintf(stderr, "ipfs-accelerate: cat: stdout: %s\n", strerror(errno));
             rc = 1;
         }
     } else {
-        st = ia_unixfs_get(bs, cid, out ? out : cid, NULL);
+        st = ia_unixfs_get(bs, cid, out ? out : cid, &go);
         if (st == IA_OK) printf("saved %s to %s\n", cid, out ? out : cid);
     }
     if (st != IA_OK) rc = ia_cli_fail(argv[0]);

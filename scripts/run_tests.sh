@@ -8,7 +8,8 @@
 #   3. the model tests again with IA_KERNEL=avx2 and IA_KERNEL=generic
 #   3a. quantised models with each lower kernel family forced
 #   3b. command-line tests (test/cli/test_cli.sh, test_results_import.sh, test_registry.sh)
-#   3b'. `add` on the command line (test/cli/test_add.sh), and the UnixFS
+#   3b'. `add` on the command line (test/cli/test_add.sh), the block store
+#       and CAR files (test/cli/test_car.sh, kubo as oracle when built), the UnixFS
 #       CIDs of `add --only-hash` against js-ipfs-unixfs's importer and kubo
 #       (test/unixfs_oracle/check.mjs)
 #   3c. GGUF interop with gguf-py (scripts/check_gguf_interop.py)
@@ -75,6 +76,9 @@ IA_KERNEL=generic run_suite "quantised model, portable kernels" "$build/ia_tests
 run_suite "CLI tests" test/cli/test_cli.sh "$build/ipfs-accelerate"
 run_suite "CLI tests (results --import)" test/cli/test_results_import.sh "$build/ipfs-accelerate"
 run_suite "CLI tests (add)" test/cli/test_add.sh "$build/ipfs-accelerate"
+# The block store: get, cat, CAR export/import, hostile CARs, models by CID
+# (embed, generate), and kubo's dag export/import as the oracle when built.
+run_suite "CLI tests (block store, CAR, models by CID)" test/cli/test_car.sh "$build/ipfs-accelerate"
 # UnixFS CIDs: add --only-hash against js-ipfs-unixfs's importer (and kubo
 # when scripts/setup_kubo.sh has built it) on generated files, HAMT
 # directories, the model cache's MiniLM directory and SmolLM2 file.

@@ -255,7 +255,8 @@ ia_status ia_bs_stage_put(ia_bs_stage *s, const ia_cid *c, const uint8_t *block,
         return ia_error(IA_ERR_IO, "%s: %s", path, strerror(errno));
     }
     st = ia_fs_write_all(fd, block, n, path);
-    if (st == IA_OK && s->bs->fsync) st = ia_fs_fsync(fd, path);
+    /* with syncfs, the commit makes the whole stage durable in one call */
+    if (st == IA_OK && s->bs->fsync && !IA_FS_HAVE_SYNCFS) st = ia_fs_fsync(fd, path);
     if (close(fd) != 0 && st == IA_OK) st = ia_error(IA_ERR_IO, "%s: close: %s", path, strerror(errno));
     if (st != IA_OK) {
         unlink(path);
@@ -273,10 +274,13 @@ ia_status ia_bs_stage_commit(ia_bs_stage *s) {
     static const size_t suffix = 5; /* ".data" */
     char from[IA_FS_PATH_MAX], to[IA_FS_PATH_MAX];
     uint8_t touched[32 * 32] = {0};
-    DIR *d = opendir(s->dir);
+    DIR *d;
     struct dirent *de;
+    int synced = 0;
     ia_status st = IA_OK;
-    if (!d) return ia_error(IA_ERR_IO, "%s: %s", s->dir, strerror(errno));
+    /* the staged bytes durable before any name points at them */
+    if (s->bs->fsync && (st = ia_fs_syncfs(s->dir, &synced)) != IA_OK) return st;
+    if (!(d = opendir(s->dir))) return ia_error(IA_ERR_IO, "%s: %s", s->dir, strerror(errno));
     while (st == IA_OK && (de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
         if (de->d_name[0] == '.' || len < suffix + 3 || len - suffix >= KEY_MAX) continue;
@@ -291,7 +295,8 @@ ia_status ia_bs_stage_commit(ia_bs_stage *s) {
     }
     closedir(d);
     /* the renames are durable once their directories are synced */
-    for (int i = 0; st == IA_OK && s->bs->fsync && i < 32 * 32; i++) {
+    if (st == IA_OK && synced) st = ia_fs_syncfs(s->bs->dir, &synced);
+    for (int i = 0; st == IA_OK && s->bs->fsync && !synced && i < 32 * 32; i++) {
         static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         if (!touched[i]) continue;
         snprintf(to, sizeof to, "%s/%c%c", s->bs->dir, b32[i / 32], b32[i % 32]);

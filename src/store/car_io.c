@@ -21,62 +21,18 @@
 #include "formats/dagpb.h"
 #include "formats/varint.h"
 #include "store/blockstore.h"
+#include "store/cid_map.h"
 #include "store/dag_read.h"
 #include "util/error.h"
 #include "util/struct_size.h"
 
 /* ---------------------------------------------------------------- export */
 
-/* CIDs written so far: open addressing on the digest's first bytes. */
-typedef struct {
-    ia_cid *slots;
-    uint8_t *used;
-    size_t cap, n;
-} cid_set;
-
-static uint64_t cid_hash(const ia_cid *c) {
-    uint64_t h = c->codec * 0x9e3779b97f4a7c15u ^ (uint64_t)c->version;
-    for (size_t i = 0; i < c->digest_len && i < 8; i++) h = h * 131 + c->digest[i];
-    return h ^ (h >> 29);
-}
-
-static ia_status set_grow(cid_set *s) {
-    cid_set n = {0};
-    n.cap = s->cap ? s->cap * 2 : 1024;
-    if (!(n.slots = malloc(n.cap * sizeof *n.slots)) || !(n.used = calloc(n.cap, 1))) {
-        free(n.slots);
-        return ia_error(IA_ERR_NOMEM, "CAR export: a set of %zu CIDs", n.cap);
-    }
-    for (size_t i = 0; i < s->cap; i++) {
-        if (!s->used[i]) continue;
-        size_t j = cid_hash(&s->slots[i]) & (n.cap - 1);
-        while (n.used[j]) j = (j + 1) & (n.cap - 1);
-        n.slots[j] = s->slots[i], n.used[j] = 1, n.n++;
-    }
-    free(s->slots);
-    free(s->used);
-    *s = n;
-    return IA_OK;
-}
-
-/* Adds c; *added = 0 when it was there. */
-static ia_status set_add(cid_set *s, const ia_cid *c, int *added) {
-    size_t j;
-    ia_status st;
-    *added = 0;
-    if (2 * (s->n + 1) > s->cap && (st = set_grow(s)) != IA_OK) return st;
-    for (j = cid_hash(c) & (s->cap - 1); s->used[j]; j = (j + 1) & (s->cap - 1))
-        if (ia_cid_equal(&s->slots[j], c)) return IA_OK;
-    s->slots[j] = *c, s->used[j] = 1, s->n++;
-    *added = 1;
-    return IA_OK;
-}
-
 typedef struct {
     ia_blockstore *bs;
     ia_write_fn fn;
     void *ctx;
-    cid_set seen;
+    ia_cid_map seen; /* blocks written */
     int depth;
 } exporter;
 
@@ -84,9 +40,10 @@ static ia_status visit(exporter *e, const ia_cid *c) {
     uint8_t head[IA_VARINT_MAX + IA_CID_MAX_BYTES], *block = NULL;
     size_t n = 0, h;
     ia_dagpb_node pb;
+    ia_cid_map_entry *seen;
     int added;
     ia_status st;
-    if ((st = set_add(&e->seen, c, &added)) != IA_OK || !added) return st;
+    if ((st = ia_cid_map_add(&e->seen, c, &seen, &added)) != IA_OK || !added) return st;
     if (e->depth >= IA_DAG_DEFAULT_DEPTH)
         return ia_error(IA_ERR_UNSUPPORTED, "CAR export: a DAG deeper than %d levels", IA_DAG_DEFAULT_DEPTH);
     if (c->codec != IA_CODEC_DAG_PB && c->codec != IA_CODEC_RAW) {
@@ -128,8 +85,7 @@ ia_status ia_car_export(ia_blockstore *bs, const char *cid, ia_write_fn fn, void
     memset(&e, 0, sizeof e);
     e.bs = bs, e.fn = fn, e.ctx = ctx;
     if ((st = fn(ctx, header, h)) == IA_OK) st = visit(&e, &root);
-    free(e.seen.slots);
-    free(e.seen.used);
+    ia_cid_map_free(&e.seen);
     return st;
 }
 

@@ -42,6 +42,7 @@ void ia_dag_walk_free(ia_dag_walk *w) {
     if (!w) return;
     free(w->stack);
     w->stack = NULL;
+    ia_cid_map_free(&w->sizes);
 }
 
 static int same_block(const ia_cid *a, const ia_cid *b) {
@@ -326,4 +327,71 @@ ia_status ia_dag_list_dir(ia_dag_walk *w, const ia_unode *dir, ia_dag_entry_fn f
     if (dir->kind != IA_UNODE_HAMT) return NODE_ERR(&dir->cid, IA_ERR_INVALID_ARG, "not a directory");
     memset(&s, 0, sizeof s);
     return list_hamt(w, dir, &s, 0, fn, ctx);
+}
+
+/* ------------------------------------------------------------- measuring */
+
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+typedef struct {
+    ia_dag_walk *w;
+    uint64_t entries, bytes;
+} measure_ctx;
+
+static ia_status measure(ia_dag_walk *w, const ia_cid *c, uint64_t *entries, uint64_t *bytes);
+
+static ia_status measure_entry(void *ctx, const char *name, size_t len, const ia_cid *c) {
+    measure_ctx *m = ctx;
+    uint64_t e = 0, b = 0;
+    ia_status st = measure(m->w, c, &e, &b);
+    (void)name, (void)len;
+    if (st != IA_OK) return st;
+    m->entries = sat_add(m->entries, e);
+    m->bytes = sat_add(m->bytes, b);
+    if (m->entries > m->w->lim.max_entries)
+        return ia_error(IA_ERR_UNSUPPORTED, "the DAG holds more than %llu files, directories and symlinks (the "
+                        "limit)", (unsigned long long)m->w->lim.max_entries);
+    if (m->bytes > m->w->lim.max_bytes)
+        return ia_error(IA_ERR_UNSUPPORTED, "the DAG holds more than %llu bytes of files (the limit)",
+                        (unsigned long long)m->w->lim.max_bytes);
+    return IA_OK;
+}
+
+static ia_status measure(ia_dag_walk *w, const ia_cid *c, uint64_t *entries, uint64_t *bytes) {
+    ia_cid_map_entry *e = ia_cid_map_find(&w->sizes, c);
+    measure_ctx m = {w, 1, 0};
+    ia_unode n;
+    int added;
+    ia_status st;
+    if (e) {
+        *entries = e->a, *bytes = e->b;
+        return IA_OK;
+    }
+    if ((st = ia_dag_push(w, c)) != IA_OK) return st;
+    if ((st = ia_dag_load(w, c, &n)) == IA_OK) {
+        if (n.kind == IA_UNODE_FILE) {
+            m.bytes = n.raw ? n.len : 0;
+            if (!n.raw) st = check_file_node(&n, &m.bytes);
+            if (st == IA_OK && m.bytes > w->lim.max_bytes)
+                st = NODE_ERR(c, IA_ERR_UNSUPPORTED, "a file of %llu bytes, over the limit of %llu",
+                              (unsigned long long)m.bytes, (unsigned long long)w->lim.max_bytes);
+        } else if (n.kind == IA_UNODE_DIR || n.kind == IA_UNODE_HAMT) {
+            st = ia_dag_list_dir(w, &n, measure_entry, &m);
+        }
+        ia_unode_free(&n);
+    }
+    ia_dag_pop(w);
+    if (st != IA_OK) return st;
+    if ((st = ia_cid_map_add(&w->sizes, c, &e, &added)) != IA_OK) return st;
+    e->a = m.entries, e->b = m.bytes;
+    *entries = m.entries, *bytes = m.bytes;
+    return IA_OK;
+}
+
+ia_status ia_dag_measure(ia_dag_walk *w, const ia_cid *c, uint64_t *entries, uint64_t *bytes) {
+    ia_status st = measure(w, c, entries, bytes);
+    if (st == IA_OK && *entries > w->lim.max_entries)
+        st = ia_error(IA_ERR_UNSUPPORTED, "the DAG holds %llu files, directories and symlinks, over the limit of %llu",
+                      (unsigned long long)*entries, (unsigned long long)w->lim.max_entries);
+    return st;
 }

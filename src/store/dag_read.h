@@ -37,6 +37,7 @@
 #include "formats/dagpb.h"
 #include "formats/unixfs_pb.h"
 #include "store/blockstore.h"
+#include "store/cid_map.h"
 
 enum ia_unode_kind { IA_UNODE_FILE = 1, IA_UNODE_DIR, IA_UNODE_HAMT, IA_UNODE_SYMLINK };
 
@@ -56,6 +57,7 @@ typedef struct ia_dag_walk {
     uint64_t bytes, entries, blocks;
     ia_cid *stack;   /* the ancestors of the node being read (max_depth) */
     int depth;
+    ia_cid_map sizes; /* ia_dag_measure's memo: a = entries, b = bytes */
 } ia_dag_walk;
 
 /* One node read and decoded. */
@@ -92,10 +94,19 @@ ia_status ia_dag_read_file(ia_dag_walk *w, const ia_unode *n, ia_write_fn fn, vo
 typedef ia_status (*ia_dag_entry_fn)(void *ctx, const char *name, size_t len, const ia_cid *cid);
 ia_status ia_dag_list_dir(ia_dag_walk *w, const ia_unode *dir, ia_dag_entry_fn fn, void *ctx);
 
+/* What the DAG under c holds before anything is written: *entries (files,
+ * directories, symlinks; c included) and *bytes (the file sizes its nodes
+ * declare, which ia_dag_read_file then holds them to). Each distinct block
+ * is measured once, so a DAG that links one subtree a million times costs
+ * one visit of it; IA_ERR_UNSUPPORTED as soon as either passes the
+ * walk's limits. */
+ia_status ia_dag_measure(ia_dag_walk *w, const ia_cid *c, uint64_t *entries, uint64_t *bytes);
+
 /* Materialises c under parent_dir as a new temporary name
  * ("<parent_dir>/.<prefix><unique>", its path into tmp_out): a file, a
- * directory tree or a symlink, every file fsynced. *kind gets the root's
- * kind. On failure the temporary name is removed. */
+ * directory tree or a symlink, every file fsynced, after ia_dag_measure
+ * found it within the limits. *kind gets the root's kind. On failure the
+ * temporary name is removed. */
 ia_status ia_dag_materialize(ia_dag_walk *w, const ia_cid *c, const char *parent_dir, const char *prefix,
                              char *tmp_out, size_t cap, int *kind);
 

@@ -34,11 +34,12 @@ static ia_status exists_error(const char *path) {
     return ia_error(IA_ERR_FORMAT, "%s: a directory with this name twice (refused)", path);
 }
 
-/* The file node n into the open fd (path for messages), fsynced. */
+/* The file node n into the open fd (path for messages), fsynced where
+ * there is no syncfs (ia_dag_materialize syncs the whole tree at once). */
 static ia_status write_file(ia_dag_walk *w, const ia_unode *n, int fd, const char *path) {
     fd_out o = {fd, path};
     ia_status st = ia_dag_read_file(w, n, write_fd, &o);
-    if (st == IA_OK) st = ia_fs_fsync(fd, path);
+    if (st == IA_OK && !IA_FS_HAVE_SYNCFS) st = ia_fs_fsync(fd, path);
     return st;
 }
 
@@ -112,11 +113,12 @@ static ia_status on_entry(void *ctx, const char *name, size_t nlen, const ia_cid
 }
 
 /* The entries of directory n into the existing directory path, which is
- * then fsynced (its entries' names are durable before the final rename). */
+ * then fsynced where there is no syncfs (its entries' names are durable
+ * before the final rename). */
 static ia_status write_dir_entries(ia_dag_walk *w, const ia_unode *n, char *path, size_t len) {
     dir_ctx d = {w, path, len};
     ia_status st = ia_dag_list_dir(w, n, on_entry, &d);
-    if (st == IA_OK) st = ia_fs_fsync_dir(path);
+    if (st == IA_OK && !IA_FS_HAVE_SYNCFS) st = ia_fs_fsync_dir(path);
     return st;
 }
 
@@ -126,8 +128,11 @@ ia_status ia_dag_materialize(ia_dag_walk *w, const ia_cid *c, const char *parent
     ia_unode n;
     int fd = -1;
     ia_status st;
+    uint64_t entries = 0, bytes = 0;
     tmp_out[0] = '\0';
     snprintf(prefix_dot, sizeof prefix_dot, ".%s", prefix);
+    /* the whole DAG within the limits before the first byte is written */
+    if ((st = ia_dag_measure(w, c, &entries, &bytes)) != IA_OK) return st;
     if ((st = ia_dag_push(w, c)) != IA_OK) return st;
     if ((st = ia_dag_load(w, c, &n)) != IA_OK) {
         ia_dag_pop(w);
@@ -148,6 +153,10 @@ ia_status ia_dag_materialize(ia_dag_walk *w, const ia_cid *c, const char *parent
         st = write_symlink(&n, path);
     } else {
         st = write_dir_entries(w, &n, path, strlen(path));
+    }
+    if (st == IA_OK && IA_FS_HAVE_SYNCFS) { /* every file and name written, durable in one call */
+        int done;
+        st = ia_fs_syncfs(path, &done);
     }
     if (st != IA_OK) {
         char msg[1024];

@@ -58,6 +58,27 @@ ia_status ia_fs_fsync_dir(const char *path) {
 #endif
 }
 
+#if defined(__linux__)
+int syncfs(int fd); /* <unistd.h> declares it for _GNU_SOURCE only; glibc and musl have it */
+#endif
+
+ia_status ia_fs_syncfs(const char *path, int *done) {
+    *done = 0;
+#if defined(__linux__)
+    {
+        int fd = open(path, O_RDONLY), r;
+        if (fd < 0) return ia_error(IA_ERR_IO, "%s: %s", path, strerror(errno));
+        r = syncfs(fd);
+        close(fd);
+        if (r != 0) return ia_error(IA_ERR_IO, "%s: syncfs: %s", path, strerror(errno));
+        *done = 1;
+    }
+#else
+    (void)path;
+#endif
+    return IA_OK;
+}
+
 ia_status ia_fs_mkdirs(const char *path) {
     char p[IA_FS_PATH_MAX];
     size_t len = strlen(path);

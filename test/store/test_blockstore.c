@@ -79,6 +79,17 @@ static int entries_in(const char *dir) {
     return n;
 }
 
+/* Entries whose names do not start with '.' (what add takes by default). */
+static int visible_entries(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    if (!d) return -1;
+    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
 static void write_file(const char *path, const void *p, size_t n) {
     FILE *f = fopen(path, "wb");
     if (!f) return;
@@ -92,7 +103,8 @@ static uint8_t *pat(size_t n, unsigned seed) {
     return b;
 }
 
-/* 1 when trees a and b hold the same names, bytes and symlink targets. */
+/* 1 when trees a and b hold the same names, bytes and symlink targets
+ * (hidden names, which add skips, left out). */
 static int same_tree(const char *a, const char *b) {
     struct stat sa, sb;
     if (lstat(a, &sa) != 0 || lstat(b, &sb) != 0) return 0;
@@ -113,10 +125,10 @@ static int same_tree(const char *a, const char *b) {
     {
         DIR *d = opendir(a);
         struct dirent *de;
-        int same = entries_in(a) == entries_in(b);
+        int same = visible_entries(a) == visible_entries(b);
         while (same && d && (de = readdir(d)) != NULL) {
             char pa[1024], pb[1024];
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+            if (de->d_name[0] == '.') continue;
             snprintf(pa, sizeof pa, "%s/%s", a, de->d_name);
             snprintf(pb, sizeof pb, "%s/%s", b, de->d_name);
             same = same_tree(pa, pb);
@@ -560,6 +572,16 @@ IA_TEST(dag_hostile_directories) {
     CHECK_STATUS(get_cid(bs, &d2, out, &o), IA_ERR_UNSUPPORTED);
     CHECK(strstr(ia_last_error(), "files, directories") != NULL);
     CHECK(!ia_fs_exists(out) && entries_in(tmp) == 1);
+    /* 64^4 = 16.7M entries from a 20 KB DAG, default limits: measured
+     * (each distinct block once) and refused before anything is written */
+    {
+        ia_cid d3;
+        for (int i = 0; i < 64; i++) cids[i] = d2;
+        CHECK_STATUS(put_dir(bs, names100, cids, 64, &d3), IA_OK);
+        CHECK_STATUS(get_cid(bs, &d3, out, NULL), IA_ERR_UNSUPPORTED);
+        CHECK(strstr(ia_last_error(), "files, directories") != NULL);
+        CHECK(!ia_fs_exists(out) && entries_in(tmp) == 1);
+    }
     /* d1 is 4160 entries: fine under the default */
     CHECK_STATUS(get_cid(bs, &d1, out, NULL), IA_OK);
     ia_fs_remove_tree(out);
@@ -677,6 +699,132 @@ IA_TEST(dag_file_node_inconsistent_sizes) {
     CHECK_STATUS(get_cid(bs, &node, out, NULL), IA_ERR_FORMAT);
     CHECK(!ia_fs_exists(out) && entries_in(tmp) == 1);
     ia_blockstore_close(bs);
+    ia_fs_remove_tree(tmp);
+    free(tmp);
+}
+
+/* ---------------------------------------------------------- models by CID */
+
+/* Sets $IA_BLOCK_DIR and $IA_MODEL_DIR for a test, and puts them back. */
+typedef struct {
+    char block[512], model[512];
+    int had_block, had_model;
+} env_save;
+
+static void env_push(env_save *s, const char *block_dir, const char *model_dir) {
+    const char *b = getenv("IA_BLOCK_DIR"), *m = getenv("IA_MODEL_DIR");
+    s->had_block = b != NULL, s->had_model = m != NULL;
+    snprintf(s->block, sizeof s->block, "%s", b ? b : "");
+    snprintf(s->model, sizeof s->model, "%s", m ? m : "");
+    setenv("IA_BLOCK_DIR", block_dir, 1);
+    setenv("IA_MODEL_DIR", model_dir, 1);
+}
+
+static void env_pop(const env_save *s) {
+    if (s->had_block) setenv("IA_BLOCK_DIR", s->block, 1);
+    else unsetenv("IA_BLOCK_DIR");
+    if (s->had_model) setenv("IA_MODEL_DIR", s->model, 1);
+    else unsetenv("IA_MODEL_DIR");
+}
+
+IA_TEST(model_by_cid_embeds_as_the_directory) {
+    static const char *texts[] = {"A man is playing a guitar.", "The new movie is awesome."};
+    char *tmp = make_tmp(), blocks[512], models[512], cid[IA_CID_TEXT_MAX], path[1024], want[1024];
+    const char *src = ia_test_model_dir();
+    ia_blockstore *bs;
+    ia_model *a = NULL, *b = NULL;
+    ia_model_options mo;
+    float va[2 * 384], vb[2 * 384];
+    env_save env;
+    REQUIRE(tmp && src);
+    snprintf(blocks, sizeof blocks, "%s/blocks", tmp);
+    snprintf(models, sizeof models, "%s/models", tmp);
+    REQUIRE((bs = open_at(tmp, "blocks")));
+    {
+        ia_unixfs_options o; /* kubo's default import: a Qm... CID */
+        IA_UNIXFS_OPTIONS_INIT(&o);
+        o.on_block = ia_blockstore_put_block, o.block_ctx = bs;
+        CHECK_STATUS(ia_unixfs_add_path(src, &o, cid, sizeof cid), IA_OK);
+    }
+    ia_blockstore_close(bs);
+    CHECK(strcmp(cid, "QmbMQipS4UP2ZZJFwH9LbvhTHGr8QxCvfxsbKkDTRjohmu") == 0); /* docs/unixfs.md, kubo's */
+    env_push(&env, blocks, models);
+    CHECK_STATUS(ia_model_resolve(cid, path, sizeof path), IA_OK);
+    snprintf(want, sizeof want, "%s/by-cid/bafybeigblgy6hobnsskahh5rxjk53ybiafnxjtny7a4c64557kj6btl6dq", models);
+    CHECK_MSG(strcmp(path, want) == 0, "%s", path);
+    CHECK(same_tree(src, path));
+    /* the CIDv1 and /ipfs/ spellings name the same materialised copy */
+    CHECK_STATUS(ia_model_resolve("/ipfs/bafybeigblgy6hobnsskahh5rxjk53ybiafnxjtny7a4c64557kj6btl6dq", path,
+                                  sizeof path), IA_OK);
+    CHECK(strcmp(path, want) == 0);
+    snprintf(want, sizeof want, "%s/by-cid", models);
+    CHECK(entries_in(want) == 1);
+    IA_MODEL_OPTIONS_INIT(&mo);
+    mo.device = "cpu";
+    CHECK_STATUS(ia_model_open(cid, &mo, &b), IA_OK);
+    CHECK_STATUS(ia_model_open(src, &mo, &a), IA_OK);
+    if (a && b) {
+        CHECK_STATUS(ia_model_embed(a, texts, 2, va), IA_OK);
+        CHECK_STATUS(ia_model_embed(b, texts, 2, vb), IA_OK);
+        CHECK(memcmp(va, vb, sizeof va) == 0);
+    }
+    ia_model_free(a);
+    ia_model_free(b);
+    /* a CID whose blocks are not there: NOT_FOUND naming it and how to get it */
+    CHECK_STATUS(ia_model_resolve("bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354", path, sizeof path),
+                 IA_ERR_NOT_FOUND);
+    CHECK(strstr(ia_last_error(), "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354") &&
+          strstr(ia_last_error(), "car import"));
+    CHECK(entries_in(want) == 1);
+    /* a file that is not GGUF is not a model */
+    {
+        char fcid[IA_CID_TEXT_MAX];
+        REQUIRE((bs = open_at(tmp, "blocks")));
+        {
+            ia_unixfs_options o;
+            IA_UNIXFS_OPTIONS_INIT(&o);
+            o.on_block = ia_blockstore_put_block, o.block_ctx = bs;
+            CHECK_STATUS(ia_unixfs_add_bytes("not a model", 11, &o, fcid, sizeof fcid), IA_OK);
+        }
+        ia_blockstore_close(bs);
+        CHECK_STATUS(ia_model_resolve(fcid, path, sizeof path), IA_ERR_UNSUPPORTED);
+        CHECK(strstr(ia_last_error(), "GGUF") != NULL && entries_in(want) == 1);
+    }
+    env_pop(&env);
+    ia_fs_remove_tree(tmp);
+    free(tmp);
+}
+
+IA_TEST(model_by_cid_gguf_file) {
+    char *tmp = make_tmp(), blocks[512], models[512], cid[IA_CID_TEXT_MAX], path[1024], src[1024];
+    const char *home = getenv("HOME"), *mdir = getenv("IA_MODEL_DIR");
+    ia_blockstore *bs;
+    env_save env;
+    struct stat a, b;
+    REQUIRE(tmp);
+    snprintf(src, sizeof src, "%s/smollm2/model.gguf", mdir && *mdir ? mdir : "");
+    if (!(mdir && *mdir)) snprintf(src, sizeof src, "%s/.cache/ipfs_accelerate/models/smollm2/model.gguf", home);
+    if (stat(src, &a) != 0) {
+        ia_fs_remove_tree(tmp);
+        free(tmp);
+        SKIP("%s is absent (scripts/fetch_model.sh smollm2)", src);
+    }
+    snprintf(blocks, sizeof blocks, "%s/blocks", tmp);
+    snprintf(models, sizeof models, "%s/models", tmp);
+    REQUIRE((bs = open_at(tmp, "blocks")));
+    {
+        ia_unixfs_options o;
+        IA_UNIXFS_OPTIONS_INIT(&o);
+        o.profile = "unixfs-v1-2025"; /* raw leaves, 1 MiB chunks: a bafy... root */
+        o.on_block = ia_blockstore_put_block, o.block_ctx = bs;
+        CHECK_STATUS(ia_unixfs_add_path(src, &o, cid, sizeof cid), IA_OK);
+    }
+    ia_blockstore_close(bs);
+    env_push(&env, blocks, models);
+    CHECK_STATUS(ia_model_resolve(cid, path, sizeof path), IA_OK);
+    CHECK(strlen(path) > 5 && strcmp(path + strlen(path) - 5, ".gguf") == 0 && strstr(path, cid));
+    CHECK(stat(path, &b) == 0 && b.st_size == a.st_size && same_tree(src, path));
+    env_pop(&env);
     ia_fs_remove_tree(tmp);
     free(tmp);
 }
