@@ -25,7 +25,8 @@ void ia_llm_cli_usage(FILE *f) {
     fprintf(f,
             "model:\n"
             "  --model M          a GGUF file, a model directory, or a cached name\n"
-            "                     (default " IA_DEFAULT_LLM ": SmolLM2-135M-Instruct Q4_1)\n"
+            "                     (default " IA_DEFAULT_LLM ": SmolLM2-135M-Instruct Q4_1),\n"
+            "                     or a CID of one in the block store (docs/store.md)\n"
             "  --device D         cpu (default) or auto\n"
             "  --threads N        worker threads (default: one per CPU)\n"
             "  --ctx N            context length in tokens (default: the model's, at most\n"

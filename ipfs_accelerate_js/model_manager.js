@@ -8,7 +8,11 @@
  * A model id is resolved to a source the worker can read:
  *   Node:    an existing directory or .gguf path, else a name under
  *            $IA_MODEL_DIR (default ~/.cache/ipfs_accelerate/models/<id>),
- *            as the CLI and the Python package resolve it;
+ *            as the CLI and the Python package resolve it; a CID ("Qm…",
+ *            "bafy…", "/ipfs/<cid>", "ipfs://<cid>") names the model the
+ *            native core materialised from the block store, every block
+ *            verified: $IA_MODEL_DIR/by-cid/<cidv1>/ or <cidv1>.gguf
+ *            (docs/store.md; the SDK does not read the block store itself);
  *   browser: an absolute or relative URL ("https://…/", "/models/x/",
  *            "./x.gguf"), else <modelBaseUrl><id>/ (modelBaseUrl defaults
  *            to "/models/").
@@ -107,6 +111,33 @@ export class Model {
   }
 }
 
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+const CID_RE = /^(?:\/ipfs\/|ipfs:\/\/)?(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{50,120})$/;
+
+/**
+ * The CIDv1 text (base32, as the core names by-cid/ entries) of a CID
+ * model id, or null when id is not one. A CIDv0 ("Qm…", a sha2-256
+ * multihash) is the dag-pb CIDv1 0x01 0x70 + the same multihash.
+ */
+export function modelCidV1(id) {
+  const m = typeof id === 'string' && CID_RE.exec(id);
+  if (!m) return null;
+  if (!m[1].startsWith('Qm')) return m[1];
+  let n = 0n;
+  for (const ch of m[1]) n = n * 58n + BigInt(B58.indexOf(ch));
+  const mh = [];
+  for (; n > 0n; n >>= 8n) mh.unshift(Number(n & 0xffn));
+  if (mh.length !== 34 || mh[0] !== 0x12 || mh[1] !== 0x20) return null;
+  const bytes = [0x01, 0x70, ...mh];
+  let out = 'b', acc = 0, bits = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b, bits += 8;
+    for (; bits >= 5; bits -= 5) out += 'abcdefghijklmnopqrstuvwxyz234567'[(acc >> (bits - 5)) & 31];
+  }
+  if (bits) out += 'abcdefghijklmnopqrstuvwxyz234567'[(acc << (5 - bits)) & 31];
+  return out;
+}
+
 async function resolveSource(id, modelBaseUrl) {
   if (typeof id !== 'string' || !id) throw new TypeError('a model id must be a non-empty string');
   if (IS_NODE) {
@@ -115,6 +146,14 @@ async function resolveSource(id, modelBaseUrl) {
     const os = await import('node:os');
     if (fs.existsSync(id)) return path.resolve(id);
     const base = process.env.IA_MODEL_DIR || path.join(os.homedir(), '.cache', 'ipfs_accelerate', 'models');
+    const v1 = modelCidV1(id);
+    if (v1) {
+      for (const p of [path.join(base, 'by-cid', v1), path.join(base, 'by-cid', `${v1}.gguf`)])
+        if (fs.existsSync(p)) return p;
+      throw new Error(`model ${id}: not materialised in ${path.join(base, 'by-cid')} — the JS SDK does not read the ` +
+        'block store itself: open the CID once with the native core (ipfs-accelerate embed/generate --model ' +
+        `${id}, or Python's Model("${id}")), which verifies every block and materialises it there`);
+    }
     const p = path.join(base, id);
     if (fs.existsSync(p)) return p;
     throw new Error(`model not found: ${id} (not a path, and not in ${base}; the SDK does not download from a hub)`);

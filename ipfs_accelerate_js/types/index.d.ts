@@ -137,7 +137,8 @@ export declare class ModelManager {
   constructor(options?: ModelManagerOptions);
   client(): Promise<CoreClient>;
   coreInfo(): Promise<CoreInfo>;
-  /** Node: a directory, a .gguf path or a name under $IA_MODEL_DIR; browser: a URL or a name under modelBaseUrl. */
+  /** Node: a directory, a .gguf path, a name under $IA_MODEL_DIR, or a CID the native core materialised
+   * ($IA_MODEL_DIR/by-cid/, docs/store.md); browser: a URL or a name under modelBaseUrl. */
   loadModel(id: string, options?: { onProgress?: (p: LoadProgress) => void; cache?: boolean }): Promise<Model>;
   listModels(): string[];
   unloadModel(id: string): Promise<boolean>;
