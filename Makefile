@@ -56,6 +56,7 @@ bench: build
 	@.venv/bin/python bench/llm_vs_llamacpp
 	@.venv/bin/python bench/llm_agreement
 	@.venv/bin/python bench/serve_load
+	@.venv/bin/python bench/fetch_loopback
 	@scripts/setup_kubo.sh
 	@bench/add_vs_kubo
 

@@ -200,14 +200,17 @@ static ia_status finished(fetch *f, CURLM *multi, transfer *t, CURLcode code) {
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
     ia_cid_to_string(&t->cid, text, sizeof text);
     if (code == CURLE_OK && status == 200) {
-        if (ia_bs_verify(&t->cid, t->buf, t->len) != IA_OK) {
+        /* the store hashes what it is given (once: IA_ERR_FORMAT when the
+         * bytes are not the CID's) before anything else reads them */
+        st = ia_bs_put(&f->writer, &t->cid, t->buf, t->len);
+        if (st == IA_ERR_FORMAT || st == IA_ERR_INVALID_ARG) { /* other bytes, or more than a block holds */
             f->liar[g] = 1;
             f->st.rejected_blocks++;
             snprintf(f->why[g], sizeof f->why[g], "answered %zu bytes for %s that do not hash to it: not asked again",
                      t->len, text);
         } else {
+            if (st != IA_OK) return st;
             f->down[g] = 0;
-            if ((st = ia_bs_put(&f->writer, &t->cid, t->buf, t->len)) != IA_OK) return st;
             f->st.blocks_fetched++;
             f->st.bytes_fetched += t->len;
             if (f->o->on_progress) f->o->on_progress(f->o->progress_ctx, f->st.blocks_fetched, f->st.bytes_fetched);
@@ -321,21 +324,28 @@ ia_status ia_gateway_fetch(ia_blockstore *bs, const char *cid, const ia_gateway_
     if ((st = push(&f, &root)) != IA_OK) goto done;
     for (;;) {
         CURLMsg *m;
-        int left, busy = 0;
+        int left, busy = 0, done_now;
         if ((st = take(&f, multi, slots, o.parallel)) != IA_OK) goto done;
         for (int i = 0; i < o.parallel; i++) busy += slots[i].busy;
         if (!busy && !f.n_todo) break;
-        if (curl_multi_perform(multi, &running) != CURLM_OK ||
-            curl_multi_poll(multi, NULL, 0, 1000, NULL) != CURLM_OK) {
+        if (curl_multi_perform(multi, &running) != CURLM_OK) {
             st = ia_error(IA_ERR_IO, "fetch: curl multi failed");
             goto done;
         }
-        curl_multi_perform(multi, &running);
+        done_now = 0;
         while ((m = curl_multi_info_read(multi, &left))) {
             transfer *t = NULL;
             if (m->msg != CURLMSG_DONE) continue;
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
             if ((st = finished(&f, multi, t, m->data.result)) != IA_OK) goto done;
+            done_now++;
+        }
+        /* a transfer ended: its slot takes the next block at once; else
+         * wait for the sockets (a handle just added is driven by the next
+         * perform, so the wait never outlasts a short timeout) */
+        if (!done_now && curl_multi_poll(multi, NULL, 0, 100, NULL) != CURLM_OK) {
+            st = ia_error(IA_ERR_IO, "fetch: curl multi failed");
+            goto done;
         }
     }
     st = IA_OK;
