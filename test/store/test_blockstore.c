@@ -432,7 +432,11 @@ IA_TEST(car_export_import_round_trip_and_tampering) {
     CHECK_STATUS(ia_car_import(c, "/nonexistent/x.car", NULL), IA_ERR_NOT_FOUND);
     free(bytes);
     /* an export of a DAG with a missing block fails naming it */
-    CHECK_STATUS(ia_car_export(c, cid, to_mem, &(membuf){0}), IA_ERR_NOT_FOUND);
+    {
+        membuf m = {0};
+        CHECK_STATUS(ia_car_export(c, cid, to_mem, &m), IA_ERR_NOT_FOUND);
+        free(m.p);
+    }
     ia_blockstore_close(a);
     ia_blockstore_close(b);
     ia_blockstore_close(c);
