@@ -932,6 +932,16 @@ IA_API ia_status ia_unixfs_cat(ia_blockstore *bs, const char *cid, const ia_unix
  * before it were written. */
 IA_API ia_status ia_car_export(ia_blockstore *bs, const char *cid, ia_write_fn fn, void *ctx);
 
+/* Part of the DAG, as a trustless gateway's parameters ask: dag_scope
+ * "all" (NULL: ia_car_export), "block" (the CID's block alone) or
+ * "entity" (a file's blocks — with entity_bytes "from:to" or "from:*",
+ * inclusive, only those that hold bytes of that range, with the nodes
+ * above them — a directory's node, a HAMT's shard nodes, a symlink's
+ * block). IA_ERR_INVALID_ARG for another scope or a malformed range
+ * (offsets from the end are not supported). Same order as ia_car_export. */
+IA_API ia_status ia_car_export_scope(ia_blockstore *bs, const char *cid, const char *dag_scope,
+                                     const char *entity_bytes, ia_write_fn fn, void *ctx);
+
 typedef struct ia_car_import_result {
     size_t struct_size;
     uint64_t blocks;     /* sections read */

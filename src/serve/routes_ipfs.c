@@ -8,8 +8,9 @@
  *   ?format=car, or Accept: application/vnd.ipld.car   a CAR v1 of the DAG:
  *       dag-scope=all (the default): every block under the CID, in the
  *       order `ipfs dag export` writes them; dag-scope=block: the block
- *       alone. dag-scope=entity and entity-bytes are refused (400) rather
- *       than answered with something else.
+ *       alone; dag-scope=entity: the entity the CID names (a file's
+ *       blocks, entity-bytes=from:to narrowing them to a range; a
+ *       directory's node), see ia_car_export_scope.
  *
  * Anything else (a path after the CID, no format) is 400: a trustless
  * gateway serves verifiable bytes only, never a rendered file. The store
@@ -22,9 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "formats/car.h"
 #include "formats/cid.h"
-#include "formats/varint.h"
 #include "serve/server_internal.h"
 #include "util/error.h"
 
@@ -70,44 +69,22 @@ static ia_status to_file(void *ctx, const void *data, size_t n) {
     return fwrite(data, 1, n, ctx) == n ? IA_OK : ia_error(IA_ERR_IO, "gateway: writing the CAR");
 }
 
-/* dag-scope=block: the header and the one block. */
-static ia_status block_car(ia_blockstore *bs, const char *text, FILE *f) {
-    ia_cid c;
-    uint8_t head[IA_VARINT_MAX + IA_CID_MAX_BYTES], *data = NULL, *hdr;
-    size_t n = 0, hn, sn;
-    ia_status st;
-    if ((st = ia_cid_parse(text, &c)) != IA_OK) return st;
-    if ((st = ia_blockstore_get(bs, text, &data, &n)) != IA_OK) return st;
-    hn = ia_car_header_size(&c, 1);
-    if (!(hdr = malloc(hn))) {
-        ia_free(data);
-        return ia_error(IA_ERR_NOMEM, "gateway");
-    }
-    ia_car_header_encode(&c, 1, hdr, hn);
-    sn = ia_car_section_head(&c, n, head, sizeof head);
-    st = to_file(f, hdr, hn);
-    if (st == IA_OK) st = to_file(f, head, sn);
-    if (st == IA_OK) st = to_file(f, data, n);
-    free(hdr);
-    ia_free(data);
-    return st;
-}
-
 /* The CAR is written to an unlinked temporary file first, so a missing or
  * rotten block becomes an error status instead of a CAR cut short after a
  * 200; libmicrohttpd then sends the file from its descriptor. */
-static int send_car(serve_request *r, const char *cid, int whole) {
+static int send_car(serve_request *r, const char *cid, const char *scope, const char *range) {
     FILE *f = tmpfile();
     ia_status st;
     long size;
     int fd;
     struct MHD_Response *resp;
     if (!f) return serve_send_error(r, 500, 0, "store", "gateway: no temporary file for the CAR");
-    st = whole ? ia_car_export(r->srv->blocks, cid, to_file, f) : block_car(r->srv->blocks, cid, f);
+    st = ia_car_export_scope(r->srv->blocks, cid, scope, range, to_file, f);
     if (st == IA_OK && fflush(f) != 0) st = ia_error(IA_ERR_IO, "gateway: writing the CAR");
     if (st != IA_OK) {
         fclose(f);
-        return serve_send_error(r, st == IA_ERR_NOT_FOUND ? 404 : 500, 0, st == IA_ERR_NOT_FOUND ? "not_found" : "store",
+        return serve_send_error(r, st == IA_ERR_NOT_FOUND ? 404 : st == IA_ERR_INVALID_ARG ? 400 : 500, 0,
+                                st == IA_ERR_NOT_FOUND ? "not_found" : st == IA_ERR_INVALID_ARG ? "validation" : "store",
                                 "%s", ia_last_error());
     }
     size = ftell(f);
@@ -122,7 +99,7 @@ static int send_car(serve_request *r, const char *cid, int whole) {
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, CAR_TYPE);
-    common_headers(resp, cid, whole ? "car" : "block.car");
+    common_headers(resp, cid, "car");
     return queue(r, resp, 200);
 }
 
@@ -147,9 +124,5 @@ int serve_route_ipfs(serve_request *r) {
         return serve_send_error(r, format ? 400 : 406, 0, "validation",
                                 "a trustless gateway: ask with ?format=raw or ?format=car (or their Accept types)");
     if (raw) return send_raw(r, cid);
-    if (MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "entity-bytes"))
-        return serve_send_error(r, 400, 0, "validation", "entity-bytes is not supported by this gateway");
-    if (scope && strcmp(scope, "all") != 0 && strcmp(scope, "block") != 0)
-        return serve_send_error(r, 400, 0, "validation", "dag-scope=%s is not supported (all or block)", scope);
-    return send_car(r, cid, !scope || strcmp(scope, "all") == 0);
+    return send_car(r, cid, scope, MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "entity-bytes"));
 }

@@ -26,6 +26,8 @@ import ipfs_accelerate_py as ia
 from conftest import MODEL
 from serve_process import ServeProcess
 
+FILES = {}  # the model's files by name -> CID, as add printed them
+
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
@@ -50,9 +52,11 @@ def source(tmp_path_factory):
                            Path(__file__).resolve().parents[2] / "build" / "ipfs-accelerate") if p.is_file())
     store = tmp_path_factory.mktemp("store-a")
     env = dict(os.environ, IA_BLOCK_DIR=str(store))
-    out = run(cli, "add", "-Q", ia.resolve_model(MODEL), env=env)
-    cid = out.stdout.strip()
+    out = run(cli, "add", ia.resolve_model(MODEL), env=env)
+    lines = [ln.split(" ", 2) for ln in out.stdout.splitlines()]
+    cid = lines[-1][1]
     assert cid.startswith("Qm")
+    FILES.update({Path(name).name: c for _, c, name in lines[:-1]})
     return cli, store, cid
 
 
@@ -105,6 +109,59 @@ def test_car_imports_into_an_empty_store(source, gateway, tmp_path):
     # dag-scope=block: the root block alone, behind the same header
     status, one, _ = get(f"{gateway.base}/ipfs/{cid}?format=car&dag-scope=block")
     assert status == 200 and len(one) < 64 << 10 < len(car)
+
+
+def car_sections(car):
+    """[(cid bytes, block)] of a CAR v1."""
+    def uvarint(i):
+        v = sh = 0
+        while True:
+            x = car[i]
+            i += 1
+            v |= (x & 0x7F) << sh
+            sh += 7
+            if x < 0x80:
+                return v, i
+    n, i = uvarint(0)
+    i += n
+    out = []
+    while i < len(car):
+        n, j = uvarint(i)
+        cl = 34 if car[j] == 0x12 else None
+        if cl is None:  # CIDv1: version, codec, hash code, digest length, digest
+            k = j
+            for _ in range(3):
+                _, k = uvarint(k)
+            ln, k = uvarint(k)
+            cl = k + ln - j
+        out.append((car[j:j + cl], car[j + cl:j + n]))
+        i = j + n
+    return out
+
+
+def test_car_scopes(source, gateway):
+    """dag-scope=entity: a directory is its node; a file is all its blocks,
+    or with entity-bytes only the path down to the range's leaves."""
+    _, _, cid = source
+    base = gateway.base
+    whole = car_sections(get(f"{base}/ipfs/{cid}?format=car")[1])
+    directory = car_sections(get(f"{base}/ipfs/{cid}?format=car&dag-scope=entity")[1])
+    assert len(directory) == 1 and directory[0] == whole[0]
+    weights = FILES["model.safetensors"]
+    data = (Path(ia.resolve_model(MODEL)) / "model.safetensors").read_bytes()
+    file_all = car_sections(get(f"{base}/ipfs/{weights}?format=car&dag-scope=entity")[1])
+    assert len(file_all) > 340 and all(sec in whole for sec in file_all)
+    assert car_sections(get(f"{base}/ipfs/{weights}?format=car")[1]) == file_all
+    for lo, hi in ((0, 0), (262144, 262144 + 99), (len(data) - 10, len(data) - 1)):
+        part = car_sections(get(f"{base}/ipfs/{weights}?format=car&dag-scope=entity&entity-bytes={lo}:{hi}")[1])
+        # the root, one node per level below it (a 350-leaf file has two), the leaf
+        assert len(part) == 3, (lo, hi, len(part))
+        assert data[lo:hi + 1] in part[-1][1]
+    # a range across a leaf boundary takes both leaves; "from:*" everything from there
+    two = car_sections(get(f"{base}/ipfs/{weights}?format=car&dag-scope=entity&entity-bytes=262100:262200")[1])
+    assert len(two) == 4
+    tail = car_sections(get(f"{base}/ipfs/{weights}?format=car&dag-scope=entity&entity-bytes=262144:*")[1])
+    assert len(tail) == len(file_all) - 1
 
 
 def test_fetch_from_another_instance(source, gateway, tmp_path):
@@ -219,8 +276,10 @@ def test_routes_refuse_what_a_trustless_gateway_does_not_answer(source, gateway)
     assert get(f"{base}/ipfs/{cid}")[0] == 406                      # no format asked
     assert get(f"{base}/ipfs/{cid}?format=html")[0] == 400
     assert get(f"{base}/ipfs/{cid}/config.json?format=raw")[0] == 400  # no paths
-    assert get(f"{base}/ipfs/{cid}?format=car&dag-scope=entity")[0] == 400
-    assert get(f"{base}/ipfs/{cid}?format=car&entity-bytes=0:10")[0] == 400
+    assert get(f"{base}/ipfs/{cid}?format=car&dag-scope=files")[0] == 400
+    assert get(f"{base}/ipfs/{cid}?format=car&entity-bytes=0:10")[0] == 400       # without dag-scope=entity
+    for bad in ("10:5", "-10:*", "x:1", "5"):
+        assert get(f"{base}/ipfs/{cid}?format=car&dag-scope=entity&entity-bytes={bad}")[0] == 400, bad
     assert get(f"{base}/ipfs/notacid?format=raw")[0] == 400
     unknown = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"  # "hello world", not stored
     assert get(f"{base}/ipfs/{unknown}?format=raw")[0] == 404
