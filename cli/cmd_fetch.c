@@ -31,6 +31,10 @@ static void usage(FILE *f) {
             "                     tried in order; at most %d)\n"
             "  --block-dir DIR    the block store (default $IA_BLOCK_DIR, else\n"
             "                     ~/.cache/ipfs_accelerate/blocks)\n"
+            "  --car              first ask for the whole DAG as one CAR (format=car), each\n"
+            "                     block hashed and kept as it streams in; then ask block by\n"
+            "                     block for whatever the CAR did not bring (a broken or\n"
+            "                     lying stream)\n"
             "  --parallel N       blocks in flight (default 8; 1..64)\n"
             "  --timeout-ms N     per request (default 30000)\n"
             "  --json             the figures as JSON on stdout\n"
@@ -62,6 +66,10 @@ int ia_cmd_fetch(int argc, char **argv) {
         }
         if (strcmp(a, "--json") == 0) {
             json = 1;
+            continue;
+        }
+        if (strcmp(a, "--car") == 0) {
+            o.car = 1;
             continue;
         }
         if (a[0] != '-') {

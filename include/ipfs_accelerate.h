@@ -1158,6 +1158,12 @@ typedef struct ia_gateway_fetch_options {
     int parallel;                /* blocks in flight (default 8; 1..64) */
     ia_gateway_progress_fn on_progress;
     void *progress_ctx;
+    int car;                     /* 1: first ask for the whole DAG as one CAR
+                                    (?format=car&dag-scope=all), every block
+                                    hashed and kept as it streams in; then the
+                                    block walk asks for whatever is missing
+                                    (a broken or lying stream, a partial CAR).
+                                    Sets SIGPIPE to ignored. 0 (default): blocks */
 } ia_gateway_fetch_options;
 
 IA_API void ia_gateway_fetch_options_init(ia_gateway_fetch_options *o, size_t struct_size);

@@ -31,14 +31,17 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "formats/car.h"
 #include "formats/cid.h"
 #include "formats/dagpb.h"
 #include "store/blockstore.h"
+#include "store/cid_map.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/struct_size.h"
@@ -83,6 +86,7 @@ typedef struct fetch {
     int down[MAX_GATEWAYS]; /* failures in a row: no answer, 5xx, 429 */
     char why[MAX_GATEWAYS][256];
     ia_gateway_fetch_stats st;
+    ia_cid_map from_car;    /* blocks the CAR brought: fetched, not "present" */
 } fetch;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -257,8 +261,10 @@ static ia_status take(fetch *f, CURLM *multi, transfer *slots, int n_slots) {
             char path[IA_FS_PATH_MAX];
             st = ia_bs_get(f->bs, &c, 1, &data, &n);
             if (st == IA_OK) {
-                f->st.blocks_present++;
-                f->st.bytes_present += n;
+                if (!ia_cid_map_find(&f->from_car, &c)) {
+                    f->st.blocks_present++;
+                    f->st.bytes_present += n;
+                }
                 st = walk_links(f, &c, data, n);
                 free(data);
                 if (st != IA_OK) return st;
@@ -275,6 +281,140 @@ static ia_status take(fetch *f, CURLM *multi, transfer *slots, int n_slots) {
         if ((st = start(f, multi, t, g)) != IA_OK) return st;
     }
     return IA_OK;
+}
+
+/* ---- CAR first (o.car): one request for the whole DAG ----
+ *
+ * GET {gateway}/ipfs/{root}?format=car&dag-scope=all streamed through the
+ * CAR reader: curl writes into a pipe on a thread of its own, the reader
+ * pulls from the other end, and every section's block is hashed (by the
+ * store's put) and kept as it arrives. A block that does not hash to its
+ * CID, or a section that is not the CAR's, marks the gateway a liar and
+ * stops the stream; a stream that breaks just stops. Either way the walk
+ * that follows asks, block by block, only for what is still missing — a
+ * CAR cannot be resumed part way, blocks can. */
+
+typedef struct car_stream {
+    CURL *curl;
+    int fd;            /* the pipe's write end (curl's thread writes there) */
+    CURLcode code;
+    long status;
+    char errbuf[CURL_ERROR_SIZE];
+} car_stream;
+
+static size_t car_to_pipe(char *p, size_t size, size_t n, void *ctx) {
+    car_stream *cs = ctx;
+    size_t left = size * n;
+    while (left) {
+        ssize_t w = write(cs->fd, p, left);
+        if (w <= 0) return 0; /* the reader stopped: end the transfer */
+        p += w, left -= (size_t)w;
+    }
+    return size * n;
+}
+
+static void *car_thread(void *arg) {
+    car_stream *cs = arg;
+    cs->code = curl_easy_perform(cs->curl);
+    curl_easy_getinfo(cs->curl, CURLINFO_RESPONSE_CODE, &cs->status);
+    close(cs->fd); /* the reader sees the end */
+    return NULL;
+}
+
+static ia_status car_from_pipe(void *ctx, uint8_t *buf, size_t want, size_t *got) {
+    int fd = *(int *)ctx;
+    size_t have = 0;
+    while (have < want) {
+        ssize_t r = read(fd, buf + have, want - have);
+        if (r < 0) return ia_error(IA_ERR_IO, "fetch: reading the CAR stream");
+        if (r == 0) break;
+        have += (size_t)r;
+    }
+    *got = have;
+    return IA_OK;
+}
+
+/* Streams gateway g's CAR of root into the store. Never fails the fetch:
+ * what it could not get, the walk asks for. */
+static void car_first(fetch *f, int g, const ia_cid *root) {
+    car_stream cs;
+    ia_car_reader rd;
+    pthread_t th;
+    int fds[2];
+    char text[IA_CID_MAX_TEXT], url[4096];
+    const char *base = f->o->gateways[g];
+    size_t bl = strlen(base);
+    ia_status st;
+    while (bl && base[bl - 1] == '/') bl--;
+    ia_cid_to_string(root, text, sizeof text);
+    if (snprintf(url, sizeof url, "%.*s/ipfs/%s?format=car&dag-scope=all", (int)bl, base, text) >= (int)sizeof url)
+        return;
+    memset(&cs, 0, sizeof cs);
+    if (pipe(fds) != 0) return;
+    if (!(cs.curl = curl_easy_init())) {
+        close(fds[0]), close(fds[1]);
+        return;
+    }
+    {
+        struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/vnd.ipld.car");
+        cs.fd = fds[1];
+        curl_easy_setopt(cs.curl, CURLOPT_URL, url);
+        curl_easy_setopt(cs.curl, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(cs.curl, CURLOPT_WRITEFUNCTION, car_to_pipe);
+        curl_easy_setopt(cs.curl, CURLOPT_WRITEDATA, &cs);
+        curl_easy_setopt(cs.curl, CURLOPT_ERRORBUFFER, cs.errbuf);
+        curl_easy_setopt(cs.curl, CURLOPT_FAILONERROR, 1L); /* a 404's body is not a CAR */
+        curl_easy_setopt(cs.curl, CURLOPT_CONNECTTIMEOUT_MS, f->o->timeout_ms < 5000 ? f->o->timeout_ms : 5000L);
+        curl_easy_setopt(cs.curl, CURLOPT_LOW_SPEED_LIMIT, 1L); /* stalled for timeout_ms: give up */
+        curl_easy_setopt(cs.curl, CURLOPT_LOW_SPEED_TIME, (f->o->timeout_ms + 999) / 1000);
+        curl_easy_setopt(cs.curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(cs.curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        if (pthread_create(&th, NULL, car_thread, &cs) != 0) {
+            curl_slist_free_all(hdr);
+            curl_easy_cleanup(cs.curl);
+            close(fds[0]), close(fds[1]);
+            return;
+        }
+        st = ia_car_reader_open(&rd, car_from_pipe, &fds[0]);
+        if (st == IA_OK && (rd.n_roots != 1 || !ia_cid_equal(&rd.roots[0], root))) {
+            st = ia_error(IA_ERR_FORMAT, "a CAR whose root is not %s", text);
+            ia_car_reader_free(&rd);
+        }
+        if (st == IA_OK) {
+            for (;;) {
+                ia_cid c;
+                const uint8_t *block;
+                size_t n;
+                uint64_t at;
+                if ((st = ia_car_reader_next(&rd, &c, &block, &n, &at)) != IA_OK || !block) break;
+                st = ia_bs_put(&f->writer, &c, block, n);
+                if (st == IA_ERR_FORMAT || st == IA_ERR_INVALID_ARG) {
+                    f->liar[g] = 1;
+                    f->st.rejected_blocks++;
+                    snprintf(f->why[g], sizeof f->why[g], "its CAR held a block that does not hash to its CID: "
+                             "not asked again");
+                    break;
+                }
+                if (st != IA_OK) break;
+                {
+                    ia_cid_map_entry *e;
+                    int added;
+                    if (ia_cid_map_add(&f->from_car, &c, &e, &added) != IA_OK) break;
+                    if (!added) continue; /* dups=n promised none; counted once anyway */
+                }
+                f->st.blocks_fetched++;
+                f->st.bytes_fetched += n;
+                if (f->o->on_progress) f->o->on_progress(f->o->progress_ctx, f->st.blocks_fetched, f->st.bytes_fetched);
+            }
+            ia_car_reader_free(&rd);
+        }
+        close(fds[0]); /* a writer still sending fails, and the transfer ends */
+        pthread_join(th, NULL);
+        if (cs.code != CURLE_OK && !f->liar[g])
+            snprintf(f->why[g], sizeof f->why[g], "CAR: %.200s", cs.errbuf[0] ? cs.errbuf : curl_easy_strerror(cs.code));
+        curl_slist_free_all(hdr);
+        curl_easy_cleanup(cs.curl);
+    }
 }
 
 static ia_status check_options(const ia_gateway_fetch_options *o) {
@@ -308,6 +448,7 @@ ia_status ia_gateway_fetch(ia_blockstore *bs, const char *cid, const ia_gateway_
         return st;
     if ((st = ia_cid_parse(cid, &root)) != IA_OK) return ia_error_prefix(st, "fetch: '%.80s'", cid);
     pthread_once(&curl_once, curl_init);
+    if (o.car) signal(SIGPIPE, SIG_IGN); /* the CAR pipe's reader may stop first: an error, not the end of us */
     if (curl_init_code != CURLE_OK) return ia_error(IA_ERR_UNAVAILABLE, "fetch: libcurl did not start");
     memset(&f, 0, sizeof f);
     memset(slots, 0, sizeof slots);
@@ -321,6 +462,14 @@ ia_status ia_gateway_fetch(ia_blockstore *bs, const char *cid, const ia_gateway_
         goto done;
     }
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o.parallel);
+    if (o.car) { /* one CAR from the first gateway that gives one; the walk fills what is missing */
+        int have = 0;
+        ia_bs_has(bs, &root, &have);
+        for (size_t g = 0; !have && g < o.n_gateways; g++) {
+            car_first(&f, (int)g, &root);
+            if (ia_bs_has(bs, &root, &have) != IA_OK) have = 0;
+        }
+    }
     if ((st = push(&f, &root)) != IA_OK) goto done;
     for (;;) {
         CURLMsg *m;
@@ -357,6 +506,7 @@ done:
     }
     if (multi) curl_multi_cleanup(multi);
     curl_slist_free_all(f.headers);
+    ia_cid_map_free(&f.from_car);
     free(f.todo);
     if (f.st.blocks_fetched && bs->fsync) { /* what was stored, durable at once (see the top) */
         int fd = open(bs->dir, O_RDONLY | O_DIRECTORY);

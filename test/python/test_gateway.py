@@ -81,7 +81,7 @@ def get(url, accept=None, method="GET"):
 def fetch(cli, cid, store, *gateways, check=False):
     args = ["fetch", cid, "--block-dir", str(store), "--json"]
     for g in gateways:
-        args += ["--gateway", g]
+        args += ["--gateway", g] if g.startswith("http") else [g]
     return run(cli, *args, check=check)
 
 
@@ -211,8 +211,20 @@ def proxy(upstream, mode, limit=0):
                 return
             with urllib.request.urlopen(upstream + self.path, timeout=60) as r:
                 body = r.read()
+            car = "format=car" in self.path
             if mode == "lie":
                 body = bytes([body[0] ^ 1]) + body[1:]
+            elif mode == "car-lie" and car:  # a byte in the middle of the CAR: inside some block
+                mid = len(body) // 2
+                body = body[:mid] + bytes([body[mid] ^ 1]) + body[mid + 1:]
+            elif mode == "car-cut" and car:  # the stream breaks half way
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[:len(body) // 2])
+                self.wfile.flush()
+                self.connection.close()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/vnd.ipld.raw")
             self.send_header("Content-Length", str(len(body)))
@@ -241,6 +253,36 @@ def test_a_lying_gateway_is_detected_and_skipped(source, gateway, tmp_path):
     # with only the liar, the fetch fails naming it and the block
     out = fetch(cli, cid, tmp_path / "e", proxy(gateway.base, "lie")[1])
     assert out.returncode == 1 and "do not hash" in out.stderr and cid in out.stderr
+
+
+def test_car_first_then_blocks(source, gateway, tmp_path):
+    """--car: one CAR for the whole DAG, each block kept as it streams in;
+    a CAR that lies part way drops its gateway, one that breaks half way
+    is completed block by block."""
+    cli, store, cid = source
+    total = sum(1 for _ in Path(store).rglob("*.data"))
+    out = fetch(cli, cid, tmp_path / "c1", gateway.base, "--car")
+    st = json.loads(out.stdout)
+    assert st["blocks_fetched"] == total and st["blocks_present"] == 0 and st["liars"] == 0
+    liar, url, _ = proxy(gateway.base, "car-lie")
+    try:
+        out = fetch(cli, cid, tmp_path / "c2", url, gateway.base, "--car")
+    finally:
+        liar.shutdown()
+    assert out.returncode == 0, out.stderr
+    st = json.loads(out.stdout)
+    assert st["liars"] == 1 and st["rejected_blocks"] == 1 and st["blocks_fetched"] == total
+    for f in (tmp_path / "c2").rglob("*.data"):
+        assert f.read_bytes() == (store / f.relative_to(tmp_path / "c2")).read_bytes()
+    cut, url, served = proxy(gateway.base, "car-cut")
+    try:
+        out = fetch(cli, cid, tmp_path / "c3", url, "--car")
+    finally:
+        cut.shutdown()
+    assert out.returncode == 0, out.stderr
+    st = json.loads(out.stdout)
+    assert st["liars"] == 0 and st["blocks_fetched"] == total
+    assert 1 < served["n"] < total  # the CAR, then raw requests for the second half only
 
 
 def test_an_interrupted_fetch_resumes(source, gateway, tmp_path):
