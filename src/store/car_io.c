@@ -1,13 +1,7 @@
 /*
- * car_io.c — CAR v1 files in and out of the block store: ia_car_export
- * (a DAG in kubo's `ipfs dag export` order) and ia_car_import (every
+ * car_io.c — CAR v1 files into the block store: ia_car_import (every
  * block verified and staged; committed only when the whole file passed).
- *
- * Export order: kubo v0.43 walks the DAG with go-car's selective writer
- * and an explore-all selector, visiting each link once: depth first, a
- * node before its children, links in their order in the node, a block
- * seen before skipped. The same walk here gives the same bytes (checked
- * against kubo in test/cli/test_car.sh).
+ * Export, the DAG out as a CAR, is car_scope.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,76 +12,9 @@
 #include <unistd.h>
 
 #include "formats/car.h"
-#include "formats/dagpb.h"
-#include "formats/varint.h"
 #include "store/blockstore.h"
-#include "store/cid_map.h"
-#include "store/dag_read.h"
 #include "util/error.h"
 #include "util/struct_size.h"
-
-/* ---------------------------------------------------------------- export */
-
-typedef struct {
-    ia_blockstore *bs;
-    ia_write_fn fn;
-    void *ctx;
-    ia_cid_map seen; /* blocks written */
-    int depth;
-} exporter;
-
-static ia_status visit(exporter *e, const ia_cid *c) {
-    uint8_t head[IA_VARINT_MAX + IA_CID_MAX_BYTES], *block = NULL;
-    size_t n = 0, h;
-    ia_dagpb_node pb;
-    ia_cid_map_entry *seen;
-    int added;
-    ia_status st;
-    if ((st = ia_cid_map_add(&e->seen, c, &seen, &added)) != IA_OK || !added) return st;
-    if (e->depth >= IA_DAG_DEFAULT_DEPTH)
-        return ia_error(IA_ERR_UNSUPPORTED, "CAR export: a DAG deeper than %d levels", IA_DAG_DEFAULT_DEPTH);
-    if (c->codec != IA_CODEC_DAG_PB && c->codec != IA_CODEC_RAW) {
-        char text[IA_CID_MAX_TEXT];
-        if (!ia_cid_to_string(c, text, sizeof text)) text[0] = '\0';
-        return ia_error(IA_ERR_UNSUPPORTED, "CAR export: %s has codec 0x%llx (dag-pb and raw DAGs only)", text,
-                        (unsigned long long)c->codec);
-    }
-    if ((st = ia_bs_get(e->bs, c, 1, &block, &n)) != IA_OK) return st;
-    memset(&pb, 0, sizeof pb);
-    if (c->codec == IA_CODEC_DAG_PB && (st = ia_dagpb_decode(block, n, &pb)) != IA_OK) goto done;
-    if (!(h = ia_car_section_head(c, n, head, sizeof head))) {
-        st = ia_error(IA_ERR_INTERNAL, "CAR export: section head");
-        goto done;
-    }
-    if ((st = e->fn(e->ctx, head, h)) != IA_OK || (n && (st = e->fn(e->ctx, block, n)) != IA_OK)) goto done;
-    e->depth++;
-    for (size_t i = 0; i < pb.n_links && st == IA_OK; i++) {
-        ia_cid child;
-        if ((st = ia_cid_from_bytes(pb.links[i].hash, pb.links[i].hash_len, &child)) == IA_OK) st = visit(e, &child);
-    }
-    e->depth--;
-done:
-    ia_dagpb_node_free(&pb);
-    free(block);
-    return st;
-}
-
-ia_status ia_car_export(ia_blockstore *bs, const char *cid, ia_write_fn fn, void *ctx) {
-    uint8_t header[256];
-    exporter e;
-    ia_cid root;
-    size_t h;
-    ia_status st;
-    if (!bs || !cid || !fn) return ia_error(IA_ERR_INVALID_ARG, "ia_car_export: no store, CID or write function");
-    if ((st = ia_cid_parse(cid, &root)) != IA_OK) return st;
-    if (!(h = ia_car_header_encode(&root, 1, header, sizeof header)))
-        return ia_error(IA_ERR_INTERNAL, "CAR export: header");
-    memset(&e, 0, sizeof e);
-    e.bs = bs, e.fn = fn, e.ctx = ctx;
-    if ((st = fn(ctx, header, h)) == IA_OK) st = visit(&e, &root);
-    ia_cid_map_free(&e.seen);
-    return st;
-}
 
 /* ---------------------------------------------------------------- import */
 

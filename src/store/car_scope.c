@@ -1,9 +1,9 @@
 /*
- * car_scope.c — a CAR of part of a DAG, as the Trustless Gateway
- * specification's dag-scope and entity-bytes parameters ask
- * (ia_car_export_scope):
+ * car_scope.c — CAR export: the DAG under a CID, or the part of it the
+ * Trustless Gateway specification's dag-scope and entity-bytes parameters
+ * ask for (ia_car_export is the "all" scope of ia_car_export_scope):
  *
- *   all     every block under the CID (= ia_car_export)
+ *   all     every block under the CID
  *   block   the CID's block alone
  *   entity  what it takes to verify and rebuild the entity the CID names:
  *           a file's every block (or, with entity-bytes=from:to, only the
@@ -11,8 +11,11 @@
  *           them), a directory's node, a HAMT directory's shard nodes
  *           (not its entries), a symlink's block
  *
- * Order and dedup as ia_car_export: depth first, a node before its
- * children in link order, each block once. Every block is hashed as it is
+ * Order: kubo v0.43 walks the DAG with go-car's selective writer and an
+ * explore-all selector, visiting each link once: depth first, a node
+ * before its children, links in their order in the node, a block seen
+ * before skipped. The same walk here gives the same bytes (checked
+ * against kubo in test/cli/test_car.sh). Every block is hashed as it is
  * read, so a gateway never serves a block that rotted on disk.
  */
 #include <stdint.h>
@@ -63,14 +66,19 @@ static ia_status visit(scoped *e, const ia_cid *c, uint64_t from, uint64_t to) {
     if ((st = ia_cid_map_add(&e->seen, c, &seen, &added)) != IA_OK || !added) return st;
     if (e->depth >= IA_DAG_DEFAULT_DEPTH)
         return ia_error(IA_ERR_UNSUPPORTED, "CAR export: a DAG deeper than %d levels", IA_DAG_DEFAULT_DEPTH);
-    if (c->codec != IA_CODEC_DAG_PB && c->codec != IA_CODEC_RAW)
-        return ia_error(IA_ERR_UNSUPPORTED, "CAR export: codec 0x%llx (dag-pb and raw DAGs only)",
+    if (c->codec != IA_CODEC_DAG_PB && c->codec != IA_CODEC_RAW) {
+        char text[IA_CID_MAX_TEXT];
+        if (!ia_cid_to_string(c, text, sizeof text)) text[0] = '\0';
+        return ia_error(IA_ERR_UNSUPPORTED, "CAR export: %s has codec 0x%llx (dag-pb and raw DAGs only)", text,
                         (unsigned long long)c->codec);
+    }
     if ((st = ia_bs_get(e->bs, c, 1, &block, &n)) != IA_OK) return st;
     memset(&pb, 0, sizeof pb);
     memset(&fs, 0, sizeof fs);
+    /* a node is decoded before it is written: a malformed one never is */
+    if (c->codec == IA_CODEC_DAG_PB && e->scope != SCOPE_BLOCK && (st = ia_dagpb_decode(block, n, &pb)) != IA_OK)
+        goto done;
     if ((st = emit(e, c, block, n)) != IA_OK || c->codec == IA_CODEC_RAW || e->scope == SCOPE_BLOCK) goto done;
-    if ((st = ia_dagpb_decode(block, n, &pb)) != IA_OK) goto done;
     if (e->scope == SCOPE_ENTITY) {
         if (!pb.has_data || (st = ia_unixfs_decode(pb.data, pb.data_len, &fs)) != IA_OK) {
             if (st == IA_OK) st = ia_error(IA_ERR_FORMAT, "CAR export: a dag-pb node without UnixFS data");
@@ -167,4 +175,8 @@ ia_status ia_car_export_scope(ia_blockstore *bs, const char *cid, const char *da
     if ((st = fn(ctx, header, h)) == IA_OK) st = visit(&e, &root, from, to);
     ia_cid_map_free(&e.seen);
     return st;
+}
+
+ia_status ia_car_export(ia_blockstore *bs, const char *cid, ia_write_fn fn, void *ctx) {
+    return ia_car_export_scope(bs, cid, NULL, NULL, fn, ctx);
 }
