@@ -152,14 +152,23 @@ static int next_gateway(const fetch *f, int from) {
     return -1;
 }
 
-static ia_status start(fetch *f, CURLM *multi, transfer *t, int gateway) {
-    char text[IA_CID_MAX_TEXT], url[4096];
-    const char *base = f->o->gateways[gateway];
+/* {gateway}/ipfs/{cid}?{query} (the gateway's trailing slashes dropped);
+ * IA_ERR_INVALID_ARG when it does not fit. */
+static ia_status gateway_url(const fetch *f, int g, const ia_cid *c, const char *query, char *url, size_t cap) {
+    char text[IA_CID_MAX_TEXT];
+    const char *base = f->o->gateways[g];
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/') bl--;
-    ia_cid_to_string(&t->cid, text, sizeof text);
-    if (snprintf(url, sizeof url, "%.*s/ipfs/%s?format=raw", (int)bl, base, text) >= (int)sizeof url)
+    ia_cid_to_string(c, text, sizeof text);
+    if (snprintf(url, cap, "%.*s/ipfs/%s?%s", (int)bl, base, text, query) >= (int)cap)
         return ia_error(IA_ERR_INVALID_ARG, "fetch: gateway URL %.80s... is too long", base);
+    return IA_OK;
+}
+
+static ia_status start(fetch *f, CURLM *multi, transfer *t, int gateway) {
+    char url[4096];
+    ia_status st;
+    if ((st = gateway_url(f, gateway, &t->cid, "format=raw", url, sizeof url)) != IA_OK) return st;
     t->gateway = gateway;
     t->attempts++;
     t->len = 0;
@@ -243,7 +252,7 @@ static ia_status take(fetch *f, CURLM *multi, transfer *slots, int n_slots) {
     while (f->n_todo) {
         transfer *t = NULL;
         ia_cid c;
-        int has = 0, g;
+        int g;
         ia_status st;
         for (int i = 0; i < n_slots && !t; i++)
             if (!slots[i].busy) t = &slots[i];
@@ -254,8 +263,7 @@ static ia_status take(fetch *f, CURLM *multi, transfer *slots, int n_slots) {
             if ((st = walk_links(f, &c, c.digest, c.digest_len)) != IA_OK) return st;
             continue;
         }
-        if ((st = ia_bs_has(f->bs, &c, &has)) != IA_OK) return st;
-        if (has) {
+        {
             uint8_t *data = NULL;
             size_t n = 0;
             char path[IA_FS_PATH_MAX];
@@ -270,9 +278,10 @@ static ia_status take(fetch *f, CURLM *multi, transfer *slots, int n_slots) {
                 if (st != IA_OK) return st;
                 continue;
             }
-            /* bytes that no longer hash to their CID (torn by a crash, or
-             * damaged): dropped, and fetched like a missing block */
-            if (st != IA_ERR_FORMAT || ia_bs_path(f->bs, &c, path, sizeof path) != IA_OK || unlink(path) != 0)
+            /* not there: fetched. Bytes that no longer hash to their CID
+             * (torn by a crash, or damaged): dropped, and fetched too */
+            if (st != IA_ERR_NOT_FOUND &&
+                (st != IA_ERR_FORMAT || ia_bs_path(f->bs, &c, path, sizeof path) != IA_OK || unlink(path) != 0))
                 return st;
         }
         if ((g = next_gateway(f, 0)) < 0) return no_gateway_left(f, &c);
@@ -342,13 +351,9 @@ static void car_first(fetch *f, int g, const ia_cid *root) {
     pthread_t th;
     int fds[2];
     char text[IA_CID_MAX_TEXT], url[4096];
-    const char *base = f->o->gateways[g];
-    size_t bl = strlen(base);
     ia_status st;
-    while (bl && base[bl - 1] == '/') bl--;
+    if (gateway_url(f, g, root, "format=car&dag-scope=all", url, sizeof url) != IA_OK) return;
     ia_cid_to_string(root, text, sizeof text);
-    if (snprintf(url, sizeof url, "%.*s/ipfs/%s?format=car&dag-scope=all", (int)bl, base, text) >= (int)sizeof url)
-        return;
     memset(&cs, 0, sizeof cs);
     if (pipe(fds) != 0) return;
     if (!(cs.curl = curl_easy_init())) {
