@@ -536,6 +536,10 @@ static ia_status group_runs(const ia_import_rows *r, const char *path, size_t *g
     return IA_OK;
 }
 
+int ia_bench_kind_known(const char *kind) {
+    return kind && (!strcmp(kind, "embed") || !strcmp(kind, "generate") || !strcmp(kind, "serve"));
+}
+
 /* The checks the schema's constraints would make, made first so the
  * message names the line: model, backend and precision are NOT NULL, kind
  * and the run's status come from fixed lists, started_at is NOT NULL. */
@@ -546,7 +550,7 @@ static ia_status check_row(const ia_import_rows *r, size_t i, const char *path) 
         if (!ia_import_cell(r, i, col(required[k])))
             return ia_error(IA_ERR_FORMAT, "%s: line %zu, field %s: empty (a result names its %s)", path, r->line[i],
                             required[k], required[k]);
-    if (kind && strcmp(kind, "embed") && strcmp(kind, "generate") && strcmp(kind, "serve"))
+    if (kind && !ia_bench_kind_known(kind))
         return ia_error(IA_ERR_FORMAT, "%s: line %zu, field kind: \"%.40s\" is not embed, generate or serve", path,
                         r->line[i], kind);
     if (status && strcmp(status, "running") && strcmp(status, "complete") && strcmp(status, "failed") &&

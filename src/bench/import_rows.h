@@ -68,4 +68,9 @@ static inline const char *ia_import_cell(const ia_import_rows *r, size_t i, int 
     return r->cells[i * ia_n_export_columns + (size_t)c];
 }
 
+/* 1 for a result kind the store keeps: "embed", "generate" (text
+ * generation rows) or "serve" (a server under load). Here, not in the
+ * store, because the wasm32 build has the import checks but no store. */
+int ia_bench_kind_known(const char *kind);
+
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench/import_rows.h"
 #include "bench/store_internal.h"
 #include "util/error.h"
 
@@ -295,7 +296,7 @@ ia_status ia_bench_store_add_result(ia_bench_store *s, int64_t run_id, const ia_
     if (!s || !r) return ia_error(IA_ERR_INVALID_ARG, "bench store: add_result needs s and r");
     if (!r->model || !r->backend || !r->precision)
         return ia_error(IA_ERR_INVALID_ARG, "bench store: a result needs model, backend and precision");
-    if (r->kind && strcmp(r->kind, "embed") != 0 && strcmp(r->kind, "generate") != 0 && strcmp(r->kind, "serve") != 0)
+    if (r->kind && !ia_bench_kind_known(r->kind))
         return ia_error(IA_ERR_INVALID_ARG, "bench store: result kind \"%s\" (embed, generate or serve)", r->kind);
     if (n_iterations > 0 && !iteration_ms)
         return ia_error(IA_ERR_INVALID_ARG, "bench store: %zu iterations but no latencies", n_iterations);
