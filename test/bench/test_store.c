@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bench/store_internal.h"
+#include "bench/db_count.h"
 #include "harness.h"
 
 /* A fresh temp dir per test; paths inside it; removal of what we made. */
@@ -85,23 +86,6 @@ static const ia_bench_run_info RUN = {
     .hw_json = "{\"cpu\":\"test\"}", .version = "0.1.0", .git_commit = "abc123", .threads = 4,
     .config_json = "{\"iterations\":3}",
 };
-
-/* Row count of one SQL query against a closed store's file (raw DuckDB). */
-static int64_t raw_count(const char *path, const char *sql)
-{
-    duckdb_database db;
-    duckdb_connection con;
-    duckdb_result res;
-    int64_t n = -1;
-    if (duckdb_open(path, &db) != DuckDBSuccess) return -1;
-    if (duckdb_connect(db, &con) == DuckDBSuccess) {
-        if (duckdb_query(con, sql, &res) == DuckDBSuccess) n = duckdb_value_int64(&res, 0, 0);
-        duckdb_destroy_result(&res);
-        duckdb_disconnect(&con);
-    }
-    duckdb_close(&db);
-    return n;
-}
 
 static int raw_exec(const char *path, const char *sql)
 {
@@ -278,9 +262,9 @@ IA_TEST(store_file_export_and_reopen)
     free(text);
 
     /* persisted: the iterations are in the file, and reopening works */
-    CHECK(raw_count(db, "SELECT count(*) FROM iterations") == 8);
-    CHECK(raw_count(db, "SELECT count(*) FROM hardware") == 1);
-    CHECK(raw_count(db, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
+    CHECK(ia_test_db_count(db, "SELECT count(*) FROM iterations") == 8);
+    CHECK(ia_test_db_count(db, "SELECT count(*) FROM hardware") == 1);
+    CHECK(ia_test_db_count(db, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
     CHECK_STATUS(ia_bench_store_open(db, &s), IA_OK);
     int64_t run2 = 0;
     CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run2), IA_OK);
@@ -347,9 +331,9 @@ IA_TEST(store_sigkill_keeps_committed_rows)
     CHECK_STATUS(ia_bench_store_begin_run(s, &RUN, &run), IA_OK);
     CHECK_STATUS(ia_bench_store_add_result(s, run, &r, NULL, 0, NULL), IA_OK);
     ia_bench_store_close(s);
-    CHECK(raw_count(db, "SELECT count(*) FROM results") == N + 1);
-    CHECK_MSG(raw_count(db, "SELECT count(*) FROM iterations") == N * ITS, "%lld iteration rows",
-              (long long)raw_count(db, "SELECT count(*) FROM iterations"));
+    CHECK(ia_test_db_count(db, "SELECT count(*) FROM results") == N + 1);
+    CHECK_MSG(ia_test_db_count(db, "SELECT count(*) FROM iterations") == N * ITS, "%lld iteration rows",
+              (long long)ia_test_db_count(db, "SELECT count(*) FROM iterations"));
     tmp_remove(&t);
 }
 
@@ -377,7 +361,7 @@ IA_TEST(store_rejects_foreign_files)
     CHECK_STATUS(ia_bench_store_open(path, &s), IA_ERR_FORMAT);
     CHECK_MSG(strstr(ia_last_error(), "not an ipfs_accelerate benchmark database") &&
               strstr(ia_last_error(), path), "%s", ia_last_error());
-    CHECK(raw_count(path, "SELECT count(*) FROM duckdb_tables()") == 1); /* untouched */
+    CHECK(ia_test_db_count(path, "SELECT count(*) FROM duckdb_tables()") == 1); /* untouched */
 
     /* ours, but from a newer build */
     snprintf(path, sizeof path, "%s", tmp_path(&t, "newer.duckdb"));
@@ -411,8 +395,8 @@ IA_TEST(store_migrates_v3_rows_to_v4)
     REQUIRE(tmp_make(&t));
     snprintf(path, sizeof path, "%s", tmp_path(&t, "v3.duckdb"));
     CHECK_STATUS(ia_bench_store_create_version(path, 3), IA_OK);
-    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == 3);
-    CHECK(raw_count(path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'results'") == 22);
+    CHECK(ia_test_db_count(path, "SELECT max(version) FROM ia_schema") == 3);
+    CHECK(ia_test_db_count(path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'results'") == 22);
     REQUIRE(raw_exec(path, "INSERT INTO runs VALUES (nextval('ia_runs_seq'), now()::TIMESTAMP, '0.1.0', 'abc', 2, "
                            "'{}', 'complete');"
                            "INSERT INTO results VALUES (nextval('ia_results_seq'), 1, 'all-MiniLM-L6-v2', 'cpu', 'fp32',"
@@ -431,12 +415,12 @@ IA_TEST(store_migrates_v3_rows_to_v4)
     CHECK(run == 2 && rid == 2);
     ia_bench_store_close(s);
 
-    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
-    CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 1 AND items_per_s = 1600 AND "
+    CHECK(ia_test_db_count(path, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
+    CHECK(ia_test_db_count(path, "SELECT count(*) FROM results WHERE id = 1 AND items_per_s = 1600 AND "
                           "model_fingerprint IS NULL AND machine_id IS NULL") == 1);
-    CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 2 AND model_fingerprint = 'f00d' AND "
+    CHECK(ia_test_db_count(path, "SELECT count(*) FROM results WHERE id = 2 AND model_fingerprint = 'f00d' AND "
                           "machine_id = '0123456789abcdef'") == 1);
-    CHECK(raw_count(path, "SELECT count(*) FROM accuracy WHERE result_id = 1") == 1);
+    CHECK(ia_test_db_count(path, "SELECT count(*) FROM accuracy WHERE result_id = 1") == 1);
     /* the query shows both columns, NULL for the old row */
     CHECK_STATUS(ia_bench_store_open_readonly(path, &s), IA_OK);
     {
@@ -528,7 +512,7 @@ IA_TEST(store_generate_rows_round_trip)
     CHECK(!strstr(csv, "threads_1")); /* no column name appears twice */
     free(csv);
     ia_bench_store_close(s);
-    CHECK(raw_count(tmp_path(&t, "gen.duckdb"), "SELECT count(*) FROM iterations") == 4);
+    CHECK(ia_test_db_count(tmp_path(&t, "gen.duckdb"), "SELECT count(*) FROM iterations") == 4);
     tmp_remove(&t);
 }
 
@@ -544,8 +528,8 @@ IA_TEST(store_migrates_v4_rows_to_v5)
     REQUIRE(tmp_make(&t));
     snprintf(path, sizeof path, "%s", tmp_path(&t, "v4.duckdb"));
     CHECK_STATUS(ia_bench_store_create_version(path, 4), IA_OK);
-    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == 4);
-    CHECK(raw_count(path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'results'") == 24);
+    CHECK(ia_test_db_count(path, "SELECT max(version) FROM ia_schema") == 4);
+    CHECK(ia_test_db_count(path, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'results'") == 24);
     REQUIRE(raw_exec(path, "INSERT INTO runs VALUES (nextval('ia_runs_seq'), now()::TIMESTAMP, '0.1.0', 'abc', 2, "
                            "'{}', 'complete');"
                            "INSERT INTO results VALUES (nextval('ia_results_seq'), 1, 'all-MiniLM-L6-v2', 'cpu', 'fp32',"
@@ -565,11 +549,11 @@ IA_TEST(store_migrates_v4_rows_to_v5)
     CHECK(run == 2 && rid == 2);
     ia_bench_store_close(s);
 
-    CHECK(raw_count(path, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
-    CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 1 AND kind = 'embed' AND items_per_s = 1600 AND "
+    CHECK(ia_test_db_count(path, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
+    CHECK(ia_test_db_count(path, "SELECT count(*) FROM results WHERE id = 1 AND kind = 'embed' AND items_per_s = 1600 AND "
                           "model_fingerprint = 'f00d' AND threads_used IS NULL AND gen_tokens_per_s IS NULL AND "
                           "kv_cache_bytes IS NULL") == 1);
-    CHECK(raw_count(path, "SELECT count(*) FROM results WHERE id = 2 AND kind = 'generate' AND gen_tokens = 8 AND "
+    CHECK(ia_test_db_count(path, "SELECT count(*) FROM results WHERE id = 2 AND kind = 'generate' AND gen_tokens = 8 AND "
                           "gen_tokens_per_s = 60") == 1);
     CHECK_STATUS(ia_bench_store_open_readonly(path, &s), IA_OK);
     ia_bench_store_close(s);

@@ -18,6 +18,7 @@
 
 #include "bench/store_internal.h"
 #include "formats/model_id.h"
+#include "bench/db_count.h"
 #include "harness.h"
 #include "hw/hw.h"
 
@@ -103,21 +104,6 @@ static int has_str(const cJSON *arr, const char *s) {
     return 0;
 }
 
-static int64_t count_rows(const char *path, const char *sql) {
-    duckdb_database db;
-    duckdb_connection con;
-    duckdb_result res;
-    int64_t n = -1;
-    if (duckdb_open(path, &db) != DuckDBSuccess) return -1;
-    if (duckdb_connect(db, &con) == DuckDBSuccess) {
-        if (duckdb_query(con, sql, &res) == DuckDBSuccess) n = duckdb_value_int64(&res, 0, 0);
-        duckdb_destroy_result(&res);
-        duckdb_disconnect(&con);
-    }
-    duckdb_close(&db);
-    return n;
-}
-
 static ia_status reg_model(ia_registry *reg, const char *path, const char *id, char **json) {
     ia_registry_entry e;
     IA_REGISTRY_ENTRY_INIT(&e);
@@ -188,8 +174,8 @@ IA_TEST(registry_register_reads_the_model) {
     CHECK_STATUS(ia_registry_info(reg, "ghost", &json), IA_ERR_NOT_FOUND);
     CHECK(json == NULL && strstr(ia_last_error(), "no model 'ghost'"));
     ia_registry_close(reg);
-    CHECK(count_rows(e.db, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
-    CHECK(count_rows(e.db, "SELECT count(*) FROM models") == 1);
+    CHECK(ia_test_db_count(e.db, "SELECT max(version) FROM ia_schema") == IA_BENCH_SCHEMA_VERSION);
+    CHECK(ia_test_db_count(e.db, "SELECT count(*) FROM models") == 1);
     env_end(&e);
 }
 
@@ -271,9 +257,9 @@ IA_TEST(registry_declared_entries_are_checked) {
     /* the declared hardware of the first registration is intact: the
      * refused replacements rolled back, the accepted one (no hardware)
      * replaced it */
-    CHECK(count_rows(e.db, "SELECT count(*) FROM models") == 1);
-    CHECK(count_rows(e.db, "SELECT count(*) FROM model_hardware_declared") == 0);
-    CHECK(count_rows(e.db, "SELECT count(*) FROM models WHERE cid LIKE 'bafy%' AND precision = 'fp16'") == 1);
+    CHECK(ia_test_db_count(e.db, "SELECT count(*) FROM models") == 1);
+    CHECK(ia_test_db_count(e.db, "SELECT count(*) FROM model_hardware_declared") == 0);
+    CHECK(ia_test_db_count(e.db, "SELECT count(*) FROM models WHERE cid LIKE 'bafy%' AND precision = 'fp16'") == 1);
     env_end(&e);
 }
 
@@ -524,8 +510,8 @@ IA_TEST(registry_remove_keeps_benchmark_rows) {
     CHECK_STATUS(ia_registry_remove(reg, MODEL), IA_ERR_NOT_FOUND);
     CHECK(strstr(ia_last_error(), "no model"));
     ia_registry_close(reg);
-    CHECK(count_rows(e.db, "SELECT count(*) FROM models") == 0);
-    CHECK(count_rows(e.db, "SELECT count(*) FROM results") == 9);
+    CHECK(ia_test_db_count(e.db, "SELECT count(*) FROM models") == 0);
+    CHECK(ia_test_db_count(e.db, "SELECT count(*) FROM results") == 9);
     env_end(&e);
 }
 
@@ -554,14 +540,14 @@ IA_TEST(registry_migrates_a_v5_database) {
         duckdb_disconnect(&con);
         duckdb_close(&db);
     }
-    CHECK(count_rows(e.db, "SELECT max(version) FROM ia_schema") == 5);
+    CHECK(ia_test_db_count(e.db, "SELECT max(version) FROM ia_schema") == 5);
     REQUIRE(ia_registry_open(e.db, IA_REGISTRY_OPEN_EXISTING, &reg) == IA_OK);
     CHECK_STATUS(reg_model(reg, MODEL, NULL, &json), IA_OK);
     j = parse_free(json);
     CHECK(j && nget(cJSON_GetObjectItem(j, "measured"), "rows") == 1);
     cJSON_Delete(j);
     ia_registry_close(reg);
-    CHECK(count_rows(e.db, "SELECT max(version) FROM ia_schema") == 6);
+    CHECK(ia_test_db_count(e.db, "SELECT max(version) FROM ia_schema") == 6);
     env_end(&e);
 }
 
@@ -611,6 +597,6 @@ IA_TEST(registry_knows_a_model_by_its_cid) {
     en.cid = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e";
     CHECK_STATUS(ia_registry_register(reg, &en, NULL), IA_ERR_INVALID_ARG);
     ia_registry_close(reg);
-    CHECK(count_rows(e.db, "SELECT count(*) FROM models") == 2);
+    CHECK(ia_test_db_count(e.db, "SELECT count(*) FROM models") == 2);
     env_end(&e);
 }
